@@ -1,0 +1,17 @@
+//! Switchboard's engine: sessions, the SQLite store, the process runner and the agents.
+//!
+//! This crate knows nothing of Tauri, windows or networks; the app shell and the CLI are
+//! thin adapters over [`Engine`].
+
+pub mod engine;
+pub mod error;
+pub mod logging;
+pub mod model;
+pub mod paths;
+pub mod runner;
+pub mod store;
+
+pub use engine::{Clock, Engine, EngineConfig, IdSource, SystemClock, V7Ids};
+pub use error::{Error, Result};
+pub use model::*;
+pub use store::Store;

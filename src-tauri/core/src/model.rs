@@ -1,0 +1,316 @@
+//! The records Switchboard keeps: sessions, their status, output entries and task events.
+//!
+//! These types cross every boundary (SQLite rows, IPC, the CLI's JSON, the generated
+//! TypeScript in `ui/src/lib/bindings/`), so their serde names are the public vocabulary:
+//! snake_case fields, lowercase agent names, a status tagged by `state`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+
+/// Which agent drives a session. The lowercase name is also the id prefix (`claude_…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    Claude,
+    Codex,
+    Gemini,
+    /// Any program with arguments; its stdout/stderr lines are the output.
+    Command,
+}
+
+impl AgentKind {
+    pub const ALL: [AgentKind; 4] = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini, AgentKind::Command];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
+            AgentKind::Gemini => "gemini",
+            AgentKind::Command => "command",
+        }
+    }
+}
+
+impl fmt::Display for AgentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AgentKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        AgentKind::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| Error::invalid("agent", format!("unknown agent '{s}' (expected claude, codex, gemini or command)")))
+    }
+}
+
+/// Where a session is in its life. A state machine: see [`SessionStatus::can_become`].
+///
+/// Live states (a process may be attached): Starting, Running, Idle, WaitingInput, Compacting.
+/// Final states: Ended, Error, Expired, Interrupted — a final session can be resumed
+/// (it becomes Starting again) when its agent supports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionStatus {
+    Starting,
+    Running,
+    Idle,
+    WaitingInput,
+    /// A Running sub-state: the agent is compacting its context.
+    Compacting,
+    Ended,
+    Error { message: String },
+    Expired,
+    /// The app stopped or crashed while the session was live; resumable.
+    Interrupted,
+}
+
+impl SessionStatus {
+    /// The name stored in SQLite and used by filters (`--status running`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionStatus::Starting => "starting",
+            SessionStatus::Running => "running",
+            SessionStatus::Idle => "idle",
+            SessionStatus::WaitingInput => "waiting_input",
+            SessionStatus::Compacting => "compacting",
+            SessionStatus::Ended => "ended",
+            SessionStatus::Error { .. } => "error",
+            SessionStatus::Expired => "expired",
+            SessionStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub const NAMES: [&'static str; 9] =
+        ["starting", "running", "idle", "waiting_input", "compacting", "ended", "error", "expired", "interrupted"];
+
+    pub const LIVE_NAMES: [&'static str; 5] = ["starting", "running", "idle", "waiting_input", "compacting"];
+
+    /// Rebuilds a status from its stored name and the stored error message.
+    pub fn from_parts(name: &str, message: Option<String>) -> Result<Self> {
+        Ok(match name {
+            "starting" => SessionStatus::Starting,
+            "running" => SessionStatus::Running,
+            "idle" => SessionStatus::Idle,
+            "waiting_input" => SessionStatus::WaitingInput,
+            "compacting" => SessionStatus::Compacting,
+            "ended" => SessionStatus::Ended,
+            "error" => SessionStatus::Error { message: message.unwrap_or_default() },
+            "expired" => SessionStatus::Expired,
+            "interrupted" => SessionStatus::Interrupted,
+            other => return Err(Error::invalid("status", format!("unknown status '{other}' (expected one of {})", Self::NAMES.join(", ")))),
+        })
+    }
+
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            SessionStatus::Starting
+                | SessionStatus::Running
+                | SessionStatus::Idle
+                | SessionStatus::WaitingInput
+                | SessionStatus::Compacting
+        )
+    }
+
+    /// Whether the state machine allows moving from `self` to `next`.
+    ///
+    /// Live states move freely among themselves (a turn starts, ends, asks for input) and
+    /// may end in any final state. Final states only leave through a resume (→ Starting).
+    /// Staying in the same state is allowed (an idempotent update), except into Starting.
+    pub fn can_become(&self, next: &SessionStatus) -> bool {
+        use SessionStatus::*;
+        if self.name() == next.name() {
+            return !matches!(next, Starting);
+        }
+        match (self, next) {
+            (Starting, Running | Idle | WaitingInput) => true,
+            (Running | Idle | WaitingInput | Compacting, Running | Idle | WaitingInput | Compacting) => true,
+            (s, Ended | Error { .. } | Expired | Interrupted) if s.is_live() => true,
+            (Ended | Error { .. } | Expired | Interrupted, Starting) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionStatus::Error { message } => write!(f, "error: {message}"),
+            s => f.write_str(s.name()),
+        }
+    }
+}
+
+/// Claude Code's `--permission-mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum PermissionMode {
+    #[default]
+    Default,
+    AcceptEdits,
+    BypassPermissions,
+    Plan,
+}
+
+/// Per-session options, kept as given so a resume starts the agent the same way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SessionConfig {
+    /// For the `command` agent: the program to run (looked up on PATH when not absolute).
+    pub program: Option<String>,
+    /// For the `command` agent: its arguments, passed as a vector, never through a shell.
+    pub args: Vec<String>,
+    /// The first prompt, sent when the session starts.
+    pub prompt: Option<String>,
+    pub model: Option<String>,
+    pub permission_mode: PermissionMode,
+    #[ts(type = "number | null")]
+    pub max_turns: Option<u32>,
+    pub append_system_prompt: Option<String>,
+    /// Added to the inherited environment of the agent process.
+    pub env: BTreeMap<String, String>,
+    /// Free-form data a caller wants kept with the session.
+    #[ts(type = "unknown")]
+    pub metadata: serde_json::Value,
+}
+
+/// A session: one agent conversation or command run, live or finished. Stored in SQLite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Session {
+    /// Agent prefix + UUIDv7, e.g. `claude_01933b…`: unique and sortable by creation time.
+    pub id: String,
+    pub agent: AgentKind,
+    pub title: String,
+    /// Absolute, canonical, existing directory the agent runs in.
+    pub cwd: String,
+    pub status: SessionStatus,
+    pub task_id: Option<String>,
+    pub mcp_session_id: Option<String>,
+    /// The agent's own session id (Claude's `--session-id`), used to resume.
+    pub agent_session_id: Option<String>,
+    /// An external service's id for this session (seed 004's serviceSessionId).
+    pub service_session_id: Option<String>,
+    pub config: SessionConfig,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub last_activity: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub expires_at: DateTime<Utc>,
+    #[ts(type = "string | null")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[ts(type = "number")]
+    pub message_count: u64,
+    #[ts(type = "number")]
+    pub turns: u64,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+    pub last_error: Option<String>,
+    #[ts(type = "number | null")]
+    pub pid: Option<u32>,
+    #[ts(type = "number | null")]
+    pub exit_code: Option<i32>,
+}
+
+/// What a caller gives to start a session. Everything but `agent` and `cwd` is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct NewSession {
+    pub agent: Option<AgentKind>,
+    pub cwd: String,
+    pub title: Option<String>,
+    pub task_id: Option<String>,
+    pub mcp_session_id: Option<String>,
+    pub service_session_id: Option<String>,
+    pub config: SessionConfig,
+}
+
+/// Which sessions a list asks for. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct SessionFilter {
+    /// Status names (`running`, `error`, …); any of them matches.
+    pub statuses: Vec<String>,
+    pub agent: Option<AgentKind>,
+    pub task_id: Option<String>,
+    /// Case-insensitive substring of the title or the folder.
+    pub search: Option<String>,
+    pub sort: SessionSort,
+    #[ts(type = "number | null")]
+    pub limit: Option<u32>,
+    #[ts(type = "number")]
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionSort {
+    /// Newest first.
+    #[default]
+    Created,
+    /// Most recently active first.
+    LastActivity,
+}
+
+/// Which stream an output entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// Written by Switchboard itself (lifecycle notes: started, exited, stopped).
+    System,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+            Stream::System => "system",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "stdout" => Stream::Stdout,
+            "stderr" => Stream::Stderr,
+            _ => Stream::System,
+        }
+    }
+}
+
+/// One line of a session's output, normalized. `seq` is strictly increasing per session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OutputEntry {
+    pub session_id: String,
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "string")]
+    pub ts: DateTime<Utc>,
+    pub stream: Stream,
+    /// The normalized kind: `line`, `lifecycle`, `assistant_text`, `tool_use`, …
+    pub kind: String,
+    pub payload: String,
+}
+
+/// A change in the engine, pushed to every subscriber (the window, the tray, the CLI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    SessionChanged { session: Session },
+    SessionDeleted { id: String },
+}

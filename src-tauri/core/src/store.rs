@@ -1,0 +1,382 @@
+//! SQLite persistence: the one source of truth for sessions, their output and task events.
+//!
+//! One connection writes, one reads (WAL lets them run side by side). Schema changes are
+//! forward-only migrations in [`MIGRATIONS`]; never edit a shipped one, add the next.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    AgentKind, OutputEntry, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream,
+};
+use crate::paths;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "switchboard.db";
+
+/// The most rows one list call returns, whatever the caller asks: a page, not a dump.
+pub const MAX_PAGE: u32 = 10_000;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    r#"
+CREATE TABLE sessions (
+    id                 TEXT PRIMARY KEY NOT NULL,
+    agent              TEXT NOT NULL,
+    title              TEXT NOT NULL,
+    cwd                TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    status_message     TEXT,
+    task_id            TEXT,
+    mcp_session_id     TEXT,
+    agent_session_id   TEXT,
+    service_session_id TEXT,
+    config             TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    last_activity      INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    ended_at           INTEGER,
+    message_count      INTEGER NOT NULL DEFAULT 0,
+    turns              INTEGER NOT NULL DEFAULT 0,
+    input_tokens       INTEGER NOT NULL DEFAULT 0,
+    output_tokens      INTEGER NOT NULL DEFAULT 0,
+    cost_usd           REAL NOT NULL DEFAULT 0,
+    last_error         TEXT,
+    pid                INTEGER,
+    exit_code          INTEGER,
+    -- Identity of the running process for reconciliation after a crash: its start time
+    -- (clock ticks since boot, from /proc) guards against pid reuse; owner_pid is the
+    -- Switchboard process that started it.
+    proc_start         INTEGER,
+    owner_pid          INTEGER
+) STRICT;
+CREATE INDEX sessions_created ON sessions(created_at DESC, id DESC);
+CREATE INDEX sessions_activity ON sessions(last_activity DESC);
+CREATE INDEX sessions_status ON sessions(status, created_at DESC);
+CREATE INDEX sessions_agent ON sessions(agent, created_at DESC);
+CREATE INDEX sessions_task ON sessions(task_id, created_at DESC) WHERE task_id IS NOT NULL;
+CREATE INDEX sessions_agent_session ON sessions(agent_session_id) WHERE agent_session_id IS NOT NULL;
+CREATE INDEX sessions_service_session ON sessions(service_session_id) WHERE service_session_id IS NOT NULL;
+
+CREATE TABLE output (
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    ts         INTEGER NOT NULL,
+    stream     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+) STRICT;
+"#,
+)];
+
+const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
+    agent_session_id, service_session_id, config, created_at, last_activity, expires_at, ended_at, \
+    message_count, turns, input_tokens, output_tokens, cost_usd, last_error, pid, exit_code";
+
+/// The SQLite store. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Store {
+    path: PathBuf,
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`, which is created 0700; the
+    /// file is made 0600. Runs pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        paths::ensure_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let mut write = Connection::open(&path)?;
+        paths::make_private_file(&path)?;
+        write.pragma_update(None, "journal_mode", "WAL")?;
+        write.pragma_update(None, "synchronous", "NORMAL")?;
+        write.pragma_update(None, "foreign_keys", "ON")?;
+        write.busy_timeout(std::time::Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        let read = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        read.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store { path, write: Mutex::new(write), read: Mutex::new(read) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection itself intact; go on with it.
+        self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Inserts a new session and counts it in `total_created`, in one transaction.
+    pub fn insert_session(&self, s: &Session) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute(
+            &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
+            params_from_iter(session_params(s)?),
+        )?;
+        tx.execute(
+            "INSERT INTO counters (name, value) VALUES ('total_created', 1) \
+             ON CONFLICT(name) DO UPDATE SET value = value + 1",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes every field of an existing session. Returns false when it no longer exists.
+    pub fn update_session(&self, s: &Session) -> Result<bool> {
+        let conn = self.writer();
+        let n = conn.execute(
+            "UPDATE sessions SET agent = ?2, title = ?3, cwd = ?4, status = ?5, status_message = ?6, task_id = ?7, \
+             mcp_session_id = ?8, agent_session_id = ?9, service_session_id = ?10, config = ?11, created_at = ?12, \
+             last_activity = ?13, expires_at = ?14, ended_at = ?15, message_count = ?16, turns = ?17, \
+             input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, last_error = ?21, pid = ?22, exit_code = ?23 \
+             WHERE id = ?1",
+            params_from_iter(session_params(s)?),
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn get_session(&self, id: &str) -> Result<Option<Session>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"))?;
+        stmt.query_row([id], session_from_row).optional()?.transpose()
+    }
+
+    /// Sessions matching `filter`, sorted, one page at a time.
+    pub fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<Session>> {
+        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !filter.statuses.is_empty() {
+            for s in &filter.statuses {
+                SessionStatus::from_parts(s, None)?;
+            }
+            let marks = vec!["?"; filter.statuses.len()].join(", ");
+            sql.push_str(&format!(" AND status IN ({marks})"));
+            args.extend(filter.statuses.iter().map(|s| s.clone().into()));
+        }
+        if let Some(agent) = filter.agent {
+            sql.push_str(" AND agent = ?");
+            args.push(agent.as_str().to_string().into());
+        }
+        if let Some(task) = &filter.task_id {
+            sql.push_str(" AND task_id = ?");
+            args.push(task.clone().into());
+        }
+        if let Some(q) = filter.search.as_deref().filter(|q| !q.trim().is_empty()) {
+            sql.push_str(" AND (instr(lower(title), lower(?)) > 0 OR instr(lower(cwd), lower(?)) > 0)");
+            args.push(q.trim().to_string().into());
+            args.push(q.trim().to_string().into());
+        }
+        sql.push_str(match filter.sort {
+            SessionSort::Created => " ORDER BY created_at DESC, id DESC",
+            SessionSort::LastActivity => " ORDER BY last_activity DESC, id DESC",
+        });
+        let limit = filter.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE);
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), session_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// How many sessions are in a live state.
+    pub fn count_live(&self) -> Result<u32> {
+        let conn = self.reader();
+        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
+        let n: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM sessions WHERE status IN ({marks})"),
+            params_from_iter(SessionStatus::LIVE_NAMES),
+            |r| r.get(0),
+        )?;
+        Ok(n as u32)
+    }
+
+    /// Records which process runs a session (see the `proc_start` column).
+    pub fn set_process(&self, id: &str, pid: u32, proc_start: Option<u64>, owner_pid: u32) -> Result<()> {
+        self.writer().execute(
+            "UPDATE sessions SET pid = ?2, proc_start = ?3, owner_pid = ?4 WHERE id = ?1",
+            params![id, pid as i64, proc_start.map(|v| v as i64), owner_pid as i64],
+        )?;
+        Ok(())
+    }
+
+    /// `(pid, proc_start, owner_pid)` recorded for a session's process.
+    pub fn process_of(&self, id: &str) -> Result<Option<(u32, Option<u64>, Option<u32>)>> {
+        let conn = self.reader();
+        let row = conn
+            .query_row("SELECT pid, proc_start, owner_pid FROM sessions WHERE id = ?1 AND pid IS NOT NULL", [id], |r| {
+                Ok((r.get::<_, i64>(0)? as u32, r.get::<_, Option<i64>>(1)?.map(|v| v as u64), r.get::<_, Option<i64>>(2)?.map(|v| v as u32)))
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    /// How many sessions are in each status, by status name.
+    pub fn status_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM sessions GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes a session and its output. Returns false when there was no such session.
+    pub fn delete_session(&self, id: &str) -> Result<bool> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM output WHERE session_id = ?1", [id])?;
+        let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Appends output entries in one transaction. Seqs must be new for their session.
+    pub fn append_output(&self, entries: &[OutputEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO output (session_id, seq, ts, stream, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in entries {
+                stmt.execute(params![e.session_id, e.seq as i64, e.ts.timestamp_millis(), e.stream.as_str(), e.kind, e.payload])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The highest stored seq of a session's output, 0 when there is none.
+    pub fn last_seq(&self, session_id: &str) -> Result<u64> {
+        let conn = self.writer();
+        let n: Option<i64> =
+            conn.query_row("SELECT max(seq) FROM output WHERE session_id = ?1", [session_id], |r| r.get(0))?;
+        Ok(n.unwrap_or(0) as u64)
+    }
+
+    /// Output entries with `seq > after`, oldest first, at most `limit`.
+    pub fn read_output(&self, session_id: &str, after: u64, limit: u32) -> Result<Vec<OutputEntry>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, seq, ts, stream, kind, payload FROM output \
+             WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![session_id, after as i64, limit.min(MAX_PAGE)], |r| {
+            Ok(OutputEntry {
+                session_id: r.get(0)?,
+                seq: r.get::<_, i64>(1)? as u64,
+                ts: ts_from_ms(r.get(2)?),
+                stream: Stream::parse(&r.get::<_, String>(3)?),
+                kind: r.get(4)?,
+                payload: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sessions ever created through this store (kept when sessions are deleted).
+    pub fn total_created(&self) -> Result<u64> {
+        let conn = self.reader();
+        let n: Option<i64> = conn
+            .query_row("SELECT value FROM counters WHERE name = 'total_created'", [], |r| r.get(0))
+            .optional()?;
+        Ok(n.unwrap_or(0) as u64)
+    }
+}
+
+fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value;
+    let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
+    let config = serde_json::to_string(&s.config).map_err(|e| Error::Corrupt(format!("session config: {e}")))?;
+    let status_message = match &s.status {
+        SessionStatus::Error { message } => Value::from(message.clone()),
+        _ => Value::Null,
+    };
+    Ok(vec![
+        s.id.clone().into(),
+        s.agent.as_str().to_string().into(),
+        s.title.clone().into(),
+        s.cwd.clone().into(),
+        s.status.name().to_string().into(),
+        status_message,
+        opt(&s.task_id),
+        opt(&s.mcp_session_id),
+        opt(&s.agent_session_id),
+        opt(&s.service_session_id),
+        config.into(),
+        s.created_at.timestamp_millis().into(),
+        s.last_activity.timestamp_millis().into(),
+        s.expires_at.timestamp_millis().into(),
+        s.ended_at.map(|t| Value::from(t.timestamp_millis())).unwrap_or(Value::Null),
+        (s.message_count as i64).into(),
+        (s.turns as i64).into(),
+        (s.input_tokens as i64).into(),
+        (s.output_tokens as i64).into(),
+        s.cost_usd.into(),
+        opt(&s.last_error),
+        s.pid.map(|p| Value::from(p as i64)).unwrap_or(Value::Null),
+        s.exit_code.map(|c| Value::from(c as i64)).unwrap_or(Value::Null),
+    ])
+}
+
+fn ts_from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Maps a row to a session. The outer `rusqlite::Result` is SQLite's; the inner one reports
+/// values SQLite holds but the model cannot accept (an unknown agent, unparsable config).
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>> {
+    let agent: String = r.get(1)?;
+    let status: String = r.get(4)?;
+    let config: String = r.get(10)?;
+    let build = || -> Result<Session> {
+        Ok(Session {
+            id: r.get(0)?,
+            agent: agent.parse::<AgentKind>().map_err(|_| Error::Corrupt(format!("unknown agent '{agent}'")))?,
+            title: r.get(2)?,
+            cwd: r.get(3)?,
+            status: SessionStatus::from_parts(&status, r.get(5)?)
+                .map_err(|_| Error::Corrupt(format!("unknown status '{status}'")))?,
+            task_id: r.get(6)?,
+            mcp_session_id: r.get(7)?,
+            agent_session_id: r.get(8)?,
+            service_session_id: r.get(9)?,
+            config: serde_json::from_str::<SessionConfig>(&config)
+                .map_err(|e| Error::Corrupt(format!("session config: {e}")))?,
+            created_at: ts_from_ms(r.get(11)?),
+            last_activity: ts_from_ms(r.get(12)?),
+            expires_at: ts_from_ms(r.get(13)?),
+            ended_at: r.get::<_, Option<i64>>(14)?.map(ts_from_ms),
+            message_count: r.get::<_, i64>(15)? as u64,
+            turns: r.get::<_, i64>(16)? as u64,
+            input_tokens: r.get::<_, i64>(17)? as u64,
+            output_tokens: r.get::<_, i64>(18)? as u64,
+            cost_usd: r.get(19)?,
+            last_error: r.get(20)?,
+            pid: r.get::<_, Option<i64>>(21)?.map(|p| p as u32),
+            exit_code: r.get::<_, Option<i64>>(22)?.map(|c| c as i32),
+        })
+    };
+    Ok(build())
+}

@@ -1,0 +1,65 @@
+//! The Tauri app: state, commands, the event bridge and the tray. Generic over the runtime
+//! so that tests build it with `tauri::test::mock_builder()`.
+
+use serde_json::json;
+use switchboard_core::{Engine, EngineEvent};
+use tauri::{Builder, Emitter, Manager, Runtime};
+use tokio::sync::broadcast::error::RecvError;
+use tracing::warn;
+
+use crate::{commands, tray};
+
+/// App event carrying `{ session }` after any change to a session.
+pub const SESSION_CHANGED: &str = "session-changed";
+/// App event carrying `{ id }` after a session was deleted.
+pub const SESSION_DELETED: &str = "session-deleted";
+/// App event sent when the UI missed events (it fell behind): re-read the list.
+pub const SESSIONS_RESYNC: &str = "sessions-resync";
+
+/// What differs between the real app and a test build.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Show a tray icon (needs a real desktop session).
+    pub tray: bool,
+}
+
+/// Registers Switchboard's state, commands and event bridge on `builder`.
+pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) -> Builder<R> {
+    builder
+        .manage(engine)
+        .invoke_handler(tauri::generate_handler![
+            commands::list_sessions,
+            commands::create_session,
+            commands::end_session
+        ])
+        .setup(move |app| {
+            if options.tray {
+                tray::create(app.handle())?;
+            }
+            spawn_event_bridge(app.handle().clone());
+            Ok(())
+        })
+}
+
+/// Forwards engine events to the windows as app events, and keeps the tray current.
+fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
+    let engine = app.state::<Engine>().inner().clone();
+    let mut events = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let sent = match events.recv().await {
+                Ok(EngineEvent::SessionChanged { session }) => app.emit(SESSION_CHANGED, json!({ "session": session })),
+                Ok(EngineEvent::SessionDeleted { id }) => app.emit(SESSION_DELETED, json!({ "id": id })),
+                Err(RecvError::Lagged(missed)) => {
+                    warn!(missed, "the UI fell behind on engine events; asking it to re-read");
+                    app.emit(SESSIONS_RESYNC, json!({ "missed": missed }))
+                }
+                Err(RecvError::Closed) => break,
+            };
+            if let Err(e) = sent {
+                warn!(error = %e, "could not emit an event to the UI");
+            }
+            tray::refresh(&app);
+        }
+    });
+}

@@ -1,0 +1,22 @@
+//! The one error shape that crosses IPC: `{ code, message, field }`.
+
+use serde::Serialize;
+use switchboard_core::Error;
+use ts_rs::TS;
+
+/// What a command rejects with. `code` is stable (`not_found`, `invalid_input`, …),
+/// `message` is for people, `field` names the form input a validation error is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct IpcError {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<Error> for IpcError {
+    fn from(e: Error) -> Self {
+        IpcError { code: e.code().to_string(), message: e.to_string(), field: e.field().map(str::to_string) }
+    }
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;

@@ -1,0 +1,106 @@
+//! Switchboard's app shell: the Tauri app and the command line, both thin adapters over
+//! `switchboard_core::Engine`.
+
+pub mod app;
+pub mod cli;
+mod commands;
+pub mod ipc;
+mod tray;
+
+use clap::Parser;
+use switchboard_core::{paths, Engine, EngineConfig};
+
+/// Entry point of the binary; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let data_dir = match paths::resolve_data_dir(cli.data_dir.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return 2;
+        }
+    };
+    if let Some(command) = cli.command {
+        let engine = match cli::open_engine(Some(&data_dir)) {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("switchboard: {e}");
+                return 1;
+            }
+        };
+        return match cli::run(&engine, command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("switchboard: {e}");
+                if e.code() == "invalid_input" { 2 } else { 1 }
+            }
+        };
+    }
+    run_gui(&data_dir)
+}
+
+fn run_gui(data_dir: &std::path::Path) -> i32 {
+    if let Err(e) = paths::ensure_private_dir(data_dir) {
+        eprintln!("switchboard: {e}");
+        return 1;
+    }
+    let _log_guard = switchboard_core::logging::init(data_dir, true);
+    let engine = match Engine::open(data_dir, EngineConfig::default()) {
+        Ok(engine) => engine,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open the data directory");
+            eprintln!("switchboard: cannot open {}: {e}", data_dir.display());
+            return 1;
+        }
+    };
+    tracing::info!(data_dir = %data_dir.display(), "starting Switchboard");
+    if let Err(e) = tauri::async_runtime::block_on(engine.reconcile()) {
+        tracing::warn!(error = %e, "could not reconcile sessions from the last run");
+    }
+    let builder = tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+        tray::show_main_window(app);
+    }));
+    let app = match app::build(builder, engine.clone(), app::Options { tray: true }).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "could not start the app");
+            eprintln!("switchboard: could not start the app: {e}");
+            return 1;
+        }
+    };
+    exit_on_signals(app.handle().clone());
+    app.run(move |_app, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Stop what we started; those sessions stay resumable (Interrupted).
+            tauri::async_runtime::block_on(engine.shutdown());
+        }
+    });
+    0
+}
+
+/// SIGTERM, SIGINT (Ctrl-C in the terminal of `make run`) and SIGHUP exit the app the normal
+/// way, so that running agents are stopped and marked resumable instead of orphaned.
+fn exit_on_signals(app: tauri::AppHandle) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+        else {
+            tracing::warn!("cannot listen for termination signals");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = hup.recv() => {}
+        }
+        tracing::info!("termination signal: exiting");
+        app.exit(0);
+    });
+}

@@ -1,0 +1,56 @@
+//! The UI's TypeScript types are generated from the Rust types and checked in under
+//! `ui/src/lib/bindings/`. This test fails when they are stale; `make bindings` (or
+//! `UPDATE_BINDINGS=1 cargo test --test it bindings`) rewrites them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use switchboard::ipc::IpcError;
+use switchboard_core::{EngineEvent, NewSession, OutputEntry, Session, SessionFilter};
+use ts_rs::TS;
+
+fn generate(dir: &Path) {
+    Session::export_all_to(dir).expect("export Session");
+    NewSession::export_all_to(dir).expect("export NewSession");
+    SessionFilter::export_all_to(dir).expect("export SessionFilter");
+    OutputEntry::export_all_to(dir).expect("export OutputEntry");
+    EngineEvent::export_all_to(dir).expect("export EngineEvent");
+    IpcError::export_all_to(dir).expect("export IpcError");
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn bindings_are_up_to_date() {
+    let checked_in = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
+    let fresh = tempfile::tempdir().expect("temp dir");
+    generate(fresh.path());
+    let generated = read_dir(fresh.path());
+    assert!(generated.len() >= 10, "expected the full set of types, got {:?}", generated.keys());
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        let _ = std::fs::remove_dir_all(&checked_in);
+        std::fs::create_dir_all(&checked_in).expect("create bindings dir");
+        generate(&checked_in);
+        return;
+    }
+    let current = read_dir(&checked_in);
+    assert!(
+        generated == current,
+        "ui/src/lib/bindings is stale: run `make bindings` and commit the result.\nfiles differing: {:?}",
+        generated
+            .keys()
+            .chain(current.keys())
+            .filter(|k| generated.get(*k) != current.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+}

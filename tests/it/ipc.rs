@@ -1,0 +1,120 @@
+//! Every command invoked through Tauri's IPC layer on the mock runtime, errors included.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use switchboard::app;
+use switchboard_core::{Engine, EngineConfig};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+
+use crate::support::{temp_dir, wait_for};
+
+fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWindow<tauri::test::MockRuntime>) {
+    let mut app = app::build(mock_builder(), engine, app::Options { tray: false })
+        .build(mock_context(noop_assets()))
+        .expect("mock app");
+    // Setup (which starts the event bridge) runs on the first iteration of the event loop.
+    app.run_iteration(|_, _| {});
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window");
+    (app, window)
+}
+
+fn invoke(window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().expect("json body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_create_list_end_and_emit_events() {
+    let dir = temp_dir();
+    let work = temp_dir();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let (app, window) = app_with(engine);
+
+    let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = events.clone();
+    app.listen_any(app::SESSION_CHANGED, move |e| {
+        sink.lock().unwrap().push(serde_json::from_str(e.payload()).expect("event json"));
+    });
+
+    assert_eq!(invoke(&window, "list_sessions", json!({ "filter": null })).expect("list"), json!([]));
+
+    let created = invoke(
+        &window,
+        "create_session",
+        json!({ "request": {
+            "agent": "command", "cwd": work.path(), "title": "sleeper",
+            "config": { "program": "sleep", "args": ["30"] }
+        }}),
+    )
+    .expect("create");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert!(id.starts_with("command_"), "{id}");
+    assert_eq!(created["status"]["state"], "running");
+    assert_eq!(created["title"], "sleeper");
+
+    let listed = invoke(&window, "list_sessions", json!({ "filter": { "statuses": ["running"] } })).expect("list");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["id"], id.as_str());
+
+    let ended = invoke(&window, "end_session", json!({ "id": id })).expect("end");
+    assert_eq!(ended["status"]["state"], "ended");
+    assert!(ended["ended_at"].is_string());
+
+    // The UI hears about every step: starting, running, ended.
+    let states = wait_for(Duration::from_secs(5), || {
+        let states: Vec<String> = events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["session"]["id"] == id.as_str())
+            .map(|e| e["session"]["status"]["state"].as_str().unwrap_or("").to_string())
+            .collect();
+        states.contains(&"ended".to_string()).then_some(states)
+    })
+    .await;
+    assert_eq!(states.first().map(String::as_str), Some("starting"));
+    assert!(states.contains(&"running".to_string()), "{states:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_errors_cross_ipc_as_code_and_message() {
+    let dir = temp_dir();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let (_app, window) = app_with(engine);
+
+    let err = invoke(&window, "end_session", json!({ "id": "command_nope" })).expect_err("unknown id");
+    assert_eq!(err["code"], "not_found");
+    assert_eq!(err["message"], "session 'command_nope' not found");
+
+    let err = invoke(
+        &window,
+        "create_session",
+        json!({ "request": { "agent": "command", "cwd": "/definitely/not/here", "config": { "program": "true" } } }),
+    )
+    .expect_err("bad cwd");
+    assert_eq!(err["code"], "invalid_input");
+    assert_eq!(err["field"], "cwd");
+    assert_eq!(err["message"], "the folder '/definitely/not/here' does not exist");
+
+    let err = invoke(&window, "create_session", json!({ "request": { "cwd": "/", "config": {} } })).expect_err("no program");
+    assert_eq!(err["field"], "program");
+
+    // Nothing was half-written by the failed calls.
+    assert_eq!(invoke(&window, "list_sessions", json!({})).expect("list"), json!([]));
+}
