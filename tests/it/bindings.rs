@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use switchboard::ipc::IpcError;
-use switchboard_core::{EngineEvent, NewSession, OutputEntry, Session, SessionFilter};
+use switchboard_core::{EngineEvent, Metrics, NewSession, OutputEntry, Project, Session, SessionFilter, TaskEvent, Usage};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
@@ -16,6 +16,10 @@ fn generate(dir: &Path) {
     OutputEntry::export_all_to(dir).expect("export OutputEntry");
     EngineEvent::export_all_to(dir).expect("export EngineEvent");
     IpcError::export_all_to(dir).expect("export IpcError");
+    Metrics::export_all_to(dir).expect("export Metrics");
+    TaskEvent::export_all_to(dir).expect("export TaskEvent");
+    Project::export_all_to(dir).expect("export Project");
+    Usage::export_all_to(dir).expect("export Usage");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -17,7 +17,9 @@ fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWin
     let mut app = app::build(mock_builder(), engine, app::Options { tray: false })
         .build(mock_context(noop_assets()))
         .expect("mock app");
-    // Setup (which starts the event bridge) runs on the first iteration of the event loop.
+    // Setup (which starts the event bridge) runs on the first iteration of the event loop;
+    // one iteration, not a loop, so the busy-loop deprecation does not apply.
+    #[allow(deprecated)]
     app.run_iteration(|_, _| {});
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("window");
     (app, window)

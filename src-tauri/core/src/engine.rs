@@ -16,9 +16,13 @@ use tracing::{info, instrument, warn};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::model::{AgentKind, EngineEvent, NewSession, OutputEntry, Session, SessionFilter, SessionStatus, Stream};
+use crate::model::{
+    AgentKind, CompactionPolicy, EngineEvent, Metrics, NewSession, OutputEntry, Project, Session,
+    SessionFilter, SessionStatus, Stream, TaskEvent, TaskEventKind, Usage,
+};
+use crate::output::{OutputHub, Subscription};
 use crate::runner::{self, Exit, Launch, ProcessHandle, ProcessSink};
-use crate::store::Store;
+use crate::store::{LinkColumn, Store, TaskEventKey};
 
 /// Events buffered per subscriber. A subscriber that falls further behind is told how many
 /// it missed (and re-reads the list) instead of slowing the engine down.
@@ -39,6 +43,14 @@ pub struct EngineConfig {
     pub idle_ttl: Duration,
     /// How long a stopped process gets between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
+    /// How often the sweeper runs (seed 003: every minute).
+    pub sweep_interval: Duration,
+    /// Finished sessions older than this are purged by the sweeper (seed 000's
+    /// cleanupOldSessions). Zero keeps them forever.
+    pub retention: Duration,
+    /// Stored output entries kept per session; older ones are trimmed (0 = no cap).
+    pub output_cap: u64,
+    pub compaction: CompactionPolicy,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +59,45 @@ impl Default for EngineConfig {
             max_live_sessions: 100,
             idle_ttl: Duration::from_secs(60 * 60),
             stop_grace: Duration::from_secs(3),
+            sweep_interval: Duration::from_secs(60),
+            retention: Duration::from_secs(30 * 24 * 60 * 60),
+            output_cap: 1_000_000,
+            compaction: CompactionPolicy::default(),
+        }
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Live sessions idle past their TTL, now Expired (their process stopped).
+    pub expired: Vec<String>,
+    /// Finished sessions past the retention, now deleted.
+    pub purged: Vec<String>,
+}
+
+/// The running sweeper. [`Sweeper::stop`] ends it and waits; dropping it ends it too.
+pub struct Sweeper {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sweeper {
+    /// Stops the sweeper and waits until its task has finished (no sweep is left running).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 }
@@ -85,7 +136,8 @@ pub struct Engine {
 }
 
 struct Inner {
-    store: Store,
+    store: Arc<Store>,
+    output: Arc<OutputHub>,
     data_dir: PathBuf,
     config: EngineConfig,
     clock: Arc<dyn Clock>,
@@ -95,8 +147,6 @@ struct Inner {
     write_lock: Mutex<()>,
     /// Processes this engine started, by session id. Bounded by `max_live_sessions`.
     processes: Mutex<HashMap<String, ProcessHandle>>,
-    /// Next output seq per session with a running process (seq is strictly increasing).
-    seqs: Mutex<HashMap<String, u64>>,
 }
 
 impl Engine {
@@ -106,11 +156,13 @@ impl Engine {
     }
 
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
-        let store = Store::open(data_dir)?;
+        let store = Arc::new(Store::open(data_dir)?);
+        let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
+                output,
                 data_dir: data_dir.to_path_buf(),
                 config,
                 clock,
@@ -118,7 +170,6 @@ impl Engine {
                 events,
                 write_lock: Mutex::new(()),
                 processes: Mutex::new(HashMap::new()),
-                seqs: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -155,10 +206,45 @@ impl Engine {
         self.inner.store.list_sessions(filter)
     }
 
-    /// Output entries of a session after `after_seq`, oldest first.
+    /// Output entries of a session after `after_seq`, oldest first, at most `limit`.
     pub fn output(&self, id: &str, after_seq: u64, limit: u32) -> Result<Vec<OutputEntry>> {
+        Ok(self.subscribe_output(id, after_seq, limit)?.backfill)
+    }
+
+    /// The last `limit` output entries of a session, oldest first.
+    pub fn output_tail(&self, id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
         self.get(id)?;
-        self.inner.store.read_output(id, after_seq, limit)
+        self.inner.output.flush();
+        self.inner.store.tail_output(id, limit)
+    }
+
+    /// History after `after_seq` plus live entries from then on, with no gap and no
+    /// duplicate between them (see [`crate::output`]).
+    pub fn subscribe_output(&self, id: &str, after_seq: u64, limit: u32) -> Result<Subscription> {
+        self.get(id)?;
+        self.inner.output.subscribe(id, after_seq, limit)
+    }
+
+    /// Follows a session's output from `after_seq`: every entry once, in order, also for a
+    /// consumer too slow for the live channel. See [`crate::output::Follower`].
+    pub fn follow_output(&self, id: &str, after_seq: u64) -> Result<crate::output::Follower> {
+        self.get(id)?;
+        self.inner.output.follow(id, after_seq)
+    }
+
+    /// Waits until all output so far is in SQLite.
+    pub fn flush_output(&self) {
+        self.inner.output.flush();
+    }
+
+    /// The session with this agent session id (Claude's own id), if any.
+    pub fn find_by_agent_session_id(&self, agent_session_id: &str) -> Result<Option<Session>> {
+        self.inner.store.find_session_by(LinkColumn::AgentSession, agent_session_id)
+    }
+
+    /// The session with this service session id (seed 004 findSessionByServiceId), if any.
+    pub fn find_by_service_session_id(&self, service_session_id: &str) -> Result<Option<Session>> {
+        self.inner.store.find_session_by(LinkColumn::ServiceSession, service_session_id)
     }
 
     /// Settles sessions recorded as live that no process of ours is running — after a crash
@@ -205,6 +291,11 @@ impl Engine {
         let (session, launch) = self.prepare(req)?;
         self.inner.store.insert_session(&session)?;
         info!(session = %session.id, "session created");
+        self.log_task_event(
+            &session.id,
+            TaskEventKind::Created,
+            serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id }),
+        )?;
         self.emit(EngineEvent::SessionChanged { session: session.clone() });
         self.start(&session.id, launch).await
     }
@@ -214,7 +305,7 @@ impl Engine {
         if agent != AgentKind::Command {
             return Err(Error::invalid("agent", format!("the {agent} agent is not supported yet; use a command")));
         }
-        let cwd = validate_cwd(&req.cwd)?;
+        let cwd = validate_dir("cwd", &req.cwd)?;
         let program = req.config.program.as_deref().map(str::trim).unwrap_or("").to_string();
         let program = program.as_str();
         if program.is_empty() {
@@ -277,6 +368,9 @@ impl Engine {
             last_error: None,
             pid: None,
             exit_code: None,
+            last_response_at: None,
+            launch_command: None,
+            output_trimmed_through: 0,
         };
         Ok((session, launch))
     }
@@ -286,8 +380,7 @@ impl Engine {
     }
 
     async fn start(&self, id: &str, launch: Launch) -> Result<Session> {
-        let next_seq = self.inner.store.last_seq(id)? + 1;
-        self.inner.seqs.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), next_seq);
+        self.inner.output.open(id)?;
         self.record_output(id, Stream::System, "lifecycle", format!("starting: {}", launch.display()));
         let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string() });
         match runner::spawn(&launch, sink) {
@@ -295,7 +388,9 @@ impl Engine {
                 let pid = handle.pid();
                 self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), handle);
                 self.inner.store.set_process(id, pid, runner::process_start_time(pid), std::process::id())?;
+                let launch_command = launch.display();
                 let session = self.update(id, |s| {
+                    s.launch_command = Some(launch_command);
                     // A quick process may already have exited and moved the session on.
                     if s.status == SessionStatus::Starting {
                         s.status = SessionStatus::Running;
@@ -312,13 +407,15 @@ impl Engine {
                 let message = spawn_message(&launch, &e);
                 warn!(session = %id, %message, "could not start the process");
                 self.record_output(id, Stream::System, "lifecycle", message.clone());
-                self.inner.seqs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
-                self.update(id, |s| {
+                self.inner.output.close(id);
+                let session = self.update(id, |s| {
                     s.status = SessionStatus::Error { message: message.clone() };
                     s.last_error = Some(message.clone());
                     s.ended_at = Some(self.inner.clock.now());
                     Ok(())
-                })
+                })?;
+                self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+                Ok(session)
             }
         }
     }
@@ -343,13 +440,276 @@ impl Engine {
             }
             Ok(())
         })?;
+        self.stop_process(id).await;
+        self.log_task_event(id, TaskEventKind::Ended, serde_json::json!({ "status": "ended" }))?;
+        info!(session = %id, "session ended");
+        // The exit may have added the exit code since; a concurrent delete leaves `ended`.
+        Ok(self.find(id)?.unwrap_or(ended))
+    }
+
+    async fn stop_process(&self, id: &str) {
         let handle = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
         if let Some(handle) = handle {
             handle.stop(self.inner.config.stop_grace).await;
         }
-        info!(session = %id, "session ended");
-        // The exit may have added the exit code since; a concurrent delete leaves `ended`.
-        Ok(self.find(id)?.unwrap_or(ended))
+    }
+
+    /// Deletes a session with its output and task log, stopping its process first.
+    #[instrument(skip(self))]
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.get(id)?;
+        self.stop_process(id).await;
+        self.inner.output.flush();
+        self.inner.output.close(id);
+        if !self.inner.store.delete_session(id)? {
+            return Err(Error::NotFound(id.to_string()));
+        }
+        info!(session = %id, "session deleted");
+        self.emit(EngineEvent::SessionDeleted { id: id.to_string() });
+        Ok(())
+    }
+
+    /// Sets the status, refusing moves the state machine does not allow (seeds'
+    /// updateStatus). Moving to a final state stamps `ended_at`; to Error records the message.
+    pub fn set_status(&self, id: &str, status: SessionStatus) -> Result<Session> {
+        let now = self.inner.clock.now();
+        self.update(id, |s| {
+            if let SessionStatus::Error { message } = &status {
+                s.last_error = Some(message.clone());
+            }
+            if !status.is_live() && s.status.is_live() {
+                s.ended_at = Some(now);
+            }
+            if status.is_live() {
+                s.last_activity = now;
+            }
+            s.status = status;
+            Ok(())
+        })
+    }
+
+    /// Links a session to a task, or unlinks it with None (seed 000 setTaskId).
+    pub fn set_task(&self, id: &str, task_id: Option<String>) -> Result<Session> {
+        let task_id = validate_link("task_id", task_id)?;
+        self.update(id, |s| {
+            s.task_id = task_id;
+            Ok(())
+        })
+    }
+
+    /// Links the MCP session that asked for this session (seed 000 setMcpSessionId).
+    pub fn set_mcp_session_id(&self, id: &str, mcp_session_id: Option<String>) -> Result<Session> {
+        let v = validate_link("mcp_session_id", mcp_session_id)?;
+        self.update(id, |s| {
+            s.mcp_session_id = v;
+            Ok(())
+        })
+    }
+
+    /// Records the agent's own session id, used to resume (seed 003 claudeSessionId).
+    pub fn set_agent_session_id(&self, id: &str, agent_session_id: Option<String>) -> Result<Session> {
+        let v = validate_link("agent_session_id", agent_session_id)?;
+        self.update(id, |s| {
+            s.agent_session_id = v;
+            Ok(())
+        })
+    }
+
+    /// Records an external service's id for this session (seed 004 serviceSessionId).
+    pub fn set_service_session_id(&self, id: &str, service_session_id: Option<String>) -> Result<Session> {
+        let v = validate_link("service_session_id", service_session_id)?;
+        self.update(id, |s| {
+            s.service_session_id = v;
+            Ok(())
+        })
+    }
+
+    /// Activity on a live session: `last_activity` is now and the idle TTL starts over
+    /// (seed 003 updateActivity). Finished sessions are left as they are.
+    pub fn touch(&self, id: &str) -> Result<Session> {
+        let now = self.inner.clock.now();
+        let ttl = self.ttl();
+        self.update(id, |s| {
+            if s.status.is_live() {
+                s.last_activity = now;
+                s.expires_at = now + ttl;
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds a turn's usage to the session's counters and stamps the response time
+    /// (seed 002 incrementMessageCount / updateLastResponse, seed 003 messageCount).
+    pub fn record_usage(&self, id: &str, usage: &Usage) -> Result<Session> {
+        if !usage.cost_usd.is_finite() || usage.cost_usd < 0.0 {
+            return Err(Error::invalid("cost_usd", format!("cost must be a non-negative number, not {}", usage.cost_usd)));
+        }
+        let now = self.inner.clock.now();
+        let ttl = self.ttl();
+        self.update(id, |s| {
+            s.message_count += usage.messages;
+            s.turns += usage.turns;
+            s.input_tokens += usage.input_tokens;
+            s.output_tokens += usage.output_tokens;
+            s.cost_usd += usage.cost_usd;
+            s.last_response_at = Some(now);
+            if s.status.is_live() {
+                s.last_activity = now;
+                s.expires_at = now + ttl;
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends to the task log of the session's task (and of the session itself).
+    pub fn log_task_event(&self, session_id: &str, kind: TaskEventKind, detail: serde_json::Value) -> Result<TaskEvent> {
+        let s = self.get(session_id)?;
+        self.inner.store.insert_task_event(s.task_id.as_deref(), session_id, self.inner.clock.now(), kind, &detail)
+    }
+
+    /// A task's log in time order.
+    pub fn task_log(&self, task_id: &str) -> Result<Vec<TaskEvent>> {
+        self.inner.store.task_events(TaskEventKey::Task(task_id), crate::store::MAX_PAGE)
+    }
+
+    /// A session's log in time order.
+    pub fn session_log(&self, session_id: &str) -> Result<Vec<TaskEvent>> {
+        self.get(session_id)?;
+        self.inner.store.task_events(TaskEventKey::Session(session_id), crate::store::MAX_PAGE)
+    }
+
+    /// Task ids with how many sessions each has, most recent first.
+    pub fn tasks(&self) -> Result<Vec<(String, u64)>> {
+        self.inner.store.tasks(crate::store::MAX_PAGE)
+    }
+
+    pub fn metrics(&self) -> Result<Metrics> {
+        self.inner.store.metrics()
+    }
+
+    /// Whether compacting this session is advised (seed 002 shouldCompactSession).
+    pub fn compaction_advised(&self, id: &str) -> Result<bool> {
+        Ok(self.get(id)?.compaction_advised(self.inner.clock.now(), &self.inner.config.compaction))
+    }
+
+    /// Compacts a session: Compacting while `action` runs (the agent's compaction), then
+    /// back to the state it was in with the message count reset — or Error if it failed.
+    pub async fn compact_with<F>(&self, id: &str, action: F) -> Result<Session>
+    where
+        F: std::future::Future<Output = std::result::Result<(), String>>,
+    {
+        let before = self.get(id)?;
+        if !matches!(before.status, SessionStatus::Running | SessionStatus::Idle) {
+            return Err(Error::IllegalTransition { id: id.into(), from: before.status.name().into(), to: "compacting".into() });
+        }
+        self.set_status(id, SessionStatus::Compacting)?;
+        match action.await {
+            Ok(()) => self.update(id, |s| {
+                if s.status == SessionStatus::Compacting {
+                    s.status = before.status.clone();
+                    s.message_count = 0;
+                }
+                Ok(())
+            }),
+            Err(message) => {
+                let message = format!("compaction failed: {message}");
+                self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+                self.set_status(id, SessionStatus::Error { message })
+            }
+        }
+    }
+
+    /// Adds (or moves) a named project: a name of `[A-Za-z0-9_-]{1,64}` and an absolute,
+    /// existing directory, stored canonical.
+    pub fn add_project(&self, name: &str, path: &str) -> Result<Project> {
+        validate_project_name(name)?;
+        let dir = validate_dir("path", path)?;
+        let project = Project { name: name.to_string(), path: dir.to_string_lossy().into_owned(), created_at: self.inner.clock.now() };
+        self.inner.store.insert_project(&project)?;
+        Ok(project)
+    }
+
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        self.inner.store.list_projects()
+    }
+
+    /// The live session for the pair `from → to`, or a new one started in `to`'s folder
+    /// from `template` (seed 002 getOrCreateSession). The pair is persisted.
+    pub async fn get_or_create_pair(&self, from: &str, to: &str, template: NewSession) -> Result<Session> {
+        validate_project_name(from)?;
+        validate_project_name(to)?;
+        let unknown = |n: &str| Error::invalid("project", format!("unknown project '{n}'"));
+        self.inner.store.get_project(from)?.ok_or_else(|| unknown(from))?;
+        let target = self.inner.store.get_project(to)?.ok_or_else(|| unknown(to))?;
+        if let Some(id) = self.inner.store.pair_session(from, to)? {
+            if let Some(s) = self.find(&id)? {
+                if s.status.is_live() {
+                    return Ok(s);
+                }
+            }
+        }
+        let request = NewSession {
+            cwd: target.path.clone(),
+            title: template.title.clone().or_else(|| Some(format!("{from} → {to}"))),
+            ..template
+        };
+        let session = self.create(request).await?;
+        self.inner.store.set_pair_session(from, to, &session.id, self.inner.clock.now())?;
+        Ok(session)
+    }
+
+    /// One sweep: expires live sessions idle past their TTL (stopping their process) and
+    /// purges finished sessions past the retention.
+    pub async fn sweep(&self) -> Result<SweepReport> {
+        let now = self.inner.clock.now();
+        let mut report = SweepReport::default();
+        for id in self.inner.store.expired_live(now)? {
+            let changed = self.update(&id, |s| {
+                if s.status.is_live() && s.expires_at < now {
+                    s.status = SessionStatus::Expired;
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            })?;
+            if changed.status == SessionStatus::Expired {
+                self.stop_process(&id).await;
+                self.log_task_event(&id, TaskEventKind::Ended, serde_json::json!({ "status": "expired" }))?;
+                info!(session = %id, "idle past its TTL: expired");
+                report.expired.push(id);
+            }
+        }
+        if !self.inner.config.retention.is_zero() {
+            let cutoff = now - chrono::Duration::from_std(self.inner.config.retention).unwrap_or(chrono::Duration::days(30));
+            for id in self.inner.store.ended_before(cutoff, PURGE_BATCH)? {
+                self.delete(&id).await?;
+                report.purged.push(id);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs [`Engine::sweep`] every `sweep_interval` until the returned [`Sweeper`] is
+    /// stopped or dropped. Must be called within a tokio runtime.
+    pub fn start_sweeper(&self) -> Sweeper {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let engine = self.clone();
+        let every = self.inner.config.sweep_interval;
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await; // the first tick is immediate; sweep after one interval
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {
+                        if let Err(e) = engine.sweep().await {
+                            warn!(error = %e, "sweep failed");
+                        }
+                    }
+                }
+            }
+        });
+        Sweeper { stop: Some(stop), task: Some(task) }
     }
 
     /// Stops every process this engine started and marks their sessions Interrupted
@@ -361,11 +721,13 @@ impl Engine {
             let _ = self.update(&id, |s| {
                 if s.status.is_live() {
                     s.status = SessionStatus::Interrupted;
+                    s.ended_at = Some(self.inner.clock.now());
                 }
                 Ok(())
             });
             handle.stop(self.inner.config.stop_grace).await;
         }
+        self.inner.output.flush();
     }
 
     /// Reads, changes and writes one session under the write lock, checks the status
@@ -395,24 +757,18 @@ impl Engine {
         Ok(session)
     }
 
-    /// Appends one output entry with the session's next seq and counts it as activity.
+    /// Appends one output entry with the session's next seq.
     fn record_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
-        let mut seqs = self.inner.seqs.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(next) = seqs.get_mut(id) else { return };
-        let seq = *next;
-        *next += 1;
-        // Written while holding the seq lock so entries reach the store in seq order.
-        let entry = OutputEntry { session_id: id.to_string(), seq, ts: self.inner.clock.now(), stream, kind: kind.to_string(), payload };
-        if let Err(e) = self.inner.store.append_output(std::slice::from_ref(&entry)) {
-            warn!(session = %id, error = %e, "could not store output");
-        }
+        let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: self.inner.clock.now(), stream, kind: kind.to_string(), payload };
+        self.inner.output.push(entry);
     }
 
     fn process_exited(&self, id: &str, exit: Exit) {
         self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         self.record_output(id, Stream::System, "lifecycle", exit.describe());
-        self.inner.seqs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.inner.output.close(id);
         let now = self.inner.clock.now();
+        let mut failed = None;
         let result = self.update(id, |s| {
             s.exit_code = exit.code;
             s.pid = None;
@@ -423,16 +779,24 @@ impl Engine {
                 } else {
                     let message = format!("the process {}", exit.describe());
                     s.last_error = Some(message.clone());
-                    s.status = SessionStatus::Error { message };
+                    s.status = SessionStatus::Error { message: message.clone() };
+                    failed = Some(message);
                 }
             }
             Ok(())
         });
-        if let Err(e) = result {
+        let logged = match (&result, failed) {
+            (Ok(_), Some(message)) => self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message })).map(drop),
+            _ => Ok(()),
+        };
+        if let Err(e) = result.and(logged.map(|_| ())) {
             warn!(session = %id, error = %e, "could not record the exit");
         }
     }
 }
+
+/// Finished sessions purged per sweep at most, so one sweep stays short.
+const PURGE_BATCH: u32 = 1_000;
 
 struct SessionSink {
     engine: Engine,
@@ -462,20 +826,28 @@ fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
 }
 
 /// An absolute, existing directory, canonicalized.
-fn validate_cwd(cwd: &str) -> Result<PathBuf> {
-    let trimmed = cwd.trim();
+fn validate_dir(field: &'static str, dir: &str) -> Result<PathBuf> {
+    let trimmed = dir.trim();
     if trimmed.is_empty() {
-        return Err(Error::invalid("cwd", "the folder is required"));
+        return Err(Error::invalid(field, "the folder is required"));
     }
     let path = Path::new(trimmed);
     if !path.is_absolute() {
-        return Err(Error::invalid("cwd", format!("the folder must be an absolute path, not '{trimmed}'")));
+        return Err(Error::invalid(field, format!("the folder must be an absolute path, not '{trimmed}'")));
     }
-    let canonical = path.canonicalize().map_err(|_| Error::invalid("cwd", format!("the folder '{trimmed}' does not exist")))?;
+    let canonical = path.canonicalize().map_err(|_| Error::invalid(field, format!("the folder '{trimmed}' does not exist")))?;
     if !canonical.is_dir() {
-        return Err(Error::invalid("cwd", format!("'{trimmed}' is not a folder")));
+        return Err(Error::invalid(field, format!("'{trimmed}' is not a folder")));
     }
     Ok(canonical)
+}
+
+/// Project names (seed 002's team names): `[A-Za-z0-9_-]{1,64}`.
+fn validate_project_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(Error::invalid("project", format!("invalid project name '{name}': use 1-64 letters, digits, '_' or '-'")));
+    }
+    Ok(())
 }
 
 /// Task, MCP and service ids: 1–128 of `[A-Za-z0-9._:-]`, not starting with `-`

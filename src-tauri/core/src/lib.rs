@@ -7,11 +7,12 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod model;
+pub mod output;
 pub mod paths;
 pub mod runner;
 pub mod store;
 
-pub use engine::{Clock, Engine, EngineConfig, IdSource, SystemClock, V7Ids};
+pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids};
 pub use error::{Error, Result};
 pub use model::*;
 pub use store::Store;

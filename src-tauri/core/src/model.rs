@@ -224,6 +224,131 @@ pub struct Session {
     pub pid: Option<u32>,
     #[ts(type = "number | null")]
     pub exit_code: Option<i32>,
+    /// When the agent last finished a response (seed 002 lastResponseAt).
+    #[ts(type = "string | null")]
+    pub last_response_at: Option<DateTime<Utc>>,
+    /// The command line the agent was started with, for debugging (seed 002 debug info).
+    pub launch_command: Option<String>,
+    /// Stored output up to this seq was trimmed by the per-session cap (0: none).
+    #[ts(type = "number")]
+    pub output_trimmed_through: u64,
+}
+
+impl Session {
+    /// Whether compacting is advised: more than `max_messages` messages, or more than
+    /// `old_messages` and older than `old_age` (seed 002's shouldCompactSession).
+    pub fn compaction_advised(&self, now: DateTime<Utc>, policy: &CompactionPolicy) -> bool {
+        self.message_count > policy.max_messages
+            || (self.message_count > policy.old_messages && now - self.created_at > policy.old_age)
+    }
+}
+
+/// When compaction is advised. Defaults from seed 002: 500 messages, or 100 and 7 days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompactionPolicy {
+    pub max_messages: u64,
+    pub old_messages: u64,
+    pub old_age: chrono::Duration,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        CompactionPolicy { max_messages: 500, old_messages: 100, old_age: chrono::Duration::days(7) }
+    }
+}
+
+/// Usage an agent reports for a turn; added to the session's counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Usage {
+    #[ts(type = "number")]
+    pub messages: u64,
+    #[ts(type = "number")]
+    pub turns: u64,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// What happened to a task (seed 001's task logger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskEventKind {
+    Created,
+    CommandSent,
+    ResponseReceived,
+    Error,
+    Ended,
+}
+
+impl TaskEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskEventKind::Created => "created",
+            TaskEventKind::CommandSent => "command_sent",
+            TaskEventKind::ResponseReceived => "response_received",
+            TaskEventKind::Error => "error",
+            TaskEventKind::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of the task log. `detail` is JSON: e.g. `{"duration_ms": 1200, "length": 512}`
+/// for a response, `{"message": "..."}` for an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TaskEvent {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub task_id: Option<String>,
+    pub session_id: String,
+    #[ts(type = "string")]
+    pub ts: DateTime<Utc>,
+    pub kind: TaskEventKind,
+    #[ts(type = "unknown")]
+    pub detail: serde_json::Value,
+}
+
+/// Totals over all sessions, computed by SQL (seeds 000, 003, 004).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct Metrics {
+    /// Sessions stored now.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// Sessions in a live state.
+    #[ts(type = "number")]
+    pub active: u64,
+    #[ts(type = "Record<string, number>")]
+    pub by_status: BTreeMap<String, u64>,
+    #[ts(type = "Record<string, number>")]
+    pub by_agent: BTreeMap<String, u64>,
+    /// Sessions in the error state.
+    #[ts(type = "number")]
+    pub errors: u64,
+    /// Mean of (ended_at - created_at) over finished sessions, 0 when there is none.
+    pub avg_duration_ms: f64,
+    /// Sessions ever created, deleted ones included.
+    #[ts(type = "number")]
+    pub total_created: u64,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// A named project: a folder that pair sessions run in (seed 002's teams).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Project {
+    pub name: String,
+    pub path: String,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a caller gives to start a session. Everything but `agent` and `cwd` is optional.

@@ -12,7 +12,8 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AgentKind, OutputEntry, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream,
+    AgentKind, Metrics, OutputEntry, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream,
+    TaskEvent, TaskEventKind,
 };
 use crate::paths;
 
@@ -77,11 +78,92 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 ) STRICT;
 "#,
+), M::up(
+    r#"
+-- Usage and debug info (seeds 002, 003), and the stored-output trim mark.
+ALTER TABLE sessions ADD COLUMN last_response_at INTEGER;
+ALTER TABLE sessions ADD COLUMN launch_command TEXT;
+ALTER TABLE sessions ADD COLUMN output_trimmed_through INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_ended ON sessions(ended_at) WHERE ended_at IS NOT NULL;
+
+-- The task log (seed 001): what happened to a task, in time order.
+CREATE TABLE task_events (
+    id         INTEGER PRIMARY KEY,
+    task_id    TEXT,
+    session_id TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    detail     TEXT NOT NULL
+) STRICT;
+CREATE INDEX task_events_task ON task_events(task_id, ts, id) WHERE task_id IS NOT NULL;
+CREATE INDEX task_events_session ON task_events(session_id, ts, id);
+
+-- Named projects and the session kept for each project pair (seed 002).
+CREATE TABLE projects (
+    name       TEXT PRIMARY KEY NOT NULL,
+    path       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE pairs (
+    from_project TEXT NOT NULL,
+    to_project   TEXT NOT NULL,
+    session_id   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (from_project, to_project)
+) STRICT;
+
+-- The first page of a status-filtered list sorted by activity reads one index range per status.
+CREATE INDEX sessions_status_activity ON sessions(status, last_activity DESC);
+
+-- Metrics totals per (status, agent), kept by triggers in the same transaction as every
+-- change to sessions: metrics read a handful of rows instead of scanning all sessions,
+-- and SQLite stays the one source of truth (no cache that could disagree).
+CREATE TABLE session_totals (
+    status        TEXT NOT NULL,
+    agent         TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd      REAL NOT NULL,
+    ended_n       INTEGER NOT NULL,
+    ended_ms      INTEGER NOT NULL,
+    PRIMARY KEY (status, agent)
+) STRICT, WITHOUT ROWID;
+INSERT INTO session_totals
+    SELECT status, agent, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd),
+           count(ended_at), coalesce(sum(ended_at - created_at), 0)
+    FROM sessions GROUP BY status, agent;
+CREATE TRIGGER session_totals_add AFTER INSERT ON sessions BEGIN
+    INSERT INTO session_totals VALUES (NEW.status, NEW.agent, 1, NEW.input_tokens, NEW.output_tokens, NEW.cost_usd,
+        NEW.ended_at IS NOT NULL, coalesce(NEW.ended_at - NEW.created_at, 0))
+    ON CONFLICT (status, agent) DO UPDATE SET n = n + 1, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd,
+        ended_n = ended_n + excluded.ended_n, ended_ms = ended_ms + excluded.ended_ms;
+END;
+CREATE TRIGGER session_totals_remove AFTER DELETE ON sessions BEGIN
+    UPDATE session_totals SET n = n - 1, input_tokens = input_tokens - OLD.input_tokens,
+        output_tokens = output_tokens - OLD.output_tokens, cost_usd = cost_usd - OLD.cost_usd,
+        ended_n = ended_n - (OLD.ended_at IS NOT NULL), ended_ms = ended_ms - coalesce(OLD.ended_at - OLD.created_at, 0)
+    WHERE status = OLD.status AND agent = OLD.agent;
+END;
+CREATE TRIGGER session_totals_change AFTER UPDATE OF status, agent, input_tokens, output_tokens, cost_usd, ended_at, created_at ON sessions BEGIN
+    UPDATE session_totals SET n = n - 1, input_tokens = input_tokens - OLD.input_tokens,
+        output_tokens = output_tokens - OLD.output_tokens, cost_usd = cost_usd - OLD.cost_usd,
+        ended_n = ended_n - (OLD.ended_at IS NOT NULL), ended_ms = ended_ms - coalesce(OLD.ended_at - OLD.created_at, 0)
+    WHERE status = OLD.status AND agent = OLD.agent;
+    INSERT INTO session_totals VALUES (NEW.status, NEW.agent, 1, NEW.input_tokens, NEW.output_tokens, NEW.cost_usd,
+        NEW.ended_at IS NOT NULL, coalesce(NEW.ended_at - NEW.created_at, 0))
+    ON CONFLICT (status, agent) DO UPDATE SET n = n + 1, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens, cost_usd = cost_usd + excluded.cost_usd,
+        ended_n = ended_n + excluded.ended_n, ended_ms = ended_ms + excluded.ended_ms;
+END;
+"#,
 )];
 
 const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
     agent_session_id, service_session_id, config, created_at, last_activity, expires_at, ended_at, \
-    message_count, turns, input_tokens, output_tokens, cost_usd, last_error, pid, exit_code";
+    message_count, turns, input_tokens, output_tokens, cost_usd, last_error, pid, exit_code, \
+    last_response_at, launch_command, output_trimmed_through";
 
 /// The SQLite store. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Store {
@@ -129,7 +211,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute(
-            &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
+            &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"),
             params_from_iter(session_params(s)?),
         )?;
         tx.execute(
@@ -148,9 +230,11 @@ impl Store {
             "UPDATE sessions SET agent = ?2, title = ?3, cwd = ?4, status = ?5, status_message = ?6, task_id = ?7, \
              mcp_session_id = ?8, agent_session_id = ?9, service_session_id = ?10, config = ?11, created_at = ?12, \
              last_activity = ?13, expires_at = ?14, ended_at = ?15, message_count = ?16, turns = ?17, \
-             input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, last_error = ?21, pid = ?22, exit_code = ?23 \
+             input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, last_error = ?21, pid = ?22, exit_code = ?23, \
+             last_response_at = ?24, launch_command = ?25 \
              WHERE id = ?1",
-            params_from_iter(session_params(s)?),
+            // Not the trim mark (param 26): only the output writer moves it.
+            params_from_iter(session_params(s)?.into_iter().take(25)),
         )?;
         Ok(n == 1)
     }
@@ -162,40 +246,76 @@ impl Store {
     }
 
     /// Sessions matching `filter`, sorted, one page at a time.
+    ///
+    /// With a status filter, each status is read from its own (status, sort key) index
+    /// range, at most `offset + limit` rows each, and the ranges merged: the first pages
+    /// cost the same with 100 sessions or 100 000.
     pub fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<Session>> {
-        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if !filter.statuses.is_empty() {
-            for s in &filter.statuses {
-                SessionStatus::from_parts(s, None)?;
-            }
-            let marks = vec!["?"; filter.statuses.len()].join(", ");
-            sql.push_str(&format!(" AND status IN ({marks})"));
-            args.extend(filter.statuses.iter().map(|s| s.clone().into()));
+        for s in &filter.statuses {
+            SessionStatus::from_parts(s, None)?;
         }
+        let mut cond = String::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(agent) = filter.agent {
-            sql.push_str(" AND agent = ?");
+            cond.push_str(" AND agent = ?");
             args.push(agent.as_str().to_string().into());
         }
         if let Some(task) = &filter.task_id {
-            sql.push_str(" AND task_id = ?");
+            cond.push_str(" AND task_id = ?");
             args.push(task.clone().into());
         }
         if let Some(q) = filter.search.as_deref().filter(|q| !q.trim().is_empty()) {
-            sql.push_str(" AND (instr(lower(title), lower(?)) > 0 OR instr(lower(cwd), lower(?)) > 0)");
+            cond.push_str(" AND (instr(lower(title), lower(?)) > 0 OR instr(lower(cwd), lower(?)) > 0)");
             args.push(q.trim().to_string().into());
             args.push(q.trim().to_string().into());
         }
-        sql.push_str(match filter.sort {
-            SessionSort::Created => " ORDER BY created_at DESC, id DESC",
-            SessionSort::LastActivity => " ORDER BY last_activity DESC, id DESC",
-        });
-        let limit = filter.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE);
-        sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+        let order = match filter.sort {
+            SessionSort::Created => "created_at DESC, id DESC",
+            SessionSort::LastActivity => "last_activity DESC, id DESC",
+        };
+        let limit = filter.limit.unwrap_or(MAX_PAGE).min(MAX_PAGE) as u64;
+        let offset = filter.offset as u64;
+        let mut statuses: Vec<&String> = filter.statuses.iter().collect();
+        statuses.sort();
+        statuses.dedup();
+        let (sql, all_args) = if statuses.is_empty() {
+            (format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE 1 = 1{cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"), args)
+        } else {
+            let mut parts = Vec::new();
+            let mut all = Vec::new();
+            for st in statuses {
+                parts.push(format!(
+                    "SELECT * FROM (SELECT {SESSION_COLUMNS} FROM sessions WHERE status = ?{cond} ORDER BY {order} LIMIT {})",
+                    offset + limit
+                ));
+                all.push(rusqlite::types::Value::from(st.clone()));
+                all.extend(args.iter().cloned());
+            }
+            (format!("{} ORDER BY {order} LIMIT {limit} OFFSET {offset}", parts.join(" UNION ALL ")), all)
+        };
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), session_from_row)?;
+        let rows = stmt.query_map(params_from_iter(all_args), session_from_row)?;
         rows.map(|r| r?).collect()
+    }
+
+    /// Inserts many sessions in one transaction (imports, tests at volume).
+    pub fn insert_sessions(&self, sessions: &[Session]) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"))?;
+            for s in sessions {
+                stmt.execute(params_from_iter(session_params(s)?))?;
+            }
+            tx.execute(
+                "INSERT INTO counters (name, value) VALUES ('total_created', ?1) \
+                 ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                [sessions.len() as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// How many sessions are in a live state.
@@ -230,6 +350,166 @@ impl Store {
         Ok(row)
     }
 
+    /// The session whose `column` (agent_session_id or service_session_id) equals `value`.
+    pub fn find_session_by(&self, column: LinkColumn, value: &str) -> Result<Option<Session>> {
+        let conn = self.reader();
+        let col = match column {
+            LinkColumn::AgentSession => "agent_session_id",
+            LinkColumn::ServiceSession => "service_session_id",
+        };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE {col} = ?1 ORDER BY created_at DESC LIMIT 1"
+        ))?;
+        stmt.query_row([value], session_from_row).optional()?.transpose()
+    }
+
+    /// Ids of live sessions whose `expires_at` is before `now`.
+    pub fn expired_live(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id FROM sessions WHERE status IN ({marks}) AND expires_at < ? ORDER BY expires_at"
+        ))?;
+        let mut args: Vec<rusqlite::types::Value> = SessionStatus::LIVE_NAMES.iter().map(|s| s.to_string().into()).collect();
+        args.push(now.timestamp_millis().into());
+        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ids of finished sessions that ended before `cutoff`, at most `limit`.
+    pub fn ended_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ? AND status NOT IN ({marks}) LIMIT {limit}"
+        ))?;
+        let mut args: Vec<rusqlite::types::Value> = vec![cutoff.timestamp_millis().into()];
+        args.extend(SessionStatus::LIVE_NAMES.iter().map(|s| rusqlite::types::Value::from(s.to_string())));
+        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn insert_task_event(&self, task_id: Option<&str>, session_id: &str, ts: DateTime<Utc>, kind: TaskEventKind, detail: &serde_json::Value) -> Result<TaskEvent> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO task_events (task_id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![task_id, session_id, ts.timestamp_millis(), kind.as_str(), detail.to_string()],
+        )?;
+        Ok(TaskEvent { id: conn.last_insert_rowid(), task_id: task_id.map(str::to_string), session_id: session_id.to_string(), ts, kind, detail: detail.clone() })
+    }
+
+    /// A task's log (`by_task`) or a session's, in time order.
+    pub fn task_events(&self, key: TaskEventKey<'_>, limit: u32) -> Result<Vec<TaskEvent>> {
+        let conn = self.reader();
+        let (sql, value) = match key {
+            TaskEventKey::Task(t) => ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE task_id = ?1 ORDER BY ts, id LIMIT ?2", t),
+            TaskEventKey::Session(s) => ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE session_id = ?1 ORDER BY ts, id LIMIT ?2", s),
+        };
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![value, limit.min(MAX_PAGE)], |r| {
+            let kind: String = r.get(4)?;
+            let detail: String = r.get(5)?;
+            Ok(TaskEvent {
+                id: r.get(0)?,
+                task_id: r.get(1)?,
+                session_id: r.get(2)?,
+                ts: ts_from_ms(r.get(3)?),
+                kind: TaskEventKind::parse(&kind).unwrap_or(TaskEventKind::Error),
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Task ids with their session counts, most recently used first.
+    pub fn tasks(&self, limit: u32) -> Result<Vec<(String, u64)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT task_id, count(*) FROM sessions WHERE task_id IS NOT NULL GROUP BY task_id ORDER BY max(created_at) DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit.min(MAX_PAGE)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Totals over all sessions, from the trigger-maintained `session_totals` (a few rows).
+    pub fn metrics(&self) -> Result<Metrics> {
+        let conn = self.reader();
+        let mut m = Metrics::default();
+        let (mut ended_n, mut ended_ms) = (0i64, 0i64);
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT status, agent, n, input_tokens, output_tokens, cost_usd, ended_n, ended_ms FROM session_totals WHERE n > 0",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let status: String = r.get(0)?;
+                let agent: String = r.get(1)?;
+                let n = r.get::<_, i64>(2)? as u64;
+                m.total += n;
+                if SessionStatus::LIVE_NAMES.contains(&status.as_str()) {
+                    m.active += n;
+                }
+                if status == "error" {
+                    m.errors += n;
+                }
+                *m.by_status.entry(status).or_default() += n;
+                *m.by_agent.entry(agent).or_default() += n;
+                m.input_tokens += r.get::<_, i64>(3)? as u64;
+                m.output_tokens += r.get::<_, i64>(4)? as u64;
+                m.cost_usd += r.get::<_, f64>(5)?;
+                ended_n += r.get::<_, i64>(6)?;
+                ended_ms += r.get::<_, i64>(7)?;
+            }
+        }
+        // Sums of floats added and taken away drift by ulps; keep the figure to a micro-dollar.
+        m.cost_usd = (m.cost_usd.max(0.0) * 1e6).round() / 1e6;
+        m.avg_duration_ms = if ended_n > 0 { ended_ms as f64 / ended_n as f64 } else { 0.0 };
+        drop(conn);
+        m.total_created = self.total_created()?;
+        Ok(m)
+    }
+
+    pub fn insert_project(&self, p: &Project) -> Result<bool> {
+        let n = self.writer().execute(
+            "INSERT INTO projects (name, path, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET path = excluded.path",
+            params![p.name, p.path, p.created_at.timestamp_millis()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn get_project(&self, name: &str) -> Result<Option<Project>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT name, path, created_at FROM projects WHERE name = ?1", [name], |r| {
+                Ok(Project { name: r.get(0)?, path: r.get(1)?, created_at: ts_from_ms(r.get(2)?) })
+            })
+            .optional()?)
+    }
+
+    pub fn list_projects(&self) -> Result<Vec<Project>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name, path, created_at FROM projects ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Project { name: r.get(0)?, path: r.get(1)?, created_at: ts_from_ms(r.get(2)?) }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The session recorded for a project pair, if any.
+    pub fn pair_session(&self, from: &str, to: &str) -> Result<Option<String>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT session_id FROM pairs WHERE from_project = ?1 AND to_project = ?2", [from, to], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_pair_session(&self, from: &str, to: &str, session_id: &str, now: DateTime<Utc>) -> Result<()> {
+        self.writer().execute(
+            "INSERT INTO pairs (from_project, to_project, session_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(from_project, to_project) DO UPDATE SET session_id = excluded.session_id, created_at = excluded.created_at",
+            params![from, to, session_id, now.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
     /// How many sessions are in each status, by status name.
     pub fn status_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         let conn = self.reader();
@@ -243,6 +523,8 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM output WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM task_events WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
@@ -267,6 +549,52 @@ impl Store {
         Ok(())
     }
 
+    /// Entries with `after < seq < before`, oldest first, at most `limit`.
+    pub fn read_output_range(&self, session_id: &str, after: u64, before: u64, limit: u32) -> Result<Vec<OutputEntry>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, seq, ts, stream, kind, payload FROM output \
+             WHERE session_id = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![session_id, after as i64, before as i64, limit.min(MAX_PAGE)], output_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The last `limit` entries of a session, oldest first (the tail a viewer opens on).
+    pub fn tail_output(&self, session_id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, seq, ts, stream, kind, payload FROM output \
+             WHERE session_id = ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let mut rows: Vec<OutputEntry> =
+            stmt.query_map(params![session_id, limit.min(MAX_PAGE)], output_from_row)?.collect::<rusqlite::Result<_>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Seqs up to this were trimmed by the output cap (0: nothing trimmed).
+    pub fn output_trimmed_through(&self, session_id: &str) -> Result<u64> {
+        let conn = self.writer();
+        let n: Option<i64> = conn
+            .query_row("SELECT output_trimmed_through FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))
+            .optional()?;
+        Ok(n.unwrap_or(0) as u64)
+    }
+
+    /// Deletes a session's entries with `seq <= through` and records the trim.
+    pub fn trim_output(&self, session_id: &str, through: u64) -> Result<usize> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let n = tx.execute("DELETE FROM output WHERE session_id = ?1 AND seq <= ?2", params![session_id, through as i64])?;
+        tx.execute(
+            "UPDATE sessions SET output_trimmed_through = max(output_trimmed_through, ?2) WHERE id = ?1",
+            params![session_id, through as i64],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// The highest stored seq of a session's output, 0 when there is none.
     pub fn last_seq(&self, session_id: &str) -> Result<u64> {
         let conn = self.writer();
@@ -282,16 +610,7 @@ impl Store {
             "SELECT session_id, seq, ts, stream, kind, payload FROM output \
              WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![session_id, after as i64, limit.min(MAX_PAGE)], |r| {
-            Ok(OutputEntry {
-                session_id: r.get(0)?,
-                seq: r.get::<_, i64>(1)? as u64,
-                ts: ts_from_ms(r.get(2)?),
-                stream: Stream::parse(&r.get::<_, String>(3)?),
-                kind: r.get(4)?,
-                payload: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![session_id, after as i64, limit.min(MAX_PAGE)], output_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -303,6 +622,20 @@ impl Store {
             .optional()?;
         Ok(n.unwrap_or(0) as u64)
     }
+}
+
+/// Which external id [`Store::find_session_by`] looks up.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkColumn {
+    AgentSession,
+    ServiceSession,
+}
+
+/// Whose task log [`Store::task_events`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum TaskEventKey<'a> {
+    Task(&'a str),
+    Session(&'a str),
 }
 
 fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>> {
@@ -337,10 +670,24 @@ fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>> {
         opt(&s.last_error),
         s.pid.map(|p| Value::from(p as i64)).unwrap_or(Value::Null),
         s.exit_code.map(|c| Value::from(c as i64)).unwrap_or(Value::Null),
+        s.last_response_at.map(|t| Value::from(t.timestamp_millis())).unwrap_or(Value::Null),
+        opt(&s.launch_command),
+        (s.output_trimmed_through as i64).into(),
     ])
 }
 
-fn ts_from_ms(ms: i64) -> DateTime<Utc> {
+fn output_from_row(r: &Row<'_>) -> rusqlite::Result<OutputEntry> {
+    Ok(OutputEntry {
+        session_id: r.get(0)?,
+        seq: r.get::<_, i64>(1)? as u64,
+        ts: ts_from_ms(r.get(2)?),
+        stream: Stream::parse(&r.get::<_, String>(3)?),
+        kind: r.get(4)?,
+        payload: r.get(5)?,
+    })
+}
+
+pub(crate) fn ts_from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
@@ -376,6 +723,9 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>> {
             last_error: r.get(20)?,
             pid: r.get::<_, Option<i64>>(21)?.map(|p| p as u32),
             exit_code: r.get::<_, Option<i64>>(22)?.map(|c| c as i32),
+            last_response_at: r.get::<_, Option<i64>>(23)?.map(ts_from_ms),
+            launch_command: r.get(24)?,
+            output_trimmed_through: r.get::<_, i64>(25)? as u64,
         })
     };
     Ok(build())

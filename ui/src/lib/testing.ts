@@ -40,6 +40,9 @@ export function makeSession(
     last_error: null,
     pid: null,
     exit_code: null,
+    last_response_at: null,
+    launch_command: null,
+    output_trimmed_through: 0,
   };
   const resolved: SessionStatus | undefined =
     typeof status === "string"

@@ -123,6 +123,9 @@ export function installMockIpc(options) {
           last_error: null,
           pid: 4242 + counter,
           exit_code: null,
+          last_response_at: null,
+          launch_command: null,
+          output_trimmed_through: 0,
         };
         put(session);
         setTimeout(() => {

@@ -140,6 +140,9 @@ function fixture(id, minutesAgo, activityMinutesAgo, fields) {
     last_error: null,
     pid: null,
     exit_code: null,
+    last_response_at: null,
+    launch_command: null,
+    output_trimmed_through: 0,
     ...fields,
   };
 }
@@ -186,6 +189,9 @@ const SEEDED = [
     status: { state: "ended" },
     ended_at: iso(60 * 25),
     exit_code: 0,
+    last_response_at: null,
+    launch_command: null,
+    output_trimmed_through: 0,
     config: { ...fixture("x", 0, 0, {}).config, program: "cargo", args: ["build", "--release"] },
   }),
 ];

@@ -22,4 +22,16 @@ agent_session_id: string | null,
 /**
  * An external service's id for this session (seed 004's serviceSessionId).
  */
-service_session_id: string | null, config: SessionConfig, created_at: string, last_activity: string, expires_at: string, ended_at: string | null, message_count: number, turns: number, input_tokens: number, output_tokens: number, cost_usd: number, last_error: string | null, pid: number | null, exit_code: number | null, };
+service_session_id: string | null, config: SessionConfig, created_at: string, last_activity: string, expires_at: string, ended_at: string | null, message_count: number, turns: number, input_tokens: number, output_tokens: number, cost_usd: number, last_error: string | null, pid: number | null, exit_code: number | null, 
+/**
+ * When the agent last finished a response (seed 002 lastResponseAt).
+ */
+last_response_at: string | null, 
+/**
+ * The command line the agent was started with, for debugging (seed 002 debug info).
+ */
+launch_command: string | null, 
+/**
+ * Stored output up to this seq was trimmed by the per-session cap (0: none).
+ */
+output_trimmed_through: number, };
