@@ -132,21 +132,26 @@ impl IdSource for V7Ids {
 /// The session engine. Clone it freely: clones share everything.
 #[derive(Clone)]
 pub struct Engine {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     store: Arc<Store>,
     output: Arc<OutputHub>,
     data_dir: PathBuf,
-    config: EngineConfig,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdSource>,
+    pub(crate) config: EngineConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdSource>,
     events: broadcast::Sender<EngineEvent>,
     /// Serializes read-modify-write of session rows so two changes cannot interleave.
     write_lock: Mutex<()>,
     /// Processes this engine started, by session id. Bounded by `max_live_sessions`.
-    processes: Mutex<HashMap<String, ProcessHandle>>,
+    pub(crate) processes: Mutex<HashMap<String, Proc>>,
+    /// Callers waiting for the end of a session's current turn (`send`). Bounded: one
+    /// entry per waiting call, removed when the turn ends or the call times out.
+    pub(crate) turn_waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<std::result::Result<String, String>>>>>,
+    /// Where agent binaries are, from the settings.
+    agent_paths: Mutex<crate::agents::AgentPaths>,
 }
 
 impl Engine {
@@ -170,6 +175,8 @@ impl Engine {
                 events,
                 write_lock: Mutex::new(()),
                 processes: Mutex::new(HashMap::new()),
+                turn_waiters: Mutex::new(HashMap::new()),
+                agent_paths: Mutex::new(crate::agents::AgentPaths::default()),
             }),
         })
     }
@@ -286,38 +293,39 @@ impl Engine {
     /// Creates a session and starts its agent. A failure to start (missing program) is not
     /// an error here: the session is recorded with status Error and the reason, so the user
     /// sees it where they look. Bad input is an error and nothing is written.
-    #[instrument(skip_all, fields(agent, cwd = %req.cwd))]
+    #[instrument(skip_all, fields(cwd = %req.cwd))]
     pub async fn create(&self, req: NewSession) -> Result<Session> {
-        let (session, launch) = self.prepare(req)?;
+        let prompt = req.config.prompt.clone().filter(|p| !p.trim().is_empty());
+        let (session, program) = self.prepare(req)?;
         self.inner.store.insert_session(&session)?;
-        info!(session = %session.id, "session created");
+        info!(session = %session.id, agent = %session.agent, "session created");
         self.log_task_event(
             &session.id,
             TaskEventKind::Created,
-            serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id }),
+            serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id, "initial_context": session.config.append_system_prompt }),
         )?;
         self.emit(EngineEvent::SessionChanged { session: session.clone() });
-        self.start(&session.id, launch).await
+        self.start(&session, &program, false, prompt).await
     }
 
-    fn prepare(&self, req: NewSession) -> Result<(Session, Launch)> {
+    /// Validates a request and builds the session record and the program to run.
+    fn prepare(&self, req: NewSession) -> Result<(Session, PathBuf)> {
         let agent = req.agent.unwrap_or(AgentKind::Command);
-        if agent != AgentKind::Command {
-            return Err(Error::invalid("agent", format!("the {agent} agent is not supported yet; use a command")));
-        }
         let cwd = validate_dir("cwd", &req.cwd)?;
-        let program = req.config.program.as_deref().map(str::trim).unwrap_or("").to_string();
-        let program = program.as_str();
-        if program.is_empty() {
-            return Err(Error::invalid("program", "the program to run is required"));
-        }
-        if program.contains('\0') || req.config.args.iter().any(|a| a.contains('\0')) {
-            return Err(Error::invalid("program", "the program and its arguments cannot contain NUL bytes"));
+        let program = self.program_for(agent, req.config.program.as_deref())?;
+        if req.config.args.iter().any(|a| a.contains('\0')) {
+            return Err(Error::invalid("args", "arguments cannot contain NUL bytes"));
         }
         for (k, v) in &req.config.env {
             if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
                 return Err(Error::invalid("env", format!("invalid environment variable name '{k}'")));
             }
+        }
+        if let Some(m) = req.config.model.as_deref() {
+            crate::agents::option_value("model", m)?;
+        }
+        if req.config.max_turns == Some(0) {
+            return Err(Error::invalid("max_turns", "max turns must be at least 1"));
         }
         let task_id = validate_link("task_id", req.task_id)?;
         let mcp_session_id = validate_link("mcp_session_id", req.mcp_session_id)?;
@@ -327,10 +335,7 @@ impl Engine {
                 return Err(Error::invalid("title", format!("the title is longer than {MAX_TITLE_CHARS} characters")))
             }
             Some(t) => t,
-            None => {
-                let launch_line = std::iter::once(program).chain(req.config.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-                launch_line.chars().take(80).collect()
-            }
+            None => default_title(agent, &req.config, &cwd),
         };
         let live = self.inner.store.count_live()?;
         if live >= self.inner.config.max_live_sessions {
@@ -338,13 +343,9 @@ impl Engine {
         }
         let now = self.inner.clock.now();
         let mut config = req.config;
-        config.program = Some(program.to_string());
-        let launch = Launch {
-            program: PathBuf::from(program),
-            args: config.args.clone(),
-            cwd: cwd.clone(),
-            env: config.env.clone(),
-        };
+        if agent == AgentKind::Command {
+            config.program = Some(program.to_string_lossy().into_owned());
+        }
         let session = Session {
             id: format!("{}_{}", agent.as_str(), self.inner.ids.uuid().simple()),
             agent,
@@ -353,7 +354,8 @@ impl Engine {
             status: SessionStatus::Starting,
             task_id,
             mcp_session_id,
-            agent_session_id: None,
+            // Claude takes its session id from us up front, so a resume can always find it.
+            agent_session_id: (agent == AgentKind::Claude).then(|| self.inner.ids.uuid().hyphenated().to_string()),
             service_session_id,
             config,
             created_at: now,
@@ -372,36 +374,91 @@ impl Engine {
             launch_command: None,
             output_trimmed_through: 0,
         };
-        Ok((session, launch))
+        Ok((session, program))
+    }
+
+    /// The program an agent runs: the command's own for `command`, else the agent's binary
+    /// (settings, environment, PATH, …) — or an error saying how to install it.
+    pub(crate) fn program_for(&self, agent: AgentKind, command_program: Option<&str>) -> Result<PathBuf> {
+        if agent == AgentKind::Command {
+            let program = command_program.map(str::trim).unwrap_or("");
+            if program.is_empty() {
+                return Err(Error::invalid("program", "the program to run is required"));
+            }
+            if program.contains('\0') {
+                return Err(Error::invalid("program", "the program cannot contain NUL bytes"));
+            }
+            return Ok(PathBuf::from(program));
+        }
+        let info = self.agent_info(agent);
+        match (info.installed, info.path) {
+            (true, Some(p)) => Ok(PathBuf::from(p)),
+            (false, Some(p)) => Err(Error::invalid("agent", format!("{agent} was looked for at {p}, which is not an executable file; fix the path in Settings or install it: {}", info.install_hint))),
+            _ => Err(Error::invalid("agent", format!("{agent} is not installed (or not on PATH). Install it with `{}`, or set its path in Settings.", info.install_hint))),
+        }
+    }
+
+    /// Where an agent's binary is, or that it is not installed and how to install it.
+    pub fn agent_info(&self, agent: AgentKind) -> crate::agents::AgentInfo {
+        let paths = self.inner.agent_paths.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let configured = match agent {
+            AgentKind::Claude => paths.claude,
+            AgentKind::Codex => paths.codex,
+            AgentKind::Gemini => paths.gemini,
+            AgentKind::Command => None,
+        };
+        crate::agents::find_binary(agent, configured.as_deref())
+    }
+
+    /// Sets where agent binaries are (from the app's settings).
+    pub fn set_agent_paths(&self, paths: crate::agents::AgentPaths) {
+        *self.inner.agent_paths.lock().unwrap_or_else(|e| e.into_inner()) = paths;
     }
 
     fn ttl(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1))
     }
 
-    async fn start(&self, id: &str, launch: Launch) -> Result<Session> {
+    /// Starts (or, with `resume`, restarts) a session's agent process; sends `prompt` as the
+    /// first message. A start failure becomes the session's Error status.
+    pub(crate) async fn start(&self, session: &Session, program: &Path, resume: bool, prompt: Option<String>) -> Result<Session> {
+        let id = session.id.as_str();
+        let adapter = crate::agents::adapter(session.agent);
+        let launch = adapter.launch(session, program, resume, prompt.as_deref())?;
         self.inner.output.open(id)?;
-        self.record_output(id, Stream::System, "lifecycle", format!("starting: {}", launch.display()));
-        let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string() });
+        self.record_output(id, Stream::System, "lifecycle", format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()));
+        let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string(), agent: session.agent });
         match runner::spawn(&launch, sink) {
             Ok(handle) => {
                 let pid = handle.pid();
-                self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), handle);
+                self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
                 self.inner.store.set_process(id, pid, runner::process_start_time(pid), std::process::id())?;
                 let launch_command = launch.display();
+                // Interactive agents wait for a message (Idle); one-shot agents work at once.
+                let working = prompt.is_some() || !adapter.interactive();
                 let session = self.update(id, |s| {
                     s.launch_command = Some(launch_command);
                     // A quick process may already have exited and moved the session on.
-                    if s.status == SessionStatus::Starting {
-                        s.status = SessionStatus::Running;
+                    if matches!(s.status, SessionStatus::Starting | SessionStatus::Idle) {
+                        s.status = if working { SessionStatus::Running } else { SessionStatus::Idle };
                         s.pid = Some(pid);
                     }
                     Ok(())
                 })?;
                 if !session.status.is_live() {
                     self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+                    return Ok(session);
                 }
-                Ok(session)
+                if let (Some(text), Some(line)) = (prompt.as_deref(), prompt.as_deref().and_then(|p| adapter.user_message(p))) {
+                    self.begin_turn(id, text)?;
+                    if let Err(e) = handle.write_line(line).await {
+                        warn!(session = %id, error = %e, "could not send the first message");
+                    }
+                } else if let Some(text) = prompt.as_deref() {
+                    // One-shot agents got the prompt on their command line.
+                    self.begin_turn(id, text)?;
+                }
+                self.get(id)
             }
             Err(e) => {
                 let message = spawn_message(&launch, &e);
@@ -415,6 +472,7 @@ impl Engine {
                     Ok(())
                 })?;
                 self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+                self.finish_turn_waiters(id, Err(message));
                 Ok(session)
             }
         }
@@ -447,8 +505,12 @@ impl Engine {
         Ok(self.find(id)?.unwrap_or(ended))
     }
 
+    pub(crate) async fn stop_process_by_id(&self, id: &str) {
+        self.stop_process(id).await
+    }
+
     async fn stop_process(&self, id: &str) {
-        let handle = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+        let handle = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|p| p.handle.clone());
         if let Some(handle) = handle {
             handle.stop(self.inner.config.stop_grace).await;
         }
@@ -716,7 +778,7 @@ impl Engine {
     /// (resumable). For a clean shutdown of the app.
     pub async fn shutdown(&self) {
         let handles: Vec<(String, ProcessHandle)> =
-            self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
         for (id, handle) in handles {
             let _ = self.update(&id, |s| {
                 if s.status.is_live() {
@@ -732,7 +794,7 @@ impl Engine {
 
     /// Reads, changes and writes one session under the write lock, checks the status
     /// transition, and announces the result.
-    fn update(&self, id: &str, change: impl FnOnce(&mut Session) -> Result<()>) -> Result<Session> {
+    pub(crate) fn update(&self, id: &str, change: impl FnOnce(&mut Session) -> Result<()>) -> Result<Session> {
         let session = {
             let _guard = self.inner.write_lock.lock().unwrap_or_else(|e| e.into_inner());
             let before = self.get(id)?;
@@ -758,38 +820,57 @@ impl Engine {
     }
 
     /// Appends one output entry with the session's next seq.
-    fn record_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
+    pub(crate) fn record_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
         let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: self.inner.clock.now(), stream, kind: kind.to_string(), payload };
         self.inner.output.push(entry);
     }
 
-    fn process_exited(&self, id: &str, exit: Exit) {
-        self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
+        let proc = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         self.record_output(id, Stream::System, "lifecycle", exit.describe());
         self.inner.output.close(id);
         let now = self.inner.clock.now();
+        let last_stderr = proc.as_ref().and_then(|p| p.last_stderr.clone());
+        let turn_ok = proc.as_ref().is_some_and(|p| p.turn_ended_ok);
         let mut failed = None;
         let result = self.update(id, |s| {
             s.exit_code = exit.code;
             s.pid = None;
-            if s.status.is_live() {
-                s.ended_at = Some(now);
-                if exit.success() || exit.stopped {
+            if !s.status.is_live() {
+                return Ok(());
+            }
+            let clean = exit.success() || exit.stopped;
+            match agent {
+                // One-shot agents: a turn done and a clean exit leave the session ready for
+                // a follow-up (which resumes it).
+                AgentKind::Codex | AgentKind::Gemini if clean && turn_ok => s.status = SessionStatus::Idle,
+                _ if clean => {
                     s.status = SessionStatus::Ended;
-                } else {
-                    let message = format!("the process {}", exit.describe());
+                    s.ended_at = Some(now);
+                }
+                _ => {
+                    let mut message = match agent {
+                        AgentKind::Command => format!("the process {}", exit.describe()),
+                        _ => format!("{} {} unexpectedly", agent_name(agent), exit.describe()),
+                    };
+                    if let Some(err) = last_stderr.as_deref().filter(|_| agent != AgentKind::Command) {
+                        message.push_str(&format!(": {err}"));
+                    }
                     s.last_error = Some(message.clone());
                     s.status = SessionStatus::Error { message: message.clone() };
+                    s.ended_at = Some(now);
                     failed = Some(message);
                 }
             }
             Ok(())
         });
-        let logged = match (&result, failed) {
-            (Ok(_), Some(message)) => self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message })).map(drop),
-            _ => Ok(()),
-        };
-        if let Err(e) = result.and(logged.map(|_| ())) {
+        if let Some(message) = failed.clone() {
+            if let Err(e) = self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message })) {
+                warn!(session = %id, error = %e, "could not log the exit");
+            }
+        }
+        self.finish_turn_waiters(id, Err(failed.unwrap_or_else(|| format!("the agent {} before answering", exit.describe()))));
+        if let Err(e) = result {
             warn!(session = %id, error = %e, "could not record the exit");
         }
     }
@@ -798,9 +879,34 @@ impl Engine {
 /// Finished sessions purged per sweep at most, so one sweep stays short.
 const PURGE_BATCH: u32 = 1_000;
 
+/// The longest stderr line kept to explain a crash.
+const LAST_STDERR_CHARS: usize = 500;
+
+/// A process this engine started, and what the engine tracks of its conversation.
+pub(crate) struct Proc {
+    pub(crate) handle: ProcessHandle,
+    pub(crate) interactive: bool,
+    /// The agent's cumulative cost reported so far by this process (Claude reports totals).
+    pub(crate) reported_cost: f64,
+    /// When the current turn started, and the text sent.
+    pub(crate) turn_started: Option<std::time::Instant>,
+    /// Assistant text of the current turn, for sendCommand's output (bounded).
+    pub(crate) turn_text: String,
+    pub(crate) interrupting: bool,
+    pub(crate) turn_ended_ok: bool,
+    pub(crate) last_stderr: Option<String>,
+}
+
+impl Proc {
+    fn new(handle: ProcessHandle, interactive: bool) -> Proc {
+        Proc { handle, interactive, reported_cost: 0.0, turn_started: None, turn_text: String::new(), interrupting: false, turn_ended_ok: false, last_stderr: None }
+    }
+}
+
 struct SessionSink {
     engine: Engine,
     id: String,
+    agent: AgentKind,
 }
 
 impl ProcessSink for SessionSink {
@@ -808,12 +914,53 @@ impl ProcessSink for SessionSink {
         if truncated > 0 {
             line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
         }
-        self.engine.record_output(&self.id, stream, "line", line);
+        if stream == Stream::Stderr || self.agent == AgentKind::Command {
+            if stream == Stream::Stderr {
+                if let Some(p) = self.engine.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&self.id) {
+                    p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
+                }
+            }
+            self.engine.record_output(&self.id, stream, "line", line);
+            return;
+        }
+        let parsed = crate::agents::adapter(self.agent).parse(&line);
+        let signal = parsed.signal.clone();
+        if parsed.store {
+            if matches!(parsed.kind, "assistant_text") {
+                self.engine.collect_turn_text(&self.id, &line);
+            }
+            self.engine.record_output(&self.id, stream, parsed.kind, line);
+        }
+        if let Some(signal) = signal {
+            self.engine.on_signal(&self.id, signal);
+        }
     }
 
     fn exited(&self, exit: Exit) {
-        self.engine.process_exited(&self.id, exit);
+        self.engine.process_exited(&self.id, self.agent, exit);
     }
+}
+
+fn agent_name(agent: AgentKind) -> &'static str {
+    match agent {
+        AgentKind::Claude => "Claude Code",
+        AgentKind::Codex => "Codex",
+        AgentKind::Gemini => "Gemini CLI",
+        AgentKind::Command => "the command",
+    }
+}
+
+/// A title when none was given: the command line, or the first prompt, or the folder.
+fn default_title(agent: AgentKind, config: &crate::model::SessionConfig, cwd: &Path) -> String {
+    let text = match (agent, config.prompt.as_deref().filter(|p| !p.trim().is_empty())) {
+        (AgentKind::Command, _) => std::iter::once(config.program.as_deref().unwrap_or("").trim())
+            .chain(config.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        (_, Some(prompt)) => prompt.trim().lines().next().unwrap_or("").to_string(),
+        _ => format!("{} in {}", agent_name(agent), cwd.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.to_string_lossy().into_owned())),
+    };
+    text.chars().take(80).collect()
 }
 
 fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {

@@ -3,6 +3,8 @@
 //! This crate knows nothing of Tauri, windows or networks; the app shell and the CLI are
 //! thin adapters over [`Engine`].
 
+pub mod agents;
+pub mod conversation;
 pub mod engine;
 pub mod error;
 pub mod logging;
@@ -11,8 +13,11 @@ pub mod output;
 pub mod paths;
 pub mod runner;
 pub mod store;
+pub mod view;
 
 pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids};
 pub use error::{Error, Result};
 pub use model::*;
+pub use conversation::CommandResult;
 pub use store::Store;
+pub use view::{EntryView, OutputItem};

@@ -12,7 +12,7 @@ use std::time::Duration;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use process_wrap::tokio::{KillOnDrop, ProcessGroup, TokioChildWrapper, TokioCommandWrap};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, instrument, warn};
 
@@ -37,6 +37,9 @@ pub struct Launch {
     pub cwd: PathBuf,
     /// Added to the inherited environment.
     pub env: BTreeMap<String, String>,
+    /// Keep a pipe to the process's stdin (for agents that take follow-ups there);
+    /// otherwise stdin is /dev/null.
+    pub stdin: bool,
 }
 
 impl Launch {
@@ -96,8 +99,13 @@ pub trait ProcessSink: Send + Sync + 'static {
     fn exited(&self, exit: Exit);
 }
 
+/// How long one write to a process's stdin may take before it counts as stuck.
+const STDIN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 enum Control {
     Stop { grace: Duration, done: oneshot::Sender<()> },
+    Write { line: String, done: oneshot::Sender<std::io::Result<()>> },
+    Signal { signal: Signal },
 }
 
 /// A running process. Dropping it does not stop the process; [`ProcessHandle::stop`] does,
@@ -113,13 +121,30 @@ impl ProcessHandle {
         self.pid
     }
 
-    /// SIGTERM to the group, wait up to `grace`, then SIGKILL; returns once reaped and
-    /// every line was delivered. Returns at once if the process has already gone.
+    /// Stops the process: when it has a stdin pipe, closes it and gives the process `grace`
+    /// to finish on its own (agents exit cleanly at the end of their input); then SIGTERM
+    /// to the group, `grace` again, then SIGKILL. Returns once reaped and every line was
+    /// delivered; at once if the process has already gone.
     pub async fn stop(&self, grace: Duration) {
         let (done, wait) = oneshot::channel();
         if self.control.send(Control::Stop { grace, done }).await.is_ok() {
             let _ = wait.await;
         }
+    }
+
+    /// Writes one line (a newline is added) to the process's stdin.
+    pub async fn write_line(&self, line: String) -> std::io::Result<()> {
+        let (done, wait) = oneshot::channel();
+        self.control
+            .send(Control::Write { line, done })
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the process has exited"))?;
+        wait.await.unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the process has exited")))
+    }
+
+    /// Sends a signal to the whole process group.
+    pub async fn signal(&self, signal: Signal) {
+        let _ = self.control.send(Control::Signal { signal }).await;
     }
 }
 
@@ -131,12 +156,13 @@ pub fn spawn(launch: &Launch, sink: Arc<dyn ProcessSink>) -> std::io::Result<Pro
     cmd.args(&launch.args)
         .current_dir(&launch.cwd)
         .envs(&launch.env)
-        .stdin(Stdio::null())
+        .stdin(if launch.stdin { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = TokioCommandWrap::from(cmd).wrap(ProcessGroup::leader()).wrap(KillOnDrop).spawn()?;
     let pid = child.id().ok_or_else(|| std::io::Error::other("the process exited before it could be watched"))?;
     info!(pid, command = %launch.display(), "process started");
+    let stdin = child.stdin().take();
     let stdout = child.stdout().take();
     let stderr = child.stderr().take();
     let mut readers = Vec::new();
@@ -147,7 +173,7 @@ pub fn spawn(launch: &Launch, sink: Arc<dyn ProcessSink>) -> std::io::Result<Pro
         readers.push(tokio::spawn(read_lines(err, Stream::Stderr, sink.clone())));
     }
     let (control, rx) = mpsc::channel(CONTROL_QUEUE);
-    tokio::spawn(supervise(child, pid, rx, readers, sink));
+    tokio::spawn(supervise(child, pid, stdin, rx, readers, sink));
     Ok(ProcessHandle { pid, control })
 }
 
@@ -156,6 +182,7 @@ pub fn spawn(launch: &Launch, sink: Arc<dyn ProcessSink>) -> std::io::Result<Pro
 async fn supervise(
     mut child: Box<dyn TokioChildWrapper>,
     pid: u32,
+    mut stdin: Option<tokio::process::ChildStdin>,
     mut control: mpsc::Receiver<Control>,
     readers: Vec<tokio::task::JoinHandle<()>>,
     sink: Arc<dyn ProcessSink>,
@@ -172,9 +199,37 @@ async fn supervise(
         };
         match event {
             Ok(status) => break status,
+            Err(Some(Control::Write { line, done })) => {
+                let result = match stdin.as_mut() {
+                    Some(pipe) => {
+                        let mut bytes = line.into_bytes();
+                        bytes.push(b'\n');
+                        let write = async {
+                            pipe.write_all(&bytes).await?;
+                            pipe.flush().await
+                        };
+                        match tokio::time::timeout(STDIN_WRITE_TIMEOUT, write).await {
+                            Ok(r) => r,
+                            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the process does not read its input")),
+                        }
+                    }
+                    None => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the process has no input pipe")),
+                };
+                let _ = done.send(result);
+            }
+            Err(Some(Control::Signal { signal })) => {
+                let _ = child.signal(signal as i32);
+            }
             Err(Some(Control::Stop { grace, done })) => {
                 waiters.push(done);
                 stopped = true;
+                if let Some(pipe) = stdin.take() {
+                    drop(pipe);
+                    debug!(pid, "stopping: input closed, waiting for the process to finish");
+                    if let Ok(status) = tokio::time::timeout(grace, Box::into_pin(child.wait())).await {
+                        break status;
+                    }
+                }
                 debug!(pid, "stopping: SIGTERM to the group");
                 let _ = child.signal(Signal::SIGTERM as i32);
                 match tokio::time::timeout(grace, Box::into_pin(child.wait())).await {
@@ -215,8 +270,16 @@ async fn supervise(
     }
     // Later stop requests find the channel closed and return at once.
     control.close();
-    while let Some(Control::Stop { done, .. }) = control.recv().await {
-        let _ = done.send(());
+    while let Some(msg) = control.recv().await {
+        match msg {
+            Control::Stop { done, .. } => {
+                let _ = done.send(());
+            }
+            Control::Write { done, .. } => {
+                let _ = done.send(Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the process has exited")));
+            }
+            Control::Signal { .. } => {}
+        }
     }
 }
 

@@ -1,0 +1,200 @@
+//! Claude Code, driven in stream-json mode:
+//! `claude -p --output-format stream-json --verbose --input-format stream-json
+//!  --session-id <uuid> | --resume <uuid>` with stdin kept open for follow-ups.
+//! The protocol as seen on the real CLI is in tests/fake-api/README.md.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{option_value, str_of, u64_of, Adapter, Parsed, Signal, TurnEnd};
+use crate::error::{Error, Result};
+use crate::model::{AgentKind, PermissionMode, Session};
+use crate::runner::Launch;
+use crate::view::EntryView;
+
+/// The seed 003 default when a session does not set `max_turns`.
+pub const DEFAULT_MAX_TURNS: u32 = 10;
+
+pub struct Claude;
+
+impl Adapter for Claude {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Claude
+    }
+
+    fn launch(&self, session: &Session, program: &Path, resume: bool, _prompt: Option<&str>) -> Result<Launch> {
+        let c = &session.config;
+        let id = session
+            .agent_session_id
+            .as_deref()
+            .ok_or_else(|| Error::invalid("agent_session_id", "a Claude session needs its session id"))?;
+        let mut args: Vec<String> =
+            ["-p", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json"].map(String::from).to_vec();
+        // `--flag=value` forms: a value can never be read as a flag of its own.
+        args.push(if resume { format!("--resume={id}") } else { format!("--session-id={id}") });
+        if let Some(model) = c.model.as_deref().filter(|m| !m.is_empty()) {
+            args.push(format!("--model={}", option_value("model", model)?));
+        }
+        args.push(format!(
+            "--permission-mode={}",
+            match c.permission_mode {
+                PermissionMode::Default => "default",
+                PermissionMode::AcceptEdits => "acceptEdits",
+                PermissionMode::BypassPermissions => "bypassPermissions",
+                PermissionMode::Plan => "plan",
+            }
+        ));
+        args.push(format!("--max-turns={}", c.max_turns.unwrap_or(DEFAULT_MAX_TURNS)));
+        if let Some(prompt) = c.append_system_prompt.as_deref().filter(|p| !p.is_empty()) {
+            if prompt.contains('\0') {
+                return Err(Error::invalid("append_system_prompt", "the system prompt cannot contain NUL bytes"));
+            }
+            args.push(format!("--append-system-prompt={prompt}"));
+        }
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true })
+    }
+
+    fn interactive(&self) -> bool {
+        true
+    }
+
+    fn user_message(&self, text: &str) -> Option<String> {
+        Some(json!({ "type": "user", "message": { "role": "user", "content": text } }).to_string())
+    }
+
+    fn interrupt_message(&self, request_id: &str) -> Option<String> {
+        Some(json!({ "type": "control_request", "request_id": request_id, "request": { "subtype": "interrupt" } }).to_string())
+    }
+
+    fn parse(&self, line: &str) -> Parsed {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { return Parsed::stored("raw") };
+        match (str_of(&v, "type"), str_of(&v, "subtype")) {
+            (Some("system"), Some("init")) => Parsed::with(
+                "system_init",
+                Signal::Init {
+                    agent_session_id: str_of(&v, "session_id").map(String::from),
+                    model: str_of(&v, "model").map(String::from),
+                },
+            ),
+            (Some("system"), Some("api_retry")) => Parsed::stored("api_retry"),
+            (Some("system"), _) => Parsed::skipped("system"),
+            (Some("assistant"), _) => {
+                let blocks = v.pointer("/message/content").and_then(Value::as_array);
+                let is_tool = blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some("tool_use")));
+                Parsed::stored(if is_tool { "tool_use" } else { "assistant_text" })
+            }
+            (Some("user"), _) => {
+                let blocks = v.pointer("/message/content").and_then(Value::as_array);
+                let is_result = blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some("tool_result")));
+                Parsed::stored(if is_result { "tool_result" } else { "user_text" })
+            }
+            (Some("result"), _) => Parsed::with("result", Signal::TurnEnd(turn_end(&v))),
+            (Some("control_response"), _) => match v.pointer("/response/request_id").and_then(Value::as_str) {
+                Some(id) => Parsed { kind: "control", store: false, signal: Some(Signal::ControlResponse { request_id: id.to_string() }) },
+                None => Parsed::skipped("control"),
+            },
+            // Live typing deltas: not stored (the final assistant line is).
+            (Some("stream_event"), _) => Parsed::skipped("stream_event"),
+            _ => Parsed::stored("raw"),
+        }
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "npm install -g @anthropic-ai/claude-code"
+    }
+
+    fn binary_names(&self) -> &'static [&'static str] {
+        &["claude"]
+    }
+}
+
+fn turn_end(v: &Value) -> TurnEnd {
+    let usage = v.get("usage").cloned().unwrap_or(Value::Null);
+    TurnEnd {
+        subtype: str_of(v, "subtype").unwrap_or("unknown").to_string(),
+        is_error: v.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+        num_turns: u64_of(v, "num_turns"),
+        input_tokens: u64_of(&usage, "input_tokens") + u64_of(&usage, "cache_creation_input_tokens") + u64_of(&usage, "cache_read_input_tokens"),
+        output_tokens: u64_of(&usage, "output_tokens"),
+        cost_usd: v.get("total_cost_usd").and_then(Value::as_f64).unwrap_or(0.0),
+        cost_is_cumulative: true,
+        text: str_of(v, "result").map(String::from),
+        errors: v
+            .get("errors")
+            .and_then(Value::as_array)
+            .map(|e| e.iter().filter_map(Value::as_str).filter(|s| !s.starts_with("[ede_diagnostic]")).map(String::from).collect())
+            .unwrap_or_default(),
+        api_error_status: v.get("api_error_status").and_then(Value::as_u64).map(|s| s as u32),
+    }
+}
+
+/// Reads a stored Claude line; None when the line is not Claude's.
+pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
+    // Claude's lines all carry a session_id and a type; results also carry a subtype.
+    v.get("session_id")?;
+    let texts = |blocks: &[Value], ty: &str| -> String {
+        blocks.iter().filter(|b| str_of(b, "type") == Some(ty)).filter_map(|b| str_of(b, "text")).collect::<Vec<_>>().join("\n")
+    };
+    let blocks = v.pointer("/message/content").and_then(Value::as_array).cloned().unwrap_or_default();
+    Some(match kind {
+        "system_init" => EntryView::SystemInit {
+            model: str_of(v, "model").map(String::from),
+            agent_session_id: str_of(v, "session_id").map(String::from),
+            cwd: str_of(v, "cwd").map(String::from),
+            permission_mode: str_of(v, "permissionMode").map(String::from),
+        },
+        "assistant_text" => EntryView::AssistantText { text: texts(&blocks, "text") },
+        "tool_use" => {
+            let b = blocks.iter().find(|b| str_of(b, "type") == Some("tool_use"))?;
+            EntryView::ToolUse {
+                id: str_of(b, "id").unwrap_or_default().to_string(),
+                name: str_of(b, "name").unwrap_or_default().to_string(),
+                input: b.get("input").cloned().unwrap_or(Value::Null),
+            }
+        }
+        "tool_result" => {
+            let b = blocks.iter().find(|b| str_of(b, "type") == Some("tool_result"))?;
+            EntryView::ToolResult {
+                tool_use_id: str_of(b, "tool_use_id").unwrap_or_default().to_string(),
+                content: content_text(b.get("content")),
+                is_error: b.get("is_error").and_then(Value::as_bool).unwrap_or(false),
+            }
+        }
+        "user_text" => match v.pointer("/message/content") {
+            Some(Value::String(s)) => EntryView::UserText { text: s.clone() },
+            _ => EntryView::UserText { text: texts(&blocks, "text") },
+        },
+        "result" => {
+            let t = turn_end(v);
+            EntryView::TurnResult {
+                subtype: t.subtype,
+                is_error: t.is_error,
+                num_turns: t.num_turns,
+                duration_ms: u64_of(v, "duration_ms"),
+                cost_usd: t.cost_usd,
+                input_tokens: t.input_tokens,
+                output_tokens: t.output_tokens,
+                text: t.text,
+                errors: t.errors,
+                api_error_status: t.api_error_status,
+            }
+        }
+        "api_retry" => EntryView::ApiRetry {
+            attempt: u64_of(v, "attempt"),
+            max_retries: u64_of(v, "max_retries"),
+            error: str_of(v, "error").map(String::from),
+        },
+        _ => return None,
+    })
+}
+
+/// A tool_result's content: a string, or a list of text blocks.
+fn content_text(c: Option<&Value>) -> String {
+    match c {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items.iter().filter_map(|i| str_of(i, "text")).collect::<Vec<_>>().join("\n"),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}

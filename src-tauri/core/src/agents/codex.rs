@@ -1,0 +1,144 @@
+//! OpenAI Codex CLI: `codex exec --json PROMPT`, one process per turn; a follow-up resumes
+//! the thread with `codex exec resume THREAD_ID --json PROMPT`. Its JSONL events:
+//! thread.started, turn.started, item.started/updated/completed (agent_message,
+//! reasoning, command_execution, file_change, …), turn.completed (usage), turn.failed, error.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{option_value, str_of, u64_of, Adapter, Parsed, Signal, TurnEnd};
+use crate::error::{Error, Result};
+use crate::model::{AgentKind, Session};
+use crate::runner::Launch;
+use crate::view::EntryView;
+
+pub struct Codex;
+
+impl Adapter for Codex {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Codex
+    }
+
+    fn launch(&self, session: &Session, program: &Path, resume: bool, prompt: Option<&str>) -> Result<Launch> {
+        let prompt = prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::invalid("prompt", "Codex needs a prompt to start a turn"))?;
+        let mut args = vec!["exec".to_string()];
+        if resume {
+            let thread = session.agent_session_id.as_deref().ok_or_else(|| Error::invalid("agent_session_id", "nothing to resume: Codex never reported a thread id"))?;
+            args.push("resume".into());
+            args.push(option_value("agent_session_id", thread)?);
+        }
+        args.push("--json".into());
+        if let Some(model) = session.config.model.as_deref().filter(|m| !m.is_empty()) {
+            args.push(format!("--model={}", option_value("model", model)?));
+        }
+        // `--` ends the options: the prompt is always a positional argument.
+        args.push("--".into());
+        args.push(prompt.to_string());
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false })
+    }
+
+    fn parse(&self, line: &str) -> Parsed {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { return Parsed::stored("raw") };
+        match str_of(&v, "type") {
+            Some("thread.started") => Parsed::with(
+                "system_init",
+                Signal::Init { agent_session_id: str_of(&v, "thread_id").map(String::from), model: None },
+            ),
+            Some("item.completed") => match v.pointer("/item/type").and_then(Value::as_str) {
+                Some("agent_message") => Parsed::stored("assistant_text"),
+                Some("reasoning") => Parsed::stored("assistant_text"),
+                Some("command_execution") | Some("file_change") | Some("mcp_tool_call") | Some("web_search") => Parsed::stored("tool_result"),
+                _ => Parsed::stored("raw"),
+            },
+            Some("item.started") if v.pointer("/item/type").and_then(Value::as_str) == Some("command_execution") => Parsed::stored("tool_use"),
+            Some("item.started") | Some("item.updated") | Some("turn.started") => Parsed::skipped("progress"),
+            Some("turn.completed") => {
+                let usage = v.get("usage").cloned().unwrap_or(Value::Null);
+                Parsed::with(
+                    "result",
+                    Signal::TurnEnd(TurnEnd {
+                        subtype: "success".into(),
+                        num_turns: 1,
+                        input_tokens: u64_of(&usage, "input_tokens"),
+                        output_tokens: u64_of(&usage, "output_tokens"),
+                        ..Default::default()
+                    }),
+                )
+            }
+            Some("turn.failed") | Some("error") => {
+                let message = v.pointer("/error/message").and_then(Value::as_str).or_else(|| str_of(&v, "message")).unwrap_or("Codex reported an error");
+                Parsed::with(
+                    "result",
+                    Signal::TurnEnd(TurnEnd { subtype: "error".into(), is_error: true, num_turns: 1, text: Some(message.to_string()), ..Default::default() }),
+                )
+            }
+            _ => Parsed::stored("raw"),
+        }
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "npm install -g @openai/codex"
+    }
+
+    fn binary_names(&self) -> &'static [&'static str] {
+        &["codex"]
+    }
+}
+
+pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
+    let ty = str_of(v, "type")?;
+    if !(ty.starts_with("thread.") || ty.starts_with("item.") || ty.starts_with("turn.") || ty == "error") {
+        return None;
+    }
+    let item = v.get("item").cloned().unwrap_or(Value::Null);
+    Some(match (kind, ty) {
+        ("system_init", _) => EntryView::SystemInit { model: None, agent_session_id: str_of(v, "thread_id").map(String::from), cwd: None, permission_mode: None },
+        ("assistant_text", _) => EntryView::AssistantText { text: str_of(&item, "text").unwrap_or_default().to_string() },
+        ("tool_use", _) => EntryView::ToolUse {
+            id: str_of(&item, "id").unwrap_or_default().to_string(),
+            name: "shell".into(),
+            input: serde_json::json!({ "command": str_of(&item, "command") }),
+        },
+        ("tool_result", _) => EntryView::ToolResult {
+            tool_use_id: str_of(&item, "id").unwrap_or_default().to_string(),
+            content: match str_of(&item, "type") {
+                Some("command_execution") => format!(
+                    "$ {}\n{}",
+                    str_of(&item, "command").unwrap_or_default(),
+                    str_of(&item, "aggregated_output").unwrap_or_default()
+                ),
+                _ => item.to_string(),
+            },
+            is_error: item.get("exit_code").and_then(Value::as_i64).is_some_and(|c| c != 0) || str_of(&item, "status") == Some("failed"),
+        },
+        ("result", "turn.completed") => {
+            let usage = v.get("usage").cloned().unwrap_or(Value::Null);
+            EntryView::TurnResult {
+                subtype: "success".into(),
+                is_error: false,
+                num_turns: 1,
+                duration_ms: 0,
+                cost_usd: 0.0,
+                input_tokens: u64_of(&usage, "input_tokens"),
+                output_tokens: u64_of(&usage, "output_tokens"),
+                text: None,
+                errors: vec![],
+                api_error_status: None,
+            }
+        }
+        ("result", _) => EntryView::TurnResult {
+            subtype: "error".into(),
+            is_error: true,
+            num_turns: 1,
+            duration_ms: 0,
+            cost_usd: 0.0,
+            input_tokens: 0,
+            output_tokens: 0,
+            text: v.pointer("/error/message").and_then(Value::as_str).or_else(|| str_of(v, "message")).map(String::from),
+            errors: vec![],
+            api_error_status: None,
+        },
+        _ => return None,
+    })
+}

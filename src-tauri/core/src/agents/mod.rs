@@ -1,0 +1,168 @@
+//! Agent adapters: how to start each agent, talk to it, and read what it prints.
+//! One trait, one file per agent.
+
+mod claude;
+mod codex;
+mod command;
+mod discover;
+mod gemini;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::error::Result;
+use crate::model::{AgentKind, Session};
+use crate::runner::Launch;
+use crate::view::EntryView;
+
+pub use claude::Claude;
+pub use codex::Codex;
+pub use command::Command;
+pub use discover::{find_binary, AgentInfo};
+pub use gemini::Gemini;
+
+/// What a line tells the engine about the session, beyond being output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// A turn started; the agent's own session id when it says it.
+    Init { agent_session_id: Option<String>, model: Option<String> },
+    /// A turn ended.
+    TurnEnd(TurnEnd),
+    /// The agent answered one of our control requests (e.g. an interrupt).
+    ControlResponse { request_id: String },
+}
+
+/// The end of a turn as the agent reports it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnEnd {
+    pub subtype: String,
+    pub is_error: bool,
+    pub num_turns: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// What the agent reports as cost; see `cost_is_cumulative`.
+    pub cost_usd: f64,
+    /// Claude reports the total of the whole process so far, not the turn's own cost.
+    pub cost_is_cumulative: bool,
+    pub text: Option<String>,
+    pub errors: Vec<String>,
+    pub api_error_status: Option<u32>,
+}
+
+impl TurnEnd {
+    /// The message to show when the turn failed.
+    pub fn error_message(&self) -> String {
+        if let Some(t) = self.text.as_deref().filter(|t| !t.is_empty()) {
+            return t.to_string();
+        }
+        if !self.errors.is_empty() {
+            return self.errors.join("; ");
+        }
+        format!("the turn ended with {}", self.subtype)
+    }
+}
+
+/// One stdout line, classified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The normalized kind to store the line under (`assistant_text`, `tool_use`, …).
+    pub kind: &'static str,
+    /// Whether to store it. Streaming deltas and control chatter are not stored.
+    pub store: bool,
+    pub signal: Option<Signal>,
+}
+
+impl Parsed {
+    pub fn stored(kind: &'static str) -> Parsed {
+        Parsed { kind, store: true, signal: None }
+    }
+    pub fn with(kind: &'static str, signal: Signal) -> Parsed {
+        Parsed { kind, store: true, signal: Some(signal) }
+    }
+    pub fn skipped(kind: &'static str) -> Parsed {
+        Parsed { kind, store: false, signal: None }
+    }
+}
+
+/// An agent: its command line, its stdin protocol and its output format.
+pub trait Adapter: Send + Sync + 'static {
+    fn kind(&self) -> AgentKind;
+
+    /// The command line for `session`, run by `program`; `resume` continues the agent's
+    /// own session (`agent_session_id`). `prompt` is the message that starts the turn, for
+    /// agents that take it on the command line (interactive ones get it on stdin).
+    fn launch(&self, session: &Session, program: &Path, resume: bool, prompt: Option<&str>) -> Result<Launch>;
+
+    /// Whether the process keeps reading follow-up messages on stdin.
+    fn interactive(&self) -> bool {
+        false
+    }
+
+    /// A user message as a stdin line, for interactive agents.
+    fn user_message(&self, _text: &str) -> Option<String> {
+        None
+    }
+
+    /// An interrupt of the current turn as a stdin line, when the agent has one.
+    fn interrupt_message(&self, _request_id: &str) -> Option<String> {
+        None
+    }
+
+    /// Classifies one stdout line.
+    fn parse(&self, line: &str) -> Parsed;
+
+    /// How a user installs it, for the "not installed" state.
+    fn install_hint(&self) -> &'static str;
+
+    /// The binary's names, in the order they are looked for on PATH.
+    fn binary_names(&self) -> &'static [&'static str];
+}
+
+/// The adapter for an agent kind.
+pub fn adapter(kind: AgentKind) -> &'static dyn Adapter {
+    match kind {
+        AgentKind::Claude => &Claude,
+        AgentKind::Codex => &Codex,
+        AgentKind::Gemini => &Gemini,
+        AgentKind::Command => &Command,
+    }
+}
+
+/// Reads a stored agent line into a view. Each agent's format is tried in turn; the first
+/// that recognises the line's shape wins.
+pub fn view_of(kind: &str, v: &Value) -> Option<EntryView> {
+    claude::view(kind, v).or_else(|| codex::view(kind, v)).or_else(|| gemini::view(kind, v))
+}
+
+/// A user value that will be passed to an agent as an option's value: refused when it
+/// could be taken for a flag.
+pub(crate) fn option_value(field: &'static str, value: &str) -> Result<String> {
+    if value.starts_with('-') {
+        return Err(crate::Error::invalid(field, format!("{} cannot start with '-': '{value}'", field.replace('_', " "))));
+    }
+    if value.contains('\0') {
+        return Err(crate::Error::invalid(field, format!("{} cannot contain NUL bytes", field.replace('_', " "))));
+    }
+    Ok(value.to_string())
+}
+
+/// A string field of a JSON object.
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+pub(crate) fn u64_of(v: &Value, key: &str) -> u64 {
+    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Settings for finding agent binaries; part of the app's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct AgentPaths {
+    pub claude: Option<String>,
+    pub codex: Option<String>,
+    pub gemini: Option<String>,
+}

@@ -1,0 +1,273 @@
+//! Talking to a session's agent: follow-up messages, turns and their results, interrupts
+//! and resumes. The engine's process bookkeeping lives in `engine.rs`; this is what a turn
+//! does to a session.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+use ts_rs::TS;
+
+use crate::agents::{Signal, TurnEnd};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::{AgentKind, Session, SessionStatus, Stream, TaskEventKind, Usage};
+
+/// The assistant text kept per turn for `send`'s answer; longer answers are cut here
+/// (the full text is in the session's output).
+pub const MAX_TURN_TEXT: usize = 256 * 1024;
+
+/// What a sent command came to (seed 001's AgentCommandResult).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CommandResult {
+    pub success: bool,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+    pub session: Session,
+}
+
+impl Engine {
+    /// Sends a message and waits (at most `timeout`) for the turn to end — seed 001's
+    /// sendCommand. A finished session is resumed first. The task log records the command,
+    /// the response (duration, length) or the error.
+    pub async fn send(&self, id: &str, text: &str, timeout: Duration) -> Result<CommandResult> {
+        let started = Instant::now();
+        let wait = self.post(id, text).await?;
+        let outcome = match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err("the session went away before answering".to_string()),
+            Err(_) => {
+                let message = format!("no answer within {} s", timeout.as_secs());
+                self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+                Err(message)
+            }
+        };
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let session = self.get(id)?;
+        Ok(match outcome {
+            Ok(output) => CommandResult { success: true, output: Some(output), error: None, duration_ms, session },
+            Err(error) => CommandResult { success: false, output: None, error: Some(error), duration_ms, session },
+        })
+    }
+
+    /// Sends a message without waiting for the answer; returns a receiver that resolves at
+    /// the end of the turn (with the assistant's text, or the error).
+    pub async fn post(&self, id: &str, text: &str) -> Result<tokio::sync::oneshot::Receiver<std::result::Result<String, String>>> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("text", "the message is empty"));
+        }
+        let session = self.get(id)?;
+        if session.agent == AgentKind::Command {
+            return Err(Error::invalid("agent", "a command session does not take messages; start a new session instead"));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
+        let live_handle = {
+            let procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            procs.get(id).filter(|p| p.interactive).map(|p| p.handle.clone())
+        };
+        match live_handle {
+            Some(handle) if session.status.is_live() => {
+                if matches!(session.status, SessionStatus::Running | SessionStatus::Compacting) {
+                    self.drop_waiter(id);
+                    return Err(Error::invalid("text", "the agent is still working on the last message; wait for it or interrupt it"));
+                }
+                let line = crate::agents::adapter(session.agent).user_message(text).unwrap_or_default();
+                self.begin_turn(id, text)?;
+                if let Err(e) = handle.write_line(line).await {
+                    self.drop_waiter(id);
+                    return Err(Error::Spawn { program: crate::agents::adapter(session.agent).binary_names().first().copied().unwrap_or("agent").into(), message: format!("could not send the message: {e}") });
+                }
+            }
+            _ => {
+                self.resume(id, Some(text.to_string())).await.inspect_err(|_| self.drop_waiter(id))?;
+            }
+        }
+        Ok(rx)
+    }
+
+    fn drop_waiter(&self, id: &str) {
+        if let Some(v) = self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            v.pop();
+        }
+    }
+
+    /// Restarts a finished (or between-turns) session's agent on its own conversation
+    /// (`claude --resume`), in its original folder, optionally sending `prompt`.
+    pub async fn resume(&self, id: &str, prompt: Option<String>) -> Result<Session> {
+        let session = self.get(id)?;
+        if session.agent == AgentKind::Command {
+            return Err(Error::invalid("agent", "a command session cannot be resumed; start a new one"));
+        }
+        if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
+            return Err(Error::invalid("status", "the session is already running"));
+        }
+        if session.agent_session_id.is_none() && session.agent == AgentKind::Claude {
+            return Err(Error::invalid("agent_session_id", "this session has no agent session id to resume"));
+        }
+        let program = self.program_for_resume(&session)?;
+        let now = self.inner.clock.now();
+        let session = self.update(id, |s| {
+            // Final states resume through Starting; a one-shot agent between turns is Idle.
+            s.status = if s.status.is_live() { SessionStatus::Running } else { SessionStatus::Starting };
+            s.ended_at = None;
+            s.last_activity = now;
+            Ok(())
+        })?;
+        info!(session = %id, "resuming");
+        let resumable = session.agent_session_id.is_some();
+        self.start(&session, &program, resumable, prompt).await
+    }
+
+    fn program_for_resume(&self, session: &Session) -> Result<std::path::PathBuf> {
+        let info = self.agent_info(session.agent);
+        info.path.filter(|_| info.installed).map(std::path::PathBuf::from).ok_or_else(|| {
+            Error::invalid("agent", format!("{} is not installed; install it with `{}`", session.agent, info.install_hint))
+        })
+    }
+
+    /// Interrupts the current turn: the agent's own interrupt when it has one (the process
+    /// stays usable), else SIGINT to the process group.
+    pub async fn interrupt(&self, id: &str) -> Result<Session> {
+        let session = self.get(id)?;
+        let handle = {
+            let mut procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(p) = procs.get_mut(id) else { return Ok(session) };
+            p.interrupting = true;
+            p.handle.clone()
+        };
+        let request_id = format!("interrupt-{}", self.inner.ids.uuid().simple());
+        match crate::agents::adapter(session.agent).interrupt_message(&request_id) {
+            Some(line) => {
+                if let Err(e) = handle.write_line(line).await {
+                    warn!(session = %id, error = %e, "could not send the interrupt; signalling instead");
+                    handle.signal(nix::sys::signal::Signal::SIGINT).await;
+                }
+            }
+            None => handle.signal(nix::sys::signal::Signal::SIGINT).await,
+        }
+        self.record_output(id, Stream::System, "lifecycle", "interrupt requested".into());
+        self.get(id)
+    }
+
+    /// A turn starts: Running, activity, the task log's "command sent".
+    pub(crate) fn begin_turn(&self, id: &str, text: &str) -> Result<()> {
+        if let Some(p) = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            p.turn_started = Some(Instant::now());
+            p.turn_text.clear();
+            p.interrupting = false;
+            p.turn_ended_ok = false;
+        }
+        let now = self.inner.clock.now();
+        let ttl = chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1));
+        self.update(id, |s| {
+            if s.status.is_live() {
+                s.status = SessionStatus::Running;
+                s.last_activity = now;
+                s.expires_at = now + ttl;
+            }
+            s.message_count += 1;
+            Ok(())
+        })?;
+        self.log_task_event(id, TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }))?;
+        Ok(())
+    }
+
+    /// Keeps the assistant's text of the current turn (bounded) for `send`'s answer.
+    pub(crate) fn collect_turn_text(&self, id: &str, line: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { return };
+        let text = match crate::agents::view_of("assistant_text", &v) {
+            Some(crate::view::EntryView::AssistantText { text }) => text,
+            _ => return,
+        };
+        if let Some(p) = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            if p.turn_text.len() < MAX_TURN_TEXT {
+                if !p.turn_text.is_empty() {
+                    p.turn_text.push('\n');
+                }
+                let room = MAX_TURN_TEXT - p.turn_text.len();
+                let cut: String = text.chars().scan(0, |n, c| { *n += c.len_utf8(); (*n <= room).then_some(c) }).collect();
+                p.turn_text.push_str(&cut);
+            }
+        }
+    }
+
+    pub(crate) fn on_signal(&self, id: &str, signal: Signal) {
+        let result = match signal {
+            Signal::Init { agent_session_id, .. } => match agent_session_id {
+                Some(a) if self.find(id).ok().flatten().is_some_and(|s| s.agent_session_id.as_deref() != Some(a.as_str())) => {
+                    self.set_agent_session_id(id, Some(a)).map(drop)
+                }
+                _ => Ok(()),
+            },
+            Signal::TurnEnd(t) => self.end_turn(id, t),
+            Signal::ControlResponse { .. } => Ok(()),
+        };
+        if let Err(e) = result {
+            warn!(session = %id, error = %e, "could not apply what the agent reported");
+        }
+    }
+
+    /// A turn ended: usage into the counters, the status after it, the task log, waiters.
+    fn end_turn(&self, id: &str, t: TurnEnd) -> Result<()> {
+        let (cost, duration_ms, text, interrupted, interactive) = {
+            let mut procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            match procs.get_mut(id) {
+                Some(p) => {
+                    let cost = if t.cost_is_cumulative { (t.cost_usd - p.reported_cost).max(0.0) } else { t.cost_usd };
+                    if t.cost_is_cumulative {
+                        p.reported_cost = p.reported_cost.max(t.cost_usd);
+                    }
+                    let duration = p.turn_started.take().map_or(0, |s| s.elapsed().as_millis() as u64);
+                    let interrupted = std::mem::take(&mut p.interrupting);
+                    p.turn_ended_ok = !t.is_error;
+                    (cost, duration, std::mem::take(&mut p.turn_text), interrupted, p.interactive)
+                }
+                None => (if t.cost_is_cumulative { 0.0 } else { t.cost_usd }, 0, String::new(), false, false),
+            }
+        };
+        self.record_usage(id, &Usage { messages: 1, turns: t.num_turns, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: cost })?;
+        let answer = t.text.clone().filter(|s| !s.is_empty()).unwrap_or(text);
+        let interrupted = interrupted || t.subtype == "error_during_execution";
+        if !t.is_error || interrupted || t.subtype == "error_max_turns" {
+            let note = (t.subtype == "error_max_turns").then(|| t.error_message());
+            self.update(id, |s| {
+                if s.status.is_live() && interactive {
+                    s.status = SessionStatus::Idle;
+                }
+                if let Some(n) = &note {
+                    s.last_error = Some(n.clone());
+                }
+                Ok(())
+            })?;
+            let kind = if t.is_error && !interrupted { TaskEventKind::Error } else { TaskEventKind::ResponseReceived };
+            self.log_task_event(
+                id,
+                kind,
+                serde_json::json!({ "duration_ms": duration_ms, "length": answer.len(), "subtype": t.subtype, "interrupted": interrupted, "message": note }),
+            )?;
+            self.finish_turn_waiters(id, if t.is_error && !interrupted { Err(t.error_message()) } else { Ok(answer) });
+            return Ok(());
+        }
+        // The agent reported a failure (an API error): the session fails with its message,
+        // and its process is let go (a resume continues the conversation later).
+        let message = t.error_message();
+        warn!(session = %id, %message, "the agent reported an error");
+        self.set_status(id, SessionStatus::Error { message: message.clone() })?;
+        self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message, "api_error_status": t.api_error_status, "duration_ms": duration_ms }))?;
+        self.finish_turn_waiters(id, Err(message));
+        let engine = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move { engine.stop_process_by_id(&id).await });
+        Ok(())
+    }
+
+    pub(crate) fn finish_turn_waiters(&self, id: &str, outcome: std::result::Result<String, String>) {
+        let waiters = self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).remove(id).unwrap_or_default();
+        for w in waiters {
+            let _ = w.send(outcome.clone());
+        }
+    }
+}
