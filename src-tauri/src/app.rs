@@ -27,10 +27,33 @@ pub struct Options {
 pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) -> Builder<R> {
     builder
         .manage(engine)
+        .manage(commands::Subscriptions::default())
         .invoke_handler(tauri::generate_handler![
             commands::list_sessions,
+            commands::get_session,
             commands::create_session,
-            commands::end_session
+            commands::end_session,
+            commands::delete_session,
+            commands::send_message,
+            commands::interrupt_session,
+            commands::resume_session,
+            commands::set_task,
+            commands::compaction_advised,
+            commands::compact_session,
+            commands::read_output,
+            commands::output_tail,
+            commands::subscribe_output,
+            commands::unsubscribe_output,
+            commands::metrics,
+            commands::usage_by_day,
+            commands::tasks,
+            commands::task_log,
+            commands::session_log,
+            commands::agents,
+            commands::get_settings,
+            commands::save_settings,
+            commands::recent_folders,
+            commands::app_info
         ])
         .setup(move |app| {
             if options.tray {

@@ -1,15 +1,71 @@
 //! `#[tauri::command]`s: each parses its arguments, calls the engine and maps the error.
+//! Live output goes over a `tauri::ipc::Channel` per subscription, batched.
 
-use switchboard_core::{Engine, NewSession, Session, SessionFilter};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use switchboard_core::agents::AgentInfo;
+use switchboard_core::model::{DayUsage, TaskSummary};
+use switchboard_core::{
+    AgentKind, Engine, Metrics, NewSession, OutputItem, Session, SessionFilter, Settings, TaskEvent,
+};
+use tauri::ipc::Channel;
 use tauri::State;
-use tracing::instrument;
+use tracing::{instrument, warn};
+use ts_rs::TS;
 
-use crate::ipc::IpcResult;
+use crate::ipc::{IpcError, IpcResult};
+
+/// Output is sent to the UI at most this often per subscription (~40 frames a second):
+/// often enough to look live, rarely enough that a flood costs one message per frame.
+pub const OUTPUT_BATCH_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Items per channel message at most; a backlog goes out in several messages.
+pub const OUTPUT_BATCH_MAX: usize = 2_000;
+
+/// Open output subscriptions at most (one per open session view is typical); the oldest
+/// is dropped past this.
+pub const MAX_SUBSCRIPTIONS: usize = 64;
+
+/// What a subscription's channel carries.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputMessage {
+    /// Entries in seq order, none seen before on this subscription.
+    Items { items: Vec<OutputItem> },
+    /// The session's output ended (its process exited); nothing more will come.
+    End,
+    /// The subscription failed; the message says why.
+    Error { message: String },
+}
+
+/// Facts about the running app for the settings view.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+}
+
+/// Live output subscriptions, by id.
+#[derive(Default)]
+pub struct Subscriptions {
+    next: Mutex<u64>,
+    tasks: Mutex<Vec<(u64, tauri::async_runtime::JoinHandle<()>)>>,
+}
 
 #[tauri::command]
 #[instrument(skip_all)]
 pub async fn list_sessions(engine: State<'_, Engine>, filter: Option<SessionFilter>) -> IpcResult<Vec<Session>> {
     Ok(engine.list(&filter.unwrap_or_default())?)
+}
+
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn get_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
+    Ok(engine.get(&id)?)
 }
 
 #[tauri::command]
@@ -23,3 +79,207 @@ pub async fn create_session(engine: State<'_, Engine>, request: NewSession) -> I
 pub async fn end_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
     Ok(engine.end(&id).await?)
 }
+
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn delete_session(engine: State<'_, Engine>, id: String) -> IpcResult<()> {
+    Ok(engine.delete(&id).await?)
+}
+
+/// Sends a message (resuming the session if needed) and returns at once; the turn's
+/// output and status changes arrive as output items and events.
+#[tauri::command]
+#[instrument(skip(engine, text))]
+pub async fn send_message(engine: State<'_, Engine>, id: String, text: String) -> IpcResult<Session> {
+    let _turn = engine.post(&id, &text).await?;
+    Ok(engine.get(&id)?)
+}
+
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn interrupt_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
+    Ok(engine.interrupt(&id).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(engine, prompt))]
+pub async fn resume_session(engine: State<'_, Engine>, id: String, prompt: Option<String>) -> IpcResult<Session> {
+    Ok(engine.resume(&id, prompt.filter(|p| !p.trim().is_empty())).await?)
+}
+
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn set_task(engine: State<'_, Engine>, id: String, task_id: Option<String>) -> IpcResult<Session> {
+    Ok(engine.set_task(&id, task_id)?)
+}
+
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn compaction_advised(engine: State<'_, Engine>, id: String) -> IpcResult<bool> {
+    Ok(engine.compaction_advised(&id)?)
+}
+
+/// Compacts a Claude session: `/compact` as a message, with the session Compacting meanwhile.
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
+    let session = engine.get(&id)?;
+    if session.agent != AgentKind::Claude {
+        return Err(IpcError { code: "invalid_input".into(), message: format!("{} sessions cannot be compacted", session.agent), field: None });
+    }
+    let e = engine.inner().clone();
+    let turn = e.post(&id, "/compact").await?;
+    Ok(engine
+        .compact_with(&id, async move {
+            match tokio::time::timeout(Duration::from_secs(600), turn).await {
+                Ok(Ok(Ok(_))) => Ok(()),
+                Ok(Ok(Err(e))) => Err(e),
+                Ok(Err(_)) => Err("the session went away".into()),
+                Err(_) => Err("no answer within 10 minutes".into()),
+            }
+        })
+        .await?)
+}
+
+/// History: entries after `after_seq`, oldest first.
+#[tauri::command]
+pub async fn read_output(engine: State<'_, Engine>, id: String, after_seq: u64, limit: u32) -> IpcResult<Vec<OutputItem>> {
+    Ok(engine.output(&id, after_seq, limit)?.iter().map(OutputItem::from_entry).collect())
+}
+
+/// The last `limit` entries, oldest first: what a session view opens on.
+#[tauri::command]
+pub async fn output_tail(engine: State<'_, Engine>, id: String, limit: u32) -> IpcResult<Vec<OutputItem>> {
+    Ok(engine.output_tail(&id, limit)?.iter().map(OutputItem::from_entry).collect())
+}
+
+/// Follows a session's output from `after_seq` on: backfill first, then live, in batches,
+/// no gap and no duplicate. Returns the subscription id for `unsubscribe_output`.
+#[tauri::command]
+#[instrument(skip(engine, subs, channel))]
+pub async fn subscribe_output(
+    engine: State<'_, Engine>,
+    subs: State<'_, Subscriptions>,
+    id: String,
+    after_seq: u64,
+    channel: Channel<OutputMessage>,
+) -> IpcResult<u64> {
+    let mut follower = engine.follow_output(&id, after_seq)?;
+    let sub_id = {
+        let mut n = subs.next.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        *n
+    };
+    let task = tauri::async_runtime::spawn(async move {
+        loop {
+            match follower.next_batch(OUTPUT_BATCH_MAX).await {
+                Ok(Some(batch)) => {
+                    let items = batch.iter().map(OutputItem::from_entry).collect();
+                    if channel.send(OutputMessage::Items { items }).is_err() {
+                        break; // the page went away
+                    }
+                }
+                Ok(None) => {
+                    let _ = channel.send(OutputMessage::End);
+                    break;
+                }
+                Err(e) => {
+                    warn!(error = %e, "output subscription failed");
+                    let _ = channel.send(OutputMessage::Error { message: e.to_string() });
+                    break;
+                }
+            }
+            tokio::time::sleep(OUTPUT_BATCH_INTERVAL).await;
+        }
+    });
+    let mut tasks = subs.tasks.lock().unwrap_or_else(|e| e.into_inner());
+    tasks.retain(|(_, t)| !t.inner().is_finished());
+    if tasks.len() >= MAX_SUBSCRIPTIONS {
+        let (_, oldest) = tasks.remove(0);
+        oldest.abort();
+    }
+    tasks.push((sub_id, task));
+    Ok(sub_id)
+}
+
+#[tauri::command]
+pub async fn unsubscribe_output(subs: State<'_, Subscriptions>, subscription: u64) -> IpcResult<()> {
+    let mut tasks = subs.tasks.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = tasks.iter().position(|(id, _)| *id == subscription) {
+        tasks.remove(i).1.abort();
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn metrics(engine: State<'_, Engine>) -> IpcResult<Metrics> {
+    Ok(engine.metrics()?)
+}
+
+#[tauri::command]
+pub async fn usage_by_day(engine: State<'_, Engine>, days: u32) -> IpcResult<Vec<DayUsage>> {
+    Ok(engine.usage_by_day(days)?)
+}
+
+#[tauri::command]
+pub async fn tasks(engine: State<'_, Engine>) -> IpcResult<Vec<TaskSummary>> {
+    Ok(engine.tasks()?.into_iter().map(|(task_id, sessions)| TaskSummary { task_id, sessions }).collect())
+}
+
+#[tauri::command]
+pub async fn task_log(engine: State<'_, Engine>, task_id: String) -> IpcResult<Vec<TaskEvent>> {
+    Ok(engine.task_log(&task_id)?)
+}
+
+#[tauri::command]
+pub async fn session_log(engine: State<'_, Engine>, id: String) -> IpcResult<Vec<TaskEvent>> {
+    Ok(engine.session_log(&id)?)
+}
+
+/// Each agent: installed or not, where, and how to install it.
+#[tauri::command]
+pub async fn agents(engine: State<'_, Engine>) -> IpcResult<Vec<AgentInfo>> {
+    let engine = engine.inner().clone();
+    // Looking for binaries may run a login shell once: keep it off the async threads.
+    tauri::async_runtime::spawn_blocking(move || AgentKind::ALL.iter().map(|a| engine.agent_info(*a)).collect())
+        .await
+        .map_err(|e| IpcError { code: "internal".into(), message: e.to_string(), field: None })
+}
+
+#[tauri::command]
+pub async fn get_settings(engine: State<'_, Engine>) -> IpcResult<Settings> {
+    Ok(engine.settings()?)
+}
+
+#[tauri::command]
+pub async fn save_settings(engine: State<'_, Engine>, settings: Settings) -> IpcResult<Settings> {
+    engine.save_settings(&settings)?;
+    Ok(engine.settings()?)
+}
+
+#[tauri::command]
+pub async fn recent_folders(engine: State<'_, Engine>) -> IpcResult<Vec<String>> {
+    Ok(engine.recent_folders(12)?)
+}
+
+#[tauri::command]
+pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        data_dir: engine.data_dir().to_string_lossy().into_owned(),
+        log_dir: engine.data_dir().join("logs").to_string_lossy().into_owned(),
+    })
+}
+
+/// Counts of live sessions by status, for the status bar and the tray.
+pub fn live_counts(engine: &Engine) -> HashMap<&'static str, u64> {
+    let counts = engine.status_counts().unwrap_or_default();
+    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+    HashMap::from([
+        ("running", get("running") + get("starting") + get("compacting")),
+        ("waiting", get("waiting_input")),
+        ("idle", get("idle")),
+        ("failed", get("error")),
+    ])
+}
+

@@ -3,7 +3,7 @@
 
 pub mod app;
 pub mod cli;
-mod commands;
+pub mod commands;
 pub mod ipc;
 mod tray;
 

@@ -319,12 +319,13 @@ function jsonLines(seed, bigEvery) {
   let cacheRead = 15118;
   let pendingToolId = null;
 
-  // Text of 20..~400 characters: sentences of random words, sometimes with a paragraph break.
+  // Text of 20..400 characters: sentences of random words, sometimes with a paragraph break.
+  // (Target <= 380, plus at most one 16-character word, a 3-character separator and a ".".)
   const text = () => {
     const target = 20 + int(361);
     let s = '';
     let startOfSentence = true;
-    while (s.length < target) {
+    while (s.trimEnd().length < target) {
       let w = pick(WORDS);
       if (startOfSentence) w = w[0].toUpperCase() + w.slice(1);
       s += w;
@@ -387,7 +388,7 @@ function jsonLines(seed, bigEvery) {
   };
 
   // Texts and tool outputs come from pools of pre-escaped JSON strings, filled on first use (so
-  // small runs start fast and output stays deterministic). Adjacent lines still differ.
+  // small runs start fast and output stays deterministic); a repeat is a 1-in-2048 chance.
   const textPool = new Array(2048);
   const outputPool = new Array(256);
   const fromPool = (pool, make) => {

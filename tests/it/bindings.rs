@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use switchboard::ipc::IpcError;
-use switchboard_core::{EngineEvent, Metrics, NewSession, OutputEntry, Project, Session, SessionFilter, TaskEvent, Usage};
+use switchboard_core::agents::AgentInfo;
+use switchboard_core::model::{DayUsage, TaskSummary};
+use switchboard_core::{CommandResult, EngineEvent, Metrics, NewSession, OutputEntry, OutputItem, Project, Session, SessionFilter, Settings, TaskEvent, Usage};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
@@ -20,6 +22,14 @@ fn generate(dir: &Path) {
     TaskEvent::export_all_to(dir).expect("export TaskEvent");
     Project::export_all_to(dir).expect("export Project");
     Usage::export_all_to(dir).expect("export Usage");
+    OutputItem::export_all_to(dir).expect("export OutputItem");
+    AgentInfo::export_all_to(dir).expect("export AgentInfo");
+    CommandResult::export_all_to(dir).expect("export CommandResult");
+    Settings::export_all_to(dir).expect("export Settings");
+    DayUsage::export_all_to(dir).expect("export DayUsage");
+    TaskSummary::export_all_to(dir).expect("export TaskSummary");
+    switchboard::commands::OutputMessage::export_all_to(dir).expect("export OutputMessage");
+    switchboard::commands::AppInfo::export_all_to(dir).expect("export AppInfo");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

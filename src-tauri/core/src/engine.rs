@@ -645,6 +645,29 @@ impl Engine {
         self.inner.store.tasks(crate::store::MAX_PAGE)
     }
 
+    /// Tokens and cost per day over the last `days` days.
+    pub fn usage_by_day(&self, days: u32) -> Result<Vec<crate::model::DayUsage>> {
+        self.inner.store.usage_by_day(self.inner.clock.now() - chrono::Duration::days(days.min(3650) as i64))
+    }
+
+    /// Folders recently used for sessions, newest first.
+    pub fn recent_folders(&self, limit: u32) -> Result<Vec<String>> {
+        self.inner.store.recent_folders(limit.min(100))
+    }
+
+    /// The stored settings (defaults when none were saved).
+    pub fn settings(&self) -> Result<crate::settings::Settings> {
+        self.inner.store.settings()
+    }
+
+    /// Validates and stores settings; agent paths apply at once, limits from the next start.
+    pub fn save_settings(&self, settings: &crate::settings::Settings) -> Result<()> {
+        settings.validate()?;
+        self.inner.store.save_settings(settings)?;
+        self.set_agent_paths(settings.agent_paths.clone());
+        Ok(())
+    }
+
     pub fn metrics(&self) -> Result<Metrics> {
         self.inner.store.metrics()
     }

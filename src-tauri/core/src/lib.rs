@@ -12,6 +12,7 @@ pub mod model;
 pub mod output;
 pub mod paths;
 pub mod runner;
+pub mod settings;
 pub mod store;
 pub mod view;
 
@@ -19,5 +20,6 @@ pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, Sy
 pub use error::{Error, Result};
 pub use model::*;
 pub use conversation::CommandResult;
+pub use settings::Settings;
 pub use store::Store;
 pub use view::{EntryView, OutputItem};

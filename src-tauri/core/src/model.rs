@@ -439,3 +439,25 @@ pub enum EngineEvent {
     SessionChanged { session: Session },
     SessionDeleted { id: String },
 }
+
+/// Usage of the sessions created on one day (UTC), for the metrics charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DayUsage {
+    /// `YYYY-MM-DD`
+    pub day: String,
+    #[ts(type = "number")]
+    pub sessions: u64,
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// A task id with its sessions' counts and totals, for the tasks view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TaskSummary {
+    pub task_id: String,
+    #[ts(type = "number")]
+    pub sessions: u64,
+}

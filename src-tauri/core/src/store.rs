@@ -510,6 +510,54 @@ impl Store {
         Ok(())
     }
 
+    /// The stored settings, or the defaults.
+    pub fn settings(&self) -> Result<crate::settings::Settings> {
+        let conn = self.reader();
+        let v: Option<String> = conn.query_row("SELECT value FROM settings WHERE name = 'app'", [], |r| r.get(0)).optional()?;
+        match v {
+            Some(json) => serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("settings: {e}"))),
+            None => Ok(crate::settings::Settings::default()),
+        }
+    }
+
+    pub fn save_settings(&self, s: &crate::settings::Settings) -> Result<()> {
+        let json = serde_json::to_string(s).map_err(|e| Error::Corrupt(format!("settings: {e}")))?;
+        self.writer().execute(
+            "INSERT INTO settings (name, value) VALUES ('app', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            [json],
+        )?;
+        Ok(())
+    }
+
+    /// Folders sessions were started in, most recent first.
+    pub fn recent_folders(&self, limit: u32) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT cwd FROM (SELECT cwd, created_at FROM sessions ORDER BY created_at DESC LIMIT 2000) GROUP BY cwd ORDER BY max(created_at) DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Tokens and cost per day (UTC) of sessions created in the last `days` days.
+    pub fn usage_by_day(&self, since: DateTime<Utc>) -> Result<Vec<crate::model::DayUsage>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT date(created_at / 1000, 'unixepoch') AS day, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd) \
+             FROM sessions WHERE created_at >= ?1 GROUP BY day ORDER BY day",
+        )?;
+        let rows = stmt.query_map([since.timestamp_millis()], |r| {
+            Ok(crate::model::DayUsage {
+                day: r.get(0)?,
+                sessions: r.get::<_, i64>(1)? as u64,
+                input_tokens: r.get::<_, i64>(2)? as u64,
+                output_tokens: r.get::<_, i64>(3)? as u64,
+                cost_usd: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// How many sessions are in each status, by status name.
     pub fn status_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         let conn = self.reader();

@@ -1,0 +1,74 @@
+//! The user's settings, stored in SQLite as one JSON document (missing fields take their
+//! defaults, so older documents keep working).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::agents::AgentPaths;
+use crate::engine::EngineConfig;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Settings {
+    /// Explicit agent binaries; empty means "find it".
+    pub agent_paths: AgentPaths,
+    #[ts(type = "number")]
+    pub max_live_sessions: u32,
+    /// Idle sessions expire after this many minutes without activity.
+    #[ts(type = "number")]
+    pub idle_ttl_minutes: u32,
+    /// Finished sessions are deleted after this many days; 0 keeps them forever.
+    #[ts(type = "number")]
+    pub retention_days: u32,
+    /// Closing the window hides it to the tray instead of quitting.
+    pub close_to_tray: bool,
+    /// Desktop notifications when a session finishes a turn, fails or waits for you.
+    pub notifications: bool,
+    /// Start Switchboard when you log in.
+    pub autostart: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            agent_paths: AgentPaths::default(),
+            max_live_sessions: 100,
+            idle_ttl_minutes: 60,
+            retention_days: 30,
+            close_to_tray: true,
+            notifications: true,
+            autostart: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Refuses values that make no sense, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=10_000).contains(&self.max_live_sessions) {
+            return Err(Error::invalid("max_live_sessions", "the live session limit must be between 1 and 10000"));
+        }
+        if !(1..=60 * 24 * 30).contains(&self.idle_ttl_minutes) {
+            return Err(Error::invalid("idle_ttl_minutes", "the idle timeout must be between 1 minute and 30 days"));
+        }
+        if self.retention_days > 36_500 {
+            return Err(Error::invalid("retention_days", "the retention must be at most 36500 days (0 keeps forever)"));
+        }
+        for (field, p) in [("agent_paths.claude", &self.agent_paths.claude), ("agent_paths.codex", &self.agent_paths.codex), ("agent_paths.gemini", &self.agent_paths.gemini)] {
+            if let Some(p) = p.as_deref().filter(|p| !p.trim().is_empty()) {
+                if !std::path::Path::new(p.trim()).is_absolute() {
+                    return Err(Error::invalid(field, format!("'{p}' must be an absolute path (or empty to find it)")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine policies these settings set.
+    pub fn apply_to(&self, config: &mut EngineConfig) {
+        config.max_live_sessions = self.max_live_sessions;
+        config.idle_ttl = std::time::Duration::from_secs(self.idle_ttl_minutes as u64 * 60);
+        config.retention = std::time::Duration::from_secs(self.retention_days as u64 * 24 * 60 * 60);
+    }
+}
