@@ -1,13 +1,19 @@
-//! The command line: parsed before Tauri starts; a subcommand runs headless and exits.
+//! The command line: parsed before Tauri starts; a subcommand runs headless over the same
+//! data directory and exits. JSON output uses the engine's snake_case field names.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use switchboard_core::{AgentKind, Engine, EngineConfig, Session, SessionFilter};
+use serde_json::json;
+use switchboard_core::{
+    AgentKind, Engine, EngineConfig, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig,
+    SessionFilter, SessionStatus,
+};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Start, watch and steer coding-agent sessions.")]
+#[command(name = "switchboard", version, about = "Start, watch and steer coding-agent sessions.", after_help = "With no command, the desktop app starts.")]
 pub struct Cli {
     /// Where sessions are stored [default: $SWITCHBOARD_DATA_DIR, else ~/.local/share/switchboard]
     #[arg(long, global = true, value_name = "DIR")]
@@ -21,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// List sessions, newest first
     Ls {
-        /// Only sessions in this status (running, idle, waiting_input, error, ended, …)
+        /// Only sessions in this status (starting, running, idle, waiting_input, compacting, ended, error, expired, interrupted); repeatable
         #[arg(long)]
         status: Vec<String>,
         /// Only sessions of this agent (claude, codex, gemini, command)
@@ -34,45 +40,320 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Start a session and run one turn to its end (a command: until it exits)
+    Run {
+        /// claude, codex, gemini or command
+        #[arg(long)]
+        agent: String,
+        /// The folder to work in
+        #[arg(long, default_value = ".")]
+        cwd: PathBuf,
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        max_turns: Option<u32>,
+        /// default, acceptEdits, bypassPermissions or plan
+        #[arg(long)]
+        permission_mode: Option<String>,
+        #[arg(long)]
+        append_system_prompt: Option<String>,
+        /// Print the session as JSON at the end instead of streaming its output
+        #[arg(long)]
+        json: bool,
+        /// The prompt (agents), or the program and its arguments (command)
+        #[arg(last = true, required = true, num_args = 1..)]
+        words: Vec<String>,
+    },
+    /// Show one session
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// Also print its output
+        #[arg(long)]
+        output: bool,
+    },
+    /// Send a message to a session (resuming it if needed) and run one turn
+    Send {
+        id: String,
+        text: String,
+        #[arg(long)]
+        json: bool,
+        /// Give up waiting for the answer after this many seconds
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// End a session (its process is stopped; the history is kept)
+    End { id: String },
+    /// Delete a session with its output and task log
+    Rm { id: String },
+    /// Totals over all sessions
+    Metrics {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A task's sessions and its log
+    Task {
+        task: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a subcommand; returns the process exit code.
-pub fn run(engine: &Engine, command: Command) -> switchboard_core::Result<i32> {
+pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<i32> {
+    let mut out = std::io::stdout().lock();
     match command {
         Command::Ls { status, agent, task, json } => {
-            let filter = SessionFilter {
-                statuses: status,
-                agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?,
-                task_id: task,
-                ..Default::default()
-            };
+            let filter = SessionFilter { statuses: status, agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?, task_id: task, ..Default::default() };
             let sessions = engine.list(&filter)?;
-            let mut out = std::io::stdout().lock();
             if json {
-                let text = serde_json::to_string_pretty(&sessions).map_err(|e| switchboard_core::Error::Corrupt(e.to_string()))?;
-                let _ = writeln!(out, "{text}");
+                print_json(&mut out, &sessions)?;
             } else {
                 print_table(&mut out, &sessions);
+            }
+            Ok(0)
+        }
+        Command::Run { agent, cwd, task, title, model, max_turns, permission_mode, append_system_prompt, json, words } => {
+            let agent: AgentKind = agent.parse()?;
+            let cwd = std::path::absolute(&cwd).map_err(|e| Error::invalid("cwd", format!("bad folder: {e}")))?;
+            let permission_mode = match permission_mode.as_deref() {
+                None | Some("default") => PermissionMode::Default,
+                Some("acceptEdits") => PermissionMode::AcceptEdits,
+                Some("bypassPermissions") => PermissionMode::BypassPermissions,
+                Some("plan") => PermissionMode::Plan,
+                Some(other) => return Err(Error::invalid("permission_mode", format!("unknown permission mode '{other}' (default, acceptEdits, bypassPermissions, plan)"))),
+            };
+            let mut config = SessionConfig { model, max_turns, permission_mode, append_system_prompt, ..Default::default() };
+            if agent == AgentKind::Command {
+                config.program = words.first().cloned();
+                config.args = words[1..].to_vec();
+            } else {
+                config.prompt = Some(words.join(" "));
+            }
+            let req = NewSession { agent: Some(agent), cwd: cwd.to_string_lossy().into(), title, task_id: task, config, ..Default::default() };
+            let session = engine.create(req).await?;
+            if !json {
+                let _ = writeln!(out, "session {} ({})", session.id, session.agent);
+            }
+            let session = run_turn(engine, &session.id, !json, &mut out).await?;
+            if json {
+                print_json(&mut out, &session)?;
+            }
+            Ok(exit_code(&session))
+        }
+        Command::Show { id, json, output } => {
+            let session = engine.get(&id)?;
+            if json {
+                let mut v = serde_json::to_value(&session).map_err(|e| Error::Corrupt(e.to_string()))?;
+                if output {
+                    let items: Vec<OutputItem> = engine.output(&id, 0, switchboard_core::store::MAX_PAGE)?.iter().map(OutputItem::from_entry).collect();
+                    v["output"] = serde_json::to_value(items).map_err(|e| Error::Corrupt(e.to_string()))?;
+                }
+                print_json(&mut out, &v)?;
+            } else {
+                print_session(&mut out, &session);
+                if output {
+                    let _ = writeln!(out);
+                    let mut after = 0;
+                    loop {
+                        let page = engine.output(&id, after, 1000)?;
+                        let Some(last) = page.last() else { break };
+                        after = last.seq;
+                        for e in &page {
+                            print_item(&mut out, &OutputItem::from_entry(e));
+                        }
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Send { id, text, json, timeout } => {
+            let result = engine.send(&id, &text, Duration::from_secs(timeout)).await?;
+            // This process is about to exit: let the agent go (the session stays resumable).
+            let session = settle(engine, &id).await?;
+            if json {
+                print_json(&mut out, &json!({ "success": result.success, "output": result.output, "error": result.error, "duration_ms": result.duration_ms, "session": session }))?;
+            } else if let Some(text) = &result.output {
+                let _ = writeln!(out, "{text}");
+            } else if let Some(e) = &result.error {
+                eprintln!("switchboard: {e}");
+            }
+            Ok(if result.success { 0 } else { 1 })
+        }
+        Command::End { id } => {
+            let s = engine.end(&id).await?;
+            let _ = writeln!(out, "{} {}", s.id, s.status);
+            Ok(0)
+        }
+        Command::Rm { id } => {
+            engine.delete(&id).await?;
+            let _ = writeln!(out, "deleted {id}");
+            Ok(0)
+        }
+        Command::Metrics { json } => {
+            let m = engine.metrics()?;
+            if json {
+                print_json(&mut out, &m)?;
+            } else {
+                let _ = writeln!(out, "sessions: {} ({} live, {} errors, {} ever created)", m.total, m.active, m.errors, m.total_created);
+                let _ = writeln!(out, "by status: {}", m.by_status.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(out, "by agent: {}", m.by_agent.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(out, "average duration: {:.1} s", m.avg_duration_ms / 1000.0);
+                let _ = writeln!(out, "tokens: {} in, {} out; cost ${:.4}", m.input_tokens, m.output_tokens, m.cost_usd);
+            }
+            Ok(0)
+        }
+        Command::Task { task, json } => {
+            let sessions = engine.list(&SessionFilter { task_id: Some(task.clone()), ..Default::default() })?;
+            let log = engine.task_log(&task)?;
+            if json {
+                print_json(&mut out, &json!({ "task_id": task, "sessions": sessions, "log": log }))?;
+            } else {
+                print_table(&mut out, &sessions);
+                let _ = writeln!(out);
+                for e in &log {
+                    let _ = writeln!(out, "{}  {:<18} {}  {}", e.ts.format("%Y-%m-%d %H:%M:%S"), e.kind.as_str(), e.session_id, e.detail);
+                }
             }
             Ok(0)
         }
     }
 }
 
-fn print_table(out: &mut impl Write, sessions: &[Session]) {
-    if sessions.is_empty() {
-        let _ = writeln!(out, "No sessions. Start one in the app (New session).");
-        return;
+/// Streams a session's output until its current turn (or its process) is over, then lets
+/// an agent's process go so this command can exit. Returns the session as it ended.
+async fn run_turn(engine: &Engine, id: &str, stream: bool, out: &mut impl Write) -> switchboard_core::Result<Session> {
+    let mut follower = engine.follow_output(id, 0)?;
+    loop {
+        let s = engine.get(id)?;
+        let turn_over = !s.status.is_live() || (s.agent != AgentKind::Command && matches!(s.status, SessionStatus::Idle));
+        let batch = if turn_over {
+            // Drain what is already there, then stop.
+            engine.flush_output();
+            match tokio::time::timeout(Duration::from_millis(50), follower.next_batch(1000)).await {
+                Ok(b) => b?,
+                Err(_) => None,
+            }
+        } else {
+            match tokio::time::timeout(Duration::from_millis(200), follower.next_batch(1000)).await {
+                Ok(b) => b?,
+                Err(_) => continue,
+            }
+        };
+        match batch {
+            Some(entries) => {
+                if stream {
+                    for e in &entries {
+                        print_item(out, &OutputItem::from_entry(e));
+                    }
+                    let _ = out.flush();
+                }
+            }
+            None if turn_over => break,
+            None => continue,
+        }
     }
-    let _ = writeln!(out, "{:<44} {:<8} {:<13} {:<30} {}", "ID", "AGENT", "STATUS", "TITLE", "FOLDER");
-    for s in sessions {
-        let title: String = s.title.chars().take(30).collect();
-        let _ = writeln!(out, "{:<44} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd);
+    settle(engine, id).await
+}
+
+/// Before the CLI exits: a live agent session is ended gracefully (Claude keeps its
+/// conversation, so `switchboard send` resumes it later).
+async fn settle(engine: &Engine, id: &str) -> switchboard_core::Result<Session> {
+    let s = engine.get(id)?;
+    if s.status.is_live() && engine.foreign_owner(id)?.is_none() {
+        return engine.end(id).await;
+    }
+    Ok(s)
+}
+
+fn exit_code(s: &Session) -> i32 {
+    match s.status {
+        SessionStatus::Error { .. } => 1,
+        _ if s.exit_code.is_some_and(|c| c != 0) => 1,
+        _ => 0,
     }
 }
 
-/// Opens the engine for the CLI (no reconciliation: the app may own the live sessions).
+fn print_json<T: serde::Serialize>(out: &mut impl Write, v: &T) -> switchboard_core::Result<()> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let _ = writeln!(out, "{text}");
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, sessions: &[Session]) {
+    if sessions.is_empty() {
+        let _ = writeln!(out, "No sessions. Start one in the app (New session), or: switchboard run --agent command -- echo hello");
+        return;
+    }
+    let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} {}", "ID", "AGENT", "STATUS", "TITLE", "FOLDER");
+    for s in sessions {
+        let title: String = s.title.chars().take(30).collect();
+        let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd);
+    }
+}
+
+fn print_session(out: &mut impl Write, s: &Session) {
+    let _ = writeln!(out, "{}  {}", s.id, s.title);
+    let _ = writeln!(out, "  agent     {}", s.agent);
+    let _ = writeln!(out, "  status    {}", s.status);
+    let _ = writeln!(out, "  folder    {}", s.cwd);
+    if let Some(t) = &s.task_id {
+        let _ = writeln!(out, "  task      {t}");
+    }
+    if let Some(a) = &s.agent_session_id {
+        let _ = writeln!(out, "  agent id  {a}");
+    }
+    let _ = writeln!(out, "  created   {}", s.created_at.format("%Y-%m-%d %H:%M:%S UTC"));
+    let _ = writeln!(out, "  usage     {} turns, {} messages, {} in / {} out tokens, ${:.4}", s.turns, s.message_count, s.input_tokens, s.output_tokens, s.cost_usd);
+    if let Some(e) = &s.last_error {
+        let _ = writeln!(out, "  error     {e}");
+    }
+}
+
+/// One output item as a person reads it in a terminal.
+fn print_item(out: &mut impl Write, item: &OutputItem) {
+    let _ = match &item.view {
+        EntryView::AssistantText { text } => writeln!(out, "{text}"),
+        EntryView::UserText { text } => writeln!(out, "> {text}"),
+        EntryView::ToolUse { name, input, .. } => {
+            let gist = input.get("command").or_else(|| input.get("file_path")).and_then(|v| v.as_str()).map(String::from).unwrap_or_else(|| input.to_string());
+            writeln!(out, "[{name}] {gist}")
+        }
+        EntryView::ToolResult { content, is_error, .. } => {
+            let short: String = content.chars().take(400).collect();
+            writeln!(out, "  {}{}", if *is_error { "error: " } else { "→ " }, short.replace('\n', "\n    "))
+        }
+        EntryView::TurnResult { is_error, num_turns, cost_usd, text, errors, .. } => {
+            if *is_error {
+                writeln!(out, "-- turn failed: {}", text.clone().unwrap_or_else(|| errors.join("; ")))
+            } else {
+                writeln!(out, "-- done ({num_turns} turns, ${cost_usd:.4} so far)")
+            }
+        }
+        EntryView::SystemInit { model, .. } => writeln!(out, "-- {} started", model.as_deref().unwrap_or("agent")),
+        EntryView::ApiRetry { attempt, max_retries, .. } => writeln!(out, "-- retrying the API ({attempt}/{max_retries})"),
+        EntryView::Line { text } | EntryView::Raw { text } => writeln!(out, "{text}"),
+        EntryView::Stderr { text } => {
+            eprintln!("{text}");
+            Ok(())
+        }
+        EntryView::Lifecycle { text } => writeln!(out, "-- {text}"),
+    };
+}
+
+/// Opens the engine for the CLI with the saved settings (no reconciliation: the app may
+/// own the live sessions).
 pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Result<Engine> {
     let dir = switchboard_core::paths::resolve_data_dir(data_dir)?;
-    Engine::open(&dir, EngineConfig::default())
+    let settings = switchboard_core::Store::open(&dir)?.settings()?;
+    let mut config = EngineConfig::default();
+    settings.apply_to(&mut config);
+    let engine = Engine::open(&dir, config)?;
+    engine.set_agent_paths(settings.agent_paths);
+    Ok(engine)
 }

@@ -8,7 +8,7 @@ pub mod ipc;
 mod tray;
 
 use clap::Parser;
-use switchboard_core::{paths, Engine, EngineConfig};
+use switchboard_core::paths;
 
 /// Entry point of the binary; returns the exit code.
 pub fn main() -> i32 {
@@ -34,7 +34,14 @@ pub fn main() -> i32 {
                 return 1;
             }
         };
-        return match cli::run(&engine, command) {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("switchboard: cannot start: {e}");
+                return 1;
+            }
+        };
+        return match runtime.block_on(cli::run(&engine, command)) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("switchboard: {e}");
@@ -51,7 +58,7 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
         return 1;
     }
     let _log_guard = switchboard_core::logging::init(data_dir, true);
-    let engine = match Engine::open(data_dir, EngineConfig::default()) {
+    let engine = match cli::open_engine(Some(data_dir)) {
         Ok(engine) => engine,
         Err(e) => {
             tracing::error!(error = %e, "cannot open the data directory");
@@ -63,9 +70,11 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
     if let Err(e) = tauri::async_runtime::block_on(engine.reconcile()) {
         tracing::warn!(error = %e, "could not reconcile sessions from the last run");
     }
-    let builder = tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-        tray::show_main_window(app);
-    }));
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main_window(app);
+        }))
+        .plugin(tauri_plugin_dialog::init());
     let app = match app::build(builder, engine.clone(), app::Options { tray: true }).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
@@ -74,9 +83,15 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
             return 1;
         }
     };
+    // Expire idle sessions and purge old ones on the configured interval, until exit.
+    let sweeper = tauri::async_runtime::block_on(async { engine.start_sweeper() });
     exit_on_signals(app.handle().clone());
+    let mut sweeper = Some(sweeper);
     app.run(move |_app, event| {
         if let tauri::RunEvent::Exit = event {
+            if let Some(s) = sweeper.take() {
+                tauri::async_runtime::block_on(s.stop());
+            }
             // Stop what we started; those sessions stay resumable (Interrupted).
             tauri::async_runtime::block_on(engine.shutdown());
         }

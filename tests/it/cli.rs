@@ -6,6 +6,8 @@ use serde_json::Value;
 use switchboard_core::{Engine, EngineConfig, NewSession, SessionConfig};
 
 use crate::support::{bin, temp_dir};
+#[allow(unused_imports)]
+use std::path::Path;
 
 #[tokio::test]
 async fn ls_json_prints_sessions_without_a_window() {
@@ -74,4 +76,85 @@ fn data_dir_is_private() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("switchboard.db")), 0o600);
+}
+
+fn sb(data: &std::path::Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--data-dir").arg(data).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    c
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn run_a_command_streams_its_output_and_exits_with_its_status() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let out = sb(dir.path()).args(["run", "--agent", "command", "--cwd"]).arg(work.path()).args(["--task", "T-9", "--", "node", &crate::support::fake_agent(), "normal"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("hello from fake agent"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a note on stderr"));
+
+    let out = sb(dir.path()).args(["run", "--agent", "command", "--json", "--cwd"]).arg(work.path()).args(["--", "node", &crate::support::fake_agent(), "crash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a failed session exits non-zero");
+    let s = json_of(&out);
+    assert_eq!(s["status"]["state"], "error");
+    assert_eq!(s["exit_code"], 3);
+    let id = s["id"].as_str().unwrap().to_string();
+
+    let shown = json_of(&sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap());
+    let texts: Vec<String> = shown["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
+    assert!(texts.contains(&"about to crash".to_string()), "{texts:?}");
+
+    let m = json_of(&sb(dir.path()).args(["metrics", "--json"]).output().unwrap());
+    for k in ["total", "active", "by_status", "by_agent", "errors", "avg_duration_ms", "total_created", "input_tokens", "output_tokens", "cost_usd"] {
+        assert!(m.get(k).is_some(), "metrics.{k}");
+    }
+    assert_eq!((m["total"].as_u64(), m["errors"].as_u64()), (Some(2), Some(1)));
+
+    let t = json_of(&sb(dir.path()).args(["task", "T-9", "--json"]).output().unwrap());
+    assert_eq!(t["sessions"].as_array().unwrap().len(), 1);
+    let kinds: Vec<&str> = t["log"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"created"));
+
+    assert!(sb(dir.path()).args(["rm", &id]).output().unwrap().status.success());
+    let gone = sb(dir.path()).args(["show", &id]).output().unwrap();
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("not found"));
+}
+
+#[test]
+fn run_send_end_with_the_real_claude_cli() {
+    let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+    let api = crate::support::FakeApi::start();
+    let env = api.claude_env(home.path());
+    let out = sb(dir.path()).envs(env.clone()).args(["run", "--agent", "claude", "--cwd"]).arg(work.path()).args(["--", "Say", "hello"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Hello from the fake API."), "{stdout}");
+    let id = stdout.lines().next().unwrap().split_whitespace().nth(1).unwrap().to_string();
+
+    let s = json_of(&sb(dir.path()).args(["show", &id, "--json"]).output().unwrap());
+    assert_eq!(s["status"]["state"], "ended", "run lets the agent go when the turn is over");
+    assert_eq!(s["turns"], 1);
+    assert!(s["cost_usd"].as_f64().unwrap() > 0.0);
+    assert!(s["agent_session_id"].is_string());
+
+    let sent = sb(dir.path()).envs(env.clone()).args(["send", &id, "again", "--json"]).output().unwrap();
+    let r = json_of(&sent);
+    assert_eq!(r["success"], true, "{r}");
+    assert_eq!(r["output"], "Hello from the fake API.");
+    assert_eq!(r["session"]["turns"], 2);
+    assert_eq!(r["session"]["agent_session_id"], s["agent_session_id"], "the same conversation, resumed");
+
+    let failed = sb(dir.path()).envs(env).args(["run", "--agent", "claude", "--json", "--cwd"]).arg(work.path()).args(["--", "[[error 529]]"]).output().unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    let f = json_of(&failed);
+    assert_eq!(f["status"]["state"], "error");
+    assert!(f["last_error"].as_str().unwrap().contains("529"));
+
+    let listed = json_of(&sb(dir.path()).args(["ls", "--json", "--agent", "claude", "--status", "error"]).output().unwrap());
+    assert_eq!(listed.as_array().unwrap().len(), 1);
 }

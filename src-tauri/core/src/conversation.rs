@@ -104,6 +104,12 @@ impl Engine {
         if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
             return Err(Error::invalid("status", "the session is already running"));
         }
+        if let Some(owner) = self.foreign_owner(id)? {
+            return Err(Error::invalid(
+                "status",
+                format!("the session is running in another Switchboard process (pid {owner}); send to it from there, or end it first"),
+            ));
+        }
         if session.agent_session_id.is_none() && session.agent == AgentKind::Claude {
             return Err(Error::invalid("agent_session_id", "this session has no agent session id to resume"));
         }

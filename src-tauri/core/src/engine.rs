@@ -162,6 +162,7 @@ impl Engine {
 
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
         let store = Arc::new(Store::open(data_dir)?);
+        let agent_paths = store.settings()?.agent_paths;
         let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Engine {
@@ -176,7 +177,7 @@ impl Engine {
                 write_lock: Mutex::new(()),
                 processes: Mutex::new(HashMap::new()),
                 turn_waiters: Mutex::new(HashMap::new()),
-                agent_paths: Mutex::new(crate::agents::AgentPaths::default()),
+                agent_paths: Mutex::new(agent_paths),
             }),
         })
     }
@@ -509,11 +510,34 @@ impl Engine {
         self.stop_process(id).await
     }
 
+    /// Stops a session's process: ours through its handle; one started by another
+    /// Switchboard process (the app while the CLI ends it, or the reverse) through its
+    /// recorded process group, once its pid and start time prove it is still that process.
     async fn stop_process(&self, id: &str) {
         let handle = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|p| p.handle.clone());
         if let Some(handle) = handle {
             handle.stop(self.inner.config.stop_grace).await;
+            return;
         }
+        if let Ok(Some((pid, Some(start), _owner))) = self.inner.store.process_of(id) {
+            if runner::process_start_time(pid) == Some(start) {
+                info!(session = %id, pid, "stopping a process started by another Switchboard");
+                runner::stop_group(pid, self.inner.config.stop_grace).await;
+            }
+        }
+    }
+
+    /// The pid of another, still running Switchboard process that runs this session's
+    /// agent (its stdin belongs to that process), if any.
+    pub fn foreign_owner(&self, id: &str) -> Result<Option<u32>> {
+        if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
+            return Ok(None);
+        }
+        let me = std::process::id();
+        Ok(match self.inner.store.process_of(id)? {
+            Some((pid, Some(start), Some(owner))) if owner != me && pid_alive(owner) && runner::process_start_time(pid) == Some(start) => Some(owner),
+            _ => None,
+        })
     }
 
     /// Deletes a session with its output and task log, stopping its process first.

@@ -26,6 +26,9 @@ pub const MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
 /// killed: a grandchild that holds the pipe open must not keep a session alive.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
+/// How long to wait for the rest of a killed group to disappear.
+const GROUP_EXIT_WAIT: Duration = Duration::from_secs(2);
+
 /// Control messages queued to a process task; a handful at most are ever in flight.
 const CONTROL_QUEUE: usize = 8;
 
@@ -255,6 +258,12 @@ async fn supervise(
         drain.await;
     } else {
         let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+    }
+    // A signal is delivered asynchronously: wait until the group is really gone, so that
+    // "stopped" means no process of it is left.
+    let deadline = tokio::time::Instant::now() + GROUP_EXIT_WAIT;
+    while group_alive(pid) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let exit = match status {
         Ok(status) => Exit::from_status(status, stopped),

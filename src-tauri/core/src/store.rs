@@ -158,6 +158,15 @@ CREATE TRIGGER session_totals_change AFTER UPDATE OF status, agent, input_tokens
         ended_n = ended_n + excluded.ended_n, ended_ms = ended_ms + excluded.ended_ms;
 END;
 "#,
+), M::up(
+    r#"
+-- Settings (one JSON document per name); recent folders read by cwd.
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) STRICT;
+CREATE INDEX sessions_cwd_created ON sessions(cwd, created_at DESC);
+"#,
 )];
 
 const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
