@@ -5,7 +5,8 @@ const COMMANDS: &[&str] = &[
     "list_sessions", "get_session", "create_session", "end_session", "delete_session", "send_message",
     "interrupt_session", "resume_session", "set_task", "compaction_advised", "compact_session", "read_output",
     "output_tail", "subscribe_output", "unsubscribe_output", "metrics", "usage_by_day", "tasks", "task_log",
-    "session_log", "agents", "get_settings", "save_settings", "recent_folders", "app_info",
+    "session_log", "agents", "get_settings", "save_settings", "recent_folders", "app_info", "pending_permissions",
+    "decide_permission",
 ];
 
 fn main() {

@@ -13,6 +13,8 @@ use crate::{commands, tray};
 pub const SESSION_CHANGED: &str = "session-changed";
 /// App event carrying `{ id }` after a session was deleted.
 pub const SESSION_DELETED: &str = "session-deleted";
+/// App event carrying `{ request }` when a tool permission is asked for, answered or cancelled.
+pub const PERMISSION_CHANGED: &str = "permission-changed";
 /// App event sent when the UI missed events (it fell behind): re-read the list.
 pub const SESSIONS_RESYNC: &str = "sessions-resync";
 
@@ -53,7 +55,9 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
             commands::get_settings,
             commands::save_settings,
             commands::recent_folders,
-            commands::app_info
+            commands::app_info,
+            commands::pending_permissions,
+            commands::decide_permission
         ])
         .setup(move |app| {
             if options.tray {
@@ -73,6 +77,7 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
             let sent = match events.recv().await {
                 Ok(EngineEvent::SessionChanged { session }) => app.emit(SESSION_CHANGED, json!({ "session": session })),
                 Ok(EngineEvent::SessionDeleted { id }) => app.emit(SESSION_DELETED, json!({ "id": id })),
+                Ok(EngineEvent::PermissionChanged { request }) => app.emit(PERMISSION_CHANGED, json!({ "request": request })),
                 Err(RecvError::Lagged(missed)) => {
                     warn!(missed, "the UI fell behind on engine events; asking it to re-read");
                     app.emit(SESSIONS_RESYNC, json!({ "missed": missed }))

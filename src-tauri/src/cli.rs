@@ -96,6 +96,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tool permissions agents are waiting for
+    Pending {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow a pending tool permission
+    Allow {
+        session: String,
+        request: String,
+        /// Allow this tool for the rest of the session
+        #[arg(long)]
+        always: bool,
+    },
+    /// Deny a pending tool permission
+    Deny {
+        session: String,
+        request: String,
+        /// Told to the agent
+        #[arg(long, default_value = "Denied by the user")]
+        message: String,
+    },
     /// A task's sessions and its log
     Task {
         task: String,
@@ -206,6 +227,29 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 let _ = writeln!(out, "average duration: {:.1} s", m.avg_duration_ms / 1000.0);
                 let _ = writeln!(out, "tokens: {} in, {} out; cost ${:.4}", m.input_tokens, m.output_tokens, m.cost_usd);
             }
+            Ok(0)
+        }
+        Command::Pending { json } => {
+            let pending = engine.pending_permissions(None)?;
+            if json {
+                print_json(&mut out, &pending)?;
+            } else if pending.is_empty() {
+                let _ = writeln!(out, "Nothing is waiting for you.");
+            } else {
+                for p in &pending {
+                    let _ = writeln!(out, "{}  {}  {}", p.session_id, p.request_id, p.gist);
+                }
+            }
+            Ok(0)
+        }
+        Command::Allow { session, request, always } => {
+            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Allow { updated_input: None, always })?;
+            let _ = writeln!(out, "allowed: {}{}", p.gist, if always { " (and this tool for the rest of the session)" } else { "" });
+            Ok(0)
+        }
+        Command::Deny { session, request, message } => {
+            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Deny { message })?;
+            let _ = writeln!(out, "denied: {}", p.gist);
             Ok(0)
         }
         Command::Task { task, json } => {
@@ -343,6 +387,11 @@ fn print_item(out: &mut impl Write, item: &OutputItem) {
             Ok(())
         }
         EntryView::Lifecycle { text } => writeln!(out, "-- {text}"),
+        EntryView::PermissionAsked { request_id, tool_name, input, .. } => writeln!(
+            out,
+            "?? {} — answer with: switchboard allow SESSION {request_id}  (or deny)",
+            switchboard_core::permissions::gist(tool_name, input)
+        ),
     };
 }
 

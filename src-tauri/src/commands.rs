@@ -9,7 +9,8 @@ use serde::Serialize;
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::model::{DayUsage, TaskSummary};
 use switchboard_core::{
-    AgentKind, Engine, Metrics, NewSession, OutputItem, Session, SessionFilter, Settings, TaskEvent,
+    AgentKind, Engine, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, Session, SessionFilter,
+    Settings, TaskEvent,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -283,3 +284,17 @@ pub fn live_counts(engine: &Engine) -> HashMap<&'static str, u64> {
     ])
 }
 
+
+/// Permission requests waiting for an answer: one session's (`id`), or all.
+#[tauri::command]
+pub async fn pending_permissions(engine: State<'_, Engine>, id: Option<String>) -> IpcResult<Vec<PermissionRequest>> {
+    Ok(engine.pending_permissions(id.as_deref())?)
+}
+
+/// Answers a permission request: allow (maybe with an edited input, maybe for the rest of
+/// the session) or deny with a message.
+#[tauri::command]
+#[instrument(skip(engine, decision))]
+pub async fn decide_permission(engine: State<'_, Engine>, id: String, request_id: String, decision: PermissionDecision) -> IpcResult<PermissionRequest> {
+    Ok(engine.decide(&id, &request_id, decision)?)
+}

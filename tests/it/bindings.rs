@@ -30,6 +30,7 @@ fn generate(dir: &Path) {
     TaskSummary::export_all_to(dir).expect("export TaskSummary");
     switchboard::commands::OutputMessage::export_all_to(dir).expect("export OutputMessage");
     switchboard::commands::AppInfo::export_all_to(dir).expect("export AppInfo");
+    switchboard_core::PermissionRequest::export_all_to(dir).expect("export PermissionRequest");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

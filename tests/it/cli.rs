@@ -158,3 +158,61 @@ fn run_send_end_with_the_real_claude_cli() {
     let listed = json_of(&sb(dir.path()).args(["ls", "--json", "--agent", "claude", "--status", "error"]).output().unwrap());
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+/// `run` in one process waits on a tool permission; `allow` / `deny` from another answer it.
+#[test]
+fn permissions_across_processes_run_waits_allow_and_deny_answer() {
+    let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+    let api = crate::support::FakeApi::start();
+    let env = api.claude_env(home.path());
+    let work_dir = work.path().canonicalize().unwrap();
+    for (name, allow) in [("yes.txt", true), ("no.txt", false)] {
+        let target = work_dir.join(name);
+        let run = sb(dir.path())
+            .envs(env.clone())
+            .args(["run", "--agent", "claude", "--json", "--cwd"])
+            .arg(&work_dir)
+            .arg("--")
+            .arg(format!("[[tool:write {} written by the agent]]", target.display()))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pending = Value::Null;
+        for _ in 0..300 {
+            let p = json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap());
+            if p.as_array().is_some_and(|a| !a.is_empty()) {
+                pending = p[0].clone();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if pending.is_null() {
+            let mut run = run;
+            let _ = run.kill();
+            let out = run.wait_with_output().unwrap();
+            panic!("the request never showed up in `switchboard pending`; run said: {}", String::from_utf8_lossy(&out.stdout));
+        }
+        assert_eq!(pending["tool_name"], "Write");
+        assert_eq!(pending["input"]["file_path"], target.to_string_lossy().as_ref());
+        let session = pending["session_id"].as_str().unwrap();
+        let request = pending["request_id"].as_str().unwrap();
+        let shown = json_of(&sb(dir.path()).args(["show", session, "--json"]).output().unwrap());
+        assert_eq!(shown["status"]["state"], "waiting_input");
+        let answer = if allow {
+            sb(dir.path()).args(["allow", session, request]).output().unwrap()
+        } else {
+            sb(dir.path()).args(["deny", session, request, "--message", "Not today."]).output().unwrap()
+        };
+        assert!(answer.status.success(), "{}", String::from_utf8_lossy(&answer.stderr));
+        let out = run.wait_with_output().unwrap();
+        assert!(out.status.success(), "the turn ends cleanly either way: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(target.exists(), allow);
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["status"]["state"], "ended");
+        let log = json_of(&sb(dir.path()).args(["show", session, "--json", "--output"]).output().unwrap());
+        let texts: Vec<String> = log["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
+        let expected = if allow { format!("Wrote {}.", target.display()) } else { "Write was refused: Not today.".to_string() };
+        assert!(texts.contains(&expected), "{texts:?}");
+    }
+    assert_eq!(json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap()), Value::Array(vec![]));
+}

@@ -70,7 +70,7 @@ impl Engine {
         };
         match live_handle {
             Some(handle) if session.status.is_live() => {
-                if matches!(session.status, SessionStatus::Running | SessionStatus::Compacting) {
+                if matches!(session.status, SessionStatus::Running | SessionStatus::Compacting | SessionStatus::WaitingInput) {
                     self.drop_waiter(id);
                     return Err(Error::invalid("text", "the agent is still working on the last message; wait for it or interrupt it"));
                 }
@@ -144,6 +144,8 @@ impl Engine {
             p.interrupting = true;
             p.handle.clone()
         };
+        // A question the agent is waiting on is answered first ("no"), then the turn stops.
+        self.cancel_permissions(id, "the user interrupted the turn")?;
         let request_id = format!("interrupt-{}", self.inner.ids.uuid().simple());
         match crate::agents::adapter(session.agent).interrupt_message(&request_id) {
             Some(line) => {
@@ -210,6 +212,7 @@ impl Engine {
             },
             Signal::TurnEnd(t) => self.end_turn(id, t),
             Signal::ControlResponse { .. } => Ok(()),
+            Signal::PermissionRequest { request_id, tool_name, input, description } => self.permission_requested(id, request_id, tool_name, input, description),
         };
         if let Err(e) = result {
             warn!(session = %id, error = %e, "could not apply what the agent reported");

@@ -51,6 +51,8 @@ pub struct EngineConfig {
     /// Stored output entries kept per session; older ones are trimmed (0 = no cap).
     pub output_cap: u64,
     pub compaction: CompactionPolicy,
+    /// Deny a permission request nobody answered after this long (None: wait forever).
+    pub permission_timeout: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
             retention: Duration::from_secs(30 * 24 * 60 * 60),
             output_cap: 1_000_000,
             compaction: CompactionPolicy::default(),
+            permission_timeout: None,
         }
     }
 }
@@ -136,7 +139,7 @@ pub struct Engine {
 }
 
 pub(crate) struct Inner {
-    store: Arc<Store>,
+    pub(crate) store: Arc<Store>,
     output: Arc<OutputHub>,
     data_dir: PathBuf,
     pub(crate) config: EngineConfig,
@@ -152,6 +155,9 @@ pub(crate) struct Inner {
     pub(crate) turn_waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<std::result::Result<String, String>>>>>,
     /// Where agent binaries are, from the settings.
     agent_paths: Mutex<crate::agents::AgentPaths>,
+    /// Wakes the watch of a pending permission request when this process decides it.
+    /// One entry per pending request of a session this process runs.
+    pub(crate) permission_wakers: Mutex<HashMap<(String, String), Arc<tokio::sync::Notify>>>,
 }
 
 impl Engine {
@@ -178,6 +184,7 @@ impl Engine {
                 processes: Mutex::new(HashMap::new()),
                 turn_waiters: Mutex::new(HashMap::new()),
                 agent_paths: Mutex::new(agent_paths),
+                permission_wakers: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -195,7 +202,7 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    fn emit(&self, event: EngineEvent) {
+    pub(crate) fn emit(&self, event: EngineEvent) {
         // No subscriber is not an error: the CLI often has none.
         let _ = self.inner.events.send(event);
     }
@@ -450,6 +457,11 @@ impl Engine {
                     self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
                     return Ok(session);
                 }
+                for line in adapter.handshake(&session) {
+                    if let Err(e) = handle.write_line(line).await {
+                        warn!(session = %id, error = %e, "could not send the start-up handshake");
+                    }
+                }
                 if let (Some(text), Some(line)) = (prompt.as_deref(), prompt.as_deref().and_then(|p| adapter.user_message(p))) {
                     self.begin_turn(id, text)?;
                     if let Err(e) = handle.write_line(line).await {
@@ -492,6 +504,7 @@ impl Engine {
         if !session.status.is_live() {
             return Ok(session);
         }
+        self.cancel_permissions(id, "the session was ended")?;
         let ended = self.update(id, |s| {
             if s.status.is_live() {
                 s.status = SessionStatus::Ended;

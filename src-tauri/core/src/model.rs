@@ -438,6 +438,44 @@ pub struct OutputEntry {
 pub enum EngineEvent {
     SessionChanged { session: Session },
     SessionDeleted { id: String },
+    /// A tool permission was asked for, answered or cancelled.
+    PermissionChanged { request: PermissionRequest },
+}
+
+/// A tool use the agent asks the user to approve (Claude's `can_use_tool`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PermissionRequest {
+    pub session_id: String,
+    /// The agent's id for this request; answers must carry it back.
+    pub request_id: String,
+    pub tool_name: String,
+    #[ts(type = "unknown")]
+    pub input: serde_json::Value,
+    /// The agent's short description (e.g. the file name for Write).
+    pub description: Option<String>,
+    /// A one-line summary for people: "wants to run: npm test".
+    pub gist: String,
+    #[ts(type = "string")]
+    pub asked_at: DateTime<Utc>,
+    /// None while pending.
+    pub decision: Option<PermissionDecision>,
+    #[ts(type = "string | null")]
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// How a permission request was settled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "behavior", rename_all = "snake_case")]
+pub enum PermissionDecision {
+    /// Allowed, possibly with an edited input; `always` allows the tool for the rest of the session.
+    Allow {
+        #[ts(type = "unknown")]
+        updated_input: Option<serde_json::Value>,
+        always: bool,
+    },
+    Deny { message: String },
+    /// Nobody answered: the turn was interrupted, the session ended, or it timed out.
+    Cancelled { reason: String },
 }
 
 /// Usage of the sessions created on one day (UTC), for the metrics charts.

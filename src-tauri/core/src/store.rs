@@ -167,6 +167,31 @@ CREATE TABLE settings (
 ) STRICT;
 CREATE INDEX sessions_cwd_created ON sessions(cwd, created_at DESC);
 "#,
+), M::up(
+    r#"
+-- Tool permissions the agent asked for (Claude's can_use_tool) and their answers; a
+-- decision may be written by another Switchboard process than the one running the agent.
+CREATE TABLE permission_requests (
+    session_id  TEXT NOT NULL,
+    request_id  TEXT NOT NULL,
+    tool_name   TEXT NOT NULL,
+    input       TEXT NOT NULL,
+    description TEXT,
+    gist        TEXT NOT NULL,
+    asked_at    INTEGER NOT NULL,
+    decision    TEXT,
+    decided_at  INTEGER,
+    answered    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, request_id)
+) STRICT;
+CREATE INDEX permission_requests_pending ON permission_requests(asked_at) WHERE decided_at IS NULL;
+-- Tools allowed for the rest of a session ("Allow this tool for the session").
+CREATE TABLE session_tool_rules (
+    session_id TEXT NOT NULL,
+    tool_name  TEXT NOT NULL,
+    PRIMARY KEY (session_id, tool_name)
+) STRICT;
+"#,
 )];
 
 const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
@@ -189,11 +214,24 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let mut write = Connection::open(&path)?;
         paths::make_private_file(&path)?;
+        // First, so that another Switchboard process (the app, a CLI) opening the same file
+        // at the same moment waits for its lock instead of failing.
+        write.busy_timeout(std::time::Duration::from_secs(5))?;
         write.pragma_update(None, "journal_mode", "WAL")?;
         write.pragma_update(None, "synchronous", "NORMAL")?;
         write.pragma_update(None, "foreign_keys", "ON")?;
-        write.busy_timeout(std::time::Duration::from_secs(5))?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        {
+            // Two Switchboard processes opening a new data dir at once (the app and a CLI)
+            // must not both apply the same migration: take turns on a lock file.
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(data_dir.join("migrate.lock"))
+                .map_err(|e| Error::io("cannot open the migration lock", e))?;
+            lock.lock().map_err(|e| Error::io("cannot take the migration lock", e))?;
+            Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        }
         let read = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -519,6 +557,65 @@ impl Store {
         Ok(())
     }
 
+    pub fn insert_permission(&self, p: &crate::model::PermissionRequest) -> Result<()> {
+        self.writer().execute(
+            "INSERT OR REPLACE INTO permission_requests (session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at, answered) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+            params![
+                p.session_id, p.request_id, p.tool_name, p.input.to_string(), p.description, p.gist, p.asked_at.timestamp_millis(),
+                p.decision.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default()), p.decided_at.map(|t| t.timestamp_millis())
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a decision on a pending request; false when it was already decided (or unknown).
+    pub fn decide_permission(&self, session_id: &str, request_id: &str, decision: &crate::model::PermissionDecision, at: DateTime<Utc>) -> Result<bool> {
+        let json = serde_json::to_string(decision).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let n = self.writer().execute(
+            "UPDATE permission_requests SET decision = ?3, decided_at = ?4 WHERE session_id = ?1 AND request_id = ?2 AND decided_at IS NULL",
+            params![session_id, request_id, json, at.timestamp_millis()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Marks a decided request as delivered to the agent.
+    pub fn mark_permission_answered(&self, session_id: &str, request_id: &str) -> Result<()> {
+        self.writer().execute("UPDATE permission_requests SET answered = 1 WHERE session_id = ?1 AND request_id = ?2", params![session_id, request_id])?;
+        Ok(())
+    }
+
+    pub fn permission(&self, session_id: &str, request_id: &str) -> Result<Option<(crate::model::PermissionRequest, bool)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&format!("SELECT {PERMISSION_COLUMNS}, answered FROM permission_requests WHERE session_id = ?1 AND request_id = ?2"))?;
+        Ok(stmt.query_row([session_id, request_id], |r| Ok((permission_from_row(r)?, r.get::<_, i64>(9)? != 0))).optional()?)
+    }
+
+    /// Requests still waiting for a decision, oldest first (one session's, or all).
+    pub fn pending_permissions(&self, session_id: Option<&str>) -> Result<Vec<crate::model::PermissionRequest>> {
+        let conn = self.reader();
+        let sql = format!(
+            "SELECT {PERMISSION_COLUMNS} FROM permission_requests WHERE decided_at IS NULL{} ORDER BY asked_at, request_id LIMIT {MAX_PAGE}",
+            if session_id.is_some() { " AND session_id = ?1" } else { "" }
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = match session_id {
+            Some(id) => stmt.query_map([id], permission_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?,
+            None => stmt.query_map([], permission_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?,
+        };
+        Ok(rows)
+    }
+
+    pub fn allow_tool_for_session(&self, session_id: &str, tool: &str) -> Result<()> {
+        self.writer().execute("INSERT OR IGNORE INTO session_tool_rules (session_id, tool_name) VALUES (?1, ?2)", [session_id, tool])?;
+        Ok(())
+    }
+
+    pub fn tool_allowed_for_session(&self, session_id: &str, tool: &str) -> Result<bool> {
+        let conn = self.reader();
+        Ok(conn.query_row("SELECT 1 FROM session_tool_rules WHERE session_id = ?1 AND tool_name = ?2", [session_id, tool], |_| Ok(())).optional()?.is_some())
+    }
+
     /// The stored settings, or the defaults.
     pub fn settings(&self) -> Result<crate::settings::Settings> {
         let conn = self.reader();
@@ -582,6 +679,8 @@ impl Store {
         tx.execute("DELETE FROM output WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM task_events WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM session_tool_rules WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
@@ -679,6 +778,24 @@ impl Store {
             .optional()?;
         Ok(n.unwrap_or(0) as u64)
     }
+}
+
+const PERMISSION_COLUMNS: &str = "session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at";
+
+fn permission_from_row(r: &Row<'_>) -> rusqlite::Result<crate::model::PermissionRequest> {
+    let input: String = r.get(3)?;
+    let decision: Option<String> = r.get(7)?;
+    Ok(crate::model::PermissionRequest {
+        session_id: r.get(0)?,
+        request_id: r.get(1)?,
+        tool_name: r.get(2)?,
+        input: serde_json::from_str(&input).unwrap_or(serde_json::Value::String(input)),
+        description: r.get(4)?,
+        gist: r.get(5)?,
+        asked_at: ts_from_ms(r.get(6)?),
+        decision: decision.and_then(|d| serde_json::from_str(&d).ok()),
+        decided_at: r.get::<_, Option<i64>>(8)?.map(ts_from_ms),
+    })
 }
 
 /// Which external id [`Store::find_session_by`] looks up.

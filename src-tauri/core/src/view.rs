@@ -65,6 +65,14 @@ pub enum EntryView {
         max_retries: u64,
         error: Option<String>,
     },
+    /// The agent asked to use a tool and waits for an answer (see the session's permission requests).
+    PermissionAsked {
+        request_id: String,
+        tool_name: String,
+        #[ts(type = "unknown")]
+        input: Value,
+        description: Option<String>,
+    },
     /// A plain output line (the `command` agent, or an agent's line we do not know).
     Line { text: String },
     /// A line on stderr.

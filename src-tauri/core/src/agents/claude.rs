@@ -46,6 +46,10 @@ impl Adapter for Claude {
             }
         ));
         args.push(format!("--max-turns={}", c.max_turns.unwrap_or(DEFAULT_MAX_TURNS)));
+        if asks_permissions(session) {
+            // Tool permissions come to us as control requests on stdout (see `handshake`).
+            args.push("--permission-prompt-tool=stdio".into());
+        }
         if let Some(prompt) = c.append_system_prompt.as_deref().filter(|p| !p.is_empty()) {
             if prompt.contains('\0') {
                 return Err(Error::invalid("append_system_prompt", "the system prompt cannot contain NUL bytes"));
@@ -57,6 +61,23 @@ impl Adapter for Claude {
 
     fn interactive(&self) -> bool {
         true
+    }
+
+    fn handshake(&self, session: &Session) -> Vec<String> {
+        if !asks_permissions(session) {
+            return Vec::new();
+        }
+        vec![json!({ "type": "control_request", "request_id": format!("init-{}", session.id), "request": { "subtype": "initialize" } }).to_string()]
+    }
+
+    fn permission_answer(&self, request_id: &str, decision: &crate::model::PermissionDecision, input: &Value) -> Option<String> {
+        use crate::model::PermissionDecision::*;
+        let response = match decision {
+            Allow { updated_input, .. } => json!({ "behavior": "allow", "updatedInput": updated_input.clone().unwrap_or_else(|| input.clone()) }),
+            Deny { message } => json!({ "behavior": "deny", "message": message }),
+            Cancelled { reason } => json!({ "behavior": "deny", "message": reason, "interrupt": true }),
+        };
+        Some(json!({ "type": "control_response", "response": { "subtype": "success", "request_id": request_id, "response": response } }).to_string())
     }
 
     fn user_message(&self, text: &str) -> Option<String> {
@@ -90,6 +111,19 @@ impl Adapter for Claude {
                 Parsed::stored(if is_result { "tool_result" } else { "user_text" })
             }
             (Some("result"), _) => Parsed::with("result", Signal::TurnEnd(turn_end(&v))),
+            (Some("control_request"), _) if v.pointer("/request/subtype").and_then(Value::as_str) == Some("can_use_tool") => {
+                let req = v.get("request").cloned().unwrap_or(Value::Null);
+                Parsed {
+                    kind: "permission_request",
+                    store: true,
+                    signal: Some(Signal::PermissionRequest {
+                        request_id: str_of(&v, "request_id").unwrap_or_default().to_string(),
+                        tool_name: str_of(&req, "tool_name").unwrap_or("unknown").to_string(),
+                        input: req.get("input").cloned().unwrap_or(Value::Null),
+                        description: str_of(&req, "description").map(String::from),
+                    }),
+                }
+            }
             (Some("control_response"), _) => match v.pointer("/response/request_id").and_then(Value::as_str) {
                 Some(id) => Parsed { kind: "control", store: false, signal: Some(Signal::ControlResponse { request_id: id.to_string() }) },
                 None => Parsed::skipped("control"),
@@ -107,6 +141,11 @@ impl Adapter for Claude {
     fn binary_names(&self) -> &'static [&'static str] {
         &["claude"]
     }
+}
+
+/// Permission prompts go to Switchboard unless the session bypasses permissions.
+fn asks_permissions(session: &Session) -> bool {
+    session.config.permission_mode != PermissionMode::BypassPermissions
 }
 
 fn turn_end(v: &Value) -> TurnEnd {
@@ -131,6 +170,15 @@ fn turn_end(v: &Value) -> TurnEnd {
 
 /// Reads a stored Claude line; None when the line is not Claude's.
 pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
+    if kind == "permission_request" {
+        let req = v.get("request")?;
+        return Some(EntryView::PermissionAsked {
+            request_id: str_of(v, "request_id").unwrap_or_default().to_string(),
+            tool_name: str_of(req, "tool_name").unwrap_or_default().to_string(),
+            input: req.get("input").cloned().unwrap_or(Value::Null),
+            description: str_of(req, "description").map(String::from),
+        });
+    }
     // Claude's lines all carry a session_id and a type; results also carry a subtype.
     v.get("session_id")?;
     let texts = |blocks: &[Value], ty: &str| -> String {

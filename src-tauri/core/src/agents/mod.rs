@@ -33,6 +33,8 @@ pub enum Signal {
     TurnEnd(TurnEnd),
     /// The agent answered one of our control requests (e.g. an interrupt).
     ControlResponse { request_id: String },
+    /// The agent asks to use a tool and waits for the answer.
+    PermissionRequest { request_id: String, tool_name: String, input: Value, description: Option<String> },
 }
 
 /// The end of a turn as the agent reports it.
@@ -113,6 +115,17 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Classifies one stdout line.
     fn parse(&self, line: &str) -> Parsed;
+
+    /// Stdin lines to send right after start, before any message (e.g. Claude's
+    /// `initialize` control request that enables permission prompts over stdio).
+    fn handshake(&self, _session: &Session) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The answer to a permission request as a stdin line, when the agent asks for them.
+    fn permission_answer(&self, _request_id: &str, _decision: &crate::model::PermissionDecision, _input: &Value) -> Option<String> {
+        None
+    }
 
     /// How a user installs it, for the "not installed" state.
     fn install_hint(&self) -> &'static str;
