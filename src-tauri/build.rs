@@ -6,10 +6,13 @@ const COMMANDS: &[&str] = &[
     "interrupt_session", "resume_session", "set_task", "compaction_advised", "compact_session", "read_output",
     "output_tail", "subscribe_output", "unsubscribe_output", "metrics", "usage_by_day", "tasks", "task_log",
     "session_log", "agents", "get_settings", "save_settings", "recent_folders", "app_info", "pending_permissions",
-    "decide_permission",
+    "decide_permission", "set_focused_session", "quit_app",
 ];
 
 fn main() {
+    // The UI is embedded into the binary at compile time: a rebuilt ui/dist must rebuild
+    // the app (without this, an incremental build kept serving the previous UI).
+    println!("cargo:rerun-if-changed=ui/dist");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             // The Tauri dir is the repository root; our capabilities live under src-tauri/.

@@ -7,7 +7,7 @@ use tauri::{Builder, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::warn;
 
-use crate::{commands, tray};
+use crate::{commands, notify, tray};
 
 /// App event carrying `{ session }` after any change to a session.
 pub const SESSION_CHANGED: &str = "session-changed";
@@ -29,6 +29,8 @@ pub struct Options {
 pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) -> Builder<R> {
     builder
         .manage(engine)
+        .manage(notify::Watch::default())
+        .manage(tray::TrayState::default())
         .manage(commands::Subscriptions::default())
         .invoke_handler(tauri::generate_handler![
             commands::list_sessions,
@@ -57,7 +59,9 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
             commands::recent_folders,
             commands::app_info,
             commands::pending_permissions,
-            commands::decide_permission
+            commands::decide_permission,
+            commands::set_focused_session,
+            commands::quit_app
         ])
         .setup(move |app| {
             if options.tray {
@@ -68,16 +72,36 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
         })
 }
 
-/// Forwards engine events to the windows as app events, and keeps the tray current.
+/// Forwards engine events to the windows as app events, raises notifications, and keeps
+/// the tray current (debounced: a burst of changes rebuilds the menu once).
 fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
     let engine = app.state::<Engine>().inner().clone();
     let mut events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
+        let mut tray_due: Option<tokio::time::Instant> = None;
         loop {
-            let sent = match events.recv().await {
-                Ok(EngineEvent::SessionChanged { session }) => app.emit(SESSION_CHANGED, json!({ "session": session })),
+            let next = match tray_due {
+                Some(due) => tokio::select! {
+                    ev = events.recv() => Some(ev),
+                    _ = tokio::time::sleep_until(due) => None,
+                },
+                None => Some(events.recv().await),
+            };
+            let Some(ev) = next else {
+                tray_due = None;
+                tray::refresh(&app);
+                continue;
+            };
+            let sent = match ev {
+                Ok(EngineEvent::SessionChanged { session }) => {
+                    notify::session_changed(&app, &session);
+                    app.emit(SESSION_CHANGED, json!({ "session": session }))
+                }
                 Ok(EngineEvent::SessionDeleted { id }) => app.emit(SESSION_DELETED, json!({ "id": id })),
-                Ok(EngineEvent::PermissionChanged { request }) => app.emit(PERMISSION_CHANGED, json!({ "request": request })),
+                Ok(EngineEvent::PermissionChanged { request }) => {
+                    notify::permission_changed(&app, &request);
+                    app.emit(PERMISSION_CHANGED, json!({ "request": request }))
+                }
                 Err(RecvError::Lagged(missed)) => {
                     warn!(missed, "the UI fell behind on engine events; asking it to re-read");
                     app.emit(SESSIONS_RESYNC, json!({ "missed": missed }))
@@ -87,7 +111,10 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
             if let Err(e) = sent {
                 warn!(error = %e, "could not emit an event to the UI");
             }
-            tray::refresh(&app);
+            tray_due.get_or_insert_with(|| tokio::time::Instant::now() + TRAY_DEBOUNCE);
         }
     });
 }
+
+/// Engine changes within this window update the tray once.
+const TRAY_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(150);

@@ -13,7 +13,7 @@ use switchboard_core::{
     Settings, TaskEvent,
 };
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{Manager, State};
 use tracing::{instrument, warn};
 use ts_rs::TS;
 
@@ -253,8 +253,15 @@ pub async fn get_settings(engine: State<'_, Engine>) -> IpcResult<Settings> {
 }
 
 #[tauri::command]
-pub async fn save_settings(engine: State<'_, Engine>, settings: Settings) -> IpcResult<Settings> {
+pub async fn save_settings<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: State<'_, Engine>, settings: Settings) -> IpcResult<Settings> {
     engine.save_settings(&settings)?;
+    // Start at login: the autostart plugin (absent in tests) follows the setting.
+    if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
+        let result = if settings.autostart { autostart.enable() } else { autostart.disable() };
+        if let Err(e) = result {
+            return Err(IpcError { code: "autostart".into(), message: format!("could not change start at login: {e}"), field: Some("autostart".into()) });
+        }
+    }
     Ok(engine.settings()?)
 }
 
@@ -297,4 +304,18 @@ pub async fn pending_permissions(engine: State<'_, Engine>, id: Option<String>) 
 #[instrument(skip(engine, decision))]
 pub async fn decide_permission(engine: State<'_, Engine>, id: String, request_id: String, decision: PermissionDecision) -> IpcResult<PermissionRequest> {
     Ok(engine.decide(&id, &request_id, decision)?)
+}
+
+/// The session open in the window (None: none), so its own changes do not notify.
+#[tauri::command]
+pub async fn set_focused_session(watch: State<'_, crate::notify::Watch>, id: Option<String>) -> IpcResult<()> {
+    *watch.focused.lock().unwrap_or_else(|e| e.into_inner()) = id;
+    Ok(())
+}
+
+/// Quit from the UI: asks first when agents are running (see the tray's Quit).
+#[tauri::command]
+pub async fn quit_app<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> IpcResult<()> {
+    crate::tray::request_quit(&app);
+    Ok(())
 }

@@ -5,10 +5,13 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod ipc;
-mod tray;
+pub mod tray;
+pub mod tray_model;
+mod notify;
 
 use clap::Parser;
 use switchboard_core::paths;
+use tauri::Manager;
 
 /// Entry point of the binary; returns the exit code.
 pub fn main() -> i32 {
@@ -53,6 +56,13 @@ pub fn main() -> i32 {
 }
 
 fn run_gui(data_dir: &std::path::Path) -> i32 {
+    // WebKit derives navigator.language from the process locale; under a C/POSIX locale
+    // (containers, bare X sessions) it is not a valid language tag and Intl calls throw.
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    if locale.as_deref().is_none_or(|l| l == "C" || l == "POSIX" || l.starts_with("C.")) {
+        std::env::set_var("LANG", "en_US.UTF-8");
+        std::env::remove_var("LC_ALL");
+    }
     if let Err(e) = paths::ensure_private_dir(data_dir) {
         eprintln!("switchboard: {e}");
         return 1;
@@ -74,7 +84,21 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main_window(app);
         }))
-        .plugin(tauri_plugin_dialog::init());
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .on_window_event(|window, event| {
+            // Closing the window hides it to the tray (a setting, on by default).
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let to_tray = window.app_handle().try_state::<switchboard_core::Engine>().and_then(|e| e.settings().ok()).map(|s| s.close_to_tray).unwrap_or(true);
+                if to_tray {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    hint_tray_once(window.app_handle());
+                }
+            }
+        });
     let app = match app::build(builder, engine.clone(), app::Options { tray: true }).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
@@ -118,4 +142,23 @@ fn exit_on_signals(app: tauri::AppHandle) {
         tracing::info!("termination signal: exiting");
         app.exit(0);
     });
+}
+
+/// The first time the window hides to the tray, say where it went.
+fn hint_tray_once(app: &tauri::AppHandle) {
+    use tauri::Manager;
+    use tauri_plugin_notification::NotificationExt;
+    let Some(engine) = app.try_state::<switchboard_core::Engine>() else { return };
+    let Ok(mut settings) = engine.settings() else { return };
+    if settings.tray_hint_shown {
+        return;
+    }
+    settings.tray_hint_shown = true;
+    let _ = engine.save_settings(&settings);
+    let _ = app
+        .notification()
+        .builder()
+        .title("Switchboard is still running")
+        .body("Your sessions go on in the background. Find Switchboard in the tray; Quit is in its menu.")
+        .show();
 }

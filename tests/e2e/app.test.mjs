@@ -167,7 +167,9 @@ test('create sessions in the UI, see them live, and keep them across a restart',
     assert.ok(!running(agentPid), `agent process ${agentPid} left over from the crash is still running`);
     assert.equal((await s.texts('[data-testid=session-title]')).length, 4);
   } finally {
-    await s.close().catch(() => {});
+    // Closing the window only hides it to the tray: quit the app itself.
+    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
     await appGone();
+    await s.close().catch(() => {});
   }
 });

@@ -120,3 +120,46 @@ async fn command_errors_cross_ipc_as_code_and_message() {
     // Nothing was half-written by the failed calls.
     assert_eq!(invoke(&window, "list_sessions", json!({})).expect("list"), json!([]));
 }
+
+/// The tray menu's items, driven on the mock runtime: each does what it says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_menu_items_open_sessions_start_new_ones_and_mute() {
+    use std::sync::atomic::Ordering;
+    use switchboard::tray::{self, TrayState};
+    use tauri::Manager;
+    let dir = temp_dir();
+    let work = temp_dir();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let (app, window) = app_with(engine);
+    let created = invoke(&window, "create_session", json!({ "request": { "cwd": work.path(), "config": { "program": "sleep", "args": ["30"] } } })).expect("create");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let heard: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    for name in [tray::OPEN_SESSION, tray::NEW_SESSION] {
+        let sink = heard.clone();
+        app.listen_any(name, move |e| sink.lock().unwrap().push((name.to_string(), serde_json::from_str(e.payload()).unwrap())));
+    }
+    // The model behind the menu lists the running session.
+    let model = tray::model(&app.state::<Engine>(), false);
+    assert_eq!(model.summary, "1 running");
+    assert_eq!(model.items[0].id, format!("open:{id}"));
+
+    tray::handle_menu(app.handle(), &model.items[0].id);
+    tray::handle_menu(app.handle(), "new");
+    let got = wait_for(Duration::from_secs(5), || {
+        let h = heard.lock().unwrap();
+        (h.len() >= 2).then(|| h.clone())
+    })
+    .await;
+    assert!(got.contains(&(tray::OPEN_SESSION.to_string(), json!({ "id": id }))), "{got:?}");
+    assert!(got.iter().any(|(n, _)| n == tray::NEW_SESSION));
+
+    let state = app.state::<TrayState>();
+    assert!(!state.muted.load(Ordering::Relaxed));
+    tray::handle_menu(app.handle(), "mute");
+    assert!(state.muted.load(Ordering::Relaxed), "Mute notifications toggles on");
+    assert!(tray::model(&app.state::<Engine>(), true).tooltip.ends_with("(notifications muted)"));
+    tray::handle_menu(app.handle(), "mute");
+    assert!(!state.muted.load(Ordering::Relaxed), "and off again");
+    invoke(&window, "end_session", json!({ "id": id })).expect("end");
+}

@@ -491,6 +491,11 @@ impl Engine {
         }
     }
 
+    /// How many agent processes this engine is running.
+    pub fn live_processes(&self) -> usize {
+        self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// How many sessions are in each status (by status name).
     pub fn status_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         self.inner.store.status_counts()

@@ -27,6 +27,8 @@ pub struct Settings {
     pub notifications: bool,
     /// Start Switchboard when you log in.
     pub autostart: bool,
+    /// The user was told once that closing the window keeps Switchboard in the tray.
+    pub tray_hint_shown: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +41,7 @@ impl Default for Settings {
             close_to_tray: true,
             notifications: true,
             autostart: false,
+            tray_hint_shown: false,
         }
     }
 }

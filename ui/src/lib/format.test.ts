@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatTokens, shortenPath } from "./format";
+import { formatCost, formatCostPrecise, formatDuration, formatTokens, shortenPath } from "./format";
 import { compareTimestamps, relativeTime } from "./time";
 
 describe("formatTokens", () => {
@@ -72,5 +72,22 @@ describe("compareTimestamps", () => {
     expect(compareTimestamps("2025-01-01T10:00:00.123456Z", "2025-01-01T10:00:00.123457Z")).toBeLessThan(0);
     expect(compareTimestamps("2025-01-01T10:00:00.5Z", "2025-01-01T10:00:00.500000000Z")).toBe(0);
     expect(compareTimestamps("garbage", "2025-01-01T10:00:00Z")).toBeLessThan(0);
+  });
+});
+
+describe("formatDuration", () => {
+  it("picks a readable unit", () => {
+    expect(formatDuration(0)).toBe("0 s");
+    expect(formatDuration(850)).toBe("850 ms");
+    expect(formatDuration(4_200)).toBe("4.2 s");
+    expect(formatDuration(42_000)).toBe("42 s");
+    expect(formatDuration(184_300)).toBe("3m 04s");
+    expect(formatDuration(3_900_000)).toBe("1h 05m");
+    expect(formatDuration(90_000_000)).toBe("1d 1h");
+  });
+
+  it("shows small costs precisely", () => {
+    expect(formatCostPrecise(0.0042)).toBe("$0.0042");
+    expect(formatCostPrecise(0.7342)).toBe("$0.73");
   });
 });

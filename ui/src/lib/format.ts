@@ -42,3 +42,31 @@ export function shortenPath(path: string, max = 40): string {
   }
   return `…${sep}${tail}`;
 }
+
+/**
+ * 850 → "850 ms", 4_200 → "4.2 s", 95_000 → "1m 35s", 3_900_000 → "1h 05m",
+ * 90_000_000 → "1d 1h".
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "0 s";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${trimZero(s.toFixed(1))} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const totalSeconds = Math.round(s);
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(totalSeconds % 60).padStart(2, "0")}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/** Cost with more precision for small amounts: "$0.0042" → "$0.004", else like formatCost. */
+export function formatCostPrecise(usd: number): string {
+  if (!Number.isFinite(usd) || usd <= 0) return "$0.00";
+  if (usd < 0.01) return `$${usd.toFixed(4).replace(/0+$/, "")}`;
+  return `$${usd.toFixed(2)}`;
+}
+
+/** Bytes or characters: 980 → "980", 12_300 → "12.3k". Alias of formatTokens for sizes. */
+export const formatCount = formatTokens;

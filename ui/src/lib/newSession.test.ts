@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { buildNewSession, emptyForm, formFieldOf, isAbsolutePath } from "./newSession";
+import type { AgentInfo } from "./bindings/AgentInfo";
+import { buildNewSession, emptyForm, formFieldOf, isAbsolutePath, parseEnv } from "./newSession";
+
+const AGENTS: AgentInfo[] = [
+  { agent: "claude", installed: true, path: "/bin/claude", source: "PATH", install_hint: "npm install -g @anthropic-ai/claude-code" },
+  { agent: "gemini", installed: false, path: null, source: null, install_hint: "npm install -g @google/gemini-cli" },
+];
 
 describe("buildNewSession", () => {
   it("builds the create_session request for the command agent", () => {
@@ -57,10 +63,45 @@ describe("buildNewSession", () => {
     }
   });
 
-  it("refuses agents that are not available yet", () => {
-    const r = buildNewSession({ ...emptyForm("/x"), agent: "claude", program: "sh" });
+  it("refuses an agent that is not installed, naming the install command", () => {
+    const r = buildNewSession({ ...emptyForm("/x"), agent: "gemini" }, AGENTS);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.agent).toBeDefined();
+    if (!r.ok) expect(r.errors.agent).toMatch(/npm install -g @google\/gemini-cli/);
+  });
+
+  it("builds an agent request: prompt, model, permission mode, max turns, system prompt, env", () => {
+    const r = buildNewSession(
+      {
+        ...emptyForm("/src/app", "claude"),
+        program: "ignored",
+        prompt: "Fix the test\n",
+        model: " sonnet ",
+        permissionMode: "acceptEdits",
+        maxTurns: "25",
+        systemPrompt: "Be brief.",
+        env: "# comment\nexport DEBUG=1\nNAME='a b'\n\n",
+      },
+      AGENTS,
+    );
+    expect(r.ok && r.request.config).toEqual({
+      program: null,
+      args: [],
+      prompt: "Fix the test\n",
+      model: "sonnet",
+      permission_mode: "acceptEdits",
+      max_turns: 25,
+      append_system_prompt: "Be brief.",
+      env: { DEBUG: "1", NAME: "a b" },
+      metadata: null,
+    });
+  });
+
+  it("defaults max turns to 10, and allows no limit", () => {
+    expect(emptyForm().maxTurns).toBe("10");
+    const r = buildNewSession({ ...emptyForm("/x", "claude"), maxTurns: "" });
+    expect(r.ok && r.request.config.max_turns).toBeNull();
+    const bad = buildNewSession({ ...emptyForm("/x", "claude"), maxTurns: "0" });
+    expect(bad.ok).toBe(false);
   });
 });
 
@@ -80,7 +121,21 @@ describe("formFieldOf", () => {
     expect(formFieldOf("task_id")).toBe("task_id");
     expect(formFieldOf("config.program")).toBe("program");
     expect(formFieldOf("config.args[2]")).toBe("args");
-    expect(formFieldOf("model")).toBeNull();
+    expect(formFieldOf("model")).toBe("model");
+    expect(formFieldOf("config.env")).toBe("env");
+    expect(formFieldOf("system_prompt")).toBe("append_system_prompt");
+    expect(formFieldOf("status")).toBeNull();
     expect(formFieldOf(null)).toBeNull();
+  });
+});
+
+describe("parseEnv", () => {
+  it("reads KEY=VALUE lines and reports the first bad one", () => {
+    expect(parseEnv("A=1\nB==2\n  C = x")).toEqual({ ok: false, error: expect.stringMatching(/Line 3/) });
+    expect(parseEnv("A=1\nB==2")).toEqual({ ok: true, env: { A: "1", B: "=2" } });
+    expect(parseEnv("1A=x")).toEqual({ ok: false, error: expect.stringMatching(/Line 1: “1A” is not a valid name/) });
+    expect(parseEnv("JUSTNAME")).toEqual({ ok: false, error: "Line 1: expected KEY=VALUE." });
+    expect(parseEnv("A=1\nA=2")).toEqual({ ok: false, error: "Line 2: A is set twice." });
+    expect(parseEnv("")).toEqual({ ok: true, env: {} });
   });
 });

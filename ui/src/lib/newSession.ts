@@ -1,24 +1,54 @@
+import type { AgentInfo } from "./bindings/AgentInfo";
 import type { AgentKind } from "./bindings/AgentKind";
 import type { NewSession } from "./bindings/NewSession";
+import type { PermissionMode } from "./bindings/PermissionMode";
 import { splitArgs } from "./args";
 
 /** The fields of the New session form, as typed. */
 export type NewSessionForm = {
   agent: AgentKind;
+  // The command agent.
   program: string;
   args: string;
+  // Coding agents.
+  prompt: string;
+  model: string;
+  permissionMode: PermissionMode;
+  maxTurns: string;
+  systemPrompt: string;
+  env: string;
+  // Every session.
   cwd: string;
   title: string;
   taskId: string;
 };
 
 /** Form fields that can carry an error; names match the backend's `field`. */
-export type FormField = "agent" | "program" | "args" | "cwd" | "title" | "task_id";
+export type FormField =
+  | "agent"
+  | "program"
+  | "args"
+  | "prompt"
+  | "model"
+  | "permission_mode"
+  | "max_turns"
+  | "append_system_prompt"
+  | "env"
+  | "cwd"
+  | "title"
+  | "task_id";
 
+/** In the order they appear in the form (the first one in error gets the focus). */
 export const FORM_FIELDS: readonly FormField[] = [
   "agent",
   "program",
   "args",
+  "prompt",
+  "model",
+  "permission_mode",
+  "max_turns",
+  "append_system_prompt",
+  "env",
   "cwd",
   "title",
   "task_id",
@@ -26,17 +56,46 @@ export const FORM_FIELDS: readonly FormField[] = [
 
 export type FieldErrors = Partial<Record<FormField, string>>;
 
-export type AgentOption = { value: AgentKind; label: string; available: boolean };
+export type AgentOption = { value: AgentKind; label: string };
 
 export const AGENT_OPTIONS: readonly AgentOption[] = [
-  { value: "command", label: "Command (any program)", available: true },
-  { value: "claude", label: "Claude Code", available: false },
-  { value: "codex", label: "Codex", available: false },
-  { value: "gemini", label: "Gemini", available: false },
+  { value: "command", label: "Command (any program)" },
+  { value: "claude", label: "Claude Code" },
+  { value: "codex", label: "Codex" },
+  { value: "gemini", label: "Gemini CLI" },
 ];
 
-export function emptyForm(cwd = ""): NewSessionForm {
-  return { agent: "command", program: "", args: "", cwd, title: "", taskId: "" };
+export const AGENT_LABELS: Record<AgentKind, string> = {
+  command: "Command",
+  claude: "Claude Code",
+  codex: "Codex",
+  gemini: "Gemini CLI",
+};
+
+export const PERMISSION_MODES: ReadonlyArray<{ value: PermissionMode; label: string; hint: string }> = [
+  { value: "default", label: "Default", hint: "Asks before edits and commands" },
+  { value: "acceptEdits", label: "Accept edits", hint: "Edits files without asking" },
+  { value: "bypassPermissions", label: "Bypass permissions", hint: "Runs everything without asking" },
+  { value: "plan", label: "Plan", hint: "Plans only, changes nothing" },
+];
+
+export const DEFAULT_MAX_TURNS = "10";
+
+export function emptyForm(cwd = "", agent: AgentKind = "command"): NewSessionForm {
+  return {
+    agent,
+    program: "",
+    args: "",
+    prompt: "",
+    model: "",
+    permissionMode: "default",
+    maxTurns: DEFAULT_MAX_TURNS,
+    systemPrompt: "",
+    env: "",
+    cwd,
+    title: "",
+    taskId: "",
+  };
 }
 
 /** Absolute POSIX path, Windows drive path or UNC path. */
@@ -49,29 +108,89 @@ function orNull(text: string): string | null {
   return t === "" ? null : t;
 }
 
-export type BuildResult =
-  | { ok: true; request: NewSession }
-  | { ok: false; errors: FieldErrors };
+export type EnvResult = { ok: true; env: Record<string, string> } | { ok: false; error: string };
+
+const ENV_LINE = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+
+/**
+ * `KEY=VALUE` lines (blank lines and `# comments` skipped; `export ` and
+ * matching quotes around the value allowed). Names must be shell-style.
+ */
+export function parseEnv(text: string): EnvResult {
+  const env: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = (lines[i] ?? "").replace(/\r$/, "");
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const m = ENV_LINE.exec(trimmed);
+    if (!m) {
+      const name = trimmed.split("=", 1)[0] ?? "";
+      const why = !trimmed.includes("=")
+        ? "expected KEY=VALUE"
+        : `“${name}” is not a valid name (letters, digits and _, not starting with a digit)`;
+      return { ok: false, error: `Line ${i + 1}: ${why}.` };
+    }
+    const key = m[1] as string;
+    let value = m[2] as string;
+    if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) {
+      value = value.slice(1, -1);
+    }
+    if (key in env) return { ok: false, error: `Line ${i + 1}: ${key} is set twice.` };
+    env[key] = value;
+  }
+  return { ok: true, env };
+}
+
+/** Whether an agent can be started, given what `agents` said (unknown: let the backend decide). */
+export function agentAvailable(agent: AgentKind, agents: readonly AgentInfo[] | null): boolean {
+  if (agent === "command") return true;
+  if (!agents) return true;
+  const info = agents.find((a) => a.agent === agent);
+  return info ? info.installed : true;
+}
+
+export type BuildResult = { ok: true; request: NewSession } | { ok: false; errors: FieldErrors };
 
 /** Validates the form locally and builds the `create_session` request. */
-export function buildNewSession(form: NewSessionForm): BuildResult {
+export function buildNewSession(form: NewSessionForm, agents: readonly AgentInfo[] | null = null): BuildResult {
   const errors: FieldErrors = {};
+  const isCommand = form.agent === "command";
 
-  const agent = AGENT_OPTIONS.find((a) => a.value === form.agent);
-  if (!agent?.available) errors.agent = "This agent is not available yet.";
+  if (!AGENT_OPTIONS.some((a) => a.value === form.agent)) errors.agent = "Choose an agent.";
+  else if (!agentAvailable(form.agent, agents)) {
+    const hint = agents?.find((a) => a.agent === form.agent)?.install_hint;
+    errors.agent = `${AGENT_LABELS[form.agent]} is not installed${hint ? `: install it with ${hint}` : ""}.`;
+  }
 
-  const program = form.program.trim();
-  if (program === "") errors.program = "Enter the program to run, e.g. bash or npm.";
+  let args: string[] = [];
+  let env: Record<string, string> = {};
+  let maxTurns: number | null = null;
 
-  const split = splitArgs(form.args);
-  if (!split.ok) errors.args = split.error;
+  if (isCommand) {
+    if (form.program.trim() === "") errors.program = "Enter the program to run, e.g. bash or npm.";
+    const split = splitArgs(form.args);
+    if (split.ok) args = split.args;
+    else errors.args = split.error;
+  } else {
+    const turns = form.maxTurns.trim();
+    if (turns !== "") {
+      const n = Number(turns);
+      if (!/^\d+$/.test(turns) || !Number.isSafeInteger(n) || n < 1) {
+        errors.max_turns = "Enter a whole number of turns, at least 1 (or leave it empty for no limit).";
+      } else maxTurns = n;
+    }
+    const parsed = parseEnv(form.env);
+    if (parsed.ok) env = parsed.env;
+    else errors.env = parsed.error;
+  }
 
   const cwd = form.cwd.trim();
   if (cwd === "") errors.cwd = "Enter the folder to run in.";
   else if (cwd.startsWith("~")) errors.cwd = "Use an absolute path: ~ is not expanded.";
   else if (!isAbsolutePath(cwd)) errors.cwd = "Use an absolute path, e.g. /home/me/project.";
 
-  if (Object.keys(errors).length > 0 || !split.ok) return { ok: false, errors };
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   return {
     ok: true,
@@ -82,17 +201,29 @@ export function buildNewSession(form: NewSessionForm): BuildResult {
       task_id: orNull(form.taskId),
       mcp_session_id: null,
       service_session_id: null,
-      config: {
-        program,
-        args: split.args,
-        prompt: null,
-        model: null,
-        permission_mode: "default",
-        max_turns: null,
-        append_system_prompt: null,
-        env: {},
-        metadata: null,
-      },
+      config: isCommand
+        ? {
+            program: form.program.trim(),
+            args,
+            prompt: null,
+            model: null,
+            permission_mode: "default",
+            max_turns: null,
+            append_system_prompt: null,
+            env: {},
+            metadata: null,
+          }
+        : {
+            program: null,
+            args: [],
+            prompt: form.prompt.trim() === "" ? null : form.prompt,
+            model: orNull(form.model),
+            permission_mode: form.permissionMode,
+            max_turns: maxTurns,
+            append_system_prompt: form.systemPrompt.trim() === "" ? null : form.systemPrompt,
+            env,
+            metadata: null,
+          },
     },
   };
 }
@@ -106,7 +237,14 @@ export function formFieldOf(field: string | null | undefined): FormField | null 
   if (!field) return null;
   const last = field.split(".").pop() ?? field;
   const name = last.replace(/\[\d+\]$/, "");
-  const alias: Record<string, FormField> = { task: "task_id", taskId: "task_id", folder: "cwd" };
+  const alias: Record<string, FormField> = {
+    task: "task_id",
+    taskId: "task_id",
+    folder: "cwd",
+    system_prompt: "append_system_prompt",
+    permissionMode: "permission_mode",
+    maxTurns: "max_turns",
+  };
   const mapped = alias[name] ?? name;
   return (FORM_FIELDS as readonly string[]).includes(mapped) ? (mapped as FormField) : null;
 }

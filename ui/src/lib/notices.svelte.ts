@@ -9,18 +9,21 @@ class Notices {
     this.#push("error", message);
   }
 
-  info(message: string): void {
-    this.#push("info", message);
+  /** Informational notices go away by themselves after a few seconds. */
+  info(message: string, ttlMs = 5000): void {
+    const id = this.#push("info", message);
+    if (ttlMs > 0) setTimeout(() => this.dismiss(id), ttlMs);
   }
 
   dismiss(id: number): void {
     this.items = this.items.filter((n) => n.id !== id);
   }
 
-  #push(kind: Notice["kind"], message: string): void {
+  #push(kind: Notice["kind"], message: string): number {
     const notice = { id: this.#next++, kind, message };
     // Keep the last few only.
     this.items = [...this.items.slice(-2), notice];
+    return notice.id;
   }
 }
 

@@ -1,18 +1,50 @@
 /** Small UI preferences kept in localStorage (never required to work). */
-const LAST_CWD = "switchboard.lastCwd";
+import type { AgentKind } from "./bindings/AgentKind";
 
-export function loadLastCwd(): string {
+const LAST_CWD = "switchboard.lastCwd";
+const LAST_AGENT = "switchboard.lastAgent";
+const SHOW_RAW = "switchboard.showRaw";
+
+function get(key: string): string | null {
   try {
-    return localStorage.getItem(LAST_CWD) ?? "";
+    return localStorage.getItem(key);
   } catch {
-    return "";
+    return null;
   }
 }
 
-export function saveLastCwd(cwd: string): void {
+function set(key: string, value: string): void {
   try {
-    localStorage.setItem(LAST_CWD, cwd);
+    localStorage.setItem(key, value);
   } catch {
     // Storage unavailable: nothing to remember.
   }
+}
+
+export function loadLastCwd(): string {
+  return get(LAST_CWD) ?? "";
+}
+
+export function saveLastCwd(cwd: string): void {
+  set(LAST_CWD, cwd);
+}
+
+const AGENTS: readonly AgentKind[] = ["command", "claude", "codex", "gemini"];
+
+export function loadLastAgent(): AgentKind {
+  const v = get(LAST_AGENT);
+  return (AGENTS as readonly string[]).includes(v ?? "") ? (v as AgentKind) : "command";
+}
+
+export function saveLastAgent(agent: AgentKind): void {
+  set(LAST_AGENT, agent);
+}
+
+/** Whether raw lines and stderr are shown for agent sessions. */
+export function loadShowRaw(): boolean {
+  return get(SHOW_RAW) === "1";
+}
+
+export function saveShowRaw(show: boolean): void {
+  set(SHOW_RAW, show ? "1" : "0");
 }

@@ -13,6 +13,8 @@ export interface SessionSource {
   list(): Promise<Session[]>;
   onChanged(handler: (session: Session) => void): Promise<() => void>;
   onDeleted(handler: (id: string) => void): Promise<() => void>;
+  /** Events were missed: the list must be fetched again. */
+  onResync?(handler: () => void): Promise<() => void>;
 }
 
 export type LoadState = "idle" | "loading" | "ready" | "error";
@@ -24,6 +26,11 @@ export class SessionStore {
   #source: SessionSource | null = null;
 
   loadState: LoadState = $state("idle");
+  /**
+   * Counts every change pushed by the backend (and every reload): views that
+   * show derived data (metrics, tasks) refetch when it moves, debounced.
+   */
+  changes = $state(0);
   loadError: IpcError | null = $state(null);
 
   /** All sessions, newest first. */
@@ -50,6 +57,7 @@ export class SessionStore {
   upsert(session: Session): void {
     this.#model.upsert(session);
     this.#version += 1;
+    this.changes += 1;
   }
 
   offer(session: Session): void {
@@ -58,6 +66,7 @@ export class SessionStore {
 
   remove(id: string): void {
     if (this.#model.remove(id)) this.#version += 1;
+    this.changes += 1;
   }
 
   /**
@@ -80,6 +89,7 @@ export class SessionStore {
     try {
       unsubscribers.push(await source.onChanged((s) => this.upsert(s)));
       unsubscribers.push(await source.onDeleted((id) => this.remove(id)));
+      if (source.onResync) unsubscribers.push(await source.onResync(() => void this.reload()));
     } catch (err) {
       this.loadState = "error";
       this.loadError = toIpcError(err);
@@ -106,6 +116,7 @@ export class SessionStore {
       this.loadState = "error";
     }
     this.#version += 1;
+    this.changes += 1;
   }
 }
 

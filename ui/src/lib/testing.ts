@@ -1,3 +1,5 @@
+import type { EntryView } from "./bindings/EntryView";
+import type { OutputItem } from "./bindings/OutputItem";
 import type { Session } from "./bindings/Session";
 import type { SessionStatus } from "./bindings/SessionStatus";
 
@@ -51,4 +53,9 @@ export function makeSession(
         : ({ state: status } as SessionStatus)
       : status;
   return { ...base, ...rest, ...(resolved ? { status: resolved } : {}) };
+}
+
+/** An output entry with a seq and a view (a plain line by default), for tests. */
+export function entry(seq: number, view: EntryView = { kind: "line", text: `line ${seq}` }): OutputItem {
+  return { seq, ts: `2025-01-01T10:00:${String(seq % 60).padStart(2, "0")}Z`, stream: "stdout", view };
 }

@@ -44,10 +44,13 @@ export function relativeTime(iso: string | null | undefined, nowMs: number): str
   return iso.slice(0, 10);
 }
 
-/** Full local date and time, for title attributes. */
+let dateTimeFormat: Intl.DateTimeFormat | null = null;
+
+/** Full local date and time, for title attributes (one formatter, reused: it is costly to make). */
 export function absoluteTime(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString();
+  dateTimeFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return dateTimeFormat.format(d);
 }

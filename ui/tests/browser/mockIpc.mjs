@@ -1,27 +1,70 @@
-// A fake Switchboard backend for the browser smoke test.
+// A fake Switchboard backend for the browser tests.
 //
 // `installMockIpc` runs in the page (via page.addInitScript) before the app
 // loads. It sets up window.__TAURI_INTERNALS__ and
 // window.__TAURI_EVENT_PLUGIN_INTERNALS__ the way @tauri-apps/api/mocks'
-// mockIPC(…, { shouldMockEvents: true }) does, and implements the commands
-// the UI uses: list_sessions, create_session, end_session, plus the event
-// plugin's listen/unlisten. It must be self-contained (it is serialized).
+// mockIPC(…, { shouldMockEvents: true }) does, and implements every command
+// of the backend's IPC surface with realistic behaviour (see
+// src-tauri/src/commands.rs), the event plugin's listen/unlisten, the dialog
+// plugin's open, and output subscriptions over a Channel: like Tauri, each
+// message reaches the channel's callback as { index, message }, and the
+// channel's end as { index, end: true }; like the backend, items go out in
+// batches every 25 ms (at most 2000 per message), backfill first, then live,
+// and { type: "end" } when the session's process is gone.
 //
-// window.__mock lets the test drive it: emit events, inspect calls, delay
-// the list call, emit an event while the list call is in flight.
+// It must be self-contained (it is serialized). The fixture data comes in
+// `options` (see fixtures.mjs). window.__mock lets a test drive it.
 
 export function installMockIpc(options) {
-  const seed = options.sessions || [];
+  const BATCH_MS = 25;
+  const BATCH_MAX = 2000;
+  const LIVE = new Set(["starting", "running", "idle", "waiting_input", "compacting"]);
+
   const state = {
     listDelayMs: options.listDelayMs || 0,
     // Sessions to emit as session-changed while list_sessions is in flight.
     emitDuringList: options.emitDuringList || [],
+    agents: options.agents || [
+      { agent: "claude", installed: true, path: "/usr/local/bin/claude", source: "PATH", install_hint: "npm install -g @anthropic-ai/claude-code" },
+      { agent: "codex", installed: true, path: "/usr/local/bin/codex", source: "PATH", install_hint: "npm install -g @openai/codex" },
+      { agent: "gemini", installed: false, path: null, source: null, install_hint: "npm install -g @google/gemini-cli" },
+      { agent: "command", installed: true, path: null, source: null, install_hint: "" },
+    ],
+    settings: options.settings || {
+      agent_paths: { claude: null, codex: null, gemini: null },
+      max_live_sessions: 16,
+      idle_ttl_minutes: 60,
+      retention_days: 30,
+      close_to_tray: true,
+      notifications: true,
+      autostart: false,
+    },
+    appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs" },
+    recent: options.recentFolders || [],
+    usage: options.usage || [],
+    dialogResult: options.dialogResult === undefined ? "/home/dev/src/picked-folder" : options.dialogResult,
+    totalCreated: options.totalCreated || (options.sessions || []).length,
+    replyDelayMs: options.replyDelayMs === undefined ? 300 : options.replyDelayMs,
   };
-  const sessions = new Map(seed.map((s) => [s.id, s]));
+
+  const sessions = new Map((options.sessions || []).map((s) => [s.id, s]));
+  const outputs = new Map(Object.entries(options.outputs || {}));
+  // Sessions whose output is generated on demand: id → { count, tag, base }.
+  const synthetic = new Map();
+  for (const [id, spec] of Object.entries(options.synthetic || {})) {
+    synthetic.set(id, { count: spec.count, tag: spec.tag || id, base: Date.now() - spec.count * 100 });
+  }
+  const taskEvents = [...(options.taskEvents || [])];
+  const permissionRequests = [...(options.permissions || [])];
+  let focused = null;
+  const advised = new Set(options.compactionAdvised || []);
   const calls = [];
   const callbacks = new Map();
   const listeners = new Map();
   const violations = [];
+  const subscriptions = new Map();
+  let nextSub = 1;
+  let nextEventId = 10_000;
 
   document.addEventListener("securitypolicyviolation", (e) => {
     violations.push(`${e.violatedDirective}: ${e.blockedURI || "inline"} ${e.sourceFile || ""}:${e.lineNumber || ""}`);
@@ -52,15 +95,368 @@ export function installMockIpc(options) {
     emit("session-changed", { session });
   }
 
+  function update(id, fields) {
+    const cur = sessions.get(id);
+    if (!cur) return null;
+    const next = { ...cur, ...fields, last_activity: now() };
+    put(next);
+    return next;
+  }
+
   function reject(code, message, field) {
     // The real backend rejects with exactly this object.
     throw { code, message, field: field === undefined ? null : field };
   }
 
+  // Tauri rejects a call whose arguments lack a key with a plain string.
+  function need(cmd, args, ...keys) {
+    for (const key of keys) {
+      if (!(key in args)) throw `invalid args \`${key}\` for command \`${cmd}\`: command ${cmd} missing required key ${key}`;
+    }
+  }
+
+  function getOr404(id) {
+    const s = sessions.get(id);
+    if (!s) reject("not_found", `session ${id} not found`);
+    return s;
+  }
+
+  function logTask(sessionId, kind, detail) {
+    const s = sessions.get(sessionId);
+    taskEvents.push({ id: nextEventId++, task_id: s ? s.task_id : null, session_id: sessionId, ts: now(), kind, detail });
+  }
+
+  // ------------------------------------------------------------ output
+
+  const LOREM = [
+    "Looking at how the retry loop handles a closed connection.",
+    "The cache key ignores the **tenant id**, so two tenants can share an entry.",
+    "Running the focused tests again with `--runInBand` to rule out ordering.",
+    "That narrows it down to `SessionStore.finishLoad`; the snapshot is older than the event.",
+    "I'll add a regression test first, then the fix:\n\n- keep events seen during the load\n- prefer the newer of two versions",
+  ];
+
+  function synthItem(spec, seq) {
+    const ts = new Date(spec.base + seq * 100).toISOString();
+    if (seq === spec.count) {
+      return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: `**${spec.tag}: end of history** (entry ${seq}).` } };
+    }
+    const r = seq % 25;
+    let view;
+    if (r === 0) {
+      view = { kind: "turn_result", subtype: "success", is_error: false, num_turns: 1 + (seq % 7), duration_ms: 1000 + (seq % 9000), cost_usd: (seq % 100) / 400, input_tokens: 1200 + seq, output_tokens: 300 + (seq % 900), text: null, errors: [], api_error_status: null };
+    } else if (r === 1) {
+      view = { kind: "user_text", text: `${spec.tag} #${seq}: next step, please check the failing shard.` };
+    } else if (r === 4 || r === 12) {
+      view = { kind: "tool_use", id: `${spec.tag}-t${seq}`, name: "Bash", input: { command: `npm test -- --shard=${seq % 8}/8 --reporter=dot`, description: "Run one test shard" } };
+    } else if (r === 5 || r === 13) {
+      const failed = seq % 100 === 5;
+      view = { kind: "tool_result", tool_use_id: `${spec.tag}-t${seq - 1}`, content: failed ? "Exit code 1\nFAIL src/shard.test.ts\n  ✕ handles reconnect (12 ms)" : `PASS shard ${seq % 8}\nTests: ${20 + (seq % 30)} passed`, is_error: failed };
+    } else if (r === 8) {
+      view = { kind: "tool_use", id: `${spec.tag}-r${seq}`, name: "Read", input: { file_path: `/home/dev/src/app/src/module${seq % 40}.ts` } };
+    } else if (r === 9) {
+      view = { kind: "tool_result", tool_use_id: `${spec.tag}-r${seq - 1}`, content: `1\texport function f${seq}() {\n2\t  return ${seq};\n3\t}\n`, is_error: false };
+    } else if (r === 17) {
+      view = { kind: "stderr", text: `warn: ${spec.tag} deprecated option --legacy at entry ${seq}` };
+    } else {
+      view = { kind: "assistant_text", text: `${spec.tag} #${seq}: ${LOREM[seq % LOREM.length]}` };
+    }
+    return { seq, ts, stream: view.kind === "stderr" ? "stderr" : "stdout", view };
+  }
+
+  function lastSeqOf(id) {
+    const spec = synthetic.get(id);
+    const extra = outputs.get(id) || [];
+    const lastExtra = extra.length ? extra[extra.length - 1].seq : 0;
+    return Math.max(spec ? spec.count : 0, lastExtra);
+  }
+
+  /** Entries with seq in (after, before], ascending, at most limit. */
+  function range(id, after, limit, before = Infinity) {
+    const out = [];
+    const spec = synthetic.get(id);
+    if (spec) {
+      const to = Math.min(spec.count, before);
+      for (let seq = Math.max(1, after + 1); seq <= to && out.length < limit; seq += 1) out.push(synthItem(spec, seq));
+    }
+    const list = outputs.get(id) || [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < list.length && out.length < limit; i += 1) {
+      if (list[i].seq > before) break;
+      out.push(list[i]);
+    }
+    return out;
+  }
+
+  /** Adds entries to a session's output (views only; seqs are assigned). Returns them. */
+  function appendOutput(id, views) {
+    if (!outputs.has(id)) outputs.set(id, []);
+    const list = outputs.get(id);
+    let seq = lastSeqOf(id);
+    const items = [];
+    for (const view of views) {
+      seq += 1;
+      const stream = view.kind === "stderr" ? "stderr" : view.kind === "lifecycle" ? "system" : "stdout";
+      const item = { seq, ts: now(), stream, view };
+      list.push(item);
+      items.push(item);
+    }
+    for (const sub of subscriptions.values()) if (sub.sessionId === id) schedule(sub);
+    return items;
+  }
+
+  function channelSend(sub, payload) {
+    const cb = callbacks.get(sub.channelId);
+    const index = sub.index++;
+    if (cb) cb({ index, ...payload });
+  }
+
+  function schedule(sub) {
+    if (sub.timer || sub.closed) return;
+    const wait = Math.max(0, sub.lastSent + BATCH_MS - performance.now());
+    sub.timer = setTimeout(() => flush(sub), wait);
+  }
+
+  function flush(sub) {
+    sub.timer = null;
+    if (sub.closed) return;
+    const items = range(sub.sessionId, sub.after, BATCH_MAX);
+    if (items.length > 0) {
+      sub.after = items[items.length - 1].seq;
+      sub.lastSent = performance.now();
+      sub.batches += 1;
+      channelSend(sub, { message: { type: "items", items: clone(items) } });
+    }
+    if (sub.after < lastSeqOf(sub.sessionId)) {
+      schedule(sub);
+      return;
+    }
+    const s = sessions.get(sub.sessionId);
+    if (!s || !LIVE.has(s.status.state)) {
+      // The process is gone: end, then the channel closes.
+      channelSend(sub, { message: { type: "end" } });
+      channelSend(sub, { end: true });
+      sub.closed = true;
+      subscriptions.delete(sub.id);
+    }
+  }
+
+  function subscribe(id, after, channel) {
+    getOr404(id);
+    const channelId = typeof channel === "object" && channel !== null ? channel.id : Number(String(channel).split(":")[1]);
+    const sub = { id: nextSub++, sessionId: id, channelId, after, index: 0, timer: null, lastSent: 0, closed: false, batches: 0 };
+    subscriptions.set(sub.id, sub);
+    // Backfill starts at once, like the backend's first batch.
+    sub.timer = setTimeout(() => flush(sub), 0);
+    return sub.id;
+  }
+
+  function endSubscriptionsOf(id) {
+    for (const sub of subscriptions.values()) if (sub.sessionId === id) schedule(sub);
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  function matchesFilter(s, f) {
+    if (!f) return true;
+    if (f.statuses && f.statuses.length > 0 && !f.statuses.includes(s.status.state)) return false;
+    if (f.agent && s.agent !== f.agent) return false;
+    if (f.task_id && s.task_id !== f.task_id) return false;
+    if (f.search) {
+      const q = f.search.toLowerCase();
+      if (!s.title.toLowerCase().includes(q) && !s.cwd.toLowerCase().includes(q)) return false;
+    }
+    return true;
+  }
+
+  function listSessions(filter) {
+    const list = [...sessions.values()].filter((s) => matchesFilter(s, filter));
+    const key = filter && filter.sort === "last_activity" ? "last_activity" : "created_at";
+    list.sort((a, b) => (a[key] < b[key] ? 1 : a[key] > b[key] ? -1 : a.id < b.id ? 1 : -1));
+    const offset = (filter && filter.offset) || 0;
+    const limit = (filter && filter.limit) || 10_000;
+    return list.slice(offset, offset + limit);
+  }
+
   let counter = 0;
-  function newId() {
+  function newId(agent) {
     counter += 1;
-    return `sess-${Date.now().toString(36)}-${counter}`;
+    return `${agent}_${Date.now().toString(36)}${counter}`;
+  }
+
+  function agentInfo(agent) {
+    return state.agents.find((a) => a.agent === agent);
+  }
+
+  /** A Claude-like turn: the answer streams in, then the turn's result. */
+  function agentTurn(id, text, { first = false } = {}) {
+    const s = sessions.get(id);
+    if (!s) return;
+    const views = [];
+    if (first) {
+      views.push({ kind: "lifecycle", text: `starting: ${s.agent} --output-format stream-json` });
+      views.push({ kind: "system_init", model: s.config.model || "claude-sonnet-4-5", agent_session_id: `as-${id}`, cwd: s.cwd, permission_mode: s.config.permission_mode });
+    }
+    if (text) views.push({ kind: "user_text", text });
+    appendOutput(id, views);
+    setTimeout(() => {
+      const cur = sessions.get(id);
+      if (!cur || !LIVE.has(cur.status.state)) return;
+      appendOutput(id, [
+        { kind: "assistant_text", text: `On it. Looking at \`${cur.cwd}\` first.` },
+        { kind: "tool_use", id: `${id}-ls-${Date.now()}`, name: "Bash", input: { command: "git status --short" } },
+      ]);
+      const toolId = (outputs.get(id) || []).slice(-1)[0].view.id;
+      setTimeout(() => {
+        const c2 = sessions.get(id);
+        if (!c2 || !LIVE.has(c2.status.state)) return;
+        appendOutput(id, [
+          { kind: "tool_result", tool_use_id: toolId, content: " M src/login.ts\n?? notes.md", is_error: false },
+          { kind: "assistant_text", text: "Done: the working tree has **one modified file**." },
+          { kind: "turn_result", subtype: "success", is_error: false, num_turns: c2.turns + 1, duration_ms: 2400, cost_usd: c2.cost_usd + 0.04, input_tokens: 5200, output_tokens: 410, text: "Done", errors: [], api_error_status: null },
+        ]);
+        update(id, {
+          status: { state: "idle" },
+          turns: c2.turns + 1,
+          message_count: c2.message_count + 1,
+          input_tokens: c2.input_tokens + 5200,
+          output_tokens: c2.output_tokens + 410,
+          cost_usd: c2.cost_usd + 0.04,
+          last_response_at: now(),
+        });
+        logTask(id, "response_received", { duration_ms: 2400, length: 48, subtype: "success", interrupted: false, message: null });
+      }, state.replyDelayMs);
+    }, state.replyDelayMs / 2);
+  }
+
+  function createSession(req) {
+    const agent = req.agent || "command";
+    const program = req.config && req.config.program;
+    if (!req.cwd || !req.cwd.startsWith("/")) reject("invalid_input", `the folder must be an absolute path, not '${req.cwd || ""}'`, "cwd");
+    if (req.cwd.startsWith("/does/not/exist")) reject("invalid_input", `Folder does not exist: ${req.cwd}`, "cwd");
+    if (agent === "command") {
+      if (!program) reject("invalid_input", "program is required for the command agent", "program");
+      if (program === "crash") throw "spawn failed: No such file or directory (os error 2)";
+    } else {
+      const info = agentInfo(agent);
+      if (info && !info.installed) reject("invalid_input", `${agent} is not installed (or not on PATH). Install it with \`${info.install_hint}\`, or set its path in Settings.`, "agent");
+      if (req.config.model === "bad-model") reject("invalid_input", "unknown model 'bad-model'", "model");
+      for (const k of Object.keys(req.config.env || {})) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) reject("invalid_input", `invalid environment variable name '${k}'`, "env");
+      }
+      if (req.config.max_turns !== null && req.config.max_turns < 1) reject("invalid_input", "max turns must be at least 1", "max_turns");
+    }
+    if (req.task_id && !/^[A-Za-z0-9._:][A-Za-z0-9._:-]*$/.test(req.task_id)) {
+      reject("invalid_input", `task id '${req.task_id}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'`, "task_id");
+    }
+    const t = now();
+    const session = {
+      id: newId(agent),
+      agent,
+      title: req.title || (agent === "command" ? [program, ...req.config.args].join(" ") : (req.config.prompt || "New session").split("\n")[0].slice(0, 80)),
+      cwd: req.cwd,
+      status: { state: "starting" },
+      task_id: req.task_id,
+      mcp_session_id: req.mcp_session_id,
+      agent_session_id: agent === "command" ? null : `as-${counter}`,
+      service_session_id: req.service_session_id,
+      config: req.config,
+      created_at: t,
+      last_activity: t,
+      expires_at: new Date(Date.now() + 86400000).toISOString(),
+      ended_at: null,
+      message_count: 0,
+      turns: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      last_error: null,
+      pid: 4242 + counter,
+      exit_code: null,
+      last_response_at: null,
+      launch_command: agent === "command" ? [program, ...req.config.args].join(" ") : `${agent} -p --output-format stream-json`,
+      output_trimmed_through: 0,
+    };
+    state.totalCreated += 1;
+    if (!state.recent.includes(req.cwd)) state.recent.unshift(req.cwd);
+    put(session);
+    logTask(session.id, "created", { agent, cwd: req.cwd, title: session.title, mcp_session_id: null, initial_context: req.config.append_system_prompt });
+    setTimeout(() => {
+      const cur = sessions.get(session.id);
+      if (cur && cur.status.state === "starting") {
+        put({ ...cur, status: { state: "running" }, last_activity: now() });
+        if (agent !== "command") agentTurn(session.id, req.config.prompt, { first: true });
+        else appendOutput(session.id, [{ kind: "lifecycle", text: `started: ${session.launch_command}` }]);
+      }
+    }, 150);
+    return clone(session);
+  }
+
+  function computeMetrics() {
+    const by_status = {};
+    const by_agent = {};
+    let active = 0;
+    let errors = 0;
+    let input_tokens = 0;
+    let output_tokens = 0;
+    let cost_usd = 0;
+    let endedN = 0;
+    let endedMs = 0;
+    for (const s of sessions.values()) {
+      by_status[s.status.state] = (by_status[s.status.state] || 0) + 1;
+      by_agent[s.agent] = (by_agent[s.agent] || 0) + 1;
+      if (LIVE.has(s.status.state)) active += 1;
+      if (s.status.state === "error") errors += 1;
+      input_tokens += s.input_tokens;
+      output_tokens += s.output_tokens;
+      cost_usd += s.cost_usd;
+      if (s.ended_at) {
+        endedN += 1;
+        endedMs += Date.parse(s.ended_at) - Date.parse(s.created_at);
+      }
+    }
+    return {
+      total: sessions.size,
+      active,
+      by_status,
+      by_agent,
+      errors,
+      avg_duration_ms: endedN ? Math.round(endedMs / endedN) : 0,
+      total_created: Math.max(state.totalCreated, sessions.size),
+      input_tokens,
+      output_tokens,
+      cost_usd,
+    };
+  }
+
+  function taskSummaries() {
+    const counts = new Map();
+    const latest = new Map();
+    for (const s of sessions.values()) {
+      if (!s.task_id) continue;
+      counts.set(s.task_id, (counts.get(s.task_id) || 0) + 1);
+      if (!latest.has(s.task_id) || latest.get(s.task_id) < s.last_activity) latest.set(s.task_id, s.last_activity);
+    }
+    return [...counts.entries()]
+      .sort((a, b) => (latest.get(a[0]) < latest.get(b[0]) ? 1 : -1))
+      .map(([task_id, n]) => ({ task_id, sessions: n }));
+  }
+
+  function validateSettings(s) {
+    if (!(s.max_live_sessions >= 1 && s.max_live_sessions <= 10000)) reject("invalid_input", "the live session limit must be between 1 and 10000", "max_live_sessions");
+    if (!(s.idle_ttl_minutes >= 1 && s.idle_ttl_minutes <= 43200)) reject("invalid_input", "the idle timeout must be between 1 minute and 30 days", "idle_ttl_minutes");
+    if (!(s.retention_days >= 0 && s.retention_days <= 36500)) reject("invalid_input", "the retention must be at most 36500 days (0 keeps forever)", "retention_days");
+    for (const agent of ["claude", "codex", "gemini"]) {
+      const p = s.agent_paths[agent];
+      if (p && !p.startsWith("/")) reject("invalid_input", `'${p}' must be an absolute path (or empty to find it)`, `agent_paths.${agent}`);
+      if (p && p.includes("/missing/")) reject("invalid_input", `'${p}' is not an executable file`, `agent_paths.${agent}`);
+    }
   }
 
   async function handle(cmd, args) {
@@ -78,8 +474,15 @@ export function installMockIpc(options) {
         }
         return null;
       }
+      case "plugin:dialog|open": {
+        need(cmd, args, "options");
+        if (!args.options || args.options.directory !== true) reject("invalid_input", "expected a folder picker");
+        await sleep(20);
+        return state.dialogResult;
+      }
       case "list_sessions": {
-        const snapshot = clone([...sessions.values()]);
+        need(cmd, args, "filter");
+        const snapshot = clone(listSessions(args.filter));
         if (state.listDelayMs > 0) {
           const pending = state.emitDuringList.splice(0);
           setTimeout(() => pending.forEach(put), state.listDelayMs / 2);
@@ -87,63 +490,190 @@ export function installMockIpc(options) {
         }
         return snapshot;
       }
-      case "create_session": {
-        const req = args.request;
-        const program = req.config && req.config.program;
-        if (!req.cwd || !req.cwd.startsWith("/")) reject("invalid_input", "cwd must be an absolute path", "cwd");
-        if (req.cwd.startsWith("/does/not/exist")) {
-          reject("invalid_input", `Folder does not exist: ${req.cwd}`, "cwd");
-        }
-        if (!program) reject("invalid_input", "program is required for the command agent", "program");
-        if (program === "crash") {
-          // Some failures come back as a bare string.
-          throw "spawn failed: No such file or directory (os error 2)";
-        }
-        const t = now();
-        const session = {
-          id: newId(),
-          agent: req.agent || "command",
-          title: req.title || [program, ...req.config.args].join(" "),
-          cwd: req.cwd,
-          status: { state: "starting" },
-          task_id: req.task_id,
-          mcp_session_id: req.mcp_session_id,
-          agent_session_id: null,
-          service_session_id: req.service_session_id,
-          config: req.config,
-          created_at: t,
-          last_activity: t,
-          expires_at: new Date(Date.now() + 86400000).toISOString(),
-          ended_at: null,
-          message_count: 0,
-          turns: 0,
-          input_tokens: 0,
-          output_tokens: 0,
-          cost_usd: 0,
-          last_error: null,
-          pid: 4242 + counter,
-          exit_code: null,
-          last_response_at: null,
-          launch_command: null,
-          output_trimmed_through: 0,
-        };
-        put(session);
-        setTimeout(() => {
-          const cur = sessions.get(session.id);
-          if (cur && cur.status.state === "starting") {
-            put({ ...cur, status: { state: "running" }, last_activity: now() });
-          }
-        }, 150);
-        return clone(session);
-      }
+      case "get_session":
+        need(cmd, args, "id");
+        return clone(getOr404(args.id));
+      case "create_session":
+        need(cmd, args, "request");
+        return createSession(args.request);
       case "end_session": {
-        const cur = sessions.get(args.id);
-        if (!cur) reject("not_found", `No session with id ${args.id}`);
+        need(cmd, args, "id");
+        const cur = getOr404(args.id);
+        if (!LIVE.has(cur.status.state)) return clone(cur);
         const t = now();
         const ended = { ...cur, status: { state: "ended" }, ended_at: t, last_activity: t, exit_code: 0 };
         put(ended);
+        logTask(args.id, "ended", { status: "ended" });
+        appendOutput(args.id, [{ kind: "lifecycle", text: "stopped by the user" }]);
+        endSubscriptionsOf(args.id);
         return clone(ended);
       }
+      case "delete_session": {
+        need(cmd, args, "id");
+        getOr404(args.id);
+        sessions.delete(args.id);
+        outputs.delete(args.id);
+        synthetic.delete(args.id);
+        emit("session-deleted", { id: args.id });
+        return null;
+      }
+      case "send_message": {
+        need(cmd, args, "id", "text");
+        const cur = getOr404(args.id);
+        if (!args.text.trim()) reject("invalid_input", "the message is empty", "text");
+        if (cur.agent === "command") reject("invalid_input", "a command session does not take messages; start a new session instead", "agent");
+        if (["running", "compacting", "starting"].includes(cur.status.state)) reject("invalid_input", "the agent is still working on the last message; wait for it or interrupt it", "text");
+        const resumed = !LIVE.has(cur.status.state);
+        const next = update(args.id, { status: { state: resumed ? "starting" : "running" }, ended_at: null, message_count: cur.message_count + 1 });
+        logTask(args.id, "command_sent", { command: args.text, length: args.text.length });
+        if (resumed) {
+          setTimeout(() => {
+            update(args.id, { status: { state: "running" } });
+            agentTurn(args.id, args.text);
+          }, 100);
+        } else agentTurn(args.id, args.text);
+        return clone(next);
+      }
+      case "interrupt_session": {
+        need(cmd, args, "id");
+        const cur = getOr404(args.id);
+        if (!LIVE.has(cur.status.state)) return clone(cur);
+        appendOutput(args.id, [{ kind: "lifecycle", text: "interrupt requested" }]);
+        setTimeout(() => {
+          appendOutput(args.id, [{ kind: "turn_result", subtype: "error_during_execution", is_error: true, num_turns: cur.turns, duration_ms: 900, cost_usd: cur.cost_usd, input_tokens: 0, output_tokens: 0, text: null, errors: ["Interrupted by the user"], api_error_status: null }]);
+          update(args.id, { status: { state: "idle" } });
+        }, 50);
+        return clone(sessions.get(args.id));
+      }
+      case "resume_session": {
+        need(cmd, args, "id", "prompt");
+        const cur = getOr404(args.id);
+        if (cur.agent === "command") reject("invalid_input", "a command session cannot be resumed; start a new one", "agent");
+        if (LIVE.has(cur.status.state)) reject("invalid_input", "the session is already running", "status");
+        const next = update(args.id, { status: { state: "starting" }, ended_at: null });
+        appendOutput(args.id, [{ kind: "lifecycle", text: `resuming: ${cur.agent} --resume ${cur.agent_session_id}` }]);
+        setTimeout(() => {
+          update(args.id, { status: { state: args.prompt ? "running" : "idle" } });
+          if (args.prompt) agentTurn(args.id, args.prompt);
+        }, 100);
+        return clone(next);
+      }
+      case "set_task": {
+        need(cmd, args, "id", "taskId");
+        getOr404(args.id);
+        const t = args.taskId;
+        if (t !== null && !/^[A-Za-z0-9._:][A-Za-z0-9._:-]*$/.test(t)) {
+          reject("invalid_input", `task id '${t}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'`, "task_id");
+        }
+        return clone(update(args.id, { task_id: t }));
+      }
+      case "compaction_advised":
+        need(cmd, args, "id");
+        getOr404(args.id);
+        return advised.has(args.id);
+      case "compact_session": {
+        need(cmd, args, "id");
+        const cur = getOr404(args.id);
+        if (cur.agent !== "claude") reject("invalid_input", `${cur.agent} sessions cannot be compacted`);
+        const before = cur.status.state;
+        update(args.id, { status: { state: "compacting" } });
+        await sleep(200);
+        advised.delete(args.id);
+        appendOutput(args.id, [{ kind: "lifecycle", text: "conversation compacted" }]);
+        return clone(update(args.id, { status: { state: before }, message_count: 0 }));
+      }
+      case "output_tail": {
+        need(cmd, args, "id", "limit");
+        getOr404(args.id);
+        const last = lastSeqOf(args.id);
+        return clone(range(args.id, Math.max(0, last - args.limit), args.limit));
+      }
+      case "read_output": {
+        need(cmd, args, "id", "afterSeq", "limit");
+        getOr404(args.id);
+        return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
+      }
+      case "subscribe_output":
+        need(cmd, args, "id", "afterSeq", "channel");
+        return subscribe(args.id, args.afterSeq, args.channel);
+      case "unsubscribe_output": {
+        need(cmd, args, "subscription");
+        const sub = subscriptions.get(args.subscription);
+        if (sub) {
+          sub.closed = true;
+          if (sub.timer) clearTimeout(sub.timer);
+          subscriptions.delete(sub.id);
+          channelSend(sub, { end: true });
+        }
+        return null;
+      }
+      case "pending_permissions":
+        need(cmd, args, "id");
+        return clone(permissionRequests.filter((r) => r.decision === null && (args.id === null || r.session_id === args.id)));
+      case "decide_permission": {
+        need(cmd, args, "id", "requestId", "decision");
+        const req = permissionRequests.find((r) => r.session_id === args.id && r.request_id === args.requestId);
+        if (!req) reject("not_found", `permission request ${args.requestId} not found`);
+        if (req.decision !== null) reject("invalid_input", "this request was answered already", "request_id");
+        const d = args.decision;
+        if (!["allow", "deny"].includes(d.behavior)) reject("invalid_input", `unknown decision '${d.behavior}'`, "decision");
+        req.decision = d;
+        req.decided_at = now();
+        emit("permission-changed", { request: req });
+        logTask(args.id, d.behavior === "deny" ? "error" : "response_received", d.behavior === "deny" ? { message: `denied ${req.tool_name}: ${d.message}` } : { duration_ms: 1200, length: 0 });
+        if (d.behavior === "allow") {
+          update(args.id, { status: { state: "running" } });
+          setTimeout(() => {
+            appendOutput(args.id, [
+              { kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: "done", is_error: false },
+              { kind: "assistant_text", text: `Ran \`${req.tool_name}\`${d.always ? " (allowed for this session)" : ""}.` },
+            ]);
+            update(args.id, { status: { state: "idle" } });
+          }, 100);
+        } else {
+          appendOutput(args.id, [{ kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: `The user denied this tool use: ${d.message}`, is_error: true }]);
+          update(args.id, { status: { state: "idle" } });
+        }
+        return clone(req);
+      }
+      case "set_focused_session":
+        need(cmd, args, "id");
+        focused = args.id;
+        return null;
+      case "metrics":
+        return computeMetrics();
+      case "usage_by_day":
+        need(cmd, args, "days");
+        return clone(state.usage.slice(-args.days));
+      case "tasks":
+        return taskSummaries();
+      case "task_log":
+        need(cmd, args, "taskId");
+        return clone(taskEvents.filter((e) => e.task_id === args.taskId || (sessions.get(e.session_id) || {}).task_id === args.taskId));
+      case "session_log":
+        need(cmd, args, "id");
+        getOr404(args.id);
+        return clone(taskEvents.filter((e) => e.session_id === args.id));
+      case "agents":
+        await sleep(30);
+        return clone(state.agents);
+      case "get_settings":
+        return clone(state.settings);
+      case "save_settings": {
+        need(cmd, args, "settings");
+        validateSettings(args.settings);
+        state.settings = clone(args.settings);
+        for (const agent of ["claude", "codex", "gemini"]) {
+          const p = args.settings.agent_paths[agent];
+          const info = agentInfo(agent);
+          if (p && info) Object.assign(info, { installed: true, path: p, source: "setting" });
+        }
+        return clone(state.settings);
+      }
+      case "recent_folders":
+        return clone(state.recent.slice(0, 12));
+      case "app_info":
+        return clone(state.appInfo);
       default:
         reject("unknown_command", `Unknown command: ${cmd}`);
     }
@@ -174,12 +704,67 @@ export function installMockIpc(options) {
     unregisterListener: (_event, id) => callbacks.delete(id),
   };
 
+  // A generator for streaming tests: realistic entries at `rate` a second.
+  // Like an agent writing into the backend, it keeps its pace whatever the
+  // page does: each tick adds every entry due by then (bigger batches when
+  // the page is slow), and the subscription sends them in 25 ms batches.
+  function stream(id, n, rate, tag) {
+    const spec = { tag: tag || "live", base: Date.now(), count: Number.MAX_SAFE_INTEGER };
+    const started = performance.now();
+    let sent = 0;
+    let k = lastSeqOf(id);
+    return new Promise((resolveStream) => {
+      const tick = () => {
+        const due = Math.min(n, Math.max(1, Math.floor(((performance.now() - started) * rate) / 1000)));
+        const views = [];
+        while (sent < due) {
+          sent += 1;
+          k += 1;
+          views.push(sent === n ? { kind: "assistant_text", text: `**${spec.tag}: stream done** (${n} entries)` } : synthItem(spec, k).view);
+        }
+        if (views.length > 0) appendOutput(id, views);
+        if (sent < n) setTimeout(tick, BATCH_MS / 2);
+        else resolveStream(lastSeqOf(id));
+      };
+      tick();
+    });
+  }
+
   window.__mock = {
     calls,
     violations,
     sessions,
     put,
+    update,
     emit,
+    appendOutput,
+    stream,
+    lastSeqOf,
+    subscriptions,
+    setDialogResult: (v) => (state.dialogResult = v),
+    setAgents: (list) => (state.agents = list),
+    advise: (id) => advised.add(id),
+    focused: () => focused,
+    permissions: permissionRequests,
+    /** The agent asks to use a tool: the session waits for the user. */
+    ask(sessionId, toolName, input, gist) {
+      const request = {
+        session_id: sessionId,
+        request_id: `perm-${Date.now().toString(36)}-${permissionRequests.length}`,
+        tool_name: toolName,
+        input,
+        description: null,
+        gist: gist || `wants to use ${toolName}`,
+        asked_at: now(),
+        decision: null,
+        decided_at: null,
+      };
+      permissionRequests.push(request);
+      appendOutput(sessionId, [{ kind: "permission_asked", request_id: request.request_id, tool_name: toolName, input, description: null }]);
+      update(sessionId, { status: { state: "waiting_input" } });
+      emit("permission-changed", { request });
+      return request.request_id;
+    },
     remove(id) {
       sessions.delete(id);
       emit("session-deleted", { id });

@@ -25,4 +25,8 @@ notifications: boolean,
 /**
  * Start Switchboard when you log in.
  */
-autostart: boolean, };
+autostart: boolean, 
+/**
+ * The user was told once that closing the window keeps Switchboard in the tray.
+ */
+tray_hint_shown: boolean, };

@@ -1,0 +1,144 @@
+//! Desktop notifications: a session finished a turn, failed, or waits for you. Not for the
+//! session the user is looking at, not when muted or turned off in the settings.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use switchboard_core::{AgentKind, Engine, PermissionRequest, Session, SessionStatus};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
+use tracing::warn;
+
+use crate::tray::TrayState;
+
+/// Statuses remembered to spot transitions: one per session seen live, dropped when it
+/// ends, so at most the live-session limit.
+#[derive(Default)]
+pub struct Watch {
+    last: Mutex<HashMap<String, &'static str>>,
+    /// The session open in the window (set by the UI), if any.
+    pub focused: Mutex<Option<String>>,
+}
+
+/// The notification a status change deserves, if any: (title, body).
+pub fn for_change(previous: Option<&str>, s: &Session) -> Option<(String, String)> {
+    let title = title_of(s);
+    match (&s.status, previous) {
+        (SessionStatus::Idle, Some("running" | "compacting" | "waiting_input")) => Some((title, "finished a turn".into())),
+        (SessionStatus::Error { message }, Some(p)) if p != "error" => Some((title, format!("failed: {message}"))),
+        _ => None,
+    }
+}
+
+/// The notification for a new permission request: "Claude Code wants to run: npm test".
+pub fn for_permission(s: &Session, r: &PermissionRequest) -> (String, String) {
+    let agent = match s.agent {
+        AgentKind::Claude => "Claude Code",
+        AgentKind::Codex => "Codex",
+        AgentKind::Gemini => "Gemini",
+        AgentKind::Command => "The command",
+    };
+    (title_of(s), format!("{agent} {}", r.gist))
+}
+
+fn title_of(s: &Session) -> String {
+    let folder = std::path::Path::new(&s.cwd).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| s.cwd.clone());
+    format!("{} — {folder}", s.title)
+}
+
+impl Watch {
+    /// Records the new status; returns the previous one.
+    pub fn observe(&self, s: &Session) -> Option<&'static str> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = if s.status.is_live() { last.insert(s.id.clone(), s.status.name()) } else { last.remove(&s.id) };
+        prev
+    }
+}
+
+/// Whether to show a notification about `session_id` now.
+fn wanted<R: Runtime>(app: &AppHandle<R>, session_id: &str) -> bool {
+    if app.try_state::<TrayState>().is_some_and(|t| t.muted.load(Ordering::Relaxed)) {
+        return false;
+    }
+    if !app.try_state::<Engine>().and_then(|e| e.settings().ok()).map(|s| s.notifications).unwrap_or(true) {
+        return false;
+    }
+    let looking = app.get_webview_window("main").is_some_and(|w| w.is_visible().unwrap_or(false) && w.is_focused().unwrap_or(false));
+    let focused = app.try_state::<Watch>().and_then(|w| w.focused.lock().ok().and_then(|f| f.clone()));
+    !(looking && focused.as_deref() == Some(session_id))
+}
+
+pub fn show<R: Runtime>(app: &AppHandle<R>, session_id: &str, title: &str, body: &str) {
+    if !wanted(app, session_id) {
+        return;
+    }
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        warn!(error = %e, "could not show a notification");
+    }
+}
+
+/// Called for every session change.
+pub fn session_changed<R: Runtime>(app: &AppHandle<R>, s: &Session) {
+    let Some(watch) = app.try_state::<Watch>() else { return };
+    let prev = watch.observe(s);
+    if let Some((title, body)) = for_change(prev, s) {
+        show(app, &s.id, &title, &body);
+    }
+}
+
+/// Called for every permission change; notifies new pending requests.
+pub fn permission_changed<R: Runtime>(app: &AppHandle<R>, r: &PermissionRequest) {
+    if r.decision.is_some() {
+        return;
+    }
+    let Some(s) = app.try_state::<Engine>().and_then(|e| e.find(&r.session_id).ok().flatten()) else { return };
+    let (title, body) = for_permission(&s, r);
+    show(app, &s.id, &title, &body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use switchboard_core::SessionConfig;
+
+    fn s(status: SessionStatus) -> Session {
+        let now = Utc::now();
+        Session {
+            id: "claude_1".into(), agent: AgentKind::Claude, title: "Fix the build".into(), cwd: "/home/me/api".into(), status,
+            task_id: None, mcp_session_id: None, agent_session_id: None, service_session_id: None, config: SessionConfig::default(),
+            created_at: now, last_activity: now, expires_at: now, ended_at: None, message_count: 0, turns: 0, input_tokens: 0,
+            output_tokens: 0, cost_usd: 0.0, last_error: None, pid: None, exit_code: None, last_response_at: None, launch_command: None,
+            output_trimmed_through: 0,
+        }
+    }
+
+    #[test]
+    fn turn_end_and_failure_notify_other_changes_do_not() {
+        assert_eq!(for_change(Some("running"), &s(SessionStatus::Idle)), Some(("Fix the build — api".into(), "finished a turn".into())));
+        assert_eq!(for_change(None, &s(SessionStatus::Idle)), None, "an idle start is not news");
+        assert_eq!(for_change(Some("idle"), &s(SessionStatus::Running)), None);
+        let failed = for_change(Some("running"), &s(SessionStatus::Error { message: "API Error: 529".into() })).unwrap();
+        assert_eq!(failed.1, "failed: API Error: 529");
+        assert_eq!(for_change(Some("error"), &s(SessionStatus::Error { message: "x".into() })), None);
+    }
+
+    #[test]
+    fn a_permission_request_names_the_agent_and_the_gist() {
+        let r = PermissionRequest {
+            session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({"command": "npm test"}),
+            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+        };
+        assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
+    }
+
+    #[test]
+    fn the_watch_remembers_live_sessions_only() {
+        let w = Watch::default();
+        assert_eq!(w.observe(&s(SessionStatus::Running)), None);
+        assert_eq!(w.observe(&s(SessionStatus::Idle)), Some("running"));
+        assert_eq!(w.observe(&s(SessionStatus::Ended)), Some("idle"));
+        assert!(w.last.lock().unwrap().is_empty());
+    }
+}

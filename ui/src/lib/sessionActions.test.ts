@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type { AgentInfo } from "./bindings/AgentInfo";
+import { canEnd, canInterrupt, canResume, sendState, sessionDurationMs, taskIdError } from "./sessionActions";
+import { makeSession } from "./testing";
+
+const claude = (status: Parameters<typeof makeSession>[0] extends infer P ? P : never) => makeSession({ agent: "claude", agent_session_id: "x", ...status });
+const missing: AgentInfo = { agent: "claude", installed: false, path: null, source: null, install_hint: "npm install -g @anthropic-ai/claude-code" };
+
+describe("what can be done with a session", () => {
+  it("sends when idle or finished (resuming), not while the agent works", () => {
+    expect(sendState(claude({ status: "idle" })).enabled).toBe(true);
+    expect(sendState(claude({ status: "running" }))).toMatchObject({ enabled: false, reason: expect.stringMatching(/working/) });
+    expect(sendState(claude({ status: "ended" }))).toMatchObject({ enabled: true, hint: expect.stringMatching(/resumes/) });
+    expect(sendState(makeSession({ agent: "command", status: "running" }))).toMatchObject({ enabled: false, reason: expect.stringMatching(/does not take messages/) });
+    expect(sendState(makeSession({ agent: "claude", agent_session_id: null, status: "ended" })).enabled).toBe(false);
+    expect(sendState(claude({ status: "ended" }), missing)).toMatchObject({ enabled: false, reason: expect.stringMatching(/npm install/) });
+  });
+
+  it("offers Interrupt, End and Resume at the right times", () => {
+    expect(canInterrupt(claude({ status: "running" }))).toBe(true);
+    expect(canInterrupt(claude({ status: "idle" }))).toBe(false);
+    expect(canEnd(claude({ status: "waiting_input" }))).toBe(true);
+    expect(canEnd(claude({ status: "ended" }))).toBe(false);
+    expect(canResume(claude({ status: "error" }))).toBe(true);
+    expect(canResume(makeSession({ agent: "command", status: "ended" }))).toBe(false);
+  });
+
+  it("measures duration and checks task ids like the backend", () => {
+    const s = makeSession({ created_at: "2025-01-01T10:00:00Z", ended_at: "2025-01-01T10:01:30Z" });
+    expect(sessionDurationMs(s, Date.now())).toBe(90_000);
+    expect(taskIdError("ENG-1")).toBeNull();
+    expect(taskIdError("")).toBeNull();
+    expect(taskIdError("-x")).not.toBeNull();
+    expect(taskIdError("a b")).not.toBeNull();
+  });
+});

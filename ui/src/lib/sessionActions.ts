@@ -1,0 +1,70 @@
+/** What can be done with a session now, and why not: for the session view's buttons. */
+import type { AgentInfo } from "./bindings/AgentInfo";
+import type { Session } from "./bindings/Session";
+import { AGENT_LABELS } from "./newSession";
+import { isLive } from "./status";
+
+export type SendState = {
+  enabled: boolean;
+  /** Why sending is not possible now (shown instead of the hint). */
+  reason: string | null;
+  /** What sending will do, when it is possible. */
+  hint: string;
+};
+
+const WORKING = new Set(["starting", "running", "compacting"]);
+
+export function sendState(session: Session, agent?: AgentInfo | null): SendState {
+  const hint = "Enter to send · Shift+Enter for a new line";
+  if (session.agent === "command") {
+    return { enabled: false, reason: "A command session does not take messages: start a new session instead.", hint };
+  }
+  const state = session.status.state;
+  if (state === "starting") return { enabled: false, reason: "The agent is starting…", hint };
+  if (state === "running") return { enabled: false, reason: "The agent is working: wait for it, or interrupt it.", hint };
+  if (state === "compacting") return { enabled: false, reason: "The conversation is being compacted…", hint };
+  if (!isLive(session.status)) {
+    if (session.agent === "claude" && !session.agent_session_id) {
+      return { enabled: false, reason: "This session cannot be resumed: it has no agent session id.", hint };
+    }
+    if (agent && !agent.installed) {
+      return {
+        enabled: false,
+        reason: `${AGENT_LABELS[session.agent]} is not installed: install it with ${agent.install_hint}`,
+        hint,
+      };
+    }
+    return { enabled: true, reason: null, hint: "Sending resumes the session · Enter to send · Shift+Enter for a new line" };
+  }
+  return { enabled: true, reason: null, hint };
+}
+
+export function canInterrupt(session: Session): boolean {
+  return WORKING.has(session.status.state) && session.status.state !== "compacting";
+}
+
+export function canEnd(session: Session): boolean {
+  return isLive(session.status);
+}
+
+export function canResume(session: Session): boolean {
+  return !isLive(session.status) && session.agent !== "command";
+}
+
+/** Wall time of the session: until it ended, or until now while it lives. */
+export function sessionDurationMs(session: Session, nowMs: number): number {
+  const start = Date.parse(session.created_at);
+  const end = session.ended_at ? Date.parse(session.ended_at) : nowMs;
+  return Number.isNaN(start) || Number.isNaN(end) ? 0 : Math.max(0, end - start);
+}
+
+/** Task ids the backend accepts: letters, digits, '.', '_', ':' and '-', not starting with '-'. */
+export function taskIdError(text: string): string | null {
+  const t = text.trim();
+  if (t === "") return null;
+  if (t.length > 128) return "A task id is at most 128 characters.";
+  if (!/^[A-Za-z0-9._:][A-Za-z0-9._:-]*$/.test(t)) {
+    return "Use letters, digits, '.', '_', ':' and '-' (not first).";
+  }
+  return null;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import type { Settings } from "./bindings/Settings";
+import { fromForm, sameForm, settingsFieldOf, toForm } from "./settingsForm";
+
+const base: Settings = {
+  agent_paths: { claude: null, codex: "/opt/codex", gemini: null },
+  max_live_sessions: 16,
+  idle_ttl_minutes: 60,
+  retention_days: 30,
+  close_to_tray: true,
+  notifications: true,
+  autostart: false,
+  tray_hint_shown: true,
+};
+
+describe("settings form", () => {
+  it("round-trips, keeping fields the form does not show", () => {
+    const r = fromForm(toForm(base), base);
+    expect(r).toEqual({ ok: true, settings: base });
+  });
+
+  it("turns empty paths into null and checks numbers and paths", () => {
+    const f = toForm(base);
+    f.paths.codex = "  ";
+    f.maxLiveSessions = "24";
+    const ok = fromForm(f, base);
+    expect(ok.ok && ok.settings.agent_paths.codex).toBeNull();
+    expect(ok.ok && ok.settings.max_live_sessions).toBe(24);
+
+    const bad = toForm(base);
+    bad.paths.claude = "claude";
+    bad.maxLiveSessions = "0";
+    bad.idleTtlMinutes = "1.5";
+    bad.retentionDays = "-1";
+    const r = fromForm(bad, base);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(["agent_paths.claude", "idle_ttl_minutes", "max_live_sessions", "retention_days"]);
+  });
+
+  it("maps backend fields and compares forms", () => {
+    expect(settingsFieldOf("agent_paths.gemini")).toBe("agent_paths.gemini");
+    expect(settingsFieldOf("nope")).toBeNull();
+    expect(sameForm(toForm(base), toForm(base))).toBe(true);
+  });
+});

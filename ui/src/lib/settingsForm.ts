@@ -1,0 +1,102 @@
+/** The settings form: Settings ↔ what the inputs hold, with the backend's rules checked early. */
+import type { Settings } from "./bindings/Settings";
+import { isAbsolutePath } from "./newSession";
+
+export type PathAgent = "claude" | "codex" | "gemini";
+export const PATH_AGENTS: readonly PathAgent[] = ["claude", "codex", "gemini"];
+
+export type SettingsForm = {
+  paths: Record<PathAgent, string>;
+  maxLiveSessions: string;
+  idleTtlMinutes: string;
+  retentionDays: string;
+  closeToTray: boolean;
+  notifications: boolean;
+  autostart: boolean;
+};
+
+/** Field names as the backend reports them in `IpcError.field`. */
+export type SettingsField =
+  | "agent_paths.claude"
+  | "agent_paths.codex"
+  | "agent_paths.gemini"
+  | "max_live_sessions"
+  | "idle_ttl_minutes"
+  | "retention_days";
+
+export type SettingsErrors = Partial<Record<SettingsField, string>>;
+
+export const SETTINGS_FIELDS: readonly SettingsField[] = [
+  "agent_paths.claude",
+  "agent_paths.codex",
+  "agent_paths.gemini",
+  "max_live_sessions",
+  "idle_ttl_minutes",
+  "retention_days",
+];
+
+export function toForm(s: Settings): SettingsForm {
+  return {
+    paths: { claude: s.agent_paths.claude ?? "", codex: s.agent_paths.codex ?? "", gemini: s.agent_paths.gemini ?? "" },
+    maxLiveSessions: String(s.max_live_sessions),
+    idleTtlMinutes: String(s.idle_ttl_minutes),
+    retentionDays: String(s.retention_days),
+    closeToTray: s.close_to_tray,
+    notifications: s.notifications,
+    autostart: s.autostart,
+  };
+}
+
+function int(text: string, min: number, max: number, message: string): { value: number } | { error: string } {
+  const t = text.trim();
+  const n = Number(t);
+  if (!/^\d+$/.test(t) || !Number.isSafeInteger(n) || n < min || n > max) return { error: message };
+  return { value: n };
+}
+
+export type FromFormResult = { ok: true; settings: Settings } | { ok: false; errors: SettingsErrors };
+
+/**
+ * The settings to save: the form's values over `base` (the settings loaded),
+ * so fields the form does not show are kept as they are.
+ */
+export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
+  const errors: SettingsErrors = {};
+  const paths: Record<PathAgent, string | null> = { claude: null, codex: null, gemini: null };
+  for (const agent of PATH_AGENTS) {
+    const p = f.paths[agent].trim();
+    if (p !== "" && !isAbsolutePath(p)) errors[`agent_paths.${agent}`] = "Use an absolute path, or leave it empty to find it.";
+    paths[agent] = p === "" ? null : p;
+  }
+  const maxLive = int(f.maxLiveSessions, 1, 10_000, "Enter a number from 1 to 10000.");
+  const ttl = int(f.idleTtlMinutes, 1, 43_200, "Enter minutes from 1 to 43200 (30 days).");
+  const retention = int(f.retentionDays, 0, 36_500, "Enter days from 0 (keep forever) to 36500.");
+  if ("error" in maxLive) errors.max_live_sessions = maxLive.error;
+  if ("error" in ttl) errors.idle_ttl_minutes = ttl.error;
+  if ("error" in retention) errors.retention_days = retention.error;
+  if ("error" in maxLive || "error" in ttl || "error" in retention || Object.keys(errors).length > 0) {
+    return { ok: false, errors };
+  }
+  return {
+    ok: true,
+    settings: {
+      ...base,
+      agent_paths: paths,
+      max_live_sessions: maxLive.value,
+      idle_ttl_minutes: ttl.value,
+      retention_days: retention.value,
+      close_to_tray: f.closeToTray,
+      notifications: f.notifications,
+      autostart: f.autostart,
+    },
+  };
+}
+
+export function settingsFieldOf(field: string | null | undefined): SettingsField | null {
+  if (!field) return null;
+  return (SETTINGS_FIELDS as readonly string[]).includes(field) ? (field as SettingsField) : null;
+}
+
+export function sameForm(a: SettingsForm, b: SettingsForm): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import type { TaskEvent } from "./bindings/TaskEvent";
+import { buildTimeline, describeTaskEvent } from "./timeline";
+
+const ev = (id: number, kind: TaskEvent["kind"], detail: unknown, ts = "2025-03-04T10:00:00Z"): TaskEvent => ({
+  id,
+  task_id: "ENG-1",
+  session_id: "claude_1",
+  ts,
+  kind,
+  detail,
+});
+
+describe("task timeline", () => {
+  it("says what each kind of event means", () => {
+    expect(describeTaskEvent(ev(1, "created", { agent: "claude", cwd: "/src/app", title: "Fix it" }))).toMatchObject({
+      title: "Session created",
+      sessionTitle: "Fix it",
+      meta: "Claude Code · /src/app",
+      tone: "accent",
+    });
+    expect(describeTaskEvent(ev(2, "command_sent", { command: "run the tests", length: 13 }))).toMatchObject({
+      title: "Command sent",
+      body: "run the tests",
+      meta: "13 chars",
+      mono: true,
+    });
+    expect(describeTaskEvent(ev(3, "response_received", { duration_ms: 4200, length: 1234 }))).toMatchObject({
+      title: "Response received",
+      meta: "4.2 s · 1,234 chars",
+      tone: "success",
+    });
+    expect(describeTaskEvent(ev(4, "error", { message: "rate limited", api_error_status: 429 }))).toMatchObject({
+      title: "Error",
+      body: "rate limited",
+      meta: "HTTP 429",
+      tone: "error",
+    });
+    expect(describeTaskEvent(ev(5, "ended", { status: "expired" }))).toMatchObject({ title: "Ended (expired)", tone: "muted" });
+    expect(describeTaskEvent(ev(6, "ended", { status: "ended" })).title).toBe("Ended");
+  });
+
+  it("copes with odd details", () => {
+    expect(describeTaskEvent(ev(1, "error", "plain text"))).toMatchObject({ body: "plain text" });
+    expect(describeTaskEvent(ev(2, "error", null))).toMatchObject({ body: "Unknown error" });
+    expect(describeTaskEvent(ev(3, "response_received", { duration_ms: "x" })).meta).toBe("");
+    expect(describeTaskEvent(ev(4, "response_received", { interrupted: true, duration_ms: 900 }))).toMatchObject({
+      title: "Response interrupted",
+      meta: "900 ms",
+    });
+  });
+
+  it("orders by time then id and groups by day", () => {
+    const days = buildTimeline(
+      [
+        ev(3, "ended", {}, "2025-03-05T09:00:00Z"),
+        ev(2, "command_sent", { command: "b" }, "2025-03-04T10:00:00Z"),
+        ev(1, "created", {}, "2025-03-04T10:00:00Z"),
+      ],
+      Date.parse("2025-03-05T12:00:00Z"),
+    );
+    expect(days.map((d) => d.entries.map((e) => e.id))).toEqual([[1, 2], [3]]);
+    expect(days[1]?.label).toBe("Today");
+    expect(days[0]?.label).toBe("Yesterday");
+  });
+});

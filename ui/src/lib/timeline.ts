@@ -1,0 +1,186 @@
+/**
+ * The task log as a timeline: what each event says, in words.
+ */
+import type { TaskEvent } from "./bindings/TaskEvent";
+import type { TaskEventKind } from "./bindings/TaskEventKind";
+import { formatDuration, formatInteger } from "./format";
+
+export type TimelineTone = "neutral" | "accent" | "success" | "error" | "muted";
+
+export type TimelineEntry = {
+  id: number;
+  kind: TaskEventKind;
+  sessionId: string;
+  ts: string;
+  /** e.g. "Command sent", "Response received". */
+  title: string;
+  /** Facts on one line: "4.2 s · 1,234 chars". */
+  meta: string;
+  /** A longer text shown under the title (the command, the error message). */
+  body: string | null;
+  /** Whether `body` is code-like (a command) and shown monospace. */
+  mono: boolean;
+  /** The session's title when the event tells it (created events). */
+  sessionTitle: string | null;
+  tone: TimelineTone;
+};
+
+type Detail = Record<string, unknown>;
+
+function detailOf(value: unknown): Detail {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Detail;
+  if (typeof value === "string" && value !== "") return { message: value };
+  return {};
+}
+
+function text(d: Detail, key: string): string | null {
+  const v = d[key];
+  return typeof v === "string" && v.trim() !== "" ? v : null;
+}
+
+function num(d: Detail, key: string): number | null {
+  const v = d[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** 512 → "512 chars", 1234 → "1,234 chars". */
+function size(n: number): string {
+  return `${formatInteger(n)} ${n === 1 ? "char" : "chars"}`;
+}
+
+const AGENT_NAMES: Record<string, string> = {
+  claude: "Claude Code",
+  codex: "Codex",
+  gemini: "Gemini",
+  command: "Command",
+};
+
+export function describeTaskEvent(event: TaskEvent): TimelineEntry {
+  const d = detailOf(event.detail);
+  const base = {
+    id: event.id,
+    kind: event.kind,
+    sessionId: event.session_id,
+    ts: event.ts,
+    sessionTitle: text(d, "title"),
+  };
+  switch (event.kind) {
+    case "created": {
+      const agent = text(d, "agent");
+      const parts = [agent ? (AGENT_NAMES[agent] ?? agent) : null, text(d, "cwd")].filter((p): p is string => p !== null);
+      return {
+        ...base,
+        title: "Session created",
+        meta: parts.join(" · "),
+        body: null,
+        mono: false,
+        tone: "accent",
+      };
+    }
+    case "command_sent": {
+      const command = text(d, "command") ?? text(d, "text");
+      const length = num(d, "length");
+      return {
+        ...base,
+        title: "Command sent",
+        meta: length !== null ? size(length) : "",
+        body: command,
+        mono: true,
+        tone: "neutral",
+      };
+    }
+    case "response_received": {
+      const duration = num(d, "duration_ms");
+      const length = num(d, "length");
+      const interrupted = d["interrupted"] === true;
+      const meta = [duration !== null ? formatDuration(duration) : null, length !== null ? size(length) : null]
+        .filter((p): p is string => p !== null)
+        .join(" · ");
+      return {
+        ...base,
+        title: interrupted ? "Response interrupted" : "Response received",
+        meta,
+        body: text(d, "message"),
+        mono: false,
+        tone: interrupted ? "muted" : "success",
+      };
+    }
+    case "error": {
+      const status = num(d, "api_error_status");
+      const duration = num(d, "duration_ms");
+      const meta = [status !== null ? `HTTP ${status}` : null, duration !== null ? formatDuration(duration) : null]
+        .filter((p): p is string => p !== null)
+        .join(" · ");
+      return {
+        ...base,
+        title: "Error",
+        meta,
+        body: text(d, "message") ?? "Unknown error",
+        mono: false,
+        tone: "error",
+      };
+    }
+    case "ended": {
+      const status = text(d, "status");
+      return {
+        ...base,
+        title: status && status !== "ended" ? `Ended (${status})` : "Ended",
+        meta: "",
+        body: null,
+        mono: false,
+        tone: "muted",
+      };
+    }
+    default: {
+      const kind: string = event.kind;
+      return { ...base, title: kind, meta: "", body: null, mono: false, tone: "neutral" };
+    }
+  }
+}
+
+export type TimelineDay = { day: string; label: string; entries: TimelineEntry[] };
+
+function localDay(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso.slice(0, 10);
+  const m = String(d.getMonth() + 1).padStart(2, "0");
+  const day = String(d.getDate()).padStart(2, "0");
+  return `${d.getFullYear()}-${m}-${day}`;
+}
+
+function dayLabel(day: string, nowMs: number): string {
+  if (day === localDay(new Date(nowMs).toISOString())) return "Today";
+  if (day === localDay(new Date(nowMs - 86_400_000).toISOString())) return "Yesterday";
+  const d = new Date(`${day}T12:00:00`);
+  return Number.isNaN(d.getTime())
+    ? day
+    : d.toLocaleDateString(undefined, { weekday: "short", month: "short", day: "numeric", year: "numeric" });
+}
+
+/** Events in time order (by ts, then id), grouped by local day. */
+export function buildTimeline(events: readonly TaskEvent[], nowMs = Date.now()): TimelineDay[] {
+  const sorted = [...events].sort((a, b) => {
+    const ta = Date.parse(a.ts);
+    const tb = Date.parse(b.ts);
+    if (ta !== tb) return ta - tb;
+    return a.id - b.id;
+  });
+  const days: TimelineDay[] = [];
+  for (const event of sorted) {
+    const day = localDay(event.ts);
+    let group = days[days.length - 1];
+    if (!group || group.day !== day) {
+      group = { day, label: dayLabel(day, nowMs), entries: [] };
+      days.push(group);
+    }
+    group.entries.push(describeTaskEvent(event));
+  }
+  return days;
+}
+
+/** "14:03:22" in local time. */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+}
