@@ -66,53 +66,11 @@ pub async fn wait_final(engine: &Engine, id: &str) -> Session {
     panic!("session {id} did not finish");
 }
 
-/// The repository root (tests run with the core crate's folder as cwd).
-pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// Our fake Anthropic API (tests/fake-api/server.mjs) on 127.0.0.1. It exits when its
-/// stdin closes, i.e. when this is dropped, even if the test panics.
-pub struct FakeApi {
-    pub port: u16,
-    child: std::process::Child,
-}
-
-impl FakeApi {
-    pub fn start() -> FakeApi {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new("node")
-            .arg(repo_root().join("tests/fake-api/server.mjs"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .expect("start the fake API (is node installed?)");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("LISTENING ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("fake API said {line:?}"));
-        FakeApi { port, child }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for FakeApi {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The pinned Claude Code CLI installed by `make test` (scripts/bootstrap --test).
-pub fn claude_bin() -> std::path::PathBuf {
-    let p = repo_root().join("tests/node_modules/.bin/claude");
-    assert!(p.exists(), "the Claude Code CLI is not installed: run `npm ci --prefix tests` (make test does)");
-    p
-}
+#[path = "../../../../tests/support/fake_api.rs"]
+#[allow(dead_code)]
+mod fake_api;
+#[allow(unused_imports)]
+pub use fake_api::{claude_bin, repo_root, FakeApi};
 
 /// An engine whose Claude is the pinned CLI.
 pub fn claude_engine(dir: &std::path::Path, config: EngineConfig) -> Engine {
@@ -123,22 +81,10 @@ pub fn claude_engine(dir: &std::path::Path, config: EngineConfig) -> Engine {
 
 /// A Claude session request pointed at the fake API, with an isolated HOME.
 pub fn claude_session(api: &FakeApi, cwd: &std::path::Path, home: &std::path::Path, prompt: Option<&str>) -> NewSession {
-    let env = [
-        ("ANTHROPIC_BASE_URL", api.url()),
-        ("ANTHROPIC_API_KEY", "sk-test".to_string()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
-        ("DISABLE_AUTOUPDATER", "1".to_string()),
-        ("CLAUDE_CODE_MAX_RETRIES", "0".to_string()),
-        ("IS_SANDBOX", "1".to_string()),
-        ("HOME", home.to_string_lossy().into_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
     NewSession {
         agent: Some(AgentKind::Claude),
         cwd: cwd.to_string_lossy().into(),
-        config: SessionConfig { prompt: prompt.map(String::from), env, max_turns: Some(5), ..Default::default() },
+        config: SessionConfig { prompt: prompt.map(String::from), env: api.claude_env(home).into_iter().collect(), max_turns: Some(5), ..Default::default() },
         ..Default::default()
     }
 }
