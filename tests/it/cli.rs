@@ -216,3 +216,19 @@ fn permissions_across_processes_run_waits_allow_and_deny_answer() {
     }
     assert_eq!(json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap()), Value::Array(vec![]));
 }
+
+/// The engine crate builds without Tauri: no tauri crate in its dependency tree.
+#[test]
+fn the_core_crate_has_no_tauri_dependency() {
+    let out = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "switchboard-core", "--edges", "normal,build", "--prefix", "none", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.lines().count() > 20, "a real tree: {tree}");
+    let crate_name = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
+    let tauri: Vec<String> = tree.lines().map(crate_name).filter(|n| n.starts_with("tauri") || n == "wry" || n.starts_with("webkit2gtk")).collect();
+    assert!(tauri.is_empty(), "switchboard-core depends on {tauri:?}");
+}

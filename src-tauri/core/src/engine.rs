@@ -288,6 +288,8 @@ impl Engine {
                 }
             }
             info!(session = %s.id, "live when the app last stopped: marking interrupted");
+            // Questions it asked died with its process; a resumed conversation asks again.
+            self.cancel_permissions(&s.id, "Switchboard stopped before it was answered")?;
             changed.push(self.update(&s.id, |s| {
                 s.status = SessionStatus::Interrupted;
                 s.pid = None;
@@ -845,6 +847,7 @@ impl Engine {
         let handles: Vec<(String, ProcessHandle)> =
             self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
         for (id, handle) in handles {
+            let _ = self.cancel_permissions(&id, "Switchboard is quitting");
             let _ = self.update(&id, |s| {
                 if s.status.is_live() {
                     s.status = SessionStatus::Interrupted;

@@ -218,3 +218,30 @@ async fn a_missing_binary_and_a_bad_folder_are_refused_clearly() {
     assert_eq!(f.engine.create(req).await.unwrap_err().field(), Some("model"), "a value that looks like a flag is refused");
     assert!(f.engine.list(&SessionFilter::default()).unwrap().is_empty(), "nothing half-written");
 }
+
+/// Quitting the app with agents running: each is stopped, marked Interrupted, and after a
+/// restart its conversation resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_with_running_sessions_then_resume_after_restart() {
+    let f = fixture();
+    let dir = f._dir.path().to_path_buf();
+    let s = f.engine.create(f.request(Some("[[slow 300]]"))).await.unwrap();
+    let idle_one = f.engine.create(f.request(Some("Say hello"))).await.unwrap();
+    wait_until(&f.engine, &idle_one.id, 60, |s| s.status == SessionStatus::Idle).await;
+    f.engine.shutdown().await;
+    for id in [&s.id, &idle_one.id] {
+        let after = f.engine.get(id).unwrap();
+        assert_eq!(after.status, SessionStatus::Interrupted, "{id}");
+    }
+    f.assert_no_process_left(s.pid).await;
+    f.assert_no_process_left(idle_one.pid).await;
+    drop(f.engine);
+
+    let restarted = claude_engine(&dir, EngineConfig::default());
+    assert!(restarted.reconcile().await.unwrap().is_empty(), "nothing left to reconcile after a clean quit");
+    let answer = restarted.send(&idle_one.id, "Say hello again", Duration::from_secs(60)).await.unwrap();
+    assert!(answer.success, "{answer:?}");
+    assert_eq!(answer.session.agent_session_id, idle_one.agent_session_id, "the same conversation");
+    assert_eq!(answer.session.turns, 2);
+    restarted.end(&idle_one.id).await.unwrap();
+}
