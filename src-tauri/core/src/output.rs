@@ -34,6 +34,10 @@ pub const LIVE_CHANNEL: usize = 4_096;
 /// dropped, and at SQLite's batched insert rate the queue drains in milliseconds.
 pub const WRITE_QUEUE: usize = 16_384;
 
+/// …and at most this many payload bytes waiting: a stream of 1 MiB tool results must not
+/// park 16 GB in the queue. Producers wait until the writer has committed some.
+pub const WRITE_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The writer commits at least this often while entries are waiting (the latency bound
 /// of persisted output)…
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(20);
@@ -68,6 +72,8 @@ pub struct Subscription {
 /// The output pipeline shared by all sessions.
 pub struct OutputHub {
     store: Arc<Store>,
+    /// Payload bytes queued for the writer, and the condition producers wait on.
+    queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
     queue: SyncSender<WriteMsg>,
     /// Cap on stored entries per session; older ones are trimmed (0 = no cap).
@@ -78,11 +84,13 @@ impl OutputHub {
     pub fn new(store: Arc<Store>, cap: u64) -> Arc<OutputHub> {
         let (queue, rx) = mpsc::sync_channel(WRITE_QUEUE);
         let writer_store = store.clone();
+        let queued = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
+        let writer_queued = queued.clone();
         std::thread::Builder::new()
             .name("switchboard-output-writer".into())
-            .spawn(move || write_loop(writer_store, rx, cap))
+            .spawn(move || write_loop(writer_store, rx, cap, writer_queued))
             .expect("cannot start the output writer thread");
-        Arc::new(OutputHub { store, live: Mutex::new(HashMap::new()), queue, cap })
+        Arc::new(OutputHub { store, queued, live: Mutex::new(HashMap::new()), queue, cap })
     }
 
     fn live_of(&self, session_id: &str) -> Option<Arc<Mutex<Live>>> {
@@ -123,6 +131,16 @@ impl OutputHub {
             }
         }
         let _ = live.tx.send(entry.clone());
+        {
+            // Wait for room under the byte bound (one entry may always go through, however
+            // large, so a single huge line cannot block forever).
+            let (lock, room) = &*self.queued;
+            let mut queued = lock.lock().unwrap_or_else(|e| e.into_inner());
+            while *queued > 0 && *queued + entry.payload.len() > WRITE_QUEUE_BYTES {
+                queued = room.wait(queued).unwrap_or_else(|e| e.into_inner());
+            }
+            *queued += entry.payload.len();
+        }
         // Queued while holding the session lock, so the writer sees seqs in order.
         if self.queue.send(WriteMsg::Entry(entry.clone())).is_err() {
             error!("the output writer is gone; output is no longer stored");
@@ -180,6 +198,7 @@ impl OutputHub {
             last_seq: after_seq,
             pending: sub.backfill.into(),
             live: sub.live,
+            held: None,
         })
     }
 }
@@ -191,6 +210,8 @@ pub struct Follower {
     last_seq: u64,
     pending: VecDeque<OutputEntry>,
     live: Option<broadcast::Receiver<OutputEntry>>,
+    /// A live entry received after a gap, handed out once the gap is filled.
+    held: Option<OutputEntry>,
 }
 
 impl Follower {
@@ -203,41 +224,61 @@ impl Follower {
     /// session's output has ended and everything was handed out.
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<OutputEntry>>> {
         loop {
-            if self.pending.is_empty() {
-                self.refill_from_store()?;
-            }
             if !self.pending.is_empty() {
                 let n = max.min(self.pending.len());
                 let batch: Vec<OutputEntry> = self.pending.drain(..n).collect();
                 self.last_seq = batch.last().map_or(self.last_seq, |e| e.seq);
                 return Ok(Some(batch));
             }
-            let Some(live) = self.live.as_mut() else { return Ok(None) };
+            // A live entry that arrived after a gap (a backfill cut at one page, or a lag)
+            // waits until the gap is read from the store, one page at a time.
+            if let Some(held) = self.held.take() {
+                if self.last_seq + 1 < held.seq {
+                    self.hub.flush();
+                    let page = self.hub.store.read_output_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
+                    let progressed = !page.is_empty();
+                    self.pending.extend(page);
+                    if progressed {
+                        self.held = Some(held);
+                        continue;
+                    }
+                    // Trimmed away meanwhile: nothing more to read before it.
+                }
+                self.pending.push_back(held);
+                continue;
+            }
+            let Some(live) = self.live.as_mut() else {
+                // No live channel (a finished session, or it closed): the rest is stored.
+                self.refill_from_store()?;
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                continue;
+            };
             match live.recv().await {
                 Ok(e) if e.seq <= self.last_seq => {}
+                Ok(e) if e.seq > self.last_seq + 1 => self.held = Some(e),
                 Ok(e) => {
                     self.pending.push_back(e);
-                    // Take what else is ready without waiting.
+                    // Take what else is ready without waiting, as long as it is contiguous.
                     while self.pending.len() < max {
+                        let tail = self.pending.back().map_or(self.last_seq, |e| e.seq);
                         match live.try_recv() {
-                            Ok(e) if e.seq > self.last_seq => self.pending.push_back(e),
-                            Ok(_) => {}
+                            Ok(e) if e.seq <= tail => {}
+                            Ok(e) if e.seq == tail + 1 => self.pending.push_back(e),
+                            Ok(e) => {
+                                self.held = Some(e);
+                                break;
+                            }
                             Err(_) => break,
                         }
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // The next entry received shows the gap; it is filled from the store.
                     tracing::debug!(session = %self.session_id, missed, "output follower lagged: reading the gap from the store");
-                    self.refill_from_store()?;
                 }
-                Err(broadcast::error::RecvError::Closed) => {
-                    self.live = None;
-                    // Entries pushed before the close may only be in the store now.
-                    self.refill_from_store()?;
-                    if self.pending.is_empty() {
-                        return Ok(None);
-                    }
-                }
+                Err(broadcast::error::RecvError::Closed) => self.live = None,
             }
         }
     }
@@ -261,7 +302,7 @@ impl Drop for OutputHub {
 }
 
 /// The writer thread: commits queued entries in batches, trims sessions over the cap.
-fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64) {
+fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64, queued: Arc<(Mutex<usize>, std::sync::Condvar)>) {
     let mut batch: Vec<OutputEntry> = Vec::with_capacity(FLUSH_ENTRIES);
     let mut waiters: Vec<SyncSender<()>> = Vec::new();
     loop {
@@ -281,7 +322,8 @@ fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64) {
                 }
                 None => {}
             }
-            if batch.len() >= FLUSH_ENTRIES {
+            // Commit early when half the byte budget waits, so producers never stall on it.
+            if batch.len() >= FLUSH_ENTRIES || batch.iter().map(|e| e.payload.len()).sum::<usize>() >= WRITE_QUEUE_BYTES / 2 {
                 break;
             }
             let left = FLUSH_INTERVAL.saturating_sub(started.elapsed());
@@ -292,6 +334,7 @@ fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64) {
             }
         }
         if !batch.is_empty() {
+            let bytes: usize = batch.iter().map(|e| e.payload.len()).sum();
             if let Err(e) = store.append_output(&batch) {
                 warn!(error = %e, entries = batch.len(), "could not store output");
             } else if cap > 0 {
@@ -301,6 +344,10 @@ fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64) {
             if batch.capacity() > FLUSH_ENTRIES * 2 {
                 batch.shrink_to(FLUSH_ENTRIES);
             }
+            let (lock, room) = &*queued;
+            let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+            *q = q.saturating_sub(bytes);
+            room.notify_all();
         }
         for w in waiters.drain(..) {
             let _ = w.send(());
