@@ -18,5 +18,9 @@ ui:
 app: ui
 	@cargo build --bin switchboard
 
+# QUICK=1: smaller sizes, same code (< 2 min); QUICK=smoke: seconds, checks the harness only.
+bench:
+	@QUICK=$(QUICK) scripts/bench
+
 bindings:
 	@UPDATE_BINDINGS=1 cargo test --test it bindings -- --quiet
