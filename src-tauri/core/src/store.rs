@@ -731,10 +731,10 @@ impl Store {
 
     /// Seqs up to this were trimmed by the output cap (0: nothing trimmed).
     pub fn output_trimmed_through(&self, session_id: &str) -> Result<u64> {
+        // Asked by the writer for every session of every batch: keep the statement compiled.
         let conn = self.writer();
-        let n: Option<i64> = conn
-            .query_row("SELECT output_trimmed_through FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))
-            .optional()?;
+        let mut stmt = conn.prepare_cached("SELECT output_trimmed_through FROM sessions WHERE id = ?1")?;
+        let n: Option<i64> = stmt.query_row([session_id], |r| r.get(0)).optional()?;
         Ok(n.unwrap_or(0) as u64)
     }
 
