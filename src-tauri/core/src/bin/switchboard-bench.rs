@@ -5,7 +5,7 @@
 //! sessions), the store at volume, and spawn overhead. Sizes depend on `QUICK`:
 //!
 //! * unset (full): the issue's sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
-//!   10M entries); about 10 minutes on 2 cores.
+//!   10M entries); 9–14 minutes on the 2-core dev VM, most of it filling the store.
 //! * `QUICK=1`: the same code with smaller sizes; well under 2 minutes.
 //! * `QUICK=smoke`: tiny sizes, seconds; only checks that every benchmark runs end to end
 //!   (writes `target/bench/smoke.json`, never the docs).
@@ -560,8 +560,8 @@ async fn bench_ingest(ctx: &Ctx, rep: &mut Report) {
     let sbase = Flow { bytes: sb1.bytes, lines: sb1.lines, secs: (sb1.secs + sb2.secs) / 2.0, ..Default::default() };
     let _ = std::fs::remove_dir_all(&dir);
 
-    const WHY_RATIO: &str = "Finding A below: the live subscriber re-reads every entry from SQLite and forces a writer commit on every \
-        batch. A patched copy of `Follower::next_batch` measured 0.53–0.57 × (command) and 0.64 × (claude) under the same load.";
+    const WHY_RATIO: &str = "Finding A below (fixed in 3e22174) was the main cost; what is left is the per-entry work of \
+        finding D.";
     let r = cmd.mbps() / base.mbps();
     rep.row(
         "ingest.throughput_ratio",
@@ -602,8 +602,8 @@ async fn bench_ingest(ctx: &Ctx, rep: &mut Report) {
         eps,
         "entries/s",
         Some(sbase.lps()),
-        "Findings A and D below: with A fixed, a patched copy measured 112k–126k entries/s under the same load (QUICK sizes) \
-         against 81k–94k unpatched; D (fewer copies and allocations per entry, cheaper writer statements) would add the margin.",
+        "Finding D below: copies, allocations and writer statements per entry. Fixing A (in 3e22174) raised this from \
+         81k–94k to 112k–126k entries/s in patched-copy runs at QUICK sizes; D is the margin that is still missing.",
     );
     rep.row(
         "ingest.stream_entries_per_s",
@@ -732,8 +732,8 @@ async fn bench_latency(ctx: &Ctx, rep: &mut Report) {
             p99,
             "ms",
             Some(rp99),
-            "Latency is the batching interval plus the engine's path; finding A below (a synchronous writer flush in every \
-             `next_batch`) is the part of that path to look at first.",
+            "Latency is the batching interval plus the engine's path: reader task → `OutputHub::push` → broadcast → \
+             `Follower::next_batch`; a subscriber that reads the store (after a lag) waits for a writer flush.",
         );
         rep.row(
             &format!("latency.{key}.p99_within_batch_ms"),
@@ -746,8 +746,8 @@ async fn bench_latency(ctx: &Ctx, rep: &mut Report) {
             p99,
             "ms",
             Some(rp99),
-            "Latency is the batching interval plus the engine's path; finding A below (a synchronous writer flush in every \
-             `next_batch`) is the part of that path to look at first.",
+            "Latency is the batching interval plus the engine's path: reader task → `OutputHub::push` → broadcast → \
+             `Follower::next_batch`; a subscriber that reads the store (after a lag) waits for a writer flush.",
         );
     }
     drop(engine);
@@ -890,9 +890,9 @@ async fn bench_memory(ctx: &Ctx, rep: &mut Report) {
         ratio,
         "ratio",
         Some(tenth),
-        "Findings B and C below: the write queue is bounded by entries (16 384 of them can hold ~80 MB of 1 MiB lines), and \
-         glibc's dynamic mmap threshold lets freed 1 MiB payloads fragment the heap. A patched copy with the queue bounded to \
-         8 MiB and a fixed mmap threshold measured 1.00 × and +25 MiB (QUICK sizes).",
+        "Finding C below: glibc's dynamic mmap threshold lets freed 1 MiB payloads fragment the heap (the unbounded write \
+         queue of finding B is fixed in 3e22174). With `MALLOC_MMAP_THRESHOLD_=131072` on top of that fix: 1.06 × and \
+         +25 MiB (QUICK sizes).",
     );
     rep.row(
         "memory.single_over_idle_mib",
@@ -905,9 +905,9 @@ async fn bench_memory(ctx: &Ctx, rep: &mut Report) {
         peak - idle,
         "MiB",
         Some(idle),
-        "Findings B and C below: the write queue is bounded by entries (16 384 of them can hold ~80 MB of 1 MiB lines), and \
-         glibc's dynamic mmap threshold lets freed 1 MiB payloads fragment the heap. A patched copy with the queue bounded to \
-         8 MiB and a fixed mmap threshold measured 1.00 × and +25 MiB (QUICK sizes).",
+        "Finding C below: glibc's dynamic mmap threshold lets freed 1 MiB payloads fragment the heap (the unbounded write \
+         queue of finding B is fixed in 3e22174). With `MALLOC_MMAP_THRESHOLD_=131072` on top of that fix: 1.06 × and \
+         +25 MiB (QUICK sizes).",
     );
     let (midle, mtenth, mpeak, mend) = (mbf(&many, "idle_kb"), mbf(&many, "at_tenth_kb"), mbf(&many, "peak_kb"), mbf(&many, "end_kb"));
     rep.row(
@@ -921,10 +921,10 @@ async fn bench_memory(ctx: &Ctx, rep: &mut Report) {
         mpeak - midle,
         "MiB",
         Some(midle),
-        "Findings B and C below, and per session: the live broadcast channel keeps its last 4 096 entries alive (for this \
-         stream ~20 of the 1 MiB lines, i.e. ~20 MB per streaming session), besides a 4 MiB ring. What it takes: B and C, and \
-         payloads shared (`Arc`) between ring, channel and queue with the channel bounded in bytes (or big lines sent as a \
-         \"read it from the store\" marker). A patched copy with only B and C measured +42 MiB for 5 sessions (QUICK sizes).",
+        "Findings C and D below: each live session holds a 4 MiB ring, and its broadcast channel keeps its last 4 096 \
+         entries (~20 of the 1 MiB lines) alive; ring, channel and write queue each hold their own copy. With C fixed \
+         (`MALLOC_MMAP_THRESHOLD_=131072`) this was still +121 MiB. What it takes: one shared `Arc` per line, a byte \
+         budget for the rings across all sessions, and no huge payloads kept in the channel.",
     );
     let curve = |v: &Value| -> String {
         v["curve"]
@@ -1054,9 +1054,9 @@ async fn bench_scale(ctx: &Ctx, rep: &mut Report) {
         busy,
         "% of one core",
         Some(agents_busy),
-        "Per line the engine wakes the reader task, the writer thread (one commit every 20 ms) and, for a viewed session, \
-         the subscriber, which forces a commit and re-reads the store per batch (finding A); the writer also compiles the trim \
-         query (`output_trimmed_through`, not `prepare_cached`) for every session of every batch.",
+        "Per line the engine wakes the reader task and the writer thread (one commit every 20 ms), and the writer compiles \
+         the trim query (`output_trimmed_through`, `query_row`, not `prepare_cached`) for every session of every batch: \
+         see finding D.",
     );
     rep.row(
         "scale.idle_cpu_pct",
@@ -1564,61 +1564,59 @@ fn markdown(ctx: &Ctx, rep: &Report, started: &str, took: f64, machine: &str) ->
 const ANALYSIS: &str = r#"## Findings: why the unmet goals are unmet, and what it would take
 
 Found with `perf` and with A/B runs of patched scratch copies of `switchboard-core`, alternating with the unpatched
-harness at QUICK sizes on this machine (load average 4–5 from other builds). None of these patches is in the engine:
-they only size what each fix is worth. The figures quoted here are from those experiments, not from the table above.
+harness at QUICK sizes on this machine (load average 3–6 from other builds). The figures quoted here are from those
+experiments, not from the table above. A and B have since been fixed in the engine (commit 3e22174, "Output: live
+followers read the live channel, not SQLite; the write queue is bounded in bytes"). C, D and E are still open.
 
-**A. A live subscriber reads everything back from SQLite.** `Follower::next_batch` (src-tauri/core/src/output.rs)
-calls `refill_from_store` whenever its pending queue is empty, which is the case on every call. `refill_from_store`
-runs `hub.flush()`, which blocks the calling tokio worker until the writer thread has committed everything queued,
-and then `read_output` of up to 10 000 entries. So the live channel is hardly used. Every batch a window receives
-forces a commit (many small transactions instead of one every 20 ms) and re-reads bytes the engine already had in
-memory (perf shows `pread64`, `accessPayload` and `walFindFrame` on the subscriber's thread). Ingest is therefore
-throttled to commit + read speed. Fix (about 30 lines, in `next_batch` only): read the store only when there is a
-gap, which happens at the start, after `Lagged`, when the next live entry's seq is not `last_seq + 1`, and after
-`Closed`. Otherwise take entries from the live channel. Measured with alternating runs:
+**A. Fixed: a live subscriber read everything back from SQLite.** `Follower::next_batch` called `refill_from_store`
+(a blocking `flush()` of the writer, then a read of up to 10 000 entries) whenever its queue was empty, that is, on
+every batch. The live channel was hardly used, and every window forced small commits. Measured before the fix, in
+alternating runs:
 
-- ingest ratio: 0.53–0.57 × patched, 0.28–0.46 × unpatched;
-- as agent kind claude: 0.64 × patched, 0.20–0.38 × unpatched;
-- 200-byte lines: 112k–126k entries/s patched, 81k–94k unpatched.
+| figure | unpatched | patched |
+| --- | --- | --- |
+| ingest ratio | 0.28–0.46 × | 0.53–0.57 × |
+| ingest ratio, as agent kind claude | 0.20–0.38 × | 0.64 × |
+| 200-byte lines | 81k–94k entries/s | 112k–126k entries/s |
 
-A must land together with B, or memory gets worse. The forced flush was the only backpressure: with A alone, the
-1-session peak rose to +110 MiB.
+**B. Fixed: the write queue was bounded by entries only.** 16 384 entries of 1 MiB tool results could sit in it
+when the writer fell behind. With A alone, the 1-session peak rose to +110 MiB, because the forced flush had been
+the only backpressure. The queue is now also bounded to 8 MiB of payload.
 
-**B. The write queue is bounded by entries, not bytes.** `WRITE_QUEUE` holds 16 384 entries. With 1 MiB tool
-results, that can be ~80 MB queued whenever the writer falls behind. Fix: also bound the queued payload bytes, e.g.
-to 8 MiB (`push` waits while more is queued, and the writer releases the bytes after each commit). Backpressure then
-reaches the agent's pipe, as it already does for the entry count.
+**C. Open: glibc's dynamic mmap threshold.** Allocations of 128 KiB or more start out as mmaps. But once such a block
+is freed, glibc raises its threshold (up to 32 MiB). Later 1 MiB payloads and their copies (see D) then come from the
+per-thread heaps, which fragment. RSS creeps up with the bytes streamed and is not given back when the session ends.
+What it takes: call `mallopt(M_MMAP_THRESHOLD, 128 KiB)` at startup (the `libc` crate is already in the dependency
+tree), or use another allocator. Measured with `MALLOC_MMAP_THRESHOLD_=131072` on the engine with A and B:
 
-**C. glibc's dynamic mmap threshold.** Allocations of 128 KiB or more start out as mmaps. But once such a block is
-freed, glibc raises its threshold (up to 32 MiB). Later 1 MiB payloads and their copies (see D) then come from the
-per-thread heaps, which fragment. RSS creeps up with the bytes streamed and is not returned when the session ends.
-Fix: call `mallopt(M_MMAP_THRESHOLD, 128 KiB)` at startup (the `libc` crate is already in the dependency tree), or
-use another allocator. Measured with `MALLOC_MMAP_THRESHOLD_=131072`:
+- QUICK sizes: 1 session 1.06 × and +25 MiB; 5 sessions +43 MiB; back to +8–11 MiB afterwards. All three goals are
+  met.
+- Full size, 20 sessions × 100 MB: peak +121 MiB, against +182 MiB without it. Still over the goal: see D for the
+  rest.
 
-- B and C together: 1 session 1.00 × flat and +25 MiB; 5 sessions +42 MiB; both back to +8–11 MiB afterwards;
-- C alone: 1.32 × and +47 MiB.
+**D. Open: memory held per live session, and work per entry.**
 
-**D. Per-entry work.** The costs, and the fix for each:
-
-- `OutputHub::push` clones each entry three times: for the ring, the broadcast channel and the write queue. That is
-  three allocations and copies of the session id, the kind and the payload. Fix: one `Arc<OutputEntry>`, shared.
-- The tokio broadcast channel keeps its last 4 096 entries alive even after every subscriber has read them. For this
-  stream that is ~20 MB per streaming session, and it is what drives the 20-session memory figure. Fix: the shared
-  `Arc`s above, plus a channel bounded in bytes (or a "read it from the store" marker instead of huge lines).
+- Each live session holds its own 4 MiB ring, so 20 streaming sessions can hold 80 MiB in rings alone. The tokio
+  broadcast channel also keeps its last 4 096 entries alive after every subscriber has read them: for this stream
+  ~20 of the 1 MiB lines, ~20 MB per session. `OutputHub::push` stores a separate clone of each entry (session id,
+  kind and payload) in the ring, in the channel and in the write queue, so these buffers do not even share memory.
+- What it takes to meet +64 MiB with 20 streaming sessions: one shared `Arc<OutputEntry>` per line in the ring, the
+  channel and the queue. A byte budget for the rings across all sessions, not 4 MiB each. A channel that does not
+  carry huge payloads: bounded in bytes, or a "read it from the store" marker for lines over, say, 64 KiB.
 - `emit` copies every line again through `String::from_utf8_lossy(..).into_owned()` (perf: `Utf8Chunks::next`).
   Fix: try `String::from_utf8(vec)` first, which does not copy valid UTF-8.
 - The newline search is a byte loop. Fix: `memchr`.
 - The writer binds a 40-byte text session id for every row. It builds a SipHash map in `trim` for every batch, and
   compiles `SELECT output_trimmed_through …` (`query_row`, not `prepare_cached`) for every session of every batch.
-  Fix: `prepare_cached`, and keep the trim mark in memory.
-- perf shows the writer re-reading B-tree pages with `pread64`. Fix: a bigger `cache_size` on the writer's
-  connection.
+  perf also shows it re-reading B-tree pages with `pread64`. Fixes: `prepare_cached`, the trim mark kept in memory,
+  and a bigger `cache_size` on the writer's connection.
+- Together these are what the entries/s goal still needs beyond A. They would also give the scale figure margin.
 
-**E. Store size.** `output` is a `WITHOUT ROWID` table keyed by (session_id TEXT, seq). In such a table SQLite
-stores whole rows as the separator keys of interior pages. Any row over ~1 kB (at 4 KiB pages) keeps about 0.5 kB
-in place and spills the rest into an overflow page of its own. `dbstat` on 200k realistic entries (162 MB of
-payloads in a 265 MB file): interior pages 41 MB; leaf pages 155 MB, 29 MB of it unused; overflow pages 69 MB,
-holding only 21 MB. The same data in other layouts:
+**E. Open: store size.** `output` is a `WITHOUT ROWID` table keyed by (session_id TEXT, seq). In such a table SQLite
+stores whole rows as the separator keys of interior pages. Any row over ~1 kB (at 4 KiB pages) keeps about 0.5 kB in
+place and spills the rest into an overflow page of its own. `dbstat` on 200k realistic entries (162 MB of payloads in
+a 265 MB file): interior pages 41 MB; leaf pages 155 MB, 29 MB of it unused; overflow pages 69 MB, holding only
+21 MB. The same data in other layouts:
 
 | layout | 4 KiB pages | 8 KiB pages | 16 KiB pages |
 | --- | --- | --- | --- |
@@ -1629,17 +1627,16 @@ holding only 21 MB. The same data in other layouts:
 What it takes: migrate `output` to a rowid table with a unique (session_id, seq) index, and set `page_size = 8192`.
 Existing databases need a VACUUM for the new page size. An integer session key helps further. Compressing payloads
 (zstd) would go further still, but is a new dependency. Big lines are not the problem: the engine's 1 GB ingest,
-mostly 1 MiB lines in overflow chains, is stored at ~1.15 ×.
+mostly 1 MiB lines in overflow chains, is stored at ~1.1 ×. Filling the store is also slow for the same reason: about
+30–47k entries/s, so that step is most of a full `make bench` run.
 
-**Goals that flip from run to run.** Three figures sit so close to their goals that machine load decides them. In the
-three full runs before the one in the table, on this machine with other builds running (load average 3–6):
+**Figures near their goals.** Machine load moves these from run to run. In three full runs before A and B were fixed:
 
-- scale, 100 live sessions: 9.35 %, 10.09 % and 9.48 % of one core (goal ≤ 10 %), i.e. ~95 µs of CPU per line. A and
-  D would take the subscriber's forced commits and the per-batch trim statements out of that path.
-- 200-byte lines: 80k, 108k and 60k entries/s (goal ≥ 100k). A gives the margin (see above).
-- 1-session memory flatness: 1.10 ×, 1.07 × and 1.12 × (goal ≤ 1.10 ×). B and C make it flat.
+- scale, 100 live sessions: 9.35 %, 10.09 % and 9.48 % of one core (goal ≤ 10 %), i.e. ~95 µs of CPU per line;
+- 200-byte lines: 80k, 108k and 60k entries/s (goal ≥ 100k);
+- 1-session memory flatness: 1.10 ×, 1.07 × and 1.12 × (goal ≤ 1.10 ×).
 
-Latency at full speed has p99 ~27–28 ms against 30 ms, nearly all of it the 25 ms batch sleep.
+Latency at full speed has p99 ~26–28 ms against 30 ms, nearly all of it the 25 ms batch sleep.
 "#;
 
 const ALL: [&str; 6] = ["ingest", "latency", "memory", "scale", "store", "spawn"];
