@@ -1,7 +1,6 @@
 //! `#[tauri::command]`s: each parses its arguments, calls the engine and maps the error.
 //! Live output goes over a `tauri::ipc::Channel` per subscription, batched.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -279,17 +278,6 @@ pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
     })
 }
 
-/// Counts of live sessions by status, for the status bar and the tray.
-pub fn live_counts(engine: &Engine) -> HashMap<&'static str, u64> {
-    let counts = engine.status_counts().unwrap_or_default();
-    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
-    HashMap::from([
-        ("running", get("running") + get("starting") + get("compacting")),
-        ("waiting", get("waiting_input")),
-        ("idle", get("idle")),
-        ("failed", get("error")),
-    ])
-}
 
 
 /// Permission requests waiting for an answer: one session's (`id`), or all.

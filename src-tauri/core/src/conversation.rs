@@ -65,7 +65,7 @@ impl Engine {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
         let live_handle = {
-            let procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            let procs = self.procs();
             procs.get(id).filter(|p| p.interactive).map(|p| p.handle.clone())
         };
         match live_handle {
@@ -101,7 +101,7 @@ impl Engine {
         if session.agent == AgentKind::Command {
             return Err(Error::invalid("agent", "a command session cannot be resumed; start a new one"));
         }
-        if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
+        if self.procs().contains_key(id) {
             return Err(Error::invalid("status", "the session is already running"));
         }
         if let Some(owner) = self.foreign_owner(id)? {
@@ -139,7 +139,7 @@ impl Engine {
     pub async fn interrupt(&self, id: &str) -> Result<Session> {
         let session = self.get(id)?;
         let handle = {
-            let mut procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            let mut procs = self.procs();
             let Some(p) = procs.get_mut(id) else { return Ok(session) };
             p.interrupting = true;
             p.handle.clone()
@@ -162,7 +162,7 @@ impl Engine {
 
     /// A turn starts: Running, activity, the task log's "command sent".
     pub(crate) fn begin_turn(&self, id: &str, text: &str) -> Result<()> {
-        if let Some(p) = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+        if let Some(p) = self.procs().get_mut(id) {
             p.turn_started = Some(Instant::now());
             p.turn_text.clear();
             p.interrupting = false;
@@ -190,7 +190,7 @@ impl Engine {
             Some(crate::view::EntryView::AssistantText { text }) => text,
             _ => return,
         };
-        if let Some(p) = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+        if let Some(p) = self.procs().get_mut(id) {
             if p.turn_text.len() < MAX_TURN_TEXT {
                 if !p.turn_text.is_empty() {
                     p.turn_text.push('\n');
@@ -222,7 +222,7 @@ impl Engine {
     /// A turn ended: usage into the counters, the status after it, the task log, waiters.
     fn end_turn(&self, id: &str, t: TurnEnd) -> Result<()> {
         let (cost, duration_ms, text, interrupted, interactive) = {
-            let mut procs = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner());
+            let mut procs = self.procs();
             match procs.get_mut(id) {
                 Some(p) => {
                     let cost = if t.cost_is_cumulative { (t.cost_usd - p.reported_cost).max(0.0) } else { t.cost_usd };

@@ -275,7 +275,7 @@ impl Engine {
         let me = std::process::id();
         let mut changed = Vec::new();
         for s in live {
-            if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&s.id) {
+            if self.procs().contains_key(&s.id) {
                 continue;
             }
             if let Some((pid, start, owner)) = self.inner.store.process_of(&s.id)? {
@@ -441,7 +441,7 @@ impl Engine {
         match runner::spawn(&launch, sink) {
             Ok(handle) => {
                 let pid = handle.pid();
-                self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
+                self.procs().insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
                 self.inner.store.set_process(id, pid, runner::process_start_time(pid), std::process::id())?;
                 let launch_command = launch.display();
                 // Interactive agents wait for a message (Idle); one-shot agents work at once.
@@ -456,7 +456,7 @@ impl Engine {
                     Ok(())
                 })?;
                 if !session.status.is_live() {
-                    self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+                    self.procs().remove(id);
                     return Ok(session);
                 }
                 for line in adapter.handshake(&session) {
@@ -493,9 +493,14 @@ impl Engine {
         }
     }
 
+    /// The processes this engine runs (a poisoned lock still holds a valid map).
+    pub(crate) fn procs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Proc>> {
+        self.inner.processes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// How many agent processes this engine is running.
     pub fn live_processes(&self) -> usize {
-        self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.procs().len()
     }
 
     /// How many sessions are in each status (by status name).
@@ -534,7 +539,7 @@ impl Engine {
     /// Switchboard process (the app while the CLI ends it, or the reverse) through its
     /// recorded process group, once its pid and start time prove it is still that process.
     async fn stop_process(&self, id: &str) {
-        let handle = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|p| p.handle.clone());
+        let handle = self.procs().get(id).map(|p| p.handle.clone());
         if let Some(handle) = handle {
             handle.stop(self.inner.config.stop_grace).await;
             return;
@@ -550,7 +555,7 @@ impl Engine {
     /// The pid of another, still running Switchboard process that runs this session's
     /// agent (its stdin belongs to that process), if any.
     pub fn foreign_owner(&self, id: &str) -> Result<Option<u32>> {
-        if self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id) {
+        if self.procs().contains_key(id) {
             return Ok(None);
         }
         let me = std::process::id();
@@ -845,7 +850,7 @@ impl Engine {
     /// (resumable). For a clean shutdown of the app.
     pub async fn shutdown(&self) {
         let handles: Vec<(String, ProcessHandle)> =
-            self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
+            self.procs().iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
         for (id, handle) in handles {
             let _ = self.cancel_permissions(&id, "Switchboard is quitting");
             let _ = self.update(&id, |s| {
@@ -894,7 +899,7 @@ impl Engine {
     }
 
     fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
-        let proc = self.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        let proc = self.procs().remove(id);
         self.record_output(id, Stream::System, "lifecycle", exit.describe());
         self.inner.output.close(id);
         let now = self.inner.clock.now();
@@ -984,7 +989,7 @@ impl ProcessSink for SessionSink {
         }
         if stream == Stream::Stderr || self.agent == AgentKind::Command {
             if stream == Stream::Stderr {
-                if let Some(p) = self.engine.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&self.id) {
+                if let Some(p) = self.engine.procs().get_mut(&self.id) {
                     p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
                 }
             }

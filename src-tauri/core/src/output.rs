@@ -76,8 +76,6 @@ pub struct OutputHub {
     queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
     queue: SyncSender<WriteMsg>,
-    /// Cap on stored entries per session; older ones are trimmed (0 = no cap).
-    cap: u64,
 }
 
 impl OutputHub {
@@ -90,7 +88,7 @@ impl OutputHub {
             .name("switchboard-output-writer".into())
             .spawn(move || write_loop(writer_store, rx, cap, writer_queued))
             .expect("cannot start the output writer thread");
-        Arc::new(OutputHub { store, queued, live: Mutex::new(HashMap::new()), queue, cap })
+        Arc::new(OutputHub { store, queued, live: Mutex::new(HashMap::new()), queue })
     }
 
     fn live_of(&self, session_id: &str) -> Option<Arc<Mutex<Live>>> {
@@ -110,10 +108,6 @@ impl OutputHub {
     /// Closes live output: subscribers see their channel end after the last entry.
     pub fn close(&self, session_id: &str) {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(session_id);
-    }
-
-    pub fn is_open(&self, session_id: &str) -> bool {
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).contains_key(session_id)
     }
 
     /// Appends an entry (its `seq` is assigned here) and returns it, or None when the
@@ -182,10 +176,6 @@ impl OutputHub {
         let room = (limit as usize).saturating_sub(backfill.len());
         backfill.extend(ring.into_iter().take(room));
         Ok(Subscription { backfill, live: Some(rx), next_seq })
-    }
-
-    pub fn cap(&self) -> u64 {
-        self.cap
     }
 
     /// Follows a session's output from `after_seq` on, recovering from lag by reading the

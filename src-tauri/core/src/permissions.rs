@@ -161,7 +161,7 @@ impl Engine {
             let started = tokio::time::Instant::now();
             loop {
                 let row = engine.inner.store.permission(&session_id, &request_id);
-                let Some(handle) = engine.inner.processes.lock().unwrap_or_else(|e| e.into_inner()).get(&session_id).map(|p| p.handle.clone()) else {
+                let Some(handle) = engine.procs().get(&session_id).map(|p| p.handle.clone()) else {
                     break; // the process is gone: nothing to answer
                 };
                 match row {

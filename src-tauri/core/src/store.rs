@@ -368,12 +368,7 @@ impl Store {
     /// How many sessions are in a live state.
     pub fn count_live(&self) -> Result<u32> {
         let conn = self.reader();
-        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
-        let n: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM sessions WHERE status IN ({marks})"),
-            params_from_iter(SessionStatus::LIVE_NAMES),
-            |r| r.get(0),
-        )?;
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
         Ok(n as u32)
     }
 
@@ -413,26 +408,22 @@ impl Store {
     /// Ids of live sessions whose `expires_at` is before `now`.
     pub fn expired_live(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         let conn = self.reader();
-        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM sessions WHERE status IN ({marks}) AND expires_at < ? ORDER BY expires_at"
+            "SELECT id FROM sessions WHERE status IN ({}) AND expires_at < ?1 ORDER BY expires_at",
+            live_statuses()
         ))?;
-        let mut args: Vec<rusqlite::types::Value> = SessionStatus::LIVE_NAMES.iter().map(|s| s.to_string().into()).collect();
-        args.push(now.timestamp_millis().into());
-        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([now.timestamp_millis()], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Ids of finished sessions that ended before `cutoff`, at most `limit`.
     pub fn ended_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<Vec<String>> {
         let conn = self.reader();
-        let marks = vec!["?"; SessionStatus::LIVE_NAMES.len()].join(", ");
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ? AND status NOT IN ({marks}) LIMIT {limit}"
+            "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?1 AND status NOT IN ({}) LIMIT {limit}",
+            live_statuses()
         ))?;
-        let mut args: Vec<rusqlite::types::Value> = vec![cutoff.timestamp_millis().into()];
-        args.extend(SessionStatus::LIVE_NAMES.iter().map(|s| rusqlite::types::Value::from(s.to_string())));
-        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([cutoff.timestamp_millis()], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -778,6 +769,12 @@ impl Store {
             .optional()?;
         Ok(n.unwrap_or(0) as u64)
     }
+}
+
+/// The live status names as an SQL list (`'starting', 'running', …`). They are our own
+/// constants, so they are inlined rather than bound one parameter each.
+fn live_statuses() -> String {
+    SessionStatus::LIVE_NAMES.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
 }
 
 const PERMISSION_COLUMNS: &str = "session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at";
