@@ -1,8 +1,9 @@
 # Switchboard — the two commands a new user needs:
 #   make run    installs what is missing, builds and launches the app
 #   make test   installs what is missing, then runs every test suite
-# Also: make bench (benchmarks), make bindings (regenerate the UI's TypeScript types).
-.PHONY: run test bench bindings ui app
+# Also: make bench (benchmarks), make bindings (regenerate the UI's TypeScript types),
+#   make soak (the fault-injection soak at full length: 1000 create → stream → end cycles).
+.PHONY: run test bench bindings ui app soak
 
 run:
 	@scripts/bootstrap
@@ -24,3 +25,7 @@ bench:
 
 bindings:
 	@UPDATE_BINDINGS=1 cargo test --test it bindings -- --quiet
+
+# The soak at its full length (make test runs it with 150 cycles).
+soak:
+	@SWITCHBOARD_SOAK_CYCLES=1000 cargo test -p switchboard-core --test faults soak -- --nocapture

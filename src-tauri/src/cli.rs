@@ -127,6 +127,12 @@ pub enum Command {
 
 /// Runs a subcommand; returns the process exit code.
 pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<i32> {
+    // Whichever Switchboard process opens the store first settles what a crashed or
+    // killed one left behind (its agents stopped, its sessions Interrupted). Sessions of
+    // a Switchboard that is still running are left to it.
+    if let Err(e) = engine.reconcile().await {
+        tracing::warn!(error = %e, "could not reconcile sessions left by another Switchboard");
+    }
     let mut out = std::io::stdout().lock();
     match command {
         Command::Ls { status, agent, task, json } => {
@@ -395,8 +401,8 @@ fn print_item(out: &mut impl Write, item: &OutputItem) {
     };
 }
 
-/// Opens the engine for the CLI with the saved settings (no reconciliation: the app may
-/// own the live sessions).
+/// Opens the engine for the CLI with the saved settings. [`run`] reconciles first: the
+/// sessions of a Switchboard that is gone are settled, those of a running one left alone.
 pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Result<Engine> {
     let dir = switchboard_core::paths::resolve_data_dir(data_dir)?;
     let settings = switchboard_core::Store::open(&dir)?.settings()?;

@@ -3,5 +3,6 @@
 
 mod bindings;
 mod cli;
+mod faults;
 mod ipc;
 mod support;

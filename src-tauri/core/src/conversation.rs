@@ -114,12 +114,23 @@ impl Engine {
             return Err(Error::invalid("agent_session_id", "this session has no agent session id to resume"));
         }
         let program = self.program_for_resume(&session)?;
+        // Two processes must never write one conversation: an earlier process of this
+        // session left by a Switchboard that is gone (a CLI killed with -9) is stopped
+        // first, and its row settled.
+        if let Some(earlier) = self.inner.store.process_of(id)?.process.filter(|p| p.is_alive()) {
+            warn!(session = %id, pid = earlier.pid, "an earlier process of this session is still running: stopping it before resuming");
+            crate::runner::stop_group(earlier.pid, self.inner.config.stop_grace).await;
+            self.inner.store.clear_process(id)?;
+        }
         let now = self.inner.clock.now();
+        let ttl = chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1));
+        self.inner.store.set_owner(id, &self.inner.me)?;
         let session = self.update(id, |s| {
             // Final states resume through Starting; a one-shot agent between turns is Idle.
             s.status = if s.status.is_live() { SessionStatus::Running } else { SessionStatus::Starting };
             s.ended_at = None;
             s.last_activity = now;
+            s.expires_at = now + ttl;
             Ok(())
         })?;
         info!(session = %id, "resuming");
@@ -170,16 +181,27 @@ impl Engine {
         }
         let now = self.inner.clock.now();
         let ttl = chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1));
-        self.update(id, |s| {
-            if s.status.is_live() {
-                s.status = SessionStatus::Running;
-                s.last_activity = now;
-                s.expires_at = now + ttl;
-            }
-            s.message_count += 1;
-            Ok(())
-        })?;
-        self.log_task_event(id, TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }))?;
+        let was_running = self.get(id)?.status == SessionStatus::Running;
+        let event = (TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }));
+        // Running and its "command sent" are one transaction: never one without the other.
+        self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Running;
+                    s.last_activity = now;
+                    s.expires_at = now + ttl;
+                }
+                s.message_count = s.message_count.saturating_add(1);
+                Ok(())
+            },
+            (!was_running).then(|| event.clone()),
+        )?;
+        if was_running {
+            // Already Running (a one-shot agent started working at launch): the status does
+            // not move, so log the command on its own.
+            self.log_task_event(id, event.0, event.1)?;
+        }
         Ok(())
     }
 
@@ -220,7 +242,11 @@ impl Engine {
     }
 
     /// A turn ended: usage into the counters, the status after it, the task log, waiters.
-    fn end_turn(&self, id: &str, t: TurnEnd) -> Result<()> {
+    fn end_turn(&self, id: &str, mut t: TurnEnd) -> Result<()> {
+        if !t.cost_usd.is_finite() || t.cost_usd < 0.0 {
+            warn!(session = %id, cost = t.cost_usd, "the agent reported an impossible cost; counting it as 0");
+            t.cost_usd = 0.0;
+        }
         let (cost, duration_ms, text, interrupted, interactive) = {
             let mut procs = self.procs();
             match procs.get_mut(id) {

@@ -20,7 +20,8 @@ use crate::model::{
     AgentKind, CompactionPolicy, EngineEvent, Metrics, NewSession, OutputEntry, Project, Session,
     SessionFilter, SessionStatus, Stream, TaskEvent, TaskEventKind, Usage,
 };
-use crate::output::{OutputHub, Subscription};
+use crate::output::{OutputHub, StorageFailure, Subscription};
+use crate::procid::ProcessId;
 use crate::runner::{self, Exit, Launch, ProcessHandle, ProcessSink};
 use crate::store::{LinkColumn, Store, TaskEventKey};
 
@@ -53,6 +54,9 @@ pub struct EngineConfig {
     pub compaction: CompactionPolicy,
     /// Deny a permission request nobody answered after this long (None: wait forever).
     pub permission_timeout: Option<Duration>,
+    /// A cap on the database's size in pages (SQLite's `max_page_count`); past it, writes
+    /// fail as on a full disk. None: only the disk limits it.
+    pub max_db_pages: Option<u64>,
 }
 
 impl Default for EngineConfig {
@@ -66,6 +70,7 @@ impl Default for EngineConfig {
             output_cap: 1_000_000,
             compaction: CompactionPolicy::default(),
             permission_timeout: None,
+            max_db_pages: None,
         }
     }
 }
@@ -146,8 +151,14 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdSource>,
     events: broadcast::Sender<EngineEvent>,
-    /// Serializes read-modify-write of session rows so two changes cannot interleave.
-    write_lock: Mutex<()>,
+    /// This Switchboard process, as recorded as the owner of the sessions it runs.
+    pub(crate) me: ProcessId,
+    /// Sessions this engine is starting right now (inserted, process not yet recorded):
+    /// reconciliation must not take them for leftovers. Bounded by concurrent starts.
+    starting: Mutex<std::collections::HashSet<String>>,
+    /// The runtime the engine's processes run on, for work started from plain threads
+    /// (the output writer reporting a full disk). Set by the first start.
+    runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     /// Processes this engine started, by session id. Bounded by `max_live_sessions`.
     pub(crate) processes: Mutex<HashMap<String, Proc>>,
     /// Callers waiting for the end of a session's current turn (`send`). Bounded: one
@@ -167,11 +178,11 @@ impl Engine {
     }
 
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
-        let store = Arc::new(Store::open(data_dir)?);
+        let store = Arc::new(Store::open_with(data_dir, config.max_db_pages)?);
         let agent_paths = store.settings()?.agent_paths;
         let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 output,
@@ -180,13 +191,24 @@ impl Engine {
                 clock,
                 ids,
                 events,
-                write_lock: Mutex::new(()),
+                me: ProcessId::me(),
+                starting: Mutex::new(Default::default()),
+                runtime: std::sync::OnceLock::new(),
                 processes: Mutex::new(HashMap::new()),
                 turn_waiters: Mutex::new(HashMap::new()),
                 agent_paths: Mutex::new(agent_paths),
                 permission_wakers: Mutex::new(HashMap::new()),
             }),
-        })
+        };
+        // The writer tells us when output cannot be stored (disk full): those sessions
+        // fail and their agents are stopped. A weak reference: the hub lives in `inner`.
+        let weak = Arc::downgrade(&engine.inner);
+        engine.inner.output.on_failure(Box::new(move |failure| {
+            if let Some(inner) = weak.upgrade() {
+                Engine { inner }.storage_failed(failure);
+            }
+        }));
+        Ok(engine)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -217,8 +239,15 @@ impl Engine {
         self.inner.store.get_session(id)
     }
 
+    /// Sessions matching `filter`. Rows that cannot be read are left out and reported by
+    /// [`Engine::corrupt_sessions`]: one bad row never empties the window.
     pub fn list(&self, filter: &SessionFilter) -> Result<Vec<Session>> {
         self.inner.store.list_sessions(filter)
+    }
+
+    /// Stored sessions found unreadable so far (id, why), for the UI and CLI to report.
+    pub fn corrupt_sessions(&self) -> Vec<(String, String)> {
+        self.inner.store.corrupt_sessions()
     }
 
     /// Output entries of a session after `after_seq`, oldest first, at most `limit`.
@@ -262,42 +291,71 @@ impl Engine {
         self.inner.store.find_session_by(LinkColumn::ServiceSession, service_session_id)
     }
 
-    /// Settles sessions recorded as live that no process of ours is running — after a crash
-    /// or an unclean exit. A process still alive from that run (same pid *and* start time,
-    /// and its Switchboard owner gone) is stopped first, group and all, so nothing is left
-    /// orphaned. Each such session becomes Interrupted, and stays resumable. Sessions owned
-    /// by another Switchboard process that is still running are left alone.
+    /// Settles sessions whose owning Switchboard process is gone — after a crash, a
+    /// `kill -9`, or an unclean exit — and every row that still has a process recorded
+    /// (a final status written just before a crash, while its process still ran). Any
+    /// process of such a session still alive (same pid, start time and boot) is stopped
+    /// first, group and all, so nothing is left orphaned; a live session becomes
+    /// Interrupted and stays resumable. Sessions owned by another Switchboard process that
+    /// is still running are left alone. Every Switchboard process (the app at start-up
+    /// and on each sweep, each CLI command) calls this when it opens the store.
+    /// One unreadable row is reported and skipped, never stops the rest.
     pub async fn reconcile(&self) -> Result<Vec<Session>> {
-        let live = self.list(&SessionFilter {
-            statuses: SessionStatus::LIVE_NAMES.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        })?;
-        let me = std::process::id();
         let mut changed = Vec::new();
-        for s in live {
-            if self.procs().contains_key(&s.id) {
-                continue;
+        for id in self.inner.store.sessions_to_reconcile()? {
+            match self.reconcile_one(&id).await {
+                Ok(Some(s)) => changed.push(s),
+                Ok(None) => {}
+                Err(e) => warn!(session = %id, error = %e, "could not reconcile a session; skipping it"),
             }
-            if let Some((pid, start, owner)) = self.inner.store.process_of(&s.id)? {
-                if owner.is_some_and(|o| o != me && pid_alive(o)) {
-                    continue;
-                }
-                if start.is_some() && runner::process_start_time(pid) == start {
-                    warn!(session = %s.id, pid, "process left over from the last run: stopping its group");
-                    runner::stop_group(pid, self.inner.config.stop_grace).await;
-                }
-            }
-            info!(session = %s.id, "live when the app last stopped: marking interrupted");
-            // Questions it asked died with its process; a resumed conversation asks again.
-            self.cancel_permissions(&s.id, "Switchboard stopped before it was answered")?;
-            changed.push(self.update(&s.id, |s| {
-                s.status = SessionStatus::Interrupted;
-                s.pid = None;
-                s.ended_at = Some(self.inner.clock.now());
-                Ok(())
-            })?);
         }
         Ok(changed)
+    }
+
+    async fn reconcile_one(&self, id: &str) -> Result<Option<Session>> {
+        if self.procs().contains_key(id) || self.starting().contains(id) {
+            return Ok(None);
+        }
+        let record = self.inner.store.process_of(id)?;
+        let owner_alive = record.owner.as_ref().is_some_and(|o| o.is_alive());
+        let owner_is_me = record.owner.as_ref().is_some_and(|o| o.pid == self.inner.me.pid && o.start == self.inner.me.start);
+        if owner_alive && !owner_is_me {
+            return Ok(None);
+        }
+        if owner_is_me && record.process.is_none() {
+            // Ours and between processes (a one-shot agent idle between turns): nothing left over.
+            return Ok(None);
+        }
+        if let Some(p) = record.process.as_ref().filter(|p| p.is_alive()) {
+            warn!(session = %id, pid = p.pid, "process left over by a Switchboard that is gone: stopping its group");
+            runner::stop_group(p.pid, self.inner.config.stop_grace).await;
+        }
+        let session = self.get(id)?;
+        if !session.status.is_live() {
+            self.inner.store.clear_process(id)?;
+            return Ok(None);
+        }
+        info!(session = %id, "its Switchboard process is gone: marking interrupted");
+        // Questions it asked died with its process; a resumed conversation asks again.
+        self.cancel_permissions(id, "Switchboard stopped before it was answered")?;
+        let now = self.inner.clock.now();
+        let s = self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Interrupted;
+                    s.ended_at = Some(now);
+                }
+                s.pid = None;
+                Ok(())
+            },
+            Some((TaskEventKind::Ended, serde_json::json!({ "status": "interrupted", "reason": "its Switchboard process was gone" }))),
+        )?;
+        Ok(Some(s))
+    }
+
+    fn starting(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.inner.starting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Creates a session and starts its agent. A failure to start (missing program) is not
@@ -307,7 +365,9 @@ impl Engine {
     pub async fn create(&self, req: NewSession) -> Result<Session> {
         let prompt = req.config.prompt.clone().filter(|p| !p.trim().is_empty());
         let (session, program) = self.prepare(req)?;
-        self.inner.store.insert_session(&session)?;
+        self.starting().insert(session.id.clone());
+        let _starting = StartingGuard { engine: self, id: session.id.clone() };
+        self.inner.store.insert_session_owned(&session, &self.inner.me, Some(self.inner.config.max_live_sessions))?;
         info!(session = %session.id, agent = %session.agent, "session created");
         self.log_task_event(
             &session.id,
@@ -347,10 +407,7 @@ impl Engine {
             Some(t) => t,
             None => default_title(agent, &req.config, &cwd),
         };
-        let live = self.inner.store.count_live()?;
-        if live >= self.inner.config.max_live_sessions {
-            return Err(Error::LimitReached { limit: self.inner.config.max_live_sessions });
-        }
+        // The live-session limit is checked in the insert's transaction (Store::insert_session_owned).
         let now = self.inner.clock.now();
         let mut config = req.config;
         if agent == AgentKind::Command {
@@ -433,6 +490,9 @@ impl Engine {
     /// first message. A start failure becomes the session's Error status.
     pub(crate) async fn start(&self, session: &Session, program: &Path, resume: bool, prompt: Option<String>) -> Result<Session> {
         let id = session.id.as_str();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let _ = self.inner.runtime.set(handle);
+        }
         let adapter = crate::agents::adapter(session.agent);
         let launch = adapter.launch(session, program, resume, prompt.as_deref())?;
         self.inner.output.open(id)?;
@@ -442,7 +502,7 @@ impl Engine {
             Ok(handle) => {
                 let pid = handle.pid();
                 self.procs().insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
-                self.inner.store.set_process(id, pid, runner::process_start_time(pid), std::process::id())?;
+                self.inner.store.set_process(id, &ProcessId::of(pid), &self.inner.me)?;
                 let launch_command = launch.display();
                 // Interactive agents wait for a message (Idle); one-shot agents work at once.
                 let working = prompt.is_some() || !adapter.interactive();
@@ -517,15 +577,22 @@ impl Engine {
             return Ok(session);
         }
         self.cancel_permissions(id, "the session was ended")?;
-        let ended = self.update(id, |s| {
-            if s.status.is_live() {
-                s.status = SessionStatus::Ended;
-                s.ended_at = Some(self.inner.clock.now());
-            }
-            Ok(())
-        })?;
+        let now = self.inner.clock.now();
+        // The status is final before the process is stopped (so its exit is not taken for a
+        // crash); the pid stays recorded until it is gone, so a crash in between leaves a
+        // row that the next reconciliation finishes.
+        let ended = self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Ended;
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Ended, serde_json::json!({ "status": "ended" }))),
+        )?;
         self.stop_process(id).await;
-        self.log_task_event(id, TaskEventKind::Ended, serde_json::json!({ "status": "ended" }))?;
         info!(session = %id, "session ended");
         // The exit may have added the exit code since; a concurrent delete leaves `ended`.
         Ok(self.find(id)?.unwrap_or(ended))
@@ -544,10 +611,15 @@ impl Engine {
             handle.stop(self.inner.config.stop_grace).await;
             return;
         }
-        if let Ok(Some((pid, Some(start), _owner))) = self.inner.store.process_of(id) {
-            if runner::process_start_time(pid) == Some(start) {
-                info!(session = %id, pid, "stopping a process started by another Switchboard");
-                runner::stop_group(pid, self.inner.config.stop_grace).await;
+        if let Ok(record) = self.inner.store.process_of(id) {
+            if let Some(p) = record.process.filter(|p| p.is_alive()) {
+                info!(session = %id, pid = p.pid, "stopping a process started by another Switchboard");
+                runner::stop_group(p.pid, self.inner.config.stop_grace).await;
+            }
+            let owner_alive = record.owner.is_some_and(|o| o.is_alive() && o.pid != self.inner.me.pid);
+            if !owner_alive {
+                // Nobody else will record its exit.
+                let _ = self.inner.store.clear_process(id);
             }
         }
     }
@@ -558,9 +630,9 @@ impl Engine {
         if self.procs().contains_key(id) {
             return Ok(None);
         }
-        let me = std::process::id();
-        Ok(match self.inner.store.process_of(id)? {
-            Some((pid, Some(start), Some(owner))) if owner != me && pid_alive(owner) && runner::process_start_time(pid) == Some(start) => Some(owner),
+        let record = self.inner.store.process_of(id)?;
+        Ok(match (record.owner, record.process) {
+            (Some(owner), Some(p)) if owner.pid != self.inner.me.pid && owner.is_alive() && p.is_alive() => Some(owner.pid),
             _ => None,
         })
     }
@@ -657,12 +729,15 @@ impl Engine {
         }
         let now = self.inner.clock.now();
         let ttl = self.ttl();
+        // Numbers come from the agent: counters saturate, the cost is clamped, so a bogus
+        // report can neither wrap a counter nor turn the total into infinity.
+        let cost = usage.cost_usd.min(MAX_TURN_COST_USD);
         self.update(id, |s| {
-            s.message_count += usage.messages;
-            s.turns += usage.turns;
-            s.input_tokens += usage.input_tokens;
-            s.output_tokens += usage.output_tokens;
-            s.cost_usd += usage.cost_usd;
+            s.message_count = s.message_count.saturating_add(usage.messages);
+            s.turns = s.turns.saturating_add(usage.turns);
+            s.input_tokens = s.input_tokens.saturating_add(usage.input_tokens);
+            s.output_tokens = s.output_tokens.saturating_add(usage.output_tokens);
+            s.cost_usd = (s.cost_usd + cost).min(MAX_TOTAL_COST_USD);
             s.last_response_at = Some(now);
             if s.status.is_live() {
                 s.last_activity = now;
@@ -792,34 +867,58 @@ impl Engine {
         Ok(session)
     }
 
-    /// One sweep: expires live sessions idle past their TTL (stopping their process) and
-    /// purges finished sessions past the retention.
+    /// One sweep: settles sessions whose Switchboard process is gone (see
+    /// [`Engine::reconcile`]), expires sessions *idle* past their TTL (stopping their
+    /// process), and purges finished sessions past the retention. A running turn, a
+    /// pending permission or a compaction is never expired, and sessions another live
+    /// Switchboard process runs are left to it. One bad row is logged and skipped.
     pub async fn sweep(&self) -> Result<SweepReport> {
+        if let Err(e) = self.reconcile().await {
+            warn!(error = %e, "could not reconcile sessions during a sweep");
+        }
         let now = self.inner.clock.now();
         let mut report = SweepReport::default();
         for id in self.inner.store.expired_live(now)? {
-            let changed = self.update(&id, |s| {
-                if s.status.is_live() && s.expires_at < now {
-                    s.status = SessionStatus::Expired;
-                    s.ended_at = Some(now);
-                }
-                Ok(())
-            })?;
-            if changed.status == SessionStatus::Expired {
-                self.stop_process(&id).await;
-                self.log_task_event(&id, TaskEventKind::Ended, serde_json::json!({ "status": "expired" }))?;
-                info!(session = %id, "idle past its TTL: expired");
-                report.expired.push(id);
+            match self.expire(&id, now).await {
+                Ok(true) => report.expired.push(id),
+                Ok(false) => {}
+                Err(e) => warn!(session = %id, error = %e, "could not expire a session; skipping it"),
             }
         }
         if !self.inner.config.retention.is_zero() {
             let cutoff = now - chrono::Duration::from_std(self.inner.config.retention).unwrap_or(chrono::Duration::days(30));
             for id in self.inner.store.ended_before(cutoff, PURGE_BATCH)? {
-                self.delete(&id).await?;
-                report.purged.push(id);
+                match self.delete(&id).await {
+                    Ok(()) => report.purged.push(id),
+                    Err(e) => warn!(session = %id, error = %e, "could not purge a session; skipping it"),
+                }
             }
         }
         Ok(report)
+    }
+
+    /// Expires one idle session past its TTL; false when it is not (any more) to expire.
+    async fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
+        if self.foreign_owner(id)?.is_some() {
+            return Ok(false);
+        }
+        let changed = self.update_logged(
+            id,
+            |s| {
+                if matches!(s.status, SessionStatus::Idle | SessionStatus::Starting) && s.expires_at < now {
+                    s.status = SessionStatus::Expired;
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Ended, serde_json::json!({ "status": "expired" }))),
+        )?;
+        if changed.status != SessionStatus::Expired {
+            return Ok(false);
+        }
+        self.stop_process(id).await;
+        info!(session = %id, "idle past its TTL: expired");
+        Ok(true)
     }
 
     /// Runs [`Engine::sweep`] every `sweep_interval` until the returned [`Sweeper`] is
@@ -847,55 +946,203 @@ impl Engine {
     }
 
     /// Stops every process this engine started and marks their sessions Interrupted
-    /// (resumable). For a clean shutdown of the app.
+    /// (resumable). For a clean shutdown of the app, or a CLI told to stop. The processes
+    /// are stopped all at once: quitting with 100 hung agents takes one grace period, not 100.
     pub async fn shutdown(&self) {
         let handles: Vec<(String, ProcessHandle)> =
             self.procs().iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
+        let now = self.inner.clock.now();
+        let mut stops = tokio::task::JoinSet::new();
         for (id, handle) in handles {
             let _ = self.cancel_permissions(&id, "Switchboard is quitting");
-            let _ = self.update(&id, |s| {
-                if s.status.is_live() {
-                    s.status = SessionStatus::Interrupted;
-                    s.ended_at = Some(self.inner.clock.now());
-                }
-                Ok(())
-            });
-            handle.stop(self.inner.config.stop_grace).await;
+            let marked = self.update_logged(
+                &id,
+                |s| {
+                    if s.status.is_live() {
+                        s.status = SessionStatus::Interrupted;
+                        s.ended_at = Some(now);
+                    }
+                    Ok(())
+                },
+                Some((TaskEventKind::Ended, serde_json::json!({ "status": "interrupted", "reason": "Switchboard stopped it" }))),
+            );
+            if let Err(e) = marked {
+                warn!(session = %id, error = %e, "could not mark the session interrupted");
+            }
+            let grace = self.inner.config.stop_grace;
+            stops.spawn(async move { handle.stop(grace).await });
         }
+        while stops.join_next().await.is_some() {}
         self.inner.output.flush();
     }
 
-    /// Reads, changes and writes one session under the write lock, checks the status
-    /// transition, and announces the result.
+    /// Reads, changes and writes one session atomically across processes (an immediate
+    /// transaction, see [`Store::immediate`]), checks the status transition, and announces
+    /// the result.
     pub(crate) fn update(&self, id: &str, change: impl FnOnce(&mut Session) -> Result<()>) -> Result<Session> {
-        let session = {
-            let _guard = self.inner.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-            let before = self.get(id)?;
+        self.update_logged(id, change, None)
+    }
+
+    /// [`Engine::update`], and — when the change moved the status — `event` appended to
+    /// the task log in the same transaction: the status and its record are never apart
+    /// (a session never shows "working" without the "command sent" that started it).
+    pub(crate) fn update_logged(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Session) -> Result<()>,
+        event: Option<(TaskEventKind, serde_json::Value)>,
+    ) -> Result<Session> {
+        let mut before_status = None;
+        self.change_session(id, |s| {
+            before_status = Some(s.status.name());
+            change(s)?;
+            Ok(event.filter(|_| before_status != Some(s.status.name())))
+        })
+    }
+
+    /// The one read-modify-write of a session: `change` edits it and may return a task
+    /// event, which is appended in the same transaction when the row changed.
+    pub(crate) fn change_session(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Session) -> Result<Option<(TaskEventKind, serde_json::Value)>>,
+    ) -> Result<Session> {
+        let mut change = Some(change);
+        let now = self.inner.clock.now();
+        let (session, wrote) = self.inner.store.immediate(|tx| {
+            let before = crate::store::get_session_in(tx, id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
             let mut after = before.clone();
-            change(&mut after)?;
+            // The change runs once. A transaction retried because another process held
+            // the lock fails before this point (at BEGIN), so the change is never lost.
+            let Some(change) = change.take() else {
+                return Err(Error::Corrupt("a session change was attempted twice".into()));
+            };
+            let event = change(&mut after)?;
             if !before.status.can_become(&after.status) {
-                return Err(Error::IllegalTransition {
-                    id: id.to_string(),
-                    from: before.status.name().to_string(),
-                    to: after.status.name().to_string(),
-                });
+                return Err(Error::IllegalTransition { id: id.to_string(), from: before.status.name().to_string(), to: after.status.name().to_string() });
             }
             if after == before {
-                return Ok(after);
+                return Ok((after, false));
             }
-            if !self.inner.store.update_session(&after)? {
+            if !crate::store::update_session_in(tx, &after)? {
                 return Err(Error::NotFound(id.to_string()));
             }
-            after
-        };
-        self.emit(EngineEvent::SessionChanged { session: session.clone() });
+            if let Some((kind, detail)) = &event {
+                crate::store::insert_task_event_in(tx, after.task_id.as_deref(), id, now, *kind, detail)?;
+            }
+            Ok((after, true))
+        })?;
+        if wrote {
+            self.emit(EngineEvent::SessionChanged { session: session.clone() });
+        }
         Ok(session)
     }
 
     /// Appends one output entry with the session's next seq.
     pub(crate) fn record_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
-        let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: self.inner.clock.now(), stream, kind: kind.to_string(), payload };
+        let now = self.inner.clock.now();
+        let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: now, stream, kind: kind.to_string(), payload };
         self.inner.output.push(entry);
+    }
+
+    /// The agent printed something: that is activity, and the idle TTL starts over. Kept
+    /// in memory per process and written at most every [`ACTIVITY_WRITE_INTERVAL`], so a
+    /// chatty agent costs one row update a minute, not one per line.
+    fn agent_active(&self, id: &str) {
+        let now = self.inner.clock.now();
+        let due = {
+            let mut procs = self.procs();
+            let Some(p) = procs.get_mut(id) else { return };
+            let due = p.activity_written.is_none_or(|t| now - t >= chrono::Duration::from_std(ACTIVITY_WRITE_INTERVAL).unwrap_or_default());
+            if due {
+                p.activity_written = Some(now);
+            }
+            due
+        };
+        if due {
+            let ttl = self.ttl();
+            let result = self.update(id, |s| {
+                if s.status.is_live() {
+                    s.last_activity = now;
+                    s.expires_at = now + ttl;
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                warn!(session = %id, error = %e, "could not record activity");
+            }
+        }
+    }
+
+    /// Output could not be stored (disk full, or the store failing for long): each
+    /// session goes to Error with the reason, and its agent is stopped — gracefully, so
+    /// the conversation stays resumable once there is room again. What was stored stays.
+    /// The status may not be storable either: the event still tells the window and tray.
+    fn storage_failed(&self, failure: StorageFailure) {
+        for id in failure.sessions {
+            let message = failure.message.clone();
+            let now = self.inner.clock.now();
+            let result = self.update_logged(
+                &id,
+                |s| {
+                    if s.status.is_live() {
+                        s.status = SessionStatus::Error { message: message.clone() };
+                        s.last_error = Some(message.clone());
+                        s.ended_at = Some(now);
+                    }
+                    Ok(())
+                },
+                Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
+            );
+            match result {
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(session = %id, error = %e, "could not record the storage failure in the store");
+                    if let Ok(mut s) = self.get(&id) {
+                        s.status = SessionStatus::Error { message: message.clone() };
+                        s.last_error = Some(message.clone());
+                        self.emit(EngineEvent::SessionChanged { session: s });
+                    }
+                }
+            }
+            self.finish_turn_waiters(&id, Err(message));
+            if let Some(runtime) = self.inner.runtime.get() {
+                let engine = self.clone();
+                runtime.spawn(async move { engine.stop_process(&id).await });
+            }
+        }
+    }
+
+    /// A structured agent printed a line longer than the runner keeps whole: the line
+    /// cannot be parsed, so the turn it belonged to can never be seen to end. Fail the
+    /// turn explicitly (and stop the agent; a resume continues the conversation) instead
+    /// of waiting forever.
+    fn line_too_long(&self, id: &str, cut: usize) {
+        let message = format!(
+            "the agent printed a line of over {} MiB ({cut} bytes were cut), which Switchboard cannot read; the turn was stopped",
+            runner::MAX_LINE_BYTES / (1024 * 1024)
+        );
+        warn!(session = %id, cut, "line over the limit from a structured agent: failing the turn");
+        let now = self.inner.clock.now();
+        let result = self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Error { message: message.clone() };
+                    s.last_error = Some(message.clone());
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
+        );
+        if let Err(e) = result {
+            warn!(session = %id, error = %e, "could not record the failed turn");
+        }
+        self.finish_turn_waiters(id, Err(message));
+        let engine = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move { engine.stop_process_by_id(&id).await });
     }
 
     fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
@@ -906,11 +1153,11 @@ impl Engine {
         let last_stderr = proc.as_ref().and_then(|p| p.last_stderr.clone());
         let turn_ok = proc.as_ref().is_some_and(|p| p.turn_ended_ok);
         let mut failed = None;
-        let result = self.update(id, |s| {
+        let result = self.change_session(id, |s| {
             s.exit_code = exit.code;
             s.pid = None;
             if !s.status.is_live() {
-                return Ok(());
+                return Ok(None);
             }
             let clean = exit.success() || exit.stopped;
             match agent {
@@ -932,25 +1179,27 @@ impl Engine {
                     s.last_error = Some(message.clone());
                     s.status = SessionStatus::Error { message: message.clone() };
                     s.ended_at = Some(now);
-                    failed = Some(message);
+                    failed = Some(message.clone());
+                    return Ok(Some((TaskEventKind::Error, serde_json::json!({ "message": message }))));
                 }
             }
-            Ok(())
+            Ok(None)
         });
-        if let Some(message) = failed.clone() {
-            if let Err(e) = self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message })) {
-                warn!(session = %id, error = %e, "could not log the exit");
-            }
-        }
         self.finish_turn_waiters(id, Err(failed.unwrap_or_else(|| format!("the agent {} before answering", exit.describe()))));
         if let Err(e) = result {
-            warn!(session = %id, error = %e, "could not record the exit");
+            // The row keeps its pid: the next sweep (or whichever Switchboard opens the
+            // store next) finds the process gone and settles the session.
+            warn!(session = %id, error = %e, "could not record the exit; the next sweep will settle it");
         }
     }
 }
 
 /// Finished sessions purged per sweep at most, so one sweep stays short.
 const PURGE_BATCH: u32 = 1_000;
+
+/// Output extends a session's idle TTL; the new `last_activity` is written at most this
+/// often per process (a minute is nothing against an hour's TTL).
+pub const ACTIVITY_WRITE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The longest stderr line kept to explain a crash.
 const LAST_STDERR_CHARS: usize = 500;
@@ -968,11 +1217,13 @@ pub(crate) struct Proc {
     pub(crate) interrupting: bool,
     pub(crate) turn_ended_ok: bool,
     pub(crate) last_stderr: Option<String>,
+    /// When activity from this process was last written to the session row.
+    activity_written: Option<DateTime<Utc>>,
 }
 
 impl Proc {
     fn new(handle: ProcessHandle, interactive: bool) -> Proc {
-        Proc { handle, interactive, reported_cost: 0.0, turn_started: None, turn_text: String::new(), interrupting: false, turn_ended_ok: false, last_stderr: None }
+        Proc { handle, interactive, reported_cost: 0.0, turn_started: None, turn_text: String::new(), interrupting: false, turn_ended_ok: false, last_stderr: None, activity_written: None }
     }
 }
 
@@ -984,8 +1235,14 @@ struct SessionSink {
 
 impl ProcessSink for SessionSink {
     fn line(&self, stream: Stream, mut line: String, truncated: usize) {
+        self.engine.agent_active(&self.id);
         if truncated > 0 {
             line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
+            if stream == Stream::Stdout && self.agent != AgentKind::Command {
+                self.engine.record_output(&self.id, stream, "raw", line);
+                self.engine.line_too_long(&self.id, truncated);
+                return;
+            }
         }
         if stream == Stream::Stderr || self.agent == AgentKind::Command {
             if stream == Stream::Stderr {
@@ -1088,7 +1345,21 @@ fn validate_link(field: &'static str, value: Option<String>) -> Result<Option<St
     Ok(Some(v))
 }
 
-fn pid_alive(pid: u32) -> bool {
-    // Signal 0 checks existence without touching the process.
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
+/// Removes a session from [`Inner::starting`] when its start is over, however it ended.
+struct StartingGuard<'a> {
+    engine: &'a Engine,
+    id: String,
 }
+
+impl Drop for StartingGuard<'_> {
+    fn drop(&mut self) {
+        self.engine.starting().remove(&self.id);
+    }
+}
+
+/// The most one turn may add to a session's cost; an agent reporting more is clamped
+/// (no real turn costs a million dollars; a bogus 1e308 must not become infinity).
+pub const MAX_TURN_COST_USD: f64 = 1e6;
+
+/// A session's total cost saturates here.
+pub const MAX_TOTAL_COST_USD: f64 = 1e12;

@@ -11,6 +11,7 @@ pub mod logging;
 pub mod model;
 pub mod output;
 pub mod paths;
+pub mod procid;
 pub mod permissions;
 pub mod runner;
 pub mod settings;

@@ -45,6 +45,34 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(20);
 /// …or as soon as this many entries are waiting (the batch size bound).
 pub const FLUSH_ENTRIES: usize = 4_096;
 
+/// While the store refuses writes (disk full, a lock held by another process), the writer
+/// keeps what it could not store in memory and tries again, up to this many payload bytes;
+/// the sessions are stopped when the failure is reported, so little more arrives. Entries
+/// past it are counted and reported as lost (never silently).
+pub const FAILED_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
+/// A write that keeps failing for this long is reported as a storage failure.
+pub const FAIL_AFTER: Duration = Duration::from_secs(20);
+
+/// A full disk is reported after this many failed attempts (it rarely frees itself soon).
+pub const FULL_ATTEMPTS: u32 = 3;
+
+/// The first retry waits this long; each next one twice as long, up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+
+/// Output that could not be stored: which sessions, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageFailure {
+    pub sessions: Vec<String>,
+    pub message: String,
+    /// The disk (or the database's size cap) is full.
+    pub disk_full: bool,
+}
+
+/// Told of storage failures, on the writer thread.
+pub type FailureHandler = Box<dyn Fn(StorageFailure) + Send + Sync>;
+
 enum WriteMsg {
     Entry(OutputEntry),
     /// Answered once everything queued before it is committed.
@@ -72,6 +100,7 @@ pub struct Subscription {
 /// The output pipeline shared by all sessions.
 pub struct OutputHub {
     store: Arc<Store>,
+    on_failure: Arc<Mutex<Option<FailureHandler>>>,
     /// Payload bytes queued for the writer, and the condition producers wait on.
     queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
@@ -84,11 +113,18 @@ impl OutputHub {
         let writer_store = store.clone();
         let queued = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
         let writer_queued = queued.clone();
+        let on_failure: Arc<Mutex<Option<FailureHandler>>> = Arc::new(Mutex::new(None));
+        let writer = Writer { store: writer_store, cap, queued: writer_queued, on_failure: on_failure.clone() };
         std::thread::Builder::new()
             .name("switchboard-output-writer".into())
-            .spawn(move || write_loop(writer_store, rx, cap, writer_queued))
+            .spawn(move || writer.run(rx))
             .expect("cannot start the output writer thread");
-        Arc::new(OutputHub { store, queued, live: Mutex::new(HashMap::new()), queue })
+        Arc::new(OutputHub { store, on_failure, queued, live: Mutex::new(HashMap::new()), queue })
+    }
+
+    /// Sets who is told when output cannot be stored (the engine: it fails those sessions).
+    pub fn on_failure(&self, handler: FailureHandler) {
+        *self.on_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(handler);
     }
 
     fn live_of(&self, session_id: &str) -> Option<Arc<Mutex<Live>>> {
@@ -142,7 +178,9 @@ impl OutputHub {
         Some(entry)
     }
 
-    /// Waits until every entry pushed so far is committed to SQLite.
+    /// Waits until every entry pushed so far is committed to SQLite — or, while the store
+    /// refuses writes (see [`StorageFailure`]), until the writer has tried once more: a
+    /// caller never hangs on a full disk.
     pub fn flush(&self) {
         let (done, wait) = mpsc::sync_channel(1);
         if self.queue.send(WriteMsg::Flush(done)).is_ok() {
@@ -156,7 +194,7 @@ impl OutputHub {
         let Some(live) = self.live_of(session_id) else {
             self.flush();
             let backfill = self.store.read_output(session_id, after_seq, limit)?;
-            let next_seq = backfill.last().map_or(after_seq + 1, |e| e.seq + 1);
+            let next_seq = backfill.last().map_or(after_seq.saturating_add(1), |e| e.seq + 1);
             return Ok(Subscription { backfill, live: None, next_seq });
         };
         let (rx, ring, next_seq) = {
@@ -168,7 +206,7 @@ impl OutputHub {
         // snapshot, so after a flush it is there.
         let ring_first = ring.first().map_or(next_seq, |e| e.seq);
         let mut backfill = Vec::new();
-        if ring_first > after_seq + 1 {
+        if ring_first > after_seq.saturating_add(1) {
             self.flush();
             let wanted = (ring_first - after_seq - 1).min(limit as u64) as u32;
             backfill = self.store.read_output_range(session_id, after_seq, ring_first, wanted)?;
@@ -223,7 +261,7 @@ impl Follower {
             // A live entry that arrived after a gap (a backfill cut at one page, or a lag)
             // waits until the gap is read from the store, one page at a time.
             if let Some(held) = self.held.take() {
-                if self.last_seq + 1 < held.seq {
+                if self.last_seq.saturating_add(1) < held.seq {
                     self.hub.flush();
                     let page = self.hub.store.read_output_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
                     let progressed = !page.is_empty();
@@ -247,7 +285,7 @@ impl Follower {
             };
             match live.recv().await {
                 Ok(e) if e.seq <= self.last_seq => {}
-                Ok(e) if e.seq > self.last_seq + 1 => self.held = Some(e),
+                Ok(e) if e.seq > self.last_seq.saturating_add(1) => self.held = Some(e),
                 Ok(e) => {
                     self.pending.push_back(e);
                     // Take what else is ready without waiting, as long as it is contiguous.
@@ -291,57 +329,165 @@ impl Drop for OutputHub {
     }
 }
 
-/// The writer thread: commits queued entries in batches, trims sessions over the cap.
-fn write_loop(store: Arc<Store>, rx: Receiver<WriteMsg>, cap: u64, queued: Arc<(Mutex<usize>, std::sync::Condvar)>) {
-    let mut batch: Vec<OutputEntry> = Vec::with_capacity(FLUSH_ENTRIES);
-    let mut waiters: Vec<SyncSender<()>> = Vec::new();
-    loop {
-        // Block for the first message, then gather more until the batch is due.
-        let first = match rx.recv() {
-            Ok(m) => m,
-            Err(_) => break,
-        };
-        let started = Instant::now();
-        let mut next = Some(first);
+/// The writer thread's state.
+struct Writer {
+    store: Arc<Store>,
+    cap: u64,
+    /// Payload bytes queued (shared with producers, who wait on its condition).
+    queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
+    on_failure: Arc<Mutex<Option<FailureHandler>>>,
+}
+
+impl Writer {
+    /// Commits queued entries in batches, trims sessions over the cap, and never drops a
+    /// batch it could not commit: it retries, and reports a failure that persists.
+    fn run(self, rx: Receiver<WriteMsg>) {
+        let mut batch: Vec<OutputEntry> = Vec::with_capacity(FLUSH_ENTRIES);
+        let mut waiters: Vec<SyncSender<()>> = Vec::new();
         loop {
-            match next.take() {
-                Some(WriteMsg::Entry(e)) => batch.push(e),
-                Some(WriteMsg::Flush(done)) => {
-                    waiters.push(done);
+            // Block for the first message, then gather more until the batch is due.
+            let first = match rx.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            };
+            let started = Instant::now();
+            let mut next = Some(first);
+            loop {
+                match next.take() {
+                    Some(WriteMsg::Entry(e)) => batch.push(e),
+                    Some(WriteMsg::Flush(done)) => {
+                        waiters.push(done);
+                        break;
+                    }
+                    None => {}
+                }
+                // Commit early when half the byte budget waits, so producers never stall on it.
+                if batch.len() >= FLUSH_ENTRIES || batch.iter().map(|e| e.payload.len()).sum::<usize>() >= WRITE_QUEUE_BYTES / 2 {
                     break;
                 }
-                None => {}
+                let left = FLUSH_INTERVAL.saturating_sub(started.elapsed());
+                match rx.recv_timeout(left) {
+                    Ok(m) => next = Some(m),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
             }
-            // Commit early when half the byte budget waits, so producers never stall on it.
-            if batch.len() >= FLUSH_ENTRIES || batch.iter().map(|e| e.payload.len()).sum::<usize>() >= WRITE_QUEUE_BYTES / 2 {
-                break;
+            if !batch.is_empty() {
+                let bytes: usize = batch.iter().map(|e| e.payload.len()).sum();
+                self.commit(&mut batch, &rx, &mut waiters, bytes);
+                batch.clear();
+                if batch.capacity() > FLUSH_ENTRIES * 2 {
+                    batch.shrink_to(FLUSH_ENTRIES);
+                }
             }
-            let left = FLUSH_INTERVAL.saturating_sub(started.elapsed());
-            match rx.recv_timeout(left) {
-                Ok(m) => next = Some(m),
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => break,
+            for w in waiters.drain(..) {
+                let _ = w.send(());
             }
         }
-        if !batch.is_empty() {
-            let bytes: usize = batch.iter().map(|e| e.payload.len()).sum();
-            if let Err(e) = store.append_output(&batch) {
-                warn!(error = %e, entries = batch.len(), "could not store output");
-            } else if cap > 0 {
-                trim(&store, &batch, cap);
+    }
+
+    /// Stores `batch` (whose entries hold `bytes` of the queue budget), retrying until it
+    /// goes in. While it fails, entries still arriving join the batch (their budget is
+    /// released so that producers — and the stop of the failing sessions — never block
+    /// on a store that cannot take them), flush callers are answered after each attempt,
+    /// and a failure that persists is reported once per episode.
+    fn commit(&self, batch: &mut Vec<OutputEntry>, rx: &Receiver<WriteMsg>, waiters: &mut Vec<SyncSender<()>>, bytes: usize) {
+        let mut held = bytes; // budget still counted in `queued` for entries of this batch
+        let mut attempt: u32 = 0;
+        let first_failure = Instant::now();
+        let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut lost: usize = 0;
+        loop {
+            match self.store.append_output(batch) {
+                Ok(()) => {
+                    if attempt > 0 {
+                        tracing::info!(attempts = attempt + 1, entries = batch.len(), "output is stored again");
+                    }
+                    if lost > 0 {
+                        error!(lost, "output entries were lost while the store refused writes (over the in-memory bound)");
+                    }
+                    if self.cap > 0 {
+                        trim(&self.store, batch, self.cap);
+                    }
+                    self.release(held);
+                    return;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    let disk_full = crate::store::is_full(&e);
+                    warn!(error = %e, attempt, entries = batch.len(), "could not store output; keeping it and trying again");
+                    let due = (disk_full && attempt >= FULL_ATTEMPTS) || first_failure.elapsed() >= FAIL_AFTER;
+                    if due {
+                        let sessions: Vec<String> = {
+                            let mut seen = Vec::new();
+                            for entry in batch.iter() {
+                                if !reported.contains(&entry.session_id) && !seen.contains(&entry.session_id) {
+                                    seen.push(entry.session_id.clone());
+                                }
+                            }
+                            seen
+                        };
+                        if !sessions.is_empty() {
+                            reported.extend(sessions.iter().cloned());
+                            let message = if disk_full {
+                                "disk full: Switchboard cannot store this session's output; the agent was stopped (free some space, then resume it)".to_string()
+                            } else {
+                                format!("cannot store this session's output ({e}); the agent was stopped")
+                            };
+                            if let Some(handler) = self.on_failure.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                                handler(StorageFailure { sessions, message, disk_full });
+                            }
+                        }
+                    }
+                    for w in waiters.drain(..) {
+                        let _ = w.send(());
+                    }
+                    // Release the batch's budget once failing: producers must not wait on it.
+                    self.release(std::mem::take(&mut held));
+                    // Wait before the next attempt, taking in what arrives meanwhile.
+                    let wait = RETRY_FIRST.saturating_mul(1u32 << attempt.min(6)).min(RETRY_MAX);
+                    let until = Instant::now() + wait;
+                    let mut buffered: usize = batch.iter().map(|e| e.payload.len()).sum();
+                    while let Some(left) = until.checked_duration_since(Instant::now()) {
+                        match rx.recv_timeout(left) {
+                            Ok(WriteMsg::Entry(entry)) => {
+                                let n = entry.payload.len();
+                                self.release(n);
+                                if buffered + n <= FAILED_BUFFER_BYTES {
+                                    buffered += n;
+                                    batch.push(entry);
+                                } else {
+                                    lost += 1;
+                                }
+                            }
+                            Ok(WriteMsg::Flush(done)) => {
+                                let _ = done.send(());
+                            }
+                            Err(RecvTimeoutError::Timeout) => break,
+                            Err(RecvTimeoutError::Disconnected) => {
+                                // The hub is gone (Switchboard is closing): one last try, then
+                                // say what could not be kept.
+                                if self.store.append_output(batch).is_err() {
+                                    error!(entries = batch.len(), lost, "output that could not be stored before Switchboard closed is lost");
+                                }
+                                return;
+                            }
+                        }
+                    }
+                }
             }
-            batch.clear();
-            if batch.capacity() > FLUSH_ENTRIES * 2 {
-                batch.shrink_to(FLUSH_ENTRIES);
-            }
-            let (lock, room) = &*queued;
-            let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
-            *q = q.saturating_sub(bytes);
-            room.notify_all();
         }
-        for w in waiters.drain(..) {
-            let _ = w.send(());
+    }
+
+    /// Gives `bytes` of the queue budget back and wakes waiting producers.
+    fn release(&self, bytes: usize) {
+        if bytes == 0 {
+            return;
         }
+        let (lock, room) = &*self.queued;
+        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+        *q = q.saturating_sub(bytes);
+        room.notify_all();
     }
 }
 

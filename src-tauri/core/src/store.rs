@@ -16,6 +16,7 @@ use crate::model::{
     TaskEvent, TaskEventKind,
 };
 use crate::paths;
+use crate::procid::ProcessId;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "switchboard.db";
@@ -192,7 +193,29 @@ CREATE TABLE session_tool_rules (
     PRIMARY KEY (session_id, tool_name)
 ) STRICT;
 "#,
+), M::up(
+    r#"
+-- The full identity of a session's process and of the Switchboard process that owns it, so
+-- that any Switchboard process opening the store can tell a live owner from a dead one
+-- across pid reuse and reboots (see procid.rs). owner_pid is now set from the insert on.
+ALTER TABLE sessions ADD COLUMN proc_boot TEXT;
+ALTER TABLE sessions ADD COLUMN owner_start INTEGER;
+-- Reconciliation reads every row that still has a process recorded, whatever its status.
+CREATE INDEX sessions_with_process ON sessions(pid) WHERE pid IS NOT NULL;
+"#,
 )];
+
+/// How many times a write that found the database locked (another process held it past
+/// the busy timeout) is tried again before the error is returned. With the 5 s busy
+/// timeout this waits out a lock held for about half a minute.
+pub const BUSY_RETRIES: u32 = 5;
+
+/// The busy timeout of every connection: how long one statement waits for another
+/// process's lock before SQLite gives up.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The largest count SQLite's INTEGER holds; counters saturate here.
+const SQL_INT_MAX: u64 = i64::MAX as u64;
 
 const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
     agent_session_id, service_session_id, config, created_at, last_activity, expires_at, ended_at, \
@@ -204,20 +227,32 @@ pub struct Store {
     path: PathBuf,
     write: Mutex<Connection>,
     read: Mutex<Connection>,
+    /// Rows found unreadable (id → reason), reported instead of failing whole lists.
+    corrupt: Mutex<std::collections::BTreeMap<String, String>>,
 }
+
+/// Unreadable rows remembered for the report; more are logged but not kept.
+const MAX_CORRUPT_REPORTED: usize = 1_000;
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, which is created 0700; the
     /// file is made 0600. Runs pending migrations.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with(data_dir, None)
+    }
+
+    /// [`Store::open`], with the database capped at `max_pages` pages (SQLite's
+    /// `max_page_count`): past it, writes fail as on a full disk.
+    pub fn open_with(data_dir: &Path, max_pages: Option<u64>) -> Result<Store> {
         paths::ensure_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
+        check_not_truncated(&path)?;
         let mut write = Connection::open(&path)?;
         paths::make_private_file(&path)?;
         // First, so that another Switchboard process (the app, a CLI) opening the same file
         // at the same moment waits for its lock instead of failing.
-        write.busy_timeout(std::time::Duration::from_secs(5))?;
-        write.pragma_update(None, "journal_mode", "WAL")?;
+        write.busy_timeout(BUSY_TIMEOUT)?;
+        write.pragma_update(None, "journal_mode", "WAL").map_err(|e| not_a_database(&path, e))?;
         write.pragma_update(None, "synchronous", "NORMAL")?;
         write.pragma_update(None, "foreign_keys", "ON")?;
         {
@@ -230,14 +265,25 @@ impl Store {
                 .open(data_dir.join("migrate.lock"))
                 .map_err(|e| Error::io("cannot open the migration lock", e))?;
             lock.lock().map_err(|e| Error::io("cannot take the migration lock", e))?;
+            let known = MIGRATIONS.len();
+            let found: usize = write.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).map_err(|e| not_a_database(&path, e))?.max(0) as usize;
+            if found > known {
+                return Err(Error::Corrupt(format!(
+                    "{} was written by a newer Switchboard (schema {found}; this one knows up to {known}); use the newer version, or another --data-dir",
+                    path.display()
+                )));
+            }
             Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        }
+        if let Some(pages) = max_pages {
+            write.pragma_update(None, "max_page_count", pages as i64)?;
         }
         let read = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
-        read.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(Store { path, write: Mutex::new(write), read: Mutex::new(read) })
+        read.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Store { path, write: Mutex::new(write), read: Mutex::new(read), corrupt: Mutex::new(Default::default()) })
     }
 
     pub fn path(&self) -> &Path {
@@ -253,43 +299,62 @@ impl Store {
         self.read.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the write connection: the write lock
+    /// is taken before anything is read, so a read-modify-write is atomic across every
+    /// Switchboard process on this database, not only within this one. A database locked
+    /// by another process past the busy timeout is tried again ([`BUSY_RETRIES`]).
+    pub fn immediate<T>(&self, mut f: impl FnMut(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let result = (|| {
+                let mut conn = self.writer();
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match result {
+                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    tracing::warn!(attempt, "the database is locked by another process; trying again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Inserts a new session owned by `owner`, counts it in `total_created`, and — with
+    /// `live_limit` — refuses it when that many sessions are already live, all in one
+    /// immediate transaction, so concurrent creates (in any process) cannot both pass.
+    pub fn insert_session_owned(&self, s: &Session, owner: &ProcessId, live_limit: Option<u32>) -> Result<()> {
+        self.immediate(|tx| {
+            if let Some(limit) = live_limit {
+                let live: i64 = tx.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
+                if live >= limit as i64 {
+                    return Err(Error::LimitReached { limit });
+                }
+            }
+            insert_session_in(tx, s)?;
+            tx.execute(
+                "UPDATE sessions SET owner_pid = ?2, owner_start = ?3, proc_boot = ?4 WHERE id = ?1",
+                params![s.id, owner.pid as i64, owner.start.map(|v| v as i64), owner.boot],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Inserts a new session and counts it in `total_created`, in one transaction.
     pub fn insert_session(&self, s: &Session) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        tx.execute(
-            &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"),
-            params_from_iter(session_params(s)?),
-        )?;
-        tx.execute(
-            "INSERT INTO counters (name, value) VALUES ('total_created', 1) \
-             ON CONFLICT(name) DO UPDATE SET value = value + 1",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.immediate(|tx| insert_session_in(tx, s))
     }
 
     /// Writes every field of an existing session. Returns false when it no longer exists.
     pub fn update_session(&self, s: &Session) -> Result<bool> {
-        let conn = self.writer();
-        let n = conn.execute(
-            "UPDATE sessions SET agent = ?2, title = ?3, cwd = ?4, status = ?5, status_message = ?6, task_id = ?7, \
-             mcp_session_id = ?8, agent_session_id = ?9, service_session_id = ?10, config = ?11, created_at = ?12, \
-             last_activity = ?13, expires_at = ?14, ended_at = ?15, message_count = ?16, turns = ?17, \
-             input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, last_error = ?21, pid = ?22, exit_code = ?23, \
-             last_response_at = ?24, launch_command = ?25 \
-             WHERE id = ?1",
-            // Not the trim mark (param 26): only the output writer moves it.
-            params_from_iter(session_params(s)?.into_iter().take(25)),
-        )?;
-        Ok(n == 1)
+        self.immediate(|tx| update_session_in(tx, s))
     }
 
     pub fn get_session(&self, id: &str) -> Result<Option<Session>> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"))?;
-        stmt.query_row([id], session_from_row).optional()?.transpose()
+        get_session_in(&self.reader(), id)
     }
 
     /// Sessions matching `filter`, sorted, one page at a time.
@@ -342,8 +407,32 @@ impl Store {
         };
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(all_args), session_from_row)?;
-        rows.map(|r| r?).collect()
+        let rows = stmt.query_map(params_from_iter(all_args), |r| Ok((row_id(r), session_from_row(r)?)))?;
+        let mut sessions = Vec::new();
+        for row in rows {
+            // One unreadable row (an unknown status after a downgrade, bad UTF-8 written
+            // by another tool) is reported and skipped; it never hides the others.
+            match row? {
+                (_, Ok(s)) => sessions.push(s),
+                (id, Err(e)) => self.note_corrupt(&id, &e),
+            }
+        }
+        Ok(sessions)
+    }
+
+    fn note_corrupt(&self, id: &str, e: &Error) {
+        let mut corrupt = self.corrupt.lock().unwrap_or_else(|e| e.into_inner());
+        if !corrupt.contains_key(id) {
+            tracing::error!(session = %id, error = %e, "a stored session cannot be read; it is left out of lists and sweeps");
+        }
+        if corrupt.len() < MAX_CORRUPT_REPORTED || corrupt.contains_key(id) {
+            corrupt.insert(id.to_string(), e.to_string());
+        }
+    }
+
+    /// Sessions found unreadable so far (id → why), for the UI and the CLI to report.
+    pub fn corrupt_sessions(&self) -> Vec<(String, String)> {
+        self.corrupt.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Inserts many sessions in one transaction (imports, tests at volume).
@@ -372,24 +461,64 @@ impl Store {
         Ok(n as u32)
     }
 
-    /// Records which process runs a session (see the `proc_start` column).
-    pub fn set_process(&self, id: &str, pid: u32, proc_start: Option<u64>, owner_pid: u32) -> Result<()> {
-        self.writer().execute(
-            "UPDATE sessions SET pid = ?2, proc_start = ?3, owner_pid = ?4 WHERE id = ?1",
-            params![id, pid as i64, proc_start.map(|v| v as i64), owner_pid as i64],
-        )?;
-        Ok(())
+    /// Records which process runs a session and which Switchboard process owns it.
+    pub fn set_process(&self, id: &str, process: &ProcessId, owner: &ProcessId) -> Result<()> {
+        self.immediate(|tx| {
+            tx.execute(
+                "UPDATE sessions SET pid = ?2, proc_start = ?3, proc_boot = ?4, owner_pid = ?5, owner_start = ?6 WHERE id = ?1",
+                params![id, process.pid as i64, process.start.map(|v| v as i64), process.boot, owner.pid as i64, owner.start.map(|v| v as i64)],
+            )?;
+            Ok(())
+        })
     }
 
-    /// `(pid, proc_start, owner_pid)` recorded for a session's process.
-    pub fn process_of(&self, id: &str) -> Result<Option<(u32, Option<u64>, Option<u32>)>> {
+    /// Makes `owner` the Switchboard process responsible for a session (a resume).
+    pub fn set_owner(&self, id: &str, owner: &ProcessId) -> Result<()> {
+        self.immediate(|tx| {
+            tx.execute(
+                "UPDATE sessions SET owner_pid = ?2, owner_start = ?3, proc_boot = ?4 WHERE id = ?1",
+                params![id, owner.pid as i64, owner.start.map(|v| v as i64), owner.boot],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Forgets a session's process (it is gone).
+    pub fn clear_process(&self, id: &str) -> Result<()> {
+        self.immediate(|tx| {
+            tx.execute("UPDATE sessions SET pid = NULL WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    /// The process recorded for a session and its owner.
+    pub fn process_of(&self, id: &str) -> Result<ProcessRecord> {
         let conn = self.reader();
         let row = conn
-            .query_row("SELECT pid, proc_start, owner_pid FROM sessions WHERE id = ?1 AND pid IS NOT NULL", [id], |r| {
-                Ok((r.get::<_, i64>(0)? as u32, r.get::<_, Option<i64>>(1)?.map(|v| v as u64), r.get::<_, Option<i64>>(2)?.map(|v| v as u32)))
+            .query_row("SELECT pid, proc_start, proc_boot, owner_pid, owner_start FROM sessions WHERE id = ?1", [id], |r| {
+                let boot: Option<String> = r.get(2)?;
+                let pid = r.get::<_, Option<i64>>(0)?.and_then(|p| u32::try_from(p).ok());
+                let owner = r.get::<_, Option<i64>>(3)?.and_then(|p| u32::try_from(p).ok());
+                Ok(ProcessRecord {
+                    process: pid.map(|pid| ProcessId { pid, start: r.get::<_, Option<i64>>(1).ok().flatten().map(|v| v as u64), boot: boot.clone() }),
+                    owner: owner.map(|pid| ProcessId { pid, start: r.get::<_, Option<i64>>(4).ok().flatten().map(|v| v as u64), boot }),
+                })
             })
             .optional()?;
-        Ok(row)
+        Ok(row.unwrap_or_default())
+    }
+
+    /// Ids of sessions that are live or still have a process recorded — what start-up
+    /// reconciliation looks at (a final status written before the process was stopped,
+    /// then a crash, leaves such a row).
+    pub fn sessions_to_reconcile(&self) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id FROM sessions WHERE status IN ({}) UNION SELECT id FROM sessions WHERE pid IS NOT NULL",
+            live_statuses()
+        ))?;
+        let rows = stmt.query_map([], |r| Ok(row_id(r)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The session whose `column` (agent_session_id or service_session_id) equals `value`.
@@ -405,14 +534,15 @@ impl Store {
         stmt.query_row([value], session_from_row).optional()?.transpose()
     }
 
-    /// Ids of live sessions whose `expires_at` is before `now`.
+    /// Ids of idle sessions whose `expires_at` is before `now`. Only Idle (and a Starting
+    /// that never got going) can expire: a running turn, a pending question or a
+    /// compaction is activity, never idleness.
     pub fn expired_live(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM sessions WHERE status IN ({}) AND expires_at < ?1 ORDER BY expires_at",
-            live_statuses()
-        ))?;
-        let rows = stmt.query_map([now.timestamp_millis()], |r| r.get::<_, String>(0))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM sessions WHERE status IN ('idle', 'starting') AND expires_at < ?1 ORDER BY expires_at",
+        )?;
+        let rows = stmt.query_map([now.timestamp_millis()], |r| Ok(row_id(r)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -428,12 +558,7 @@ impl Store {
     }
 
     pub fn insert_task_event(&self, task_id: Option<&str>, session_id: &str, ts: DateTime<Utc>, kind: TaskEventKind, detail: &serde_json::Value) -> Result<TaskEvent> {
-        let conn = self.writer();
-        conn.execute(
-            "INSERT INTO task_events (task_id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![task_id, session_id, ts.timestamp_millis(), kind.as_str(), detail.to_string()],
-        )?;
-        Ok(TaskEvent { id: conn.last_insert_rowid(), task_id: task_id.map(str::to_string), session_id: session_id.to_string(), ts, kind, detail: detail.clone() })
+        self.immediate(|tx| insert_task_event_in(tx, task_id, session_id, ts, kind, detail))
     }
 
     /// A task's log (`by_task`) or a session's, in time order.
@@ -703,7 +828,7 @@ impl Store {
             "SELECT session_id, seq, ts, stream, kind, payload FROM output \
              WHERE session_id = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![session_id, after as i64, before as i64, limit.min(MAX_PAGE)], output_from_row)?;
+        let rows = stmt.query_map(params![session_id, sql_int(after), sql_int(before), limit.min(MAX_PAGE)], output_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -757,7 +882,7 @@ impl Store {
             "SELECT session_id, seq, ts, stream, kind, payload FROM output \
              WHERE session_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![session_id, after as i64, limit.min(MAX_PAGE)], output_from_row)?;
+        let rows = stmt.query_map(params![session_id, sql_int(after), limit.min(MAX_PAGE)], output_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -809,6 +934,121 @@ pub enum TaskEventKey<'a> {
     Session(&'a str),
 }
 
+/// A u64 as SQLite's signed INTEGER, saturating at `i64::MAX` (a seq or counter past it
+/// would otherwise wrap negative).
+pub(crate) fn sql_int(v: u64) -> i64 {
+    v.min(SQL_INT_MAX) as i64
+}
+
+/// Whether an error is another process holding the database past the busy timeout.
+pub fn is_busy(e: &Error) -> bool {
+    matches!(e, Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// Whether an error is the disk (or the database's size cap) being full.
+pub fn is_full(e: &Error) -> bool {
+    matches!(e, Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DiskFull)
+}
+
+/// A file that SQLite cannot open as our database (truncated, damaged, not SQLite): say
+/// which file and that nothing was changed. A locked database keeps its own error.
+fn not_a_database(path: &Path, e: rusqlite::Error) -> Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if !matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            Error::Corrupt(format!("{} is not a readable Switchboard database ({e}); it was left as it is — move it away to start afresh", path.display()))
+        }
+        _ => Error::Sqlite(e),
+    }
+}
+
+/// Refuses a database file shorter than its own header says (cut off by a full disk, a
+/// bad copy): SQLite would read the missing pages as empty and show no sessions, and the
+/// next write could make the loss permanent. Reads 100 bytes; a missing or empty file is
+/// a new database.
+fn check_not_truncated(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else { return Ok(()) };
+    let len = file.metadata().map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut header = [0u8; 100];
+    let damaged = |why: String| Error::Corrupt(format!("{} is damaged ({why}); it was left as it is — move it away to start afresh", path.display()));
+    if file.read_exact(&mut header).is_err() {
+        return Err(damaged(format!("only {len} bytes, shorter than a database header")));
+    }
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err(damaged("not an SQLite database".into()));
+    }
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]) as u64;
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => n as u64,
+    };
+    // The page count in the header is valid when its "valid-for" number matches the
+    // change counter (SQLite's file format, section 1.3.7).
+    let pages = be32(28);
+    if be32(92) == be32(24) && pages > 0 && len < pages * page_size {
+        return Err(damaged(format!("{len} bytes where its header says {} — the file was cut short", pages * page_size)));
+    }
+    Ok(())
+}
+
+/// The record of who runs a session's process (see [`Store::process_of`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessRecord {
+    pub process: Option<ProcessId>,
+    pub owner: Option<ProcessId>,
+}
+
+fn insert_session_in(conn: &Connection, s: &Session) -> Result<()> {
+    conn.execute(
+        &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"),
+        params_from_iter(session_params(s)?),
+    )?;
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES ('total_created', 1) \
+         ON CONFLICT(name) DO UPDATE SET value = value + 1",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Writes every field of an existing session (not the trim mark: only the output writer
+/// moves it). Returns false when it no longer exists.
+pub(crate) fn update_session_in(conn: &Connection, s: &Session) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE sessions SET agent = ?2, title = ?3, cwd = ?4, status = ?5, status_message = ?6, task_id = ?7, \
+         mcp_session_id = ?8, agent_session_id = ?9, service_session_id = ?10, config = ?11, created_at = ?12, \
+         last_activity = ?13, expires_at = ?14, ended_at = ?15, message_count = ?16, turns = ?17, \
+         input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, last_error = ?21, pid = ?22, exit_code = ?23, \
+         last_response_at = ?24, launch_command = ?25 \
+         WHERE id = ?1",
+    )?;
+    let n = stmt.execute(params_from_iter(session_params(s)?.into_iter().take(25)))?;
+    Ok(n == 1)
+}
+
+pub(crate) fn get_session_in(conn: &Connection, id: &str) -> Result<Option<Session>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"))?;
+    stmt.query_row([id], session_from_row).optional()?.transpose()
+}
+
+pub(crate) fn insert_task_event_in(conn: &Connection, task_id: Option<&str>, session_id: &str, ts: DateTime<Utc>, kind: TaskEventKind, detail: &serde_json::Value) -> Result<TaskEvent> {
+    let mut stmt = conn.prepare_cached("INSERT INTO task_events (task_id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    stmt.execute(params![task_id, session_id, ts.timestamp_millis(), kind.as_str(), detail.to_string()])?;
+    Ok(TaskEvent { id: conn.last_insert_rowid(), task_id: task_id.map(str::to_string), session_id: session_id.to_string(), ts, kind, detail: detail.clone() })
+}
+
+/// A row's id for reports, even when it is not valid UTF-8.
+fn row_id(r: &Row<'_>) -> String {
+    match r.get_ref(0) {
+        Ok(rusqlite::types::ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("<unreadable id: {e}>"),
+    }
+}
+
 fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>> {
     use rusqlite::types::Value;
     let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
@@ -833,17 +1073,17 @@ fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>> {
         s.last_activity.timestamp_millis().into(),
         s.expires_at.timestamp_millis().into(),
         s.ended_at.map(|t| Value::from(t.timestamp_millis())).unwrap_or(Value::Null),
-        (s.message_count as i64).into(),
-        (s.turns as i64).into(),
-        (s.input_tokens as i64).into(),
-        (s.output_tokens as i64).into(),
+        sql_int(s.message_count).into(),
+        sql_int(s.turns).into(),
+        sql_int(s.input_tokens).into(),
+        sql_int(s.output_tokens).into(),
         s.cost_usd.into(),
         opt(&s.last_error),
         s.pid.map(|p| Value::from(p as i64)).unwrap_or(Value::Null),
         s.exit_code.map(|c| Value::from(c as i64)).unwrap_or(Value::Null),
         s.last_response_at.map(|t| Value::from(t.timestamp_millis())).unwrap_or(Value::Null),
         opt(&s.launch_command),
-        (s.output_trimmed_through as i64).into(),
+        sql_int(s.output_trimmed_through).into(),
     ])
 }
 
@@ -865,10 +1105,13 @@ pub(crate) fn ts_from_ms(ms: i64) -> DateTime<Utc> {
 /// Maps a row to a session. The outer `rusqlite::Result` is SQLite's; the inner one reports
 /// values SQLite holds but the model cannot accept (an unknown agent, unparsable config).
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>> {
-    let agent: String = r.get(1)?;
-    let status: String = r.get(4)?;
-    let config: String = r.get(10)?;
     let build = || -> Result<Session> {
+        let corrupt = |what: &str, e: rusqlite::Error| Error::Corrupt(format!("{what}: {e}"));
+        let agent: String = r.get(1).map_err(|e| corrupt("agent", e))?;
+        let status: String = r.get(4).map_err(|e| corrupt("status", e))?;
+        let config: String = r.get(10).map_err(|e| corrupt("config", e))?;
+        let count = |i: usize| -> Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+        let cost: f64 = r.get(19)?;
         Ok(Session {
             id: r.get(0)?,
             agent: agent.parse::<AgentKind>().map_err(|_| Error::Corrupt(format!("unknown agent '{agent}'")))?,
@@ -886,17 +1129,17 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>> {
             last_activity: ts_from_ms(r.get(12)?),
             expires_at: ts_from_ms(r.get(13)?),
             ended_at: r.get::<_, Option<i64>>(14)?.map(ts_from_ms),
-            message_count: r.get::<_, i64>(15)? as u64,
-            turns: r.get::<_, i64>(16)? as u64,
-            input_tokens: r.get::<_, i64>(17)? as u64,
-            output_tokens: r.get::<_, i64>(18)? as u64,
-            cost_usd: r.get(19)?,
+            message_count: count(15)?,
+            turns: count(16)?,
+            input_tokens: count(17)?,
+            output_tokens: count(18)?,
+            cost_usd: if cost.is_finite() { cost.max(0.0) } else { 0.0 },
             last_error: r.get(20)?,
             pid: r.get::<_, Option<i64>>(21)?.map(|p| p as u32),
             exit_code: r.get::<_, Option<i64>>(22)?.map(|c| c as i32),
             last_response_at: r.get::<_, Option<i64>>(23)?.map(ts_from_ms),
             launch_command: r.get(24)?,
-            output_trimmed_through: r.get::<_, i64>(25)? as u64,
+            output_trimmed_through: count(25)?,
         })
     };
     Ok(build())

@@ -48,6 +48,10 @@ async fn activity_extends_the_ttl_and_the_sweeper_expires_idle_sessions() {
     let busy = e.create(command(work.path(), "sleep", &["60"])).await.unwrap();
     let idle = e.create(command(work.path(), "sleep", &["60"])).await.unwrap();
     assert_eq!(busy.expires_at - busy.created_at, Span::hours(1));
+    // Only sessions waiting between turns can expire (a running one is never idle).
+    for id in [&busy.id, &idle.id] {
+        e.set_status(id, SessionStatus::Idle).unwrap();
+    }
 
     clock.advance(Span::minutes(50));
     let touched = e.touch(&busy.id).unwrap();
@@ -72,6 +76,7 @@ async fn the_sweeper_runs_on_its_interval_and_stops_cleanly() {
     let clock = ManualClock::new();
     let e = engine(dir.path(), clock.clone(), EngineConfig { sweep_interval: Duration::from_millis(20), ..idle_session_config() });
     let s = e.create(command(work.path(), "sleep", &["60"])).await.unwrap();
+    e.set_status(&s.id, SessionStatus::Idle).unwrap();
     let mut events = e.subscribe();
     let sweeper = e.start_sweeper();
     clock.advance(Span::hours(2));
@@ -90,6 +95,7 @@ async fn the_sweeper_runs_on_its_interval_and_stops_cleanly() {
     assert_eq!(expired.status, SessionStatus::Expired);
     sweeper.stop().await; // returns only once its task has finished
     let late = e.create(command(work.path(), "sleep", &["60"])).await.unwrap();
+    e.set_status(&late.id, SessionStatus::Idle).unwrap();
     clock.advance(Span::hours(2));
     tokio::time::sleep(Duration::from_millis(100)).await; // five intervals, were it still running
     assert!(e.get(&late.id).unwrap().status.is_live(), "a stopped sweeper sweeps no more");

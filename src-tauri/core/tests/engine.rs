@@ -176,7 +176,9 @@ async fn after_a_crash_leftover_processes_are_stopped_and_sessions_become_interr
         s.status = SessionStatus::Running;
         s.pid = Some(pid);
         assert!(store.update_session(&s).unwrap());
-        store.set_process(id, pid, start, dead_owner).unwrap();
+        let process = switchboard_core::procid::ProcessId { pid, start, boot: switchboard_core::procid::boot_id() };
+        let owner = switchboard_core::procid::ProcessId { pid: dead_owner, start: Some(1), boot: switchboard_core::procid::boot_id() };
+        store.set_process(id, &process, &owner).unwrap();
     }
     drop(store);
 

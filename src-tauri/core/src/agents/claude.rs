@@ -154,7 +154,10 @@ fn turn_end(v: &Value) -> TurnEnd {
         subtype: str_of(v, "subtype").unwrap_or("unknown").to_string(),
         is_error: v.get("is_error").and_then(Value::as_bool).unwrap_or(false),
         num_turns: u64_of(v, "num_turns"),
-        input_tokens: u64_of(&usage, "input_tokens") + u64_of(&usage, "cache_creation_input_tokens") + u64_of(&usage, "cache_read_input_tokens"),
+        // Agent-reported numbers saturate: a bogus count near u64::MAX must not overflow.
+        input_tokens: u64_of(&usage, "input_tokens")
+            .saturating_add(u64_of(&usage, "cache_creation_input_tokens"))
+            .saturating_add(u64_of(&usage, "cache_read_input_tokens")),
         output_tokens: u64_of(&usage, "output_tokens"),
         cost_usd: v.get("total_cost_usd").and_then(Value::as_f64).unwrap_or(0.0),
         cost_is_cumulative: true,
