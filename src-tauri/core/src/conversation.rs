@@ -173,6 +173,9 @@ impl Engine {
 
     /// A turn starts: Running, activity, the task log's "command sent".
     pub(crate) fn begin_turn(&self, id: &str, text: &str) -> Result<()> {
+        // The user's own words are part of the transcript, in order with the answers
+        // (agents do not echo them). Written by Switchboard, read back as `UserText`.
+        self.record_output(id, Stream::System, crate::view::USER_PROMPT_KIND, text.to_string());
         if let Some(p) = self.procs().get_mut(id) {
             p.turn_started = Some(Instant::now());
             p.turn_text.clear();

@@ -89,10 +89,14 @@ impl OutputItem {
     }
 }
 
+/// The stored kind of a prompt the user sent (its payload is the text as sent).
+pub const USER_PROMPT_KIND: &str = "user_prompt";
+
 impl EntryView {
     /// Reads a stored entry. Never fails: what cannot be read is shown raw.
     pub fn of(e: &OutputEntry) -> EntryView {
         match (e.stream, e.kind.as_str()) {
+            (Stream::System, USER_PROMPT_KIND) => EntryView::UserText { text: e.payload.clone() },
             (Stream::System, _) => EntryView::Lifecycle { text: e.payload.clone() },
             (Stream::Stderr, _) => EntryView::Stderr { text: e.payload.clone() },
             (_, "line") => EntryView::Line { text: e.payload.clone() },

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -101,3 +102,37 @@ pub async fn wait_until(engine: &Engine, id: &str, secs: u64, check: impl Fn(&Se
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A stand-in for the `claude` binary: a shell script that answers every user message
+/// on stdin with `reply` (a stream-json line) — enough of the protocol to drive turns.
+pub fn fake_claude(dir: &Path, reply: &str) -> PathBuf {
+    let path = dir.join("claude");
+    let script = format!(
+        "#!/bin/sh\nwhile IFS= read -r line; do\n  case \"$line\" in\n    *'\"type\":\"user\"'*) {reply} ;;\n  esac\ndone\n"
+    );
+    std::fs::write(&path, script).expect("write fake claude");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    path
+}
+
+pub fn result_line(input_tokens: &str, cost: &str) -> String {
+    format!(
+        "printf '%s\\n' '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":1,\"result\":\"ok\",\"session_id\":\"s\",\"total_cost_usd\":{cost},\"usage\":{{\"input_tokens\":{input_tokens},\"cache_read_input_tokens\":5,\"output_tokens\":2}}}}'"
+    )
+}
+
+pub fn claude_engine_with(dir: &Path, bin: &Path, clock: Arc<ManualClock>, config: EngineConfig) -> Engine {
+    let e = engine(dir, clock, config);
+    e.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(bin.to_string_lossy().into()), ..Default::default() });
+    e
+}
+
+pub fn claude_request(cwd: &Path, prompt: Option<&str>) -> NewSession {
+    NewSession {
+        agent: Some(AgentKind::Claude),
+        cwd: cwd.to_string_lossy().into(),
+        config: SessionConfig { prompt: prompt.map(String::from), ..Default::default() },
+        ..Default::default()
+    }
+}
+
