@@ -120,6 +120,22 @@ test('create sessions in the UI, see them live, and keep them across a restart',
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await s.findAll('[data-testid=session-row]')).length, 3);
     await s.screenshot(join(shots, 'sessions.png'));
+
+    // The Ctrl-K switcher shows its results in WebKitGTK (a flex list in a dialog with only a
+    // max-height once collapsed to its padding here, while Chromium rendered it fine).
+    await s.exec(`window.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true, bubbles: true }));`);
+    await s.type(await s.waitFor('[data-testid=switcher-input]'), 'build');
+    await s.waitFor('[data-testid=switcher-item]');
+    const box = await s.exec(`const l = document.querySelector('#switcher-list').getBoundingClientRect();
+      const i = document.querySelector('[data-testid=switcher-item]').getBoundingClientRect();
+      return { list: l.height, item: i.height, itemVisible: i.top >= l.top && i.bottom <= l.bottom + 1 };`);
+    assert.ok(box.list >= box.item && box.itemVisible, `switcher results are visible: ${JSON.stringify(box)}`);
+    await s.screenshot(join(shots, 'switcher.png'));
+    await s.exec(`window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));`);
+    for (const until = Date.now() + 5000; (await s.findAll('[data-testid=switcher-item]')).length > 0;) {
+      if (Date.now() > until) assert.fail('Escape did not close the switcher');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     agentPid = ls().find((x) => x.title === 'Long build').pid;
     assert.ok(running(agentPid), 'the long build runs while the app is open');
   } catch (e) {
