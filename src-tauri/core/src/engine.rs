@@ -1074,6 +1074,24 @@ impl Engine {
         }
     }
 
+    /// A live session fails with `message`: Error, its reason, and the task log's error
+    /// entry, in one transaction. A finished session is left as it is.
+    fn fail(&self, id: &str, message: &str) -> Result<Session> {
+        let now = self.inner.clock.now();
+        self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Error { message: message.to_string() };
+                    s.last_error = Some(message.to_string());
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
+        )
+    }
+
     /// Output could not be stored (disk full, or the store failing for long): each
     /// session goes to Error with the reason, and its agent is stopped — gracefully, so
     /// the conversation stays resumable once there is room again. What was stored stays.
@@ -1081,20 +1099,7 @@ impl Engine {
     fn storage_failed(&self, failure: StorageFailure) {
         for id in failure.sessions {
             let message = failure.message.clone();
-            let now = self.inner.clock.now();
-            let result = self.update_logged(
-                &id,
-                |s| {
-                    if s.status.is_live() {
-                        s.status = SessionStatus::Error { message: message.clone() };
-                        s.last_error = Some(message.clone());
-                        s.ended_at = Some(now);
-                    }
-                    Ok(())
-                },
-                Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
-            );
-            match result {
+            match self.fail(&id, &message) {
                 Ok(_) => {}
                 Err(e) => {
                     warn!(session = %id, error = %e, "could not record the storage failure in the store");
@@ -1123,20 +1128,7 @@ impl Engine {
             runner::MAX_LINE_BYTES / (1024 * 1024)
         );
         warn!(session = %id, cut, "line over the limit from a structured agent: failing the turn");
-        let now = self.inner.clock.now();
-        let result = self.update_logged(
-            id,
-            |s| {
-                if s.status.is_live() {
-                    s.status = SessionStatus::Error { message: message.clone() };
-                    s.last_error = Some(message.clone());
-                    s.ended_at = Some(now);
-                }
-                Ok(())
-            },
-            Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
-        );
-        if let Err(e) = result {
+        if let Err(e) = self.fail(id, &message) {
             warn!(session = %id, error = %e, "could not record the failed turn");
         }
         self.finish_turn_waiters(id, Err(message));
