@@ -523,3 +523,19 @@ pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Resu
     engine.set_agent_paths(settings.agent_paths);
     Ok(engine)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_safe_removes_escape_sequences_whole_and_keeps_text() {
+        assert_eq!(terminal_safe("plain\ttext"), "plain\ttext");
+        // OSC 52 clipboard write (BEL), title change (ST), colour (CSI), C1 CSI, CR, DEL.
+        let evil = "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}]0;owned\u{1b}\\c\u{1b}[31md\u{9b}2Je\rf\u{7f}g\u{1b}Ph\u{1b}\\i";
+        assert_eq!(terminal_safe(evil), "abcdefgi");
+        assert_eq!(terminal_safe("x\u{1b}7y\u{0}z\u{85}w"), "xyzw", "two-byte ESC sequences and stray controls");
+        assert_eq!(terminal_safe("line 1\nline 2"), "line 1\nline 2");
+        assert_eq!(terminal_safe("unterminated \u{1b}]52;c;abc"), "unterminated ", "an unterminated string swallows the rest");
+    }
+}
