@@ -1,6 +1,11 @@
 //! The command line: parsed before Tauri starts; a subcommand runs headless over the same
 //! data directory and exits. JSON output uses the engine's snake_case field names.
+//!
+//! What reaches the terminal: sessions are printed [`Session::redacted`] (environment names,
+//! never their values); text an agent or a program wrote goes through [`terminal_safe`]
+//! (escape sequences and control characters removed); errors go to stderr, one line each.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -137,7 +142,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
     match command {
         Command::Ls { status, agent, task, json } => {
             let filter = SessionFilter { statuses: status, agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?, task_id: task, ..Default::default() };
-            let sessions = engine.list(&filter)?;
+            let sessions: Vec<Session> = engine.list(&filter)?.iter().map(Session::redacted).collect();
             if json {
                 print_json(&mut out, &sessions)?;
             } else {
@@ -147,13 +152,20 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
         }
         Command::Run { agent, cwd, task, title, model, max_turns, permission_mode, append_system_prompt, json, words } => {
             let agent: AgentKind = agent.parse()?;
+            // A blank --cwd would otherwise become "<here>/ " and then, trimmed, the current folder.
+            if cwd.to_string_lossy().trim().is_empty() {
+                return Err(Error::invalid("cwd", "the folder is required"));
+            }
             let cwd = std::path::absolute(&cwd).map_err(|e| Error::invalid("cwd", format!("bad folder: {e}")))?;
             let permission_mode = match permission_mode.as_deref() {
                 None | Some("default") => PermissionMode::Default,
                 Some("acceptEdits") => PermissionMode::AcceptEdits,
                 Some("bypassPermissions") => PermissionMode::BypassPermissions,
                 Some("plan") => PermissionMode::Plan,
-                Some(other) => return Err(Error::invalid("permission_mode", format!("unknown permission mode '{other}' (default, acceptEdits, bypassPermissions, plan)"))),
+                Some(other) => {
+                    let other = switchboard_core::error::shorten(other, switchboard_core::error::MAX_VALUE_IN_ERROR);
+                    return Err(Error::invalid("permission_mode", format!("unknown permission mode '{other}' (default, acceptEdits, bypassPermissions, plan)")));
+                }
             };
             let mut config = SessionConfig { model, max_turns, permission_mode, append_system_prompt, ..Default::default() };
             if agent == AgentKind::Command {
@@ -169,12 +181,13 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             }
             let session = run_turn(engine, &session.id, !json, &mut out).await?;
             if json {
-                print_json(&mut out, &session)?;
+                print_json(&mut out, &session.redacted())?;
             }
+            report_failure(&session);
             Ok(exit_code(&session))
         }
         Command::Show { id, json, output } => {
-            let session = engine.get(&id)?;
+            let session = engine.get(&id)?.redacted();
             if json {
                 let mut v = serde_json::to_value(&session).map_err(|e| Error::Corrupt(e.to_string()))?;
                 if output {
@@ -202,24 +215,26 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
         Command::Send { id, text, json, timeout } => {
             let result = engine.send(&id, &text, Duration::from_secs(timeout)).await?;
             // This process is about to exit: let the agent go (the session stays resumable).
-            let session = settle(engine, &id).await?;
+            let session = settle(engine, &id).await?.redacted();
             if json {
                 print_json(&mut out, &json!({ "success": result.success, "output": result.output, "error": result.error, "duration_ms": result.duration_ms, "session": session }))?;
             } else if let Some(text) = &result.output {
-                let _ = writeln!(out, "{text}");
-            } else if let Some(e) = &result.error {
-                eprintln!("switchboard: {e}");
+                put(&mut out, text);
+            }
+            if !result.success {
+                // Also with --json: stdout carries the data, stderr says what went wrong.
+                print_error(result.error.as_deref().unwrap_or("the turn failed"));
             }
             Ok(if result.success { 0 } else { 1 })
         }
         Command::End { id } => {
             let s = engine.end(&id).await?;
-            let _ = writeln!(out, "{} {}", s.id, s.status);
+            put(&mut out, &format!("{} {}", s.id, s.status));
             Ok(0)
         }
         Command::Rm { id } => {
             engine.delete(&id).await?;
-            let _ = writeln!(out, "deleted {id}");
+            put(&mut out, &format!("deleted {id}"));
             Ok(0)
         }
         Command::Metrics { json } => {
@@ -259,7 +274,8 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             Ok(0)
         }
         Command::Task { task, json } => {
-            let sessions = engine.list(&SessionFilter { task_id: Some(task.clone()), ..Default::default() })?;
+            let sessions: Vec<Session> =
+                engine.list(&SessionFilter { task_id: Some(task.clone()), ..Default::default() })?.iter().map(Session::redacted).collect();
             let log = engine.task_log(&task)?;
             if json {
                 print_json(&mut out, &json!({ "task_id": task, "sessions": sessions, "log": log }))?;
@@ -267,7 +283,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 print_table(&mut out, &sessions);
                 let _ = writeln!(out);
                 for e in &log {
-                    let _ = writeln!(out, "{}  {:<18} {}  {}", e.ts.format("%Y-%m-%d %H:%M:%S"), e.kind.as_str(), e.session_id, e.detail);
+                    put(&mut out, &format!("{}  {:<18} {}  {}", e.ts.format("%Y-%m-%d %H:%M:%S"), e.kind.as_str(), e.session_id, e.detail));
                 }
             }
             Ok(0)
@@ -321,6 +337,88 @@ async fn settle(engine: &Engine, id: &str) -> switchboard_core::Result<Session> 
     Ok(s)
 }
 
+/// A session that ended in error says why on stderr (its output, on stdout, may be JSON or
+/// may have scrolled away): "switchboard: could not start 'x': no such program …".
+fn report_failure(s: &Session) {
+    if let SessionStatus::Error { message } = &s.status {
+        print_error(message);
+    }
+}
+
+/// Writes one error line to stderr: `switchboard: <message>`, made terminal-safe and cut to
+/// [`MAX_ERROR_LINE_CHARS`] (values in core errors are already shortened at the source;
+/// this is the backstop for messages that carry a program's own text).
+pub fn print_error(message: &str) {
+    let line = switchboard_core::error::shorten(&terminal_safe(message).replace('\n', " "), MAX_ERROR_LINE_CHARS);
+    eprintln!("switchboard: {line}");
+}
+
+/// An error line is cut after this many characters: several lines of a terminal, enough for
+/// the longest message the engine writes (an install hint with a path).
+pub const MAX_ERROR_LINE_CHARS: usize = 600;
+
+/// `text` made safe to write to a terminal: escape sequences (CSI `ESC [ … final`, OSC
+/// `ESC ] … BEL/ST` — clipboard writes, title changes, hyperlinks —, DCS/APC/PM strings and
+/// two-byte `ESC x`) are removed whole, and every other C0/C1 control character except `\n`
+/// and `\t` is dropped (`\r` too: it lets a line overwrite what came before it).
+///
+/// Applied to all text output, terminal or not: a pipe often ends at a terminal anyway
+/// (`| less -R`, `| tee`, a log `cat`-ed later), and the exact bytes stay available in the
+/// `--json` output, where JSON escapes them.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let is_unsafe = |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}';
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Text,
+        /// After ESC.
+        Escape,
+        /// Inside `ESC [ …` until a final byte (0x40–0x7E).
+        Csi,
+        /// Inside an OSC/DCS/APC/PM/SOS string until BEL or ST (`ESC \`); `true` after an ESC.
+        Str(bool),
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut state = State::Text;
+    for c in text.chars() {
+        state = match state {
+            State::Text => match c {
+                '\u{1b}' => State::Escape,
+                '\u{9b}' => State::Csi,
+                '\u{90}' | '\u{9d}' | '\u{9e}' | '\u{9f}' | '\u{98}' => State::Str(false),
+                c if is_unsafe(c) => State::Text,
+                c => {
+                    out.push(c);
+                    State::Text
+                }
+            },
+            State::Escape => match c {
+                '[' => State::Csi,
+                ']' | 'P' | '_' | '^' | 'X' => State::Str(false),
+                _ => State::Text,
+            },
+            State::Csi => match c {
+                '\u{40}'..='\u{7e}' => State::Text,
+                _ => State::Csi,
+            },
+            State::Str(after_esc) => match c {
+                '\u{7}' | '\u{9c}' => State::Text,
+                '\\' if after_esc => State::Text,
+                '\u{1b}' => State::Str(true),
+                _ => State::Str(false),
+            },
+        };
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `line` and a newline, terminal-safe.
+fn put(out: &mut impl Write, line: &str) {
+    let _ = writeln!(out, "{}", terminal_safe(line));
+}
+
 fn exit_code(s: &Session) -> i32 {
     match s.status {
         SessionStatus::Error { .. } => 1,
@@ -329,8 +427,18 @@ fn exit_code(s: &Session) -> i32 {
     }
 }
 
+/// Pretty JSON. serde_json escapes C0 controls but writes DEL and C1 controls (U+0080–U+009F,
+/// which some terminals obey) as they are: those are escaped too — they can only occur
+/// inside strings, so the JSON means the same.
 fn print_json<T: serde::Serialize>(out: &mut impl Write, v: &T) -> switchboard_core::Result<()> {
     let text = serde_json::to_string_pretty(v).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let text: String = if text.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
+        text.chars()
+            .map(|c| if ('\u{7f}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
+            .collect()
+    } else {
+        text
+    };
     let _ = writeln!(out, "{text}");
     Ok(())
 }
@@ -342,12 +450,18 @@ fn print_table(out: &mut impl Write, sessions: &[Session]) {
     }
     let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} {}", "ID", "AGENT", "STATUS", "TITLE", "FOLDER");
     for s in sessions {
-        let title: String = s.title.chars().take(30).collect();
-        let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd);
+        let title: String = terminal_safe(&s.title).chars().take(30).collect();
+        put(out, &format!("{:<40} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd));
     }
 }
 
 fn print_session(out: &mut impl Write, s: &Session) {
+    let mut text = Vec::new();
+    write_session(&mut text, s);
+    let _ = out.write_all(terminal_safe(&String::from_utf8_lossy(&text)).as_bytes());
+}
+
+fn write_session(out: &mut impl Write, s: &Session) {
     let _ = writeln!(out, "{}  {}", s.id, s.title);
     let _ = writeln!(out, "  agent     {}", s.agent);
     let _ = writeln!(out, "  status    {}", s.status);
@@ -365,8 +479,18 @@ fn print_session(out: &mut impl Write, s: &Session) {
     }
 }
 
-/// One output item as a person reads it in a terminal.
+/// One output item as a person reads it in a terminal, terminal-safe.
 fn print_item(out: &mut impl Write, item: &OutputItem) {
+    if let EntryView::Stderr { text } = &item.view {
+        eprintln!("{}", terminal_safe(text));
+        return;
+    }
+    let mut text = Vec::new();
+    write_item(&mut text, item);
+    let _ = out.write_all(terminal_safe(&String::from_utf8_lossy(&text)).as_bytes());
+}
+
+fn write_item(out: &mut impl Write, item: &OutputItem) {
     let _ = match &item.view {
         EntryView::AssistantText { text } => writeln!(out, "{text}"),
         EntryView::UserText { text } => writeln!(out, "> {text}"),
@@ -388,10 +512,7 @@ fn print_item(out: &mut impl Write, item: &OutputItem) {
         EntryView::SystemInit { model, .. } => writeln!(out, "-- {} started", model.as_deref().unwrap_or("agent")),
         EntryView::ApiRetry { attempt, max_retries, .. } => writeln!(out, "-- retrying the API ({attempt}/{max_retries})"),
         EntryView::Line { text } | EntryView::Raw { text } => writeln!(out, "{text}"),
-        EntryView::Stderr { text } => {
-            eprintln!("{text}");
-            Ok(())
-        }
+        EntryView::Stderr { .. } => Ok(()),
         EntryView::Lifecycle { text } => writeln!(out, "-- {text}"),
         EntryView::PermissionAsked { request_id, tool_name, input, .. } => writeln!(
             out,
@@ -411,4 +532,20 @@ pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Resu
     let engine = Engine::open(&dir, config)?;
     engine.set_agent_paths(settings.agent_paths);
     Ok(engine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_safe_removes_escape_sequences_whole_and_keeps_text() {
+        assert_eq!(terminal_safe("plain\ttext"), "plain\ttext");
+        // OSC 52 clipboard write (BEL), title change (ST), colour (CSI), C1 CSI, CR, DEL.
+        let evil = "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}]0;owned\u{1b}\\c\u{1b}[31md\u{9b}2Je\rf\u{7f}g\u{1b}Ph\u{1b}\\i";
+        assert_eq!(terminal_safe(evil), "abcdefgi");
+        assert_eq!(terminal_safe("x\u{1b}7y\u{0}z\u{85}w"), "xyzw", "two-byte ESC sequences and stray controls");
+        assert_eq!(terminal_safe("line 1\nline 2"), "line 1\nline 2");
+        assert_eq!(terminal_safe("unterminated \u{1b}]52;c;abc"), "unterminated ", "an unterminated string swallows the rest");
+    }
 }

@@ -1,5 +1,7 @@
 //! `#[tauri::command]`s: each parses its arguments, calls the engine and maps the error.
 //! Live output goes over a `tauri::ipc::Channel` per subscription, batched.
+//! Every session sent to the page is [`Session::redacted`]: the page sees environment
+//! names, never their values (API keys); it never needs them, the engine keeps them.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -59,25 +61,66 @@ pub struct Subscriptions {
 #[tauri::command]
 #[instrument(skip_all)]
 pub async fn list_sessions(engine: State<'_, Engine>, filter: Option<SessionFilter>) -> IpcResult<Vec<Session>> {
-    Ok(engine.list(&filter.unwrap_or_default())?)
+    Ok(engine.list(&filter.unwrap_or_default())?.iter().map(Session::redacted).collect())
 }
 
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn get_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
-    Ok(engine.get(&id)?)
+    Ok(engine.get(&id)?.redacted())
 }
 
 #[tauri::command]
 #[instrument(skip_all)]
-pub async fn create_session(engine: State<'_, Engine>, request: NewSession) -> IpcResult<Session> {
-    Ok(engine.create(request).await?)
+pub async fn create_session(engine: State<'_, Engine>, request: serde_json::Value) -> IpcResult<Session> {
+    let request = parse_new_session(request)?;
+    Ok(engine.create(request).await?.redacted())
+}
+
+/// The request of `create_session`, read here rather than by Tauri so that a value of the
+/// wrong type or an unknown name (`"permission_mode": "--help"`) is rejected like every
+/// other bad input: `{code: "invalid_input", message, field}` naming the field, instead of
+/// Tauri's bare string.
+pub fn parse_new_session(request: serde_json::Value) -> IpcResult<NewSession> {
+    let error = match serde_json::from_value::<NewSession>(request.clone()) {
+        Ok(r) => return Ok(r),
+        Err(e) => e,
+    };
+    // Which field: the first one that fails on its own (config's fields one level down).
+    let fails = |v: serde_json::Value| serde_json::from_value::<NewSession>(v).is_err();
+    let mut field = None;
+    if let Some(obj) = request.as_object() {
+        'find: for (k, v) in obj {
+            if let (Some(config), "config") = (v.as_object(), k.as_str()) {
+                for (ck, cv) in config {
+                    if fails(serde_json::json!({ "config": { ck: cv } })) {
+                        field = Some(ck.clone());
+                        break 'find;
+                    }
+                }
+            }
+            if fails(serde_json::json!({ k: v })) {
+                field = Some(k.clone());
+                break;
+            }
+        }
+    }
+    let field = field.map(|f| switchboard_core::error::shorten(&f, switchboard_core::error::MAX_VALUE_IN_ERROR));
+    let message = switchboard_core::error::shorten(&error.to_string(), 300);
+    Err(IpcError {
+        code: "invalid_input".into(),
+        message: match &field {
+            Some(f) => format!("invalid {f}: {message}"),
+            None => format!("invalid request: {message}"),
+        },
+        field,
+    })
 }
 
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn end_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
-    Ok(engine.end(&id).await?)
+    Ok(engine.end(&id).await?.redacted())
 }
 
 #[tauri::command]
@@ -92,25 +135,25 @@ pub async fn delete_session(engine: State<'_, Engine>, id: String) -> IpcResult<
 #[instrument(skip(engine, text))]
 pub async fn send_message(engine: State<'_, Engine>, id: String, text: String) -> IpcResult<Session> {
     let _turn = engine.post(&id, &text).await?;
-    Ok(engine.get(&id)?)
+    Ok(engine.get(&id)?.redacted())
 }
 
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn interrupt_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
-    Ok(engine.interrupt(&id).await?)
+    Ok(engine.interrupt(&id).await?.redacted())
 }
 
 #[tauri::command]
 #[instrument(skip(engine, prompt))]
 pub async fn resume_session(engine: State<'_, Engine>, id: String, prompt: Option<String>) -> IpcResult<Session> {
-    Ok(engine.resume(&id, prompt.filter(|p| !p.trim().is_empty())).await?)
+    Ok(engine.resume(&id, prompt.filter(|p| !p.trim().is_empty())).await?.redacted())
 }
 
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn set_task(engine: State<'_, Engine>, id: String, task_id: Option<String>) -> IpcResult<Session> {
-    Ok(engine.set_task(&id, task_id)?)
+    Ok(engine.set_task(&id, task_id)?.redacted())
 }
 
 #[tauri::command]
@@ -138,7 +181,8 @@ pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult
                 Err(_) => Err("no answer within 10 minutes".into()),
             }
         })
-        .await?)
+        .await?
+        .redacted())
 }
 
 /// History: entries after `after_seq`, oldest first.

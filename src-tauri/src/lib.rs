@@ -25,7 +25,7 @@ pub fn main() -> i32 {
     let data_dir = match paths::resolve_data_dir(cli.data_dir.as_deref()) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("switchboard: {e}");
+            cli::print_error(&e.to_string());
             return 2;
         }
     };
@@ -33,26 +33,67 @@ pub fn main() -> i32 {
         let engine = match cli::open_engine(Some(&data_dir)) {
             Ok(engine) => engine,
             Err(e) => {
-                eprintln!("switchboard: {e}");
-                return 1;
+                cli::print_error(&e.to_string());
+                return error_exit_code(&e);
             }
         };
         let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("switchboard: cannot start: {e}");
+                cli::print_error(&format!("cannot start: {e}"));
                 return 1;
             }
         };
-        return match runtime.block_on(cli::run(&engine, command)) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("switchboard: {e}");
-                if e.code() == "invalid_input" { 2 } else { 1 }
-            }
-        };
+        return runtime.block_on(run_until_signal(&engine, command));
     }
     run_gui(&data_dir)
+}
+
+/// Exit code for an error: 2 for a bad value the user gave (a flag, an id's form, the data
+/// directory), 1 for everything else (not found, a failed start, storage).
+fn error_exit_code(e: &switchboard_core::Error) -> i32 {
+    if e.code() == "invalid_input" { 2 } else { 1 }
+}
+
+/// Runs a subcommand; SIGINT (Ctrl-C), SIGTERM or SIGHUP stop it instead: every agent this
+/// process started is stopped gracefully and its session marked Interrupted (resumable with
+/// `switchboard send`), then the exit code is 128 + the signal (130 for Ctrl-C). Agents run
+/// in their own process group, so without this they would outlive the CLI, still "running".
+async fn run_until_signal(engine: &switchboard_core::Engine, command: cli::Command) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Listening starts before the command runs, so no agent is started unguarded.
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+    else {
+        cli::print_error("cannot listen for Ctrl-C; refusing to start agents that could not be stopped");
+        return 1;
+    };
+    let signo = tokio::select! {
+        result = cli::run(engine, command) => {
+            return match result {
+                Ok(code) => code,
+                Err(e) => {
+                    cli::print_error(&e.to_string());
+                    error_exit_code(&e)
+                }
+            };
+        }
+        _ = int.recv() => 2,
+        _ = term.recv() => 15,
+        _ = hup.recv() => 1,
+    };
+    // The command's future is dropped here (its stdout lock with it); stop what it started.
+    let stopped = engine.live_processes();
+    engine.shutdown().await;
+    if stopped > 0 {
+        cli::print_error(&format!(
+            "interrupted; stopped {stopped} agent{} (resumable: switchboard send ID TEXT)",
+            if stopped == 1 { "" } else { "s" }
+        ));
+    } else {
+        cli::print_error("interrupted");
+    }
+    128 + signo
 }
 
 fn run_gui(data_dir: &std::path::Path) -> i32 {
@@ -64,8 +105,8 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
         std::env::remove_var("LC_ALL");
     }
     if let Err(e) = paths::ensure_private_dir(data_dir) {
-        eprintln!("switchboard: {e}");
-        return 1;
+        cli::print_error(&e.to_string());
+        return error_exit_code(&e);
     }
     let _log_guard = switchboard_core::logging::init(data_dir, true);
     let engine = match cli::open_engine(Some(data_dir)) {
@@ -85,6 +126,8 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
             tray::show_main_window(app);
         }))
         .plugin(tauri_plugin_dialog::init())
+        // Links in agents' Markdown open in the desktop's browser (the window never leaves the app).
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))

@@ -21,17 +21,55 @@ pub struct Watch {
     pub focused: Mutex<Option<String>>,
 }
 
-/// The notification a status change deserves, if any: (title, body).
+/// A notification's title or body is cut to this many characters: a notification shows a
+/// few lines at most, and an agent's error text can be any length.
+pub const MAX_NOTIFICATION_CHARS: usize = 200;
+
+/// `text` as a notification body: servers following the desktop notification spec render a
+/// subset of HTML in the body (`<a>`, `<img>`, `<b>`), so an agent's text could show a link
+/// or load an image. `&`, `<` and `>` are escaped as entities (with `<` escaped no tag can
+/// open, so quotes need nothing). Control characters become spaces; the text is cut to
+/// [`MAX_NOTIFICATION_CHARS`].
+pub fn body_text(text: &str) -> String {
+    escape(text, true)
+}
+
+/// `text` as a notification title: the spec's summary is plain text (no markup), so it is
+/// only flattened to one line and cut, not escaped (an entity would show as typed).
+pub fn title_text(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(text: &str, markup: bool) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_NOTIFICATION_CHARS * 2));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_NOTIFICATION_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '&' if markup => out.push_str("&amp;"),
+            '<' if markup => out.push_str("&lt;"),
+            '>' if markup => out.push_str("&gt;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The notification a status change deserves, if any: (title, body), markup-escaped.
 pub fn for_change(previous: Option<&str>, s: &Session) -> Option<(String, String)> {
     let title = title_of(s);
     match (&s.status, previous) {
         (SessionStatus::Idle, Some("running" | "compacting" | "waiting_input")) => Some((title, "finished a turn".into())),
-        (SessionStatus::Error { message }, Some(p)) if p != "error" => Some((title, format!("failed: {message}"))),
+        (SessionStatus::Error { message }, Some(p)) if p != "error" => Some((title, body_text(&format!("failed: {message}")))),
         _ => None,
     }
 }
 
-/// The notification for a new permission request: "Claude Code wants to run: npm test".
+/// The notification for a new permission request: "Claude Code wants to run: npm test",
+/// markup-escaped.
 pub fn for_permission(s: &Session, r: &PermissionRequest) -> (String, String) {
     let agent = match s.agent {
         AgentKind::Claude => "Claude Code",
@@ -39,12 +77,12 @@ pub fn for_permission(s: &Session, r: &PermissionRequest) -> (String, String) {
         AgentKind::Gemini => "Gemini",
         AgentKind::Command => "The command",
     };
-    (title_of(s), format!("{agent} {}", r.gist))
+    (title_of(s), body_text(&format!("{agent} {}", r.gist)))
 }
 
 fn title_of(s: &Session) -> String {
     let folder = std::path::Path::new(&s.cwd).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| s.cwd.clone());
-    format!("{} — {folder}", s.title)
+    title_text(&format!("{} — {folder}", s.title))
 }
 
 impl Watch {
@@ -131,6 +169,30 @@ mod tests {
             description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None,
         };
         assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
+    }
+
+    #[test]
+    fn agent_text_in_titles_and_bodies_cannot_be_markup() {
+        let mut session = s(SessionStatus::Error { message: "see <a href=\"https://evil.example\">here</a> & <img src=x>".into() });
+        session.title = "<b>bold</b> 'q'".into();
+        let (title, body) = for_change(Some("running"), &session).unwrap();
+        assert_eq!(title, "<b>bold</b> 'q' — api", "the title is plain text by the spec: shown as typed");
+        assert_eq!(body, "failed: see &lt;a href=\"https://evil.example\"&gt;here&lt;/a&gt; &amp; &lt;img src=x&gt;");
+        let r = PermissionRequest {
+            session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({}),
+            description: None, gist: "wants to run: echo <img src=http://x/p.png>".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+        };
+        let (_, body) = for_permission(&session, &r);
+        assert_eq!(body, "Claude Code wants to run: echo &lt;img src=http://x/p.png&gt;");
+        assert!(!body.contains('<'));
+    }
+
+    #[test]
+    fn long_or_control_laden_text_is_cut_and_flattened() {
+        let long = body_text(&"x".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_NOTIFICATION_CHARS + 1);
+        assert_eq!(body_text("a\u{1b}]0;title\u{7}b\nc"), "a ]0;title b c");
+        assert_eq!(title_text("a\nb"), "a b");
     }
 
     #[test]

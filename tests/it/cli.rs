@@ -232,3 +232,292 @@ fn the_core_crate_has_no_tauri_dependency() {
     let tauri: Vec<String> = tree.lines().map(crate_name).filter(|n| n.starts_with("tauri") || n == "wry" || n.starts_with("webkit2gtk")).collect();
     assert!(tauri.is_empty(), "switchboard-core depends on {tauri:?}");
 }
+
+// ---- The data directory (item 22) ------------------------------------------------------------
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).expect("meta").permissions().mode() & 0o777
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A data directory that is not Switchboard's is refused whole: one line on stderr naming the
+/// path and the problem, exit code 2, its mode untouched, nothing written or deleted.
+#[test]
+fn a_data_dir_that_is_not_ours_is_refused_and_left_alone() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let t = temp_dir();
+    // Like `--data-dir ~`: a non-empty folder of the user's.
+    let home = t.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(home.join(".bashrc"), "# mine").unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A folder whose switchboard.db is a symlink to someone's file.
+    let linked = t.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    let victim = t.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    symlink(&victim, linked.join("switchboard.db")).unwrap();
+    // A file, and a dangling symlink.
+    let file = t.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let dangling = t.path().join("dangling");
+    symlink(t.path().join("nowhere"), &dangling).unwrap();
+
+    for (dir, problem) in [
+        (&home, "is not empty and holds no switchboard.db"),
+        (&linked, "is a symbolic link"),
+        (&file, "is not a folder"),
+        (&dangling, "which does not exist"),
+    ] {
+        let out = sb(dir).args(["ls", "--json"]).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", dir.display());
+        assert!(out.stdout.is_empty(), "nothing on stdout");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(&*dir.to_string_lossy()) && stderr.contains(problem), "{stderr}");
+    }
+    assert_eq!(mode_of(&home), 0o755, "the home-like folder kept its mode");
+    assert!(!home.join("switchboard.db").exists(), "and got no database");
+    assert_eq!(mode_of(&victim), 0o644, "the symlink's target kept its mode");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x", "nothing deleted");
+    assert!(std::fs::symlink_metadata(&dangling).is_ok() && !t.path().join("nowhere").exists());
+}
+
+/// Existing database files with loose modes (an old version, a restored backup) are made 0600.
+#[test]
+fn loose_modes_of_all_database_files_are_fixed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    assert!(sb(dir.path()).args(["ls"]).output().unwrap().status.success());
+    for name in ["switchboard.db", "switchboard.db-wal", "switchboard.db-shm", "migrate.lock"] {
+        let p = dir.path().join(name);
+        if !p.exists() {
+            std::fs::write(&p, "").unwrap();
+        }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = sb(dir.path()).args(["ls", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(mode_of(dir.path()), 0o700);
+    for name in ["switchboard.db", "switchboard.db-wal", "switchboard.db-shm", "migrate.lock"] {
+        let p = dir.path().join(name);
+        if p.exists() {
+            assert_eq!(mode_of(&p), 0o600, "{name}");
+        }
+    }
+    assert_eq!(mode_of(&dir.path().join("migrate.lock")), 0o600);
+}
+
+// ---- Errors and what reaches the terminal (item 19) -------------------------------------------
+
+/// A program that cannot start: the reason is on stderr (not only in the stdout stream).
+#[test]
+fn why_a_program_could_not_start_is_on_stderr() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    for json in [false, true] {
+        let mut cmd = sb(dir.path());
+        cmd.args(["run", "--agent", "command", "--cwd"]).arg(work.path());
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.args(["--", "/no/such/program-xyz"]).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr.contains("could not start '/no/such/program-xyz': no such program"), "json={json}: {stderr:?}");
+    }
+}
+
+/// A 10,000-character id (or agent name, status, permission mode) is echoed shortened.
+#[test]
+fn long_values_are_echoed_shortened_in_errors() {
+    let dir = temp_dir();
+    let long = "x".repeat(10_000);
+    for (args, code) in [
+        (vec!["show", long.as_str()], 1),
+        (vec!["rm", long.as_str()], 1),
+        (vec!["end", long.as_str()], 1),
+        (vec!["ls", "--agent", long.as_str()], 2),
+        (vec!["ls", "--status", long.as_str()], 2),
+    ] {
+        let out = sb(dir.path()).args(&args).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(code), "{}: {stderr}", args[0]);
+        assert!(stderr.len() < 300, "{} chars: {}", stderr.len(), &stderr[..300.min(stderr.len())]);
+        assert!(stderr.contains("…(10000 chars)"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1);
+    }
+}
+
+/// Escape sequences in a program's output (OSC 52 clipboard write, a title change, colours)
+/// do not reach the terminal from `run` or `show --output`; `--json` keeps them, escaped.
+#[test]
+fn escape_sequences_in_output_do_not_reach_the_terminal() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let evil = "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}]0;owned\u{1b}\\c\u{1b}[31md\u{9b}2Je\rf\tg";
+    let out = sb(dir.path()).args(["run", "--agent", "command", "--cwd"]).arg(work.path()).args(["--", "printf", "%s\\n", evil]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("abcdef\tg"), "{stdout:?}");
+    let id = stdout.lines().next().unwrap().split_whitespace().nth(1).unwrap().to_string();
+    let shown = sb(dir.path()).args(["show", &id, "--output"]).output().unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(text.contains("abcdef\tg"), "{text:?}");
+    for printed in [&stdout, &text] {
+        assert!(!printed.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{printed:?}");
+    }
+    let json = sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap();
+    let raw = String::from_utf8_lossy(&json.stdout).into_owned();
+    assert!(!raw.chars().any(|c| c.is_control() && c != '\n'), "JSON escapes them");
+    let v = json_of(&json);
+    let texts: Vec<&str> = v["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str()).collect();
+    assert!(texts.contains(&evil), "the exact text is in the JSON: {texts:?}");
+}
+
+/// A folder the user cannot enter is named as the problem, not the program.
+#[test]
+fn a_folder_that_cannot_be_entered_is_reported_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = temp_dir();
+    let (data, work) = (t.path().join("data"), t.path().join("locked"));
+    std::fs::create_dir(&work).unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = sb(&data);
+    // root enters any folder: run the CLI as nobody then, with a data dir nobody owns.
+    if my_euid() == 0 {
+        std::fs::create_dir(&data).unwrap();
+        chown_nobody(&data);
+        chown_nobody(&work);
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(bin()).arg("--data-dir").arg(&data);
+        cmd = c;
+    }
+    let out = cmd.args(["run", "--agent", "command", "--cwd"]).arg(&work).args(["--", "true"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("cannot enter folder '{}': permission denied", work.display())), "{stderr}");
+    assert!(!stderr.contains("is it executable"), "{stderr}");
+}
+
+fn my_euid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file we just created is our effective uid.
+    let t = temp_dir();
+    let p = t.path().join("me");
+    std::fs::write(&p, "").unwrap();
+    std::fs::metadata(&p).unwrap().uid()
+}
+
+fn chown_nobody(p: &Path) {
+    std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+}
+
+// ---- Environment values are never printed (item 17) -------------------------------------------
+
+const SECRET: &str = "sk-live-s3cr3t-value";
+
+#[tokio::test]
+async fn ls_show_and_task_print_environment_names_but_not_values() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let id = {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+        let s = engine
+            .create(NewSession {
+                cwd: work.path().to_string_lossy().into(),
+                task_id: Some("T-env".into()),
+                config: SessionConfig {
+                    program: Some("true".into()),
+                    env: [("API_TOKEN".to_string(), SECRET.to_string())].into_iter().collect(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .await
+            .expect("create");
+        engine.end(&s.id).await.expect("end");
+        s.id
+    };
+    for args in [vec!["ls", "--json"], vec!["show", id.as_str(), "--json"], vec!["task", "T-env", "--json"], vec!["show", id.as_str()], vec!["ls"]] {
+        let out = sb(dir.path()).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains(SECRET), "{args:?} printed the value: {stdout}");
+        if args.contains(&"--json") {
+            let v = json_of(&out);
+            let session = if args[0] == "ls" { &v[0] } else if args[0] == "task" { &v["sessions"][0] } else { &v };
+            assert_eq!(session["config"]["env"]["API_TOKEN"], "<redacted>", "{args:?}: the name stays");
+        }
+    }
+    // The stored value is intact: the engine still has it.
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    assert_eq!(engine.get(&id).unwrap().config.env["API_TOKEN"], SECRET);
+}
+
+// ---- Ctrl-C stops the agent and exits 130 (item 11) --------------------------------------------
+
+fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// SIGINT (and SIGTERM) to `switchboard run`: the agent's process group is stopped, the
+/// session is `interrupted` (resumable), the exit code is 128 + the signal.
+#[test]
+fn ctrl_c_on_run_stops_the_agent_and_marks_the_session_interrupted() {
+    for (signal, code) in [(nix_signal::SIGINT, 130), (nix_signal::SIGTERM, 143)] {
+        let (dir, work) = (temp_dir(), temp_dir());
+        let mut run = sb(dir.path())
+            .args(["run", "--agent", "command", "--cwd"])
+            .arg(work.path())
+            .args(["--", "node", &crate::support::fake_agent(), "hang"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = wait_until("the agent to run", || {
+            let list = json_of(&sb(dir.path()).args(["ls", "--json"]).output().unwrap());
+            let s = list.get(0)?;
+            (s["status"]["state"] == "running").then(|| s["pid"].as_u64()).flatten()
+        });
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        // Let the agent print "hanging" so that it is past its start-up.
+        wait_until("the agent's first line", || {
+            let id = json_of(&sb(dir.path()).args(["ls", "--json"]).output().unwrap())[0]["id"].as_str()?.to_string();
+            let out = sb(dir.path()).args(["show", &id, "--output"]).output().ok()?;
+            String::from_utf8_lossy(&out.stdout).contains("hanging").then_some(())
+        });
+        send_signal(run.id(), signal);
+        let status = wait_until("the CLI to exit", || run.try_wait().unwrap());
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut stderr);
+        assert_eq!(status.code(), Some(code), "stderr: {stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        // Reaped by the CLI before it exits; a short wait covers a slow /proc only.
+        wait_until(&format!("the agent (pid {pid}) to be gone"), || (!Path::new(&format!("/proc/{pid}")).exists()).then_some(()));
+        let list = json_of(&sb(dir.path()).args(["ls", "--json"]).output().unwrap());
+        assert_eq!(list[0]["status"]["state"], "interrupted", "{list}");
+    }
+}
+
+mod nix_signal {
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
+}
+
+fn send_signal(pid: u32, signal: i32) {
+    let ok = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+    assert!(ok.success());
+}

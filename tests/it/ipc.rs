@@ -13,7 +13,7 @@ use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
 
 use crate::support::{temp_dir, wait_for};
 
-fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWindow<tauri::test::MockRuntime>) {
+pub(crate) fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWindow<tauri::test::MockRuntime>) {
     let mut app = app::build(mock_builder(), engine, app::Options { tray: false })
         .build(mock_context(noop_assets()))
         .expect("mock app");
@@ -25,7 +25,7 @@ fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWin
     (app, window)
 }
 
-fn invoke(window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+pub(crate) fn invoke(window: &WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
     get_ipc_response(
         window,
         InvokeRequest {
@@ -162,4 +162,60 @@ async fn tray_menu_items_open_sessions_start_new_ones_and_mute() {
     tray::handle_menu(app.handle(), "mute");
     assert!(!state.muted.load(Ordering::Relaxed), "and off again");
     invoke(&window, "end_session", json!({ "id": id })).expect("end");
+}
+
+/// Environment values (API keys) never reach the page: create/get/list replies and the
+/// `session-changed` events carry the name with a redacted value; the store keeps the real
+/// value, so the agent gets it again when the session is resumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_values_never_cross_ipc_but_reach_the_agent_after_a_resume() {
+    use std::os::unix::fs::PermissionsExt;
+    const SECRET: &str = "sk-live-s3cr3t-value";
+    let (dir, work, bin) = (temp_dir(), temp_dir(), temp_dir());
+    // A stand-in "claude" (resumable) that prints the variable and exits, whatever its arguments.
+    let fake_claude = bin.path().join("claude");
+    std::fs::write(&fake_claude, format!("#!/bin/sh\nexec node '{}' env API_TOKEN\n", crate::support::fake_agent())).expect("write");
+    std::fs::set_permissions(&fake_claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(fake_claude.to_string_lossy().into()), ..Default::default() });
+    let (app, window) = app_with(engine);
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = events.clone();
+    app.listen_any(app::SESSION_CHANGED, move |e| sink.lock().unwrap().push(e.payload().to_string()));
+
+    let created = invoke(
+        &window,
+        "create_session",
+        json!({ "request": { "agent": "claude", "cwd": work.path(), "config": { "env": { "API_TOKEN": SECRET } } } }),
+    )
+    .expect("create");
+    let id = created["id"].as_str().expect("id").to_string();
+    let got = invoke(&window, "get_session", json!({ "id": id })).expect("get");
+    let listed = invoke(&window, "list_sessions", json!({})).expect("list");
+    for (what, reply) in [("create", &created), ("get", &got), ("list", &listed[0])] {
+        assert_eq!(reply["config"]["env"]["API_TOKEN"], "<redacted>", "{what}");
+        assert!(!reply.to_string().contains(SECRET), "{what}: {reply}");
+    }
+
+    let output_lines = |window: &WebviewWindow<tauri::test::MockRuntime>| -> usize {
+        let items = invoke(window, "read_output", json!({ "id": id, "afterSeq": 0, "limit": 1000 })).expect("output");
+        items.as_array().map(|a| a.iter().filter(|i| i.to_string().contains(SECRET)).count()).unwrap_or(0)
+    };
+    // The agent printed the real value: it got it from the store.
+    wait_for(Duration::from_secs(10), || (output_lines(&window) >= 1).then_some(())).await;
+    wait_for(Duration::from_secs(10), || {
+        let s = invoke(&window, "get_session", json!({ "id": id })).ok()?;
+        (s["status"]["state"] != "starting" && s["status"]["state"] != "running" && s["status"]["state"] != "idle").then_some(())
+    })
+    .await;
+    let resumed = invoke(&window, "resume_session", json!({ "id": id, "prompt": null })).expect("resume");
+    assert!(!resumed.to_string().contains(SECRET));
+    wait_for(Duration::from_secs(10), || (output_lines(&window) >= 2).then_some(())).await;
+
+    let events = events.lock().unwrap().clone();
+    assert!(events.len() >= 3, "{events:?}");
+    for e in &events {
+        assert!(!e.contains(SECRET), "an event carried the value: {e}");
+    }
+    assert!(events.iter().any(|e| e.contains("API_TOKEN")), "the name is there");
 }

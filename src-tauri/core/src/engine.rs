@@ -383,15 +383,67 @@ impl Engine {
         let agent = req.agent.unwrap_or(AgentKind::Command);
         let cwd = validate_dir("cwd", &req.cwd)?;
         let program = self.program_for(agent, req.config.program.as_deref())?;
+        // Limits the kernel enforces at exec (each argument or NAME=value string at most
+        // MAX_ARG_STRLEN, 128 KiB; all of them together ARG_MAX, 2 MiB by default, shared with
+        // the inherited environment), checked here so a bad request is refused with its field
+        // instead of becoming a session that failed to start.
+        const MAX_ARG_BYTES: usize = 128 * 1024 - 1;
+        const MAX_LAUNCH_BYTES: usize = 1024 * 1024;
+        const MAX_ARGS: usize = 4096;
+        // Far more than any agent needs; bounds the stored config and the error list.
+        const MAX_ENV_VARS: usize = 1024;
+        const MAX_MODEL_CHARS: usize = 200;
+        const PATH_MAX: usize = 4096;
+        let short = |v: &str| crate::error::shorten(v, crate::error::MAX_VALUE_IN_ERROR);
+        if agent == AgentKind::Command {
+            let p = program.to_string_lossy();
+            if p.len() > PATH_MAX {
+                return Err(Error::invalid("program", format!("the program is longer than {PATH_MAX} bytes")));
+            }
+            if p.chars().any(char::is_control) {
+                return Err(Error::invalid("program", format!("the program '{}' contains control characters", short(&p))));
+            }
+            if p.starts_with('-') {
+                return Err(Error::invalid("program", format!("the program cannot start with '-': '{}'", short(&p))));
+            }
+        }
         if req.config.args.iter().any(|a| a.contains('\0')) {
             return Err(Error::invalid("args", "arguments cannot contain NUL bytes"));
         }
+        if req.config.args.len() > MAX_ARGS {
+            return Err(Error::invalid("args", format!("more than {MAX_ARGS} arguments")));
+        }
+        if let Some(i) = req.config.args.iter().position(|a| a.len() > MAX_ARG_BYTES) {
+            return Err(Error::invalid("args", format!("argument {} is longer than {MAX_ARG_BYTES} bytes", i + 1)));
+        }
+        if req.config.env.len() > MAX_ENV_VARS {
+            return Err(Error::invalid("env", format!("more than {MAX_ENV_VARS} environment variables ({})", req.config.env.len())));
+        }
         for (k, v) in &req.config.env {
-            if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
-                return Err(Error::invalid("env", format!("invalid environment variable name '{k}'")));
+            if k.is_empty() || k.contains('=') || k.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(Error::invalid("env", format!("invalid environment variable name '{}'", short(k))));
+            }
+            if v.contains('\0') {
+                return Err(Error::invalid("env", format!("the value of {} contains a NUL byte", short(k))));
+            }
+            if k.len() + 1 + v.len() > MAX_ARG_BYTES {
+                return Err(Error::invalid("env", format!("{} is longer than {MAX_ARG_BYTES} bytes with its value", short(k))));
             }
         }
+        let launch_bytes: usize = req.config.args.iter().map(|a| a.len() + 1).sum::<usize>()
+            + req.config.env.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+        if launch_bytes > MAX_LAUNCH_BYTES {
+            let field = if req.config.env.is_empty() { "args" } else { "env" };
+            return Err(Error::invalid(field, format!("arguments and environment together exceed {MAX_LAUNCH_BYTES} bytes")));
+        }
+        // Passed to Claude as one argument. (A prompt may be longer: Claude reads it on stdin.)
+        if req.config.append_system_prompt.as_ref().is_some_and(|t| t.len() > MAX_ARG_BYTES) {
+            return Err(Error::invalid("append_system_prompt", format!("the system prompt addition is longer than {MAX_ARG_BYTES} bytes")));
+        }
         if let Some(m) = req.config.model.as_deref() {
+            if m.chars().count() > MAX_MODEL_CHARS || m.chars().any(char::is_control) {
+                return Err(Error::invalid("model", format!("the model '{}' is longer than {MAX_MODEL_CHARS} characters or contains control characters", short(m))));
+            }
             crate::agents::option_value("model", m)?;
         }
         if req.config.max_turns == Some(0) {
@@ -1286,9 +1338,18 @@ fn default_title(agent: AgentKind, config: &crate::model::SessionConfig, cwd: &P
 }
 
 fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
-    let program = launch.program.display();
+    let program = crate::error::shorten(&launch.program.to_string_lossy(), 200);
+    // The folder is entered before the program is executed: a folder the user cannot enter
+    // (changed since the session was created) fails the same way; say which one it was.
+    let cannot_enter = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::X_OK).is_err();
     match e.kind() {
+        std::io::ErrorKind::NotFound if !launch.cwd.is_dir() => {
+            format!("could not start '{program}': the folder '{}' does not exist", crate::error::shorten(&launch.cwd.to_string_lossy(), 200))
+        }
         std::io::ErrorKind::NotFound => format!("could not start '{program}': no such program (is it installed and on PATH?)"),
+        std::io::ErrorKind::PermissionDenied if cannot_enter(&launch.cwd) => {
+            format!("could not start '{program}': cannot enter folder '{}': permission denied", crate::error::shorten(&launch.cwd.to_string_lossy(), 200))
+        }
         std::io::ErrorKind::PermissionDenied => format!("could not start '{program}': permission denied (is it executable?)"),
         _ => format!("could not start '{program}': {e}"),
     }
@@ -1300,13 +1361,22 @@ fn validate_dir(field: &'static str, dir: &str) -> Result<PathBuf> {
     if trimmed.is_empty() {
         return Err(Error::invalid(field, "the folder is required"));
     }
+    let shown = crate::error::shorten(trimmed, 200);
     let path = Path::new(trimmed);
     if !path.is_absolute() {
-        return Err(Error::invalid(field, format!("the folder must be an absolute path, not '{trimmed}'")));
+        return Err(Error::invalid(field, format!("the folder must be an absolute path, not '{shown}'")));
     }
-    let canonical = path.canonicalize().map_err(|_| Error::invalid(field, format!("the folder '{trimmed}' does not exist")))?;
+    let canonical = path.canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => Error::invalid(field, format!("cannot enter folder '{shown}': permission denied")),
+        _ => Error::invalid(field, format!("the folder '{shown}' does not exist")),
+    })?;
     if !canonical.is_dir() {
-        return Err(Error::invalid(field, format!("'{trimmed}' is not a folder")));
+        return Err(Error::invalid(field, format!("'{shown}' is not a folder")));
+    }
+    // The agent starts in it: without search (x) permission the start would fail later and
+    // look like the program's fault.
+    if nix::unistd::access(&canonical, nix::unistd::AccessFlags::X_OK).is_err() {
+        return Err(Error::invalid(field, format!("cannot enter folder '{shown}': permission denied")));
     }
     Ok(canonical)
 }
@@ -1331,7 +1401,11 @@ fn validate_link(field: &'static str, value: Option<String>) -> Result<Option<St
     if v.starts_with('-') || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c)) {
         return Err(Error::invalid(
             field,
-            format!("{} '{v}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'", field.replace('_', " ")),
+            format!(
+                "{} '{}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'",
+                field.replace('_', " "),
+                crate::error::shorten(&v, MAX_LINK_ID_CHARS)
+            ),
         ));
     }
     Ok(Some(v))

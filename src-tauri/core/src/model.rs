@@ -50,7 +50,7 @@ impl FromStr for AgentKind {
         AgentKind::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| Error::invalid("agent", format!("unknown agent '{s}' (expected claude, codex, gemini or command)")))
+            .ok_or_else(|| Error::invalid("agent", format!("unknown agent '{}' (expected claude, codex, gemini or command)", crate::error::shorten(s, crate::error::MAX_VALUE_IN_ERROR))))
     }
 }
 
@@ -108,7 +108,10 @@ impl SessionStatus {
             "error" => SessionStatus::Error { message: message.unwrap_or_default() },
             "expired" => SessionStatus::Expired,
             "interrupted" => SessionStatus::Interrupted,
-            other => return Err(Error::invalid("status", format!("unknown status '{other}' (expected one of {})", Self::NAMES.join(", ")))),
+            other => {
+                let other = crate::error::shorten(other, crate::error::MAX_VALUE_IN_ERROR);
+                return Err(Error::invalid("status", format!("unknown status '{other}' (expected one of {})", Self::NAMES.join(", "))));
+            }
         })
     }
 
@@ -185,7 +188,22 @@ pub struct SessionConfig {
     pub metadata: serde_json::Value,
 }
 
+/// What every boundary (IPC replies and events, the CLI's output) shows in place of an
+/// environment value. Storage keeps the real values: a resume needs them.
+pub const REDACTED: &str = "<redacted>";
+
+impl SessionConfig {
+    /// This config as it may be shown or sent out: environment names kept, values replaced
+    /// by [`REDACTED`] (they are often API keys).
+    pub fn redacted(&self) -> SessionConfig {
+        SessionConfig { env: self.env.keys().map(|k| (k.clone(), REDACTED.to_string())).collect(), ..self.clone() }
+    }
+}
+
 /// A session: one agent conversation or command run, live or finished. Stored in SQLite.
+///
+/// Its serde form is also the stored form of `config` and holds environment values: send or
+/// print [`Session::redacted`] instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Session {
     /// Agent prefix + UUIDv7, e.g. `claude_01933b…`: unique and sortable by creation time.
@@ -235,6 +253,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// The session as it may cross IPC or reach a terminal: see [`SessionConfig::redacted`].
+    pub fn redacted(&self) -> Session {
+        Session { config: self.config.redacted(), ..self.clone() }
+    }
+
     /// Whether compacting is advised: more than `max_messages` messages, or more than
     /// `old_messages` and older than `old_age` (seed 002's shouldCompactSession).
     pub fn compaction_advised(&self, now: DateTime<Utc>, policy: &CompactionPolicy) -> bool {
@@ -498,4 +521,23 @@ pub struct TaskSummary {
     pub task_id: String,
     #[ts(type = "number")]
     pub sessions: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacted_keeps_environment_names_and_hides_values() {
+        let config = SessionConfig {
+            env: [("ANTHROPIC_API_KEY".to_string(), "sk-secret".to_string())].into_iter().collect(),
+            model: Some("opus".into()),
+            ..Default::default()
+        };
+        let shown = config.redacted();
+        assert_eq!(shown.env.get("ANTHROPIC_API_KEY").map(String::as_str), Some(REDACTED));
+        assert_eq!(shown.model.as_deref(), Some("opus"), "the rest is unchanged");
+        assert!(!serde_json::to_string(&shown).unwrap_or_default().contains("sk-secret"));
+        assert_eq!(config.env["ANTHROPIC_API_KEY"], "sk-secret", "the original keeps its value");
+    }
 }

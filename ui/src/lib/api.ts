@@ -12,6 +12,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open as openDialog } from "@tauri-apps/plugin-dialog";
+import { openUrl } from "@tauri-apps/plugin-opener";
 import type { AgentInfo } from "./bindings/AgentInfo";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { DayUsage } from "./bindings/DayUsage";
@@ -232,6 +233,19 @@ export async function pickFolder(defaultPath?: string): Promise<string | null> {
       ...(defaultPath ? { defaultPath } : {}),
     });
     return typeof picked === "string" ? picked : null;
+  } catch (err) {
+    throw toIpcError(err);
+  }
+}
+
+/**
+ * Opens a web page in the desktop's browser (tauri-plugin-opener; the
+ * capability allows http and https only). The app's window never navigates.
+ */
+export async function openExternal(url: string): Promise<void> {
+  if (!hasIpc()) throw noBackend();
+  try {
+    await openUrl(url);
   } catch (err) {
     throw toIpcError(err);
   }

@@ -474,6 +474,12 @@ export function installMockIpc(options) {
         }
         return null;
       }
+      case "plugin:opener|open_url": {
+        // Links open in the desktop's browser; the mock only records the call.
+        need(cmd, args, "url");
+        if (!/^https?:\/\//i.test(String(args.url))) reject("invalid_input", "only http(s) links may be opened");
+        return null;
+      }
       case "plugin:dialog|open": {
         need(cmd, args, "options");
         if (!args.options || args.options.directory !== true) reject("invalid_input", "expected a folder picker");

@@ -5,6 +5,9 @@ import type { SessionStatus } from "./SessionStatus";
 
 /**
  * A session: one agent conversation or command run, live or finished. Stored in SQLite.
+ *
+ * Its serde form is also the stored form of `config` and holds environment values: send or
+ * print [`Session::redacted`] instead.
  */
 export type Session = { 
 /**
