@@ -148,6 +148,14 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             } else {
                 print_table(&mut out, &sessions);
             }
+            // Rows that cannot be read are left out of the list, never silently.
+            let corrupt = engine.corrupt_sessions();
+            if !corrupt.is_empty() {
+                eprintln!("switchboard: {} stored session(s) could not be read and are not listed:", corrupt.len());
+                for (id, why) in corrupt.iter().take(20) {
+                    eprintln!("  {}: {}", terminal_safe(&switchboard_core::error::shorten(id, 60)), terminal_safe(why));
+                }
+            }
             Ok(0)
         }
         Command::Run { agent, cwd, task, title, model, max_turns, permission_mode, append_system_prompt, json, words } => {

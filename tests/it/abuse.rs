@@ -232,10 +232,13 @@ async fn bad_ids_repeated_end_and_rm_and_huge_messages_over_ipc() {
 
     // A 10 MiB message: to no session, and to a command session (which takes none).
     let ten_mib = "m".repeat(10 * MIB);
+    // Over the 1 MiB message limit: refused for its size before anything else is looked at.
     let err = invoke(&window, "send_message", json!({ "id": "command_nope", "text": ten_mib })).expect_err("no session");
-    assert_eq!(err["code"], "not_found");
+    assert_clean_error("10 MiB to no session", &err, "invalid_input", "text");
     let err = invoke(&window, "send_message", json!({ "id": id, "text": ten_mib })).expect_err("command session");
-    assert_clean_error("10 MiB to a command session", &err, "invalid_input", "agent");
+    assert_clean_error("10 MiB to a command session", &err, "invalid_input", "text");
+    let err = invoke(&window, "send_message", json!({ "id": id, "text": "m".repeat(1000) })).expect_err("command session");
+    assert_clean_error("a message to a command session", &err, "invalid_input", "agent");
     let err = invoke(&window, "send_message", json!({ "id": id, "text": "  " })).expect_err("blank");
     assert_clean_error("a blank message", &err, "invalid_input", "text");
     assert_eq!(engine.session_log(&id).expect("log").iter().filter(|e| e.kind.as_str() == "command_sent").count(), 0, "nothing was logged as sent");

@@ -17,6 +17,11 @@ use crate::model::{AgentKind, Session, SessionStatus, Stream, TaskEventKind, Usa
 /// (the full text is in the session's output).
 pub const MAX_TURN_TEXT: usize = 256 * 1024;
 
+/// The longest message sent to an agent. It travels as one line on the agent's stdin and
+/// is kept in the transcript; 1 MiB is far past any prompt a person writes or pastes, and
+/// stays well under the runner's 8 MiB line limit once encoded as JSON.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
 /// What a sent command came to (seed 001's AgentCommandResult).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CommandResult {
@@ -57,6 +62,9 @@ impl Engine {
     pub async fn post(&self, id: &str, text: &str) -> Result<tokio::sync::oneshot::Receiver<std::result::Result<String, String>>> {
         if text.trim().is_empty() {
             return Err(Error::invalid("text", "the message is empty"));
+        }
+        if text.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::invalid("text", format!("the message is {} bytes; at most {} MiB can be sent at once", text.len(), MAX_MESSAGE_BYTES / (1024 * 1024))));
         }
         let session = self.get(id)?;
         if session.agent == AgentKind::Command {
