@@ -56,7 +56,7 @@ impl Adapter for Claude {
             }
             args.push(format!("--append-system-prompt={prompt}"));
         }
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true })
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true, ..Default::default() })
     }
 
     fn interactive(&self) -> bool {

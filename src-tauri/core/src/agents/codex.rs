@@ -35,7 +35,7 @@ impl Adapter for Codex {
         // `--` ends the options: the prompt is always a positional argument.
         args.push("--".into());
         args.push(prompt.to_string());
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false })
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false, ..Default::default() })
     }
 
     fn parse(&self, line: &str) -> Parsed {

@@ -35,7 +35,7 @@ impl Adapter for Gemini {
             args.push("--yolo".into());
         }
         args.push(format!("--prompt={prompt}"));
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false })
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false, ..Default::default() })
     }
 
     fn parse(&self, line: &str) -> Parsed {
