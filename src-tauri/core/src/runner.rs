@@ -726,15 +726,19 @@ fn tree_of(procs: &[ProcStat], leader: u32) -> Vec<ProcStat> {
 }
 
 /// Sends `signal` to `leader`'s group and to every live process of its tree. Returns how
-/// many processes of the tree were found. A member is signalled by pid right after it was
-/// seen; a member that is our child (orphans are, when we are a subreaper) cannot have been
-/// replaced in between, since its pid stays ours until we reap it.
+/// many processes of the tree were found.
+///
+/// The group first, in one `killpg`: the kernel delivers it to all members at once, so a
+/// shell waiting for its job cannot see the job die and exit 0 before its own signal
+/// comes. Then, by pid, the members outside the group, right after they were seen; one
+/// that is our child (orphans are, when we are a subreaper) cannot have been replaced in
+/// between, since its pid stays ours until we reap it.
 fn signal_tree(leader: u32, marker: Option<&str>, signal: Signal) -> usize {
     let members = tree_of(&scan(marker), leader);
-    for m in &members {
+    let _ = killpg(Pid::from_raw(leader as i32), signal);
+    for m in members.iter().filter(|m| m.pgrp != leader) {
         let _ = kill(Pid::from_raw(m.pid as i32), signal);
     }
-    let _ = killpg(Pid::from_raw(leader as i32), signal);
     debug!(leader, found = members.len(), ?signal, "signalled the process tree");
     members.len()
 }
@@ -751,11 +755,13 @@ async fn kill_tree(leader: u32, marker: &str) -> usize {
     loop {
         let procs = scan(Some(marker));
         let alive = tree_of(&procs, leader);
+        let _ = killpg(Pid::from_raw(leader as i32), Signal::SIGKILL);
         for m in &alive {
             seen.insert(m.pid, m.start);
-            let _ = kill(Pid::from_raw(m.pid as i32), Signal::SIGKILL);
+            if m.pgrp != leader {
+                let _ = kill(Pid::from_raw(m.pid as i32), Signal::SIGKILL);
+            }
         }
-        let _ = killpg(Pid::from_raw(leader as i32), Signal::SIGKILL);
         let present: HashMap<u32, &ProcStat> = procs.iter().map(|p| (p.pid, p)).collect();
         // Zombies of the tree whose parent still lives will be reparented to us: wait for them.
         let mut waiting = 0;
