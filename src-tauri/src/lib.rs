@@ -15,6 +15,11 @@ use tauri::Manager;
 
 /// Entry point of the binary; returns the exit code.
 pub fn main() -> i32 {
+    // Descendants of our agents that detach (a daemonizing dev server) are re-parented to
+    // us rather than to init, so stopping a session can find and reap them.
+    if let Err(e) = switchboard_core::runner::become_subreaper() {
+        tracing::warn!(error = %e, "not a child subreaper: detached agent descendants go to init");
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

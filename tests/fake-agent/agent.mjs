@@ -27,6 +27,9 @@ scenarios:
   ignore-term [--grandchild-inherits]
                                  ignores SIGTERM, spawns a SIGTERM-ignoring grandchild in the same
                                  process group, prints "grandchild <pid>" and "ready", hangs
+  daemonize [--hang]             spawns a grandchild that leaves the process group and session
+                                 (setsid) but keeps stdout and stderr, prints "grandchild <pid>"
+                                 and "ready", then exits 0 (or, with --hang, hangs)
   echo-stdin                     "got: <line>" for each stdin line, exit 0 at end of stdin
   env NAME                       value of NAME (or "<unset>"), then "cwd <dir>"
   first-line                     prints "ready" and exits 0
@@ -512,6 +515,29 @@ async function ignoreTerm(args) {
   setInterval(() => {}, 1 << 30);
 }
 
+async function daemonize(args) {
+  const o = parse(args, [], { hang: 'bool' });
+  const { spawn } = await import('node:child_process');
+  // detached: the grandchild calls setsid(), so it is in neither our process group nor our
+  // session, like a dev server that daemonizes; it keeps our stdout/stderr open. It reports
+  // on fd 3 once it runs, and lives at most 1000 s so a failed test cannot leak it forever.
+  const code = "require('fs').writeSync(3,'ok\\n');setTimeout(()=>{},1000e3)";
+  const child = spawn(process.execPath, ['-e', code], {
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+  });
+  await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c, s) => reject(new Error(`grandchild exited early (${c ?? s})`)));
+    child.stdio[3].once('data', resolve);
+  });
+  child.removeAllListeners('exit');
+  child.stdio[3].destroy();
+  child.unref();
+  await putAndFlush(out, `grandchild ${child.pid}\nready\n`);
+  if (o.hang) setInterval(() => {}, 1 << 30);
+}
+
 async function echoStdin(args) {
   parse(args, [], {});
   const { createInterface } = await import('node:readline');
@@ -539,6 +565,7 @@ const SCENARIOS = {
   'huge-line': hugeLine,
   hang,
   'ignore-term': ignoreTerm,
+  daemonize,
   'echo-stdin': echoStdin,
   env,
   'first-line': firstLine,

@@ -366,6 +366,34 @@ test('ignore-term survives SIGTERM; SIGKILL to the group kills it and the grandc
   }
 });
 
+test('daemonize: the grandchild leaves group and session but keeps stdout open', async () => {
+  const child = start(['daemonize']);
+  const exited = once(child, 'exit');
+  let grandchild;
+  try {
+    const seen = await waitFor(child, 'ready\n');
+    const m = /^grandchild (\d+)\nready\n$/.exec(seen);
+    assert.ok(m, `unexpected output ${JSON.stringify(seen)}`);
+    grandchild = Number(m[1]);
+    const [code] = await exited;
+    assert.equal(code, 0, 'the agent itself exits 0');
+    assert.ok(!deadOrZombie(grandchild), 'the grandchild outlives it');
+    assert.equal(procGroup(grandchild), grandchild, 'the grandchild leads a group of its own');
+    // stdout stays open: no 'close' while the grandchild lives.
+    const closed = once(child.stdout, 'close');
+    const first = await Promise.race([closed.then(() => 'closed'), sleep(300).then(() => 'open')]);
+    assert.equal(first, 'open');
+    process.kill(grandchild, 'SIGKILL');
+    await closed;
+  } finally {
+    if (grandchild && !deadOrZombie(grandchild)) {
+      try {
+        process.kill(grandchild, 'SIGKILL');
+      } catch {}
+    }
+  }
+});
+
 test('echo-stdin', async () => {
   const r = await run(['echo-stdin'], { input: 'one\r\ntwo\n\nlast' });
   assert.equal(r.code, 0);

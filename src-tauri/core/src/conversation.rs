@@ -127,7 +127,7 @@ impl Engine {
         // first, and its row settled.
         if let Some(earlier) = self.inner.store.process_of(id)?.process.filter(|p| p.is_alive()) {
             warn!(session = %id, pid = earlier.pid, "an earlier process of this session is still running: stopping it before resuming");
-            crate::runner::stop_group(earlier.pid, self.inner.config.stop_grace).await;
+            crate::runner::stop_tree(earlier.pid, self.inner.config.stop_grace).await;
             self.inner.store.clear_process(id)?;
         }
         let now = self.inner.clock.now();

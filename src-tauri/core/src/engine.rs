@@ -328,7 +328,7 @@ impl Engine {
         }
         if let Some(p) = record.process.as_ref().filter(|p| p.is_alive()) {
             warn!(session = %id, pid = p.pid, "process left over by a Switchboard that is gone: stopping its group");
-            runner::stop_group(p.pid, self.inner.config.stop_grace).await;
+            runner::stop_tree(p.pid, self.inner.config.stop_grace).await;
         }
         let session = self.get(id)?;
         if !session.status.is_live() {
@@ -582,7 +582,7 @@ impl Engine {
                         warn!(session = %id, error = %e, "could not send the first message");
                     }
                 } else if let Some(text) = prompt.as_deref() {
-                    // One-shot agents got the prompt on their command line.
+                    // One-shot agents got the prompt at launch (on stdin).
                     self.begin_turn(id, text)?;
                 }
                 self.get(id)
@@ -666,7 +666,7 @@ impl Engine {
         if let Ok(record) = self.inner.store.process_of(id) {
             if let Some(p) = record.process.filter(|p| p.is_alive()) {
                 info!(session = %id, pid = p.pid, "stopping a process started by another Switchboard");
-                runner::stop_group(p.pid, self.inner.config.stop_grace).await;
+                runner::stop_tree(p.pid, self.inner.config.stop_grace).await;
             }
             let owner_alive = record.owner.is_some_and(|o| o.is_alive() && o.pid != self.inner.me.pid);
             if !owner_alive {

@@ -42,10 +42,7 @@ impl ProcessId {
 
 /// When `pid` started, in clock ticks since boot; None if it is gone.
 pub fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may contain spaces: skip past it.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    crate::runner::process_start_time(pid)
 }
 
 /// This boot's id; it changes at every reboot.
@@ -59,19 +56,4 @@ fn is_zombie(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
     let Some(close) = stat.rfind(')') else { return false };
     matches!(stat[close + 1..].split_whitespace().next(), Some("Z" | "X"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity_tells_a_live_process_from_a_reused_pid_and_another_boot() {
-        let me = ProcessId::me();
-        assert!(me.is_alive());
-        assert!(!ProcessId { start: me.start.map(|s| s + 1), ..me.clone() }.is_alive(), "another start time is another process");
-        assert!(!ProcessId { boot: Some("another-boot".into()), ..me.clone() }.is_alive(), "a process of another boot is gone");
-        assert!(!ProcessId { start: None, ..me.clone() }.is_alive(), "no start time: never trusted");
-        assert!(!ProcessId::of(u32::MAX / 2).is_alive());
-    }
 }

@@ -59,15 +59,18 @@ fn gemini_stream_json_is_normalized() {
 }
 
 #[test]
-fn one_shot_agents_get_the_prompt_after_the_end_of_options() {
+fn one_shot_agents_get_the_prompt_on_stdin_never_as_an_argument() {
     let mut s = test_session(AgentKind::Codex);
     let l = adapter(AgentKind::Codex).launch(&s, std::path::Path::new("/usr/bin/codex"), false, Some("--help me")).unwrap();
-    assert_eq!(l.args[l.args.len() - 2..], ["--".to_string(), "--help me".to_string()], "a prompt that looks like a flag stays a prompt");
+    assert_eq!(l.args.last().map(String::as_str), Some("-"), "codex reads the prompt from stdin: {:?}", l.args);
+    assert_eq!(l.stdin_data.as_deref(), Some("--help me"), "a prompt that looks like a flag stays a prompt");
+    assert!(!l.args.iter().any(|a| a.contains("help me")));
     s.agent_session_id = Some("0199a213".into());
     let l = adapter(AgentKind::Codex).launch(&s, std::path::Path::new("/usr/bin/codex"), true, Some("again")).unwrap();
     assert_eq!(&l.args[..3], &["exec", "resume", "0199a213"]);
     let g = adapter(AgentKind::Gemini).launch(&test_session(AgentKind::Gemini), std::path::Path::new("/usr/bin/gemini"), false, Some("-x")).unwrap();
-    assert!(g.args.contains(&"--prompt=-x".to_string()));
+    assert_eq!(g.stdin_data.as_deref(), Some("-x"));
+    assert!(!g.args.iter().any(|a| a.contains("-x")), "{:?}", g.args);
     assert!(adapter(AgentKind::Gemini).launch(&test_session(AgentKind::Gemini), std::path::Path::new("/g"), false, None).is_err());
 }
 

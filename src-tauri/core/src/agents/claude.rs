@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{option_value, str_of, u64_of, Adapter, Parsed, Signal, TurnEnd};
 use crate::error::{Error, Result};
 use crate::model::{AgentKind, PermissionMode, Session};
-use crate::runner::Launch;
+use crate::runner::{ArgFile, Launch};
 use crate::view::EntryView;
 
 /// The seed 003 default when a session does not set `max_turns`.
@@ -50,13 +50,17 @@ impl Adapter for Claude {
             // Tool permissions come to us as control requests on stdout (see `handshake`).
             args.push("--permission-prompt-tool=stdio".into());
         }
+        // Through a private file (`--append-system-prompt-file`, which the CLI has though its
+        // help hides it): on the command line the prompt would be readable by every local
+        // user and fail over 128 KiB (E2BIG).
+        let mut arg_file = None;
         if let Some(prompt) = c.append_system_prompt.as_deref().filter(|p| !p.is_empty()) {
             if prompt.contains('\0') {
                 return Err(Error::invalid("append_system_prompt", "the system prompt cannot contain NUL bytes"));
             }
-            args.push(format!("--append-system-prompt={prompt}"));
+            arg_file = Some(ArgFile { flag: "--append-system-prompt-file".into(), contents: prompt.to_string() });
         }
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true })
+        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true, arg_file, ..Default::default() })
     }
 
     fn interactive(&self) -> bool {

@@ -1,5 +1,5 @@
-//! OpenAI Codex CLI: `codex exec --json PROMPT`, one process per turn; a follow-up resumes
-//! the thread with `codex exec resume THREAD_ID --json PROMPT`. Its JSONL events:
+//! OpenAI Codex CLI: `codex exec --json -` with the prompt on stdin, one process per turn;
+//! a follow-up resumes the thread with `codex exec resume THREAD_ID --json -`. Its JSONL events:
 //! thread.started, turn.started, item.started/updated/completed (agent_message,
 //! reasoning, command_execution, file_change, …), turn.completed (usage), turn.failed, error.
 
@@ -32,10 +32,17 @@ impl Adapter for Codex {
         if let Some(model) = session.config.model.as_deref().filter(|m| !m.is_empty()) {
             args.push(format!("--model={}", option_value("model", model)?));
         }
-        // `--` ends the options: the prompt is always a positional argument.
-        args.push("--".into());
-        args.push(prompt.to_string());
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false })
+        // The prompt argument `-`: `codex exec` reads the prompt from stdin. On the command
+        // line it would be readable by every local user and fail over 128 KiB (E2BIG).
+        args.push("-".into());
+        Ok(Launch {
+            program: program.to_path_buf(),
+            args,
+            cwd: PathBuf::from(&session.cwd),
+            env: session.config.env.clone(),
+            stdin_data: Some(prompt.to_string()),
+            ..Default::default()
+        })
     }
 
     fn parse(&self, line: &str) -> Parsed {

@@ -20,7 +20,7 @@ impl Adapter for Command {
             args: session.config.args.clone(),
             cwd: PathBuf::from(&session.cwd),
             env: session.config.env.clone(),
-            stdin: false,
+            ..Default::default()
         })
     }
 

@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
+use tracing::warn;
 use ts_rs::TS;
 
 use super::adapter;
@@ -28,6 +34,13 @@ pub struct AgentInfo {
 /// The login shell's PATH is read at most once, with a time limit (a slow rc file must
 /// not stall the app).
 const LOGIN_SHELL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The most of the login shell's output kept: a PATH is a few KiB, and an rc file that
+/// prints a lot must not grow memory.
+const MAX_SHELL_OUTPUT: usize = 64 * 1024;
+
+/// How often the login shell is looked at while it runs and prints nothing.
+const SHELL_POLL: Duration = Duration::from_millis(10);
 
 /// Finds the binary of `kind`: `configured` (from settings) wins, then the environment
 /// variable `SWITCHBOARD_<KIND>_BIN`, then the search.
@@ -92,28 +105,158 @@ fn login_shell_path() -> Option<&'static std::ffi::OsString> {
     static PATH: OnceLock<Option<std::ffi::OsString>> = OnceLock::new();
     PATH.get_or_init(|| {
         let shell = std::env::var_os("SHELL").filter(|s| !s.is_empty())?;
-        let mut child = std::process::Command::new(shell)
-            .args(["-lc", "printf %s \"$PATH\""])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let deadline = std::time::Instant::now() + LOGIN_SHELL_TIMEOUT;
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return None;
-                }
-            }
-        }
-        let mut out = String::new();
-        std::io::Read::read_to_string(child.stdout.as_mut()?, &mut out).ok()?;
-        (!out.is_empty()).then(|| out.into())
+        login_shell_path_of(Path::new(&shell), LOGIN_SHELL_TIMEOUT)
     })
     .as_ref()
+}
+
+/// Runs `shell -lc 'printf %s "$PATH"'` in a process group of its own and returns what it
+/// printed; None when it failed, printed nothing, or did not exit within `timeout`.
+///
+/// Never waits for end of file on the output: a background job of the rc file (`sleep &`,
+/// a daemon that does not close its stdio) keeps the pipe open after the shell exited.
+/// Output is read as it comes until the shell exits, then whatever is left in the pipe,
+/// without blocking. Then the shell's group is killed, before the shell is reaped (so the
+/// group id cannot have been reused): the rc file's background jobs are collateral of this
+/// probe and must not outlive it. Daemons that left the group (`setsid`) are not touched.
+fn login_shell_path_of(shell: &Path, timeout: Duration) -> Option<std::ffi::OsString> {
+    use std::os::fd::AsFd;
+    use std::os::unix::ffi::OsStringExt;
+    use std::os::unix::process::CommandExt;
+
+    let mut child = std::process::Command::new(shell)
+        .args(["-lc", "printf %s \"$PATH\""])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let pid = Pid::from_raw(child.id() as i32);
+    let result = child.stdout.take().and_then(|mut out| {
+        nix::fcntl::fcntl(out.as_fd(), nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).ok()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let mut buf = Vec::new();
+        let mut eof = false;
+        loop {
+            let exited = !matches!(
+                waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT | WaitPidFlag::WNOHANG),
+                Ok(WaitStatus::StillAlive) | Err(Errno::EINTR)
+            );
+            if !eof {
+                eof = read_available(&mut out, &mut buf);
+            }
+            if exited {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                warn!(shell = %shell.display(), ?timeout, "the login shell did not finish in time: killing it");
+                return None;
+            }
+            // Wakes as soon as there is output or end of file; otherwise looks at the shell again.
+            if eof {
+                std::thread::sleep(SHELL_POLL);
+            } else {
+                let _ = poll(&mut [PollFd::new(out.as_fd(), PollFlags::POLLIN)], PollTimeout::from(SHELL_POLL.as_millis() as u16));
+            }
+        }
+        (!buf.is_empty()).then(|| std::ffi::OsString::from_vec(buf))
+    });
+    // The shell has exited (a zombie until reaped below) or is to be killed: either way its
+    // group id is still its own, so this reaches only the probe's processes.
+    let _ = killpg(pid, Signal::SIGKILL);
+    let _ = child.wait();
+    result
+}
+
+/// Reads what the non-blocking pipe holds into `buf`, keeping the last [`MAX_SHELL_OUTPUT`]
+/// bytes (the PATH is printed last); true at end of file (or a read error, after which
+/// nothing more will come).
+fn read_available(out: &mut std::process::ChildStdout, buf: &mut Vec<u8>) -> bool {
+    use std::io::Read;
+    let mut chunk = [0u8; 4096];
+    loop {
+        match out.read(&mut chunk) {
+            Ok(0) => return true,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.len() > MAX_SHELL_OUTPUT {
+                    buf.drain(..buf.len() - MAX_SHELL_OUTPUT);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake login shell, called as `fake-shell -lc COMMAND`: runs `prelude` (its "rc
+    /// file"), then COMMAND.
+    fn fake_shell(dir: &Path, prelude: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("fake-shell");
+        std::fs::write(&path, format!("#!/bin/sh\n{prelude}\neval \"$2\"\n")).expect("write the fake shell");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+        path
+    }
+
+    /// Runs the lookup on a thread of its own and gives up after `secs`: a hang must fail the
+    /// test, not stall it.
+    fn lookup_within(shell: PathBuf, timeout: Duration, secs: u64) -> (Option<std::ffi::OsString>, Duration) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let t0 = std::time::Instant::now();
+            let path = login_shell_path_of(&shell, timeout);
+            let _ = tx.send((path, t0.elapsed()));
+        });
+        rx.recv_timeout(Duration::from_secs(secs)).expect("the login shell lookup returned")
+    }
+
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rfind(')').map(|i| s[i + 1..].split_whitespace().next().unwrap_or("Z").to_string()))
+            .is_some_and(|state| state != "Z" && state != "X")
+    }
+
+    fn wait_dead(pid: u32) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while alive(pid) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    #[test]
+    fn a_background_job_of_the_rc_file_that_holds_stdout_does_not_hang_the_lookup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("sleeper.pid");
+        let shell = fake_shell(dir.path(), &format!("PATH=/from/the/login/shell:$PATH\nsleep 300 &\necho $! > '{}'", pidfile.display()));
+        let (path, took) = lookup_within(shell, Duration::from_secs(3), 15);
+        let sleeper: u32 = std::fs::read_to_string(&pidfile).expect("the rc file ran").trim().parse().expect("a pid");
+        let path = path.expect("the PATH was read");
+        assert!(path.to_string_lossy().starts_with("/from/the/login/shell:"), "{path:?}");
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        assert!(wait_dead(sleeper), "the background job {sleeper} was left running");
+    }
+
+    #[test]
+    fn a_login_shell_that_never_finishes_is_killed_with_its_group_at_the_time_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("sleeper.pid");
+        let shell = fake_shell(dir.path(), &format!("sleep 300 &\necho $! > '{}'\nwait", pidfile.display()));
+        let (path, took) = lookup_within(shell, Duration::from_millis(500), 15);
+        assert_eq!(path, None);
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        let sleeper: u32 = std::fs::read_to_string(&pidfile).expect("the rc file ran").trim().parse().expect("a pid");
+        assert!(wait_dead(sleeper), "the shell's background job {sleeper} was left running");
+    }
 }

@@ -1,5 +1,5 @@
-//! Google's Gemini CLI: `gemini --output-format stream-json --prompt PROMPT`, one process
-//! per turn. Its JSONL events: init (session_id, model), message (role, content, delta),
+//! Google's Gemini CLI: `gemini --output-format stream-json` with the prompt on stdin, one
+//! process per turn. Its JSONL events: init (session_id, model), message (role, content, delta),
 //! tool_use (tool_name, tool_id, parameters), tool_result (tool_id, status, output),
 //! error, result (status, stats).
 
@@ -34,8 +34,17 @@ impl Adapter for Gemini {
         if session.config.permission_mode == PermissionMode::BypassPermissions {
             args.push("--yolo".into());
         }
-        args.push(format!("--prompt={prompt}"));
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: session.config.env.clone(), stdin: false })
+        // No `--prompt`: with stdin not a terminal, Gemini runs non-interactively on what it
+        // reads there. On the command line the prompt would be readable by every local user
+        // and fail over 128 KiB (E2BIG).
+        Ok(Launch {
+            program: program.to_path_buf(),
+            args,
+            cwd: PathBuf::from(&session.cwd),
+            env: session.config.env.clone(),
+            stdin_data: Some(prompt.to_string()),
+            ..Default::default()
+        })
     }
 
     fn parse(&self, line: &str) -> Parsed {

@@ -95,7 +95,8 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// The command line for `session`, run by `program`; `resume` continues the agent's
     /// own session (`agent_session_id`). `prompt` is the message that starts the turn, for
-    /// agents that take it on the command line (interactive ones get it on stdin).
+    /// one-shot agents, which get it in [`Launch::stdin_data`] (interactive ones get it as a
+    /// stdin message later). Prompts are never put on the command line.
     fn launch(&self, session: &Session, program: &Path, resume: bool, prompt: Option<&str>) -> Result<Launch>;
 
     /// Whether the process keeps reading follow-up messages on stdin.
@@ -178,4 +179,98 @@ pub struct AgentPaths {
     pub claude: Option<String>,
     pub codex: Option<String>,
     pub gemini: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SessionConfig, SessionStatus};
+
+    /// Over the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB): on a command line
+    /// such a prompt would not even start (E2BIG).
+    const BIG_PROMPT_BYTES: usize = 200 * 1024;
+
+    const SECRET: &str = "the secret plan, line ";
+
+    fn big_prompt() -> String {
+        let mut p = String::with_capacity(BIG_PROMPT_BYTES + 64);
+        let mut i = 0;
+        while p.len() < BIG_PROMPT_BYTES {
+            p.push_str(&format!("{SECRET}{i}\n"));
+            i += 1;
+        }
+        p
+    }
+
+    fn session(agent: AgentKind, config: SessionConfig) -> Session {
+        let now = chrono::Utc::now();
+        Session {
+            id: format!("{agent}_test"),
+            agent,
+            title: "test".into(),
+            cwd: "/tmp".into(),
+            status: SessionStatus::Starting,
+            task_id: None,
+            mcp_session_id: None,
+            agent_session_id: Some("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into()),
+            service_session_id: None,
+            config,
+            created_at: now,
+            last_activity: now,
+            expires_at: now,
+            ended_at: None,
+            message_count: 0,
+            turns: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            last_error: None,
+            pid: None,
+            exit_code: None,
+            last_response_at: None,
+            launch_command: None,
+            output_trimmed_through: 0,
+        }
+    }
+
+    /// No word of the prompt in the arguments, the display (logs, `launch_command`) or Debug.
+    fn assert_hidden(launch: &Launch) {
+        assert!(launch.args.iter().all(|a| !a.contains(SECRET)), "the prompt is on the command line");
+        assert!(launch.args.iter().all(|a| a.len() < 128 * 1024), "an argument over 128 KiB fails with E2BIG");
+        assert!(!launch.display().contains(SECRET), "the prompt is in the display: {}", &launch.display()[..200.min(launch.display().len())]);
+        assert!(!format!("{launch:?}").contains(SECRET), "the prompt is in the Debug output");
+    }
+
+    #[test]
+    fn codex_and_gemini_get_a_200_kib_prompt_on_stdin_never_on_the_command_line() {
+        let prompt = big_prompt();
+        for kind in [AgentKind::Codex, AgentKind::Gemini] {
+            for resume in [false, true] {
+                let s = session(kind, SessionConfig { model: Some("m1".into()), ..Default::default() });
+                let launch = adapter(kind).launch(&s, Path::new("/usr/bin/agent"), resume, Some(&prompt)).expect("launch");
+                assert_hidden(&launch);
+                assert_eq!(launch.stdin_data.as_deref(), Some(prompt.as_str()), "{kind} resume={resume}");
+                assert!(!launch.stdin, "stdin is closed after the prompt");
+                assert!(launch.display().ends_with(&format!("<prompt on stdin: {} chars>", prompt.chars().count())), "{}", launch.display());
+            }
+        }
+        let s = session(AgentKind::Codex, SessionConfig::default());
+        let launch = adapter(AgentKind::Codex).launch(&s, Path::new("codex"), true, Some("go on")).expect("launch");
+        assert_eq!(launch.args, ["exec", "resume", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--json", "-"], "`-`: the prompt is read from stdin");
+        let launch = adapter(AgentKind::Gemini).launch(&s, Path::new("gemini"), false, Some("go on")).expect("launch");
+        assert_eq!(launch.args, ["--output-format=stream-json"], "no prompt argument: Gemini reads stdin");
+    }
+
+    #[test]
+    fn claudes_200_kib_appended_system_prompt_goes_through_a_private_file() {
+        let prompt = big_prompt();
+        let s = session(AgentKind::Claude, SessionConfig { append_system_prompt: Some(prompt.clone()), ..Default::default() });
+        let launch = adapter(AgentKind::Claude).launch(&s, Path::new("claude"), false, None).expect("launch");
+        assert_hidden(&launch);
+        let file = launch.arg_file.as_ref().expect("an argument file");
+        assert_eq!(file.flag, "--append-system-prompt-file");
+        assert_eq!(file.contents, prompt);
+        assert!(launch.args.iter().all(|a| !a.starts_with("--append-system-prompt")), "{:?}", launch.args);
+        assert!(launch.display().contains(&format!("--append-system-prompt-file=<file: {} chars>", prompt.chars().count())));
+    }
 }
