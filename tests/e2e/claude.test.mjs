@@ -89,8 +89,13 @@ test('a Claude Code session from the New-session form to its task log', async ()
     await allowPending(s, 'permission-bash.png');
     await until('the turn ends', async () => (await status(s)) === 'idle');
     assert.ok(existsSync(join(work, 'made-by-claude')), 'the approved command ran');
-    const k = await kinds(s);
-    assert.ok(k.includes('tool_use') && k.includes('assistant_text') && k.includes('turn_result'), `kinds: ${k}`);
+    // The status event can arrive before the output batch that carries the turn's result
+    // (output goes in 25 ms batches): wait for the result to be shown, do not race it.
+    const k = await until('the turn result is shown', async () => {
+      const k = await kinds(s);
+      return k.includes('tool_use') && k.includes('assistant_text') && k.includes('turn_result') ? k : null;
+    }, 10000);
+    assert.ok(k.includes('user_text'), `the prompt is in the transcript: ${k}`);
     assert.match(await text(s), /Tool said:/);
 
     // A follow-up that writes a file: asks again with the path and the content.

@@ -19,7 +19,9 @@ const work = mkdtempSync(join(tmpdir(), 'switchboard-tray-work-'));
 const shots = join(root, 'docs/screenshots');
 mkdirSync(shots, { recursive: true });
 
-const host = spawn('gtk-sni-tray-standalone', ['--watcher', '--bottom', '--size', '40'], { stdio: 'ignore' });
+const host = spawn('gtk-sni-tray-standalone', ['--watcher', '--bottom', '--size', '40'], { stdio: ['ignore', 'ignore', 'pipe'] });
+let hostErr = '';
+host.stderr.on('data', (d) => { hostErr = (hostErr + d).slice(-2000); });
 const driver = await startDriver();
 after(async () => { host.kill('SIGKILL'); await driver.stop(); });
 
@@ -38,12 +40,25 @@ function amberInBar(file) {
   return Number(v);
 }
 
+/** Whether the tray host owns the StatusNotifierWatcher name yet. */
+function watcherUp() {
+  try {
+    const out = execFileSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus',
+      'org.freedesktop.DBus.NameHasOwner', 'string:org.kde.StatusNotifierWatcher'], { encoding: 'utf8' });
+    return /boolean true/.test(out);
+  } catch { return false; }
+}
+
 test('the tray icon registers, shows, and asks for attention when a session fails', async () => {
+  // The host starts slowly on a loaded machine: the app registers its item with the
+  // watcher at start-up, so wait for the watcher first.
+  for (let i = 0; i < 300 && !watcherUp(); i++) await sleep(100);
+  assert.ok(watcherUp(), `the tray host (gtk-sni-tray-standalone --watcher) did not start: ${hostErr}`);
   const s = await Session.start(driver.url, bin, ['--data-dir', dataDir]);
   try {
     await s.waitFor('[data-testid=empty-state]');
     let items = '';
-    for (let i = 0; i < 100 && !/StatusNotifierItem|\/org\/ayatana|:1\./.test(items); i++) { await sleep(100); items = registeredItems(); }
+    for (let i = 0; i < 300 && !/StatusNotifierItem|\/org\/ayatana|:1\./.test(items); i++) { await sleep(100); items = registeredItems(); }
     assert.match(items, /string "/, `no tray item registered: ${items}`);
     await sleep(500);
     const before = amberInBar(join(tmpdir(), 'tray-before.png'));
