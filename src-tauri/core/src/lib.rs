@@ -11,6 +11,7 @@ pub mod logging;
 pub mod model;
 pub mod output;
 pub mod paths;
+pub mod permission_rules;
 pub mod permissions;
 pub mod runner;
 pub mod settings;
@@ -21,6 +22,7 @@ pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, Sy
 pub use error::{Error, Result};
 pub use model::*;
 pub use conversation::CommandResult;
+pub use permission_rules::{PermissionRule, RuleScope};
 pub use settings::Settings;
 pub use store::Store;
 pub use view::{EntryView, OutputItem};
