@@ -128,7 +128,7 @@ mod tests {
     fn a_permission_request_names_the_agent_and_the_gist() {
         let r = PermissionRequest {
             session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({"command": "npm test"}),
-            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None, proposed_rule: None,
         };
         assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
     }
