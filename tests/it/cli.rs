@@ -217,6 +217,19 @@ fn permissions_across_processes_run_waits_allow_and_deny_answer() {
     assert_eq!(json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap()), Value::Array(vec![]));
 }
 
+/// A `switchboard run` stopped when a test fails before waiting for it (it would hold the
+/// test's pipes open).
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `pending` shows the whole command (every line, nothing cut), and `allow --always
 /// --prefix` saves the rule it prints, for the running agent only.
 #[test]
@@ -226,15 +239,17 @@ fn pending_shows_the_whole_input_and_allow_always_saves_the_prefix_it_prints() {
     let work_dir = work.path().canonicalize().unwrap();
     let long = format!("echo {}", "x".repeat(200));
     let command = format!("touch one; {long}\necho second-line-marker");
-    let run = sb(dir.path())
-        .envs(api.claude_env(home.path()))
-        .args(["run", "--agent", "claude", "--json", "--cwd"])
-        .arg(&work_dir)
-        .arg("--")
-        .arg(format!("[[tool:bash {command}]]"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = KillOnDrop(Some(
+        sb(dir.path())
+            .envs(api.claude_env(home.path()))
+            .args(["run", "--agent", "claude", "--json", "--cwd"])
+            .arg(&work_dir)
+            .arg("--")
+            .arg(format!("[[tool:bash {command}]]"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
     let mut pending = Value::Null;
     for _ in 0..300 {
         let p = json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap());
@@ -265,7 +280,7 @@ fn pending_shows_the_whole_input_and_allow_always_saves_the_prefix_it_prints() {
     let said = String::from_utf8_lossy(&allowed.stdout);
     assert!(said.contains("saved rule") && said.contains("Bash(touch:*)"), "{said}");
 
-    let out = run.wait_with_output().unwrap();
+    let out = run.0.take().unwrap().wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(work_dir.join("one").exists(), "the allowed command ran");
     let rules = sb(dir.path()).args(["rules", &session]).output().unwrap();
