@@ -6,7 +6,7 @@ const COMMANDS: &[&str] = &[
     "interrupt_session", "resume_session", "set_task", "compaction_advised", "compact_session", "read_output",
     "output_tail", "subscribe_output", "unsubscribe_output", "metrics", "usage_by_day", "tasks", "task_log",
     "session_log", "agents", "get_settings", "save_settings", "recent_folders", "app_info", "pending_permissions",
-    "decide_permission", "set_focused_session", "quit_app",
+    "decide_permission", "permission_rules", "revoke_permission_rule", "set_focused_session", "quit_app",
 ];
 
 fn main() {

@@ -61,6 +61,8 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
             commands::app_info,
             commands::pending_permissions,
             commands::decide_permission,
+            commands::permission_rules,
+            commands::revoke_permission_rule,
             commands::set_focused_session,
             commands::quit_app
         ])

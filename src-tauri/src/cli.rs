@@ -110,9 +110,16 @@ pub enum Command {
     Allow {
         session: String,
         request: String,
-        /// Allow this tool for the rest of the session
+        /// Also allow later matching requests while this agent process runs (a rule scoped
+        /// to the tool and a command prefix or a path; default: the one `pending` proposes)
         #[arg(long)]
         always: bool,
+        /// With --always, for Bash: allow commands starting with these words (e.g. "npm test")
+        #[arg(long, requires = "always", conflicts_with = "path")]
+        prefix: Option<String>,
+        /// With --always, for file tools: allow paths matching this absolute glob (FILE, DIR/* or DIR/**)
+        #[arg(long, requires = "always")]
+        path: Option<String>,
     },
     /// Deny a pending tool permission
     Deny {
@@ -122,6 +129,14 @@ pub enum Command {
         #[arg(long, default_value = "Denied by the user")]
         message: String,
     },
+    /// The "allow for this session" rules in force for a session's agent process
+    Rules {
+        session: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of a session's rules: matching requests are asked again
+    Revoke { session: String, rule: i64 },
     /// A task's sessions and its log
     Task {
         task: String,
@@ -265,15 +280,56 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             } else if pending.is_empty() {
                 let _ = writeln!(out, "Nothing is waiting for you.");
             } else {
+                // The whole input, not the one-line gist: `allow` approves exactly this.
                 for p in &pending {
-                    let _ = writeln!(out, "{}  {}  {}", p.session_id, p.request_id, p.gist);
+                    let _ = writeln!(out, "{}  {}  {}", p.session_id, p.request_id, p.tool_name);
+                    for line in switchboard_core::permissions::describe_input(&p.tool_name, &p.input).lines() {
+                        let _ = writeln!(out, "    {line}");
+                    }
+                    if let Some(rule) = &p.proposed_rule {
+                        let _ = writeln!(out, "  --always would save: {}", switchboard_core::permission_rules::label(&p.tool_name, rule));
+                    }
                 }
             }
             Ok(0)
         }
-        Command::Allow { session, request, always } => {
-            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Allow { updated_input: None, always })?;
-            let _ = writeln!(out, "allowed: {}{}", p.gist, if always { " (and this tool for the rest of the session)" } else { "" });
+        Command::Allow { session, request, always, prefix, path } => {
+            let rule = match (prefix, path) {
+                (Some(prefix), _) => Some(switchboard_core::RuleScope::Command { prefix }),
+                (None, Some(glob)) => Some(switchboard_core::RuleScope::Path { glob }),
+                (None, None) => None,
+            };
+            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Allow { updated_input: None, always, rule })?;
+            let _ = writeln!(out, "allowed: {}", p.gist);
+            if always {
+                let saved = engine.permission_rules(&session)?.into_iter().find(|r| r.request_id == request);
+                match saved {
+                    Some(r) => {
+                        let _ = writeln!(out, "saved rule {}: {} (while this agent process runs; revoke with: switchboard revoke {session} {})", r.id, r.label, r.id);
+                    }
+                    None => {
+                        let _ = writeln!(out, "no rule is in force: the agent is no longer running");
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Rules { session, json } => {
+            let rules = engine.permission_rules(&session)?;
+            if json {
+                print_json(&mut out, &rules)?;
+            } else if rules.is_empty() {
+                let _ = writeln!(out, "No rules: every tool use is asked.");
+            } else {
+                for r in &rules {
+                    let _ = writeln!(out, "{}  {}", r.id, r.label);
+                }
+            }
+            Ok(0)
+        }
+        Command::Revoke { session, rule } => {
+            engine.revoke_permission_rule(&session, rule)?;
+            let _ = writeln!(out, "revoked rule {rule}");
             Ok(0)
         }
         Command::Deny { session, request, message } => {

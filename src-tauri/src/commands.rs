@@ -10,7 +10,7 @@ use serde::Serialize;
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::model::{DayUsage, TaskSummary};
 use switchboard_core::{
-    AgentKind, Engine, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, Session, SessionFilter,
+    AgentKind, Engine, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     Settings, TaskEvent,
 };
 use tauri::ipc::Channel;
@@ -330,12 +330,26 @@ pub async fn pending_permissions(engine: State<'_, Engine>, id: Option<String>) 
     Ok(engine.pending_permissions(id.as_deref())?)
 }
 
-/// Answers a permission request: allow (maybe with an edited input, maybe for the rest of
-/// the session) or deny with a message.
+/// Answers a permission request: allow (maybe with an edited input, maybe saving a rule
+/// for later matching requests of this agent process) or deny with a message.
 #[tauri::command]
 #[instrument(skip(engine, decision))]
 pub async fn decide_permission(engine: State<'_, Engine>, id: String, request_id: String, decision: PermissionDecision) -> IpcResult<PermissionRequest> {
     Ok(engine.decide(&id, &request_id, decision)?)
+}
+
+/// The "Allow for this session" rules in force for a session's running agent process.
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn permission_rules(engine: State<'_, Engine>, id: String) -> IpcResult<Vec<PermissionRule>> {
+    Ok(engine.permission_rules(&id)?)
+}
+
+/// Revokes one rule of a session: requests it would have allowed are asked again.
+#[tauri::command]
+#[instrument(skip(engine))]
+pub async fn revoke_permission_rule(engine: State<'_, Engine>, id: String, rule_id: i64) -> IpcResult<()> {
+    Ok(engine.revoke_permission_rule(&id, rule_id)?)
 }
 
 /// The session open in the window (None: none), so its own changes do not notify.

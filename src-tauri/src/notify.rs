@@ -166,7 +166,7 @@ mod tests {
     fn a_permission_request_names_the_agent_and_the_gist() {
         let r = PermissionRequest {
             session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({"command": "npm test"}),
-            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None, proposed_rule: None,
         };
         assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
     }
@@ -181,6 +181,7 @@ mod tests {
         let r = PermissionRequest {
             session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({}),
             description: None, gist: "wants to run: echo <img src=http://x/p.png>".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+            proposed_rule: None,
         };
         let (_, body) = for_permission(&session, &r);
         assert_eq!(body, "Claude Code wants to run: echo &lt;img src=http://x/p.png&gt;");

@@ -31,6 +31,7 @@ fn generate(dir: &Path) {
     switchboard::commands::OutputMessage::export_all_to(dir).expect("export OutputMessage");
     switchboard::commands::AppInfo::export_all_to(dir).expect("export AppInfo");
     switchboard_core::PermissionRequest::export_all_to(dir).expect("export PermissionRequest");
+    switchboard_core::PermissionRule::export_all_to(dir).expect("export PermissionRule");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -217,6 +217,77 @@ fn permissions_across_processes_run_waits_allow_and_deny_answer() {
     assert_eq!(json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap()), Value::Array(vec![]));
 }
 
+/// A `switchboard run` stopped when a test fails before waiting for it (it would hold the
+/// test's pipes open).
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `pending` shows the whole command (every line, nothing cut), and `allow --always
+/// --prefix` saves the rule it prints, for the running agent only.
+#[test]
+fn pending_shows_the_whole_input_and_allow_always_saves_the_prefix_it_prints() {
+    let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+    let api = crate::support::FakeApi::start();
+    let work_dir = work.path().canonicalize().unwrap();
+    let long = format!("echo {}", "x".repeat(200));
+    let command = format!("touch one; {long}\necho second-line-marker");
+    let mut run = KillOnDrop(Some(
+        sb(dir.path())
+            .envs(api.claude_env(home.path()))
+            .args(["run", "--agent", "claude", "--json", "--cwd"])
+            .arg(&work_dir)
+            .arg("--")
+            .arg(format!("[[tool:bash {command}]]"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let mut pending = Value::Null;
+    for _ in 0..300 {
+        let p = json_of(&sb(dir.path()).args(["pending", "--json"]).output().unwrap());
+        if p.as_array().is_some_and(|a| !a.is_empty()) {
+            pending = p[0].clone();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!pending.is_null(), "the request never showed up in `switchboard pending`");
+    assert_eq!(pending["input"]["command"], command.as_str(), "--json has the input whole");
+    let session = pending["session_id"].as_str().unwrap().to_string();
+    let request = pending["request_id"].as_str().unwrap().to_string();
+
+    let text = sb(dir.path()).args(["pending"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("$ touch one; {long}")), "the whole first line: {text}");
+    assert!(text.contains("    echo second-line-marker"), "every line: {text}");
+    assert!(text.contains("--always would save: Bash(touch one:*)"), "the proposed rule: {text}");
+
+    let refused = sb(dir.path()).args(["allow", &session, &request, "--prefix", "touch"]).output().unwrap();
+    assert!(!refused.status.success(), "--prefix needs --always");
+    let bad = sb(dir.path()).args(["allow", &session, &request, "--always", "--prefix", "touch; rm"]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("shell control"), "{}", String::from_utf8_lossy(&bad.stderr));
+
+    let allowed = sb(dir.path()).args(["allow", &session, &request, "--always", "--prefix", "touch"]).output().unwrap();
+    assert!(allowed.status.success(), "{}", String::from_utf8_lossy(&allowed.stderr));
+    let said = String::from_utf8_lossy(&allowed.stdout);
+    assert!(said.contains("saved rule") && said.contains("Bash(touch:*)"), "{said}");
+
+    let out = run.0.take().unwrap().wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(work_dir.join("one").exists(), "the allowed command ran");
+    let rules = sb(dir.path()).args(["rules", &session]).output().unwrap();
+    assert!(String::from_utf8_lossy(&rules.stdout).contains("No rules"), "the rule ended with its agent: {}", String::from_utf8_lossy(&rules.stdout));
+    assert_eq!(json_of(&sb(dir.path()).args(["rules", &session, "--json"]).output().unwrap()), Value::Array(vec![]));
+}
+
 /// The engine crate builds without Tauri: no tauri crate in its dependency tree.
 #[test]
 fn the_core_crate_has_no_tauri_dependency() {

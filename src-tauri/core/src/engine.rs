@@ -1191,6 +1191,7 @@ impl Engine {
 
     fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
         let proc = self.procs().remove(id);
+        let _ = self.cancel_permissions(id, "the agent exited before it was answered");
         self.record_output(id, Stream::System, "lifecycle", exit.describe());
         self.inner.output.close(id);
         let now = self.inner.clock.now();

@@ -11,8 +11,9 @@ pub mod logging;
 pub mod model;
 pub mod output;
 pub mod paths;
-pub mod procid;
+pub mod permission_rules;
 pub mod permissions;
+pub mod procid;
 pub mod runner;
 pub mod settings;
 pub mod store;
@@ -22,6 +23,7 @@ pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, Sy
 pub use error::{Error, Result};
 pub use model::*;
 pub use conversation::CommandResult;
+pub use permission_rules::{PermissionRule, RuleScope};
 pub use settings::Settings;
 pub use store::Store;
 pub use view::{EntryView, OutputItem};

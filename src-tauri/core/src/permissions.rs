@@ -5,7 +5,14 @@
 //! Every request and decision is a row in SQLite. The process that runs the agent watches
 //! the row of each pending request (woken at once by its own decisions, and every
 //! [`DECISION_POLL`] for decisions written by another process) and is the only one that
-//! writes the answer to the agent, exactly once.
+//! writes the answer to the agent, at most once (it claims the row's `answered` flag
+//! first). A request id the agent repeats never resets a decision.
+//!
+//! When the agent process exits, its pending requests are cancelled (a later decision is
+//! refused), and its "Allow for this session" rules ([`crate::permission_rules`]) end with
+//! it: rules are tied to the process they were saved for (pid and start time), so a
+//! resumed session asks again. Rules are not carried across resumes because the person
+//! chose them while watching that run; a new process is a new run.
 
 use std::time::Duration;
 
@@ -15,6 +22,7 @@ use tracing::{info, warn};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{PermissionDecision, PermissionRequest, SessionStatus, TaskEventKind};
+use crate::permission_rules::{self, PermissionRule, RuleScope};
 
 /// How often the agent's process looks for a decision made by another process.
 pub const DECISION_POLL: Duration = Duration::from_millis(200);
@@ -22,13 +30,23 @@ pub const DECISION_POLL: Duration = Duration::from_millis(200);
 /// The longest deny message accepted.
 pub const MAX_DENY_MESSAGE: usize = 2_000;
 
-/// "wants to run: npm test" — what a request is about, in a line.
+/// The most characters of a command's first line in a [`gist`] (a notification, a tray line).
+pub const GIST_CHARS: usize = 120;
+
+/// "wants to run: npm test" — what a request is about, in a line, for notifications and
+/// lists. A longer command is cut (and says how many lines it has): never approve from a
+/// gist; [`describe_input`] shows the whole request.
 pub fn gist(tool: &str, input: &Value) -> String {
     let s = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let one_line = |t: String| -> String {
         let first = t.lines().next().unwrap_or("").to_string();
-        let cut: String = first.chars().take(120).collect();
-        if cut.len() < t.len() { format!("{cut}…") } else { cut }
+        let cut: String = first.chars().take(GIST_CHARS).collect();
+        let more = t.lines().count().saturating_sub(1);
+        match (cut.len() < t.len(), more) {
+            (false, _) => cut,
+            (true, 0) => format!("{cut}…"),
+            (true, n) => format!("{cut}… (+{n} more line{})", if n == 1 { "" } else { "s" }),
+        }
     };
     match tool {
         "Bash" => format!("wants to run: {}", one_line(s("command"))),
@@ -42,15 +60,60 @@ pub fn gist(tool: &str, input: &Value) -> String {
     }
 }
 
+/// How many lines of a Write's content [`describe_input`] shows.
+pub const WRITE_PREVIEW_LINES: usize = 20;
+
+/// The request in full for a person about to answer it (the CLI's `pending`), over several
+/// lines: Bash's whole command (every line), a Write's path, size and first
+/// [`WRITE_PREVIEW_LINES`] lines, an Edit's path with the whole old and new text, anything
+/// else as pretty JSON. Nothing of a command or an edit is cut: what is allowed is what was
+/// shown. (The input is bounded by the runner's longest line.)
+pub fn describe_input(tool: &str, input: &Value) -> String {
+    let s = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let edit = |old: &str, new: &str| format!("--- old\n{old}\n+++ new\n{new}");
+    match tool {
+        "Bash" => format!("$ {}", s("command")),
+        "Write" => {
+            let content = s("content");
+            let lines = content.lines().count();
+            let mut out = format!("write {} ({} bytes, {} lines)", s("file_path"), content.len(), lines);
+            for line in content.lines().take(WRITE_PREVIEW_LINES) {
+                out.push_str(&format!("\n| {line}"));
+            }
+            if lines > WRITE_PREVIEW_LINES {
+                out.push_str(&format!("\n| … {} more lines", lines - WRITE_PREVIEW_LINES));
+            }
+            out
+        }
+        "Edit" => {
+            let all = if input.get("replace_all").and_then(Value::as_bool) == Some(true) { " (every occurrence)" } else { "" };
+            format!("edit {}{all}\n{}", s("file_path"), edit(&s("old_string"), &s("new_string")))
+        }
+        "MultiEdit" => {
+            let mut out = format!("edit {}", s("file_path"));
+            for (i, e) in input.get("edits").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                let f = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                out.push_str(&format!("\nedit {}:\n{}", i + 1, edit(&f("old_string"), &f("new_string"))));
+            }
+            out
+        }
+        _ => serde_json::to_string_pretty(input).unwrap_or_else(|_| input.to_string()),
+    }
+}
+
 impl Engine {
-    /// The agent asked for a tool: record it, and either answer at once (the tool is
-    /// allowed for this session) or wait for a person (WaitingInput).
+    /// The agent asked for a tool: record it, and either answer at once (a rule of this
+    /// agent process allows it) or wait for a person (WaitingInput).
+    ///
+    /// A request id the session already has (the agent sent it again) is ignored: the
+    /// first request keeps its decision and is answered at most once.
     pub(crate) fn permission_requested(&self, session_id: &str, request_id: String, tool_name: String, input: Value, description: Option<String>) -> Result<()> {
         let now = self.inner.clock.now();
         let request = PermissionRequest {
             session_id: session_id.to_string(),
             request_id: request_id.clone(),
             gist: gist(&tool_name, &input),
+            proposed_rule: crate::permission_rules::propose(&tool_name, &input),
             tool_name: tool_name.clone(),
             input,
             description,
@@ -58,11 +121,17 @@ impl Engine {
             decision: None,
             decided_at: None,
         };
-        self.inner.store.insert_permission(&request)?;
-        if self.inner.store.tool_allowed_for_session(session_id, &tool_name)? {
-            info!(session = %session_id, tool = %tool_name, "allowed for this session: answering at once");
-            self.inner.store.decide_permission(session_id, &request_id, &PermissionDecision::Allow { updated_input: None, always: true }, now)?;
-            self.log_decision(&request, "allowed (for this session)")?;
+        if !self.inner.store.insert_permission(&request)? {
+            warn!(session = %session_id, request = %request_id, "the agent repeated a permission request id: ignored, the first one stands");
+            self.log_task_event(session_id, TaskEventKind::Error, serde_json::json!({ "permission": "repeated request id ignored", "request_id": request_id }))?;
+            return Ok(());
+        }
+        let rule = self.permission_rules(session_id)?.into_iter().find(|r| self.rule_allows(r, &tool_name, &request.input));
+        if let Some(rule) = rule {
+            info!(session = %session_id, tool = %tool_name, rule = %rule.label, "allowed by a session rule: answering at once");
+            let decision = PermissionDecision::Allow { updated_input: None, always: true, rule: Some(rule.scope.clone()) };
+            self.inner.store.decide_permission(session_id, &request_id, &decision, now)?;
+            self.log_decision(&request, &format!("allowed by {}", rule.label))?;
         } else {
             info!(session = %session_id, tool = %tool_name, gist = %request.gist, "waiting for a permission decision");
             self.update(session_id, |s| {
@@ -77,6 +146,39 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether a saved rule allows this use: the lexical match of [`permission_rules::matches`],
+    /// and for a path also the path with its existing part resolved on disk (a symlink
+    /// inside the allowed folder must not lead outside it).
+    fn rule_allows(&self, rule: &PermissionRule, tool: &str, input: &Value) -> bool {
+        if !permission_rules::matches(&rule.tool_name, &rule.scope, tool, input) {
+            return false;
+        }
+        let (RuleScope::Path { glob }, Some(field)) = (&rule.scope, permission_rules::path_field(tool)) else { return true };
+        let Some(path) = input.get(field).and_then(Value::as_str).and_then(permission_rules::normalise) else { return false };
+        resolve_existing(std::path::Path::new(&path)).is_some_and(|real| permission_rules::path_matches(glob, &real))
+    }
+
+    /// The "Allow for this session" rules in force: those saved for the session's current
+    /// agent process. None when no process runs: rules end with the process that they were
+    /// saved for, so a resumed session starts asking again.
+    pub fn permission_rules(&self, session_id: &str) -> Result<Vec<PermissionRule>> {
+        self.get(session_id)?;
+        match self.inner.store.process_of(session_id)?.process {
+            Some(p) => self.inner.store.permission_rules(session_id, (p.pid, p.start)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes one rule: later requests it would have allowed are asked again.
+    pub fn revoke_permission_rule(&self, session_id: &str, rule_id: i64) -> Result<()> {
+        self.get(session_id)?;
+        if !self.inner.store.revoke_permission_rule(session_id, rule_id)? {
+            return Err(Error::invalid("rule", format!("no rule {rule_id} in session '{session_id}'")));
+        }
+        self.log_task_event(session_id, TaskEventKind::CommandSent, serde_json::json!({ "permission": "rule revoked", "rule_id": rule_id }))?;
+        Ok(())
+    }
+
     /// Requests waiting for an answer: one session's, or every session's.
     pub fn pending_permissions(&self, session_id: Option<&str>) -> Result<Vec<PermissionRequest>> {
         self.inner.store.pending_permissions(session_id)
@@ -84,6 +186,11 @@ impl Engine {
 
     /// Answers a pending request. Works from any Switchboard process on the data dir:
     /// the decision is stored, and the process that runs the agent delivers it.
+    ///
+    /// Refused when the request was already answered or cancelled (its agent exited, the
+    /// turn was interrupted). `Allow { always: true }` also saves a rule for the agent
+    /// process running now (the given `rule`, else the request's proposed one), checked by
+    /// [`permission_rules::validate`] before anything is stored; the stored decision names it.
     pub fn decide(&self, session_id: &str, request_id: &str, decision: PermissionDecision) -> Result<PermissionRequest> {
         self.get(session_id)?;
         let (request, _) = self
@@ -91,6 +198,9 @@ impl Engine {
             .store
             .permission(session_id, request_id)?
             .ok_or_else(|| Error::invalid("request", format!("no permission request '{request_id}' in session '{session_id}'")))?;
+        if let Some(done) = &request.decision {
+            return Err(already_settled(request_id, done));
+        }
         if let PermissionDecision::Deny { message } = &decision {
             if message.chars().count() > MAX_DENY_MESSAGE {
                 return Err(Error::invalid("message", format!("the message is longer than {MAX_DENY_MESSAGE} characters")));
@@ -101,19 +211,55 @@ impl Engine {
                 return Err(Error::invalid("updated_input", "the edited input must be a JSON object"));
             }
         }
-        if !self.inner.store.decide_permission(session_id, request_id, &decision, self.inner.clock.now())? {
-            return Err(Error::invalid("request", format!("permission request '{request_id}' was already answered")));
+        let mut decision = decision;
+        let mut process = None;
+        if let PermissionDecision::Allow { always, rule, .. } = &mut decision {
+            match (*always, rule.take()) {
+                (false, Some(_)) => return Err(Error::invalid("rule", "a rule is saved only with \"allow for this session\"")),
+                (false, None) => {}
+                (true, chosen) => {
+                    let scope = chosen
+                        .or_else(|| request.proposed_rule.clone())
+                        .ok_or_else(|| Error::invalid("rule", format!("no rule to offer for this {} request; name one", request.tool_name)))?;
+                    let mut scope = permission_rules::validate(&request.tool_name, &scope)?;
+                    if let RuleScope::Path { glob } = &scope {
+                        // Saved with its folder resolved on disk, as requests are checked.
+                        let (base, tail) = permission_rules::split_glob(glob);
+                        if let Some(real) = resolve_existing(std::path::Path::new(base)) {
+                            scope = RuleScope::Path { glob: permission_rules::join_glob(&real, tail) };
+                        }
+                    }
+                    *rule = Some(scope);
+                    let p = self
+                        .inner
+                        .store
+                        .process_of(session_id)?
+                        .process
+                        .ok_or_else(|| Error::invalid("request", "the agent is no longer running; nothing to allow"))?;
+                    process = Some((p.pid, p.start));
+                }
+            }
         }
-        if let PermissionDecision::Allow { always: true, .. } = decision {
-            self.inner.store.allow_tool_for_session(session_id, &request.tool_name)?;
+        let now = self.inner.clock.now();
+        if !self.inner.store.decide_permission(session_id, request_id, &decision, now)? {
+            // Someone else answered in between.
+            let done = self.inner.store.permission(session_id, request_id)?.and_then(|(r, _)| r.decision);
+            return Err(match done {
+                Some(done) => already_settled(request_id, &done),
+                None => Error::invalid("request", format!("permission request '{request_id}' was already answered")),
+            });
         }
-        let word = match &decision {
+        let mut word = match &decision {
             PermissionDecision::Allow { always: true, .. } => "allowed for the session".to_string(),
             PermissionDecision::Allow { updated_input: Some(_), .. } => "allowed with an edited input".to_string(),
             PermissionDecision::Allow { .. } => "allowed".to_string(),
             PermissionDecision::Deny { message } => format!("denied: {message}"),
             PermissionDecision::Cancelled { reason } => format!("cancelled: {reason}"),
         };
+        if let (PermissionDecision::Allow { rule: Some(scope), .. }, Some(process)) = (&decision, process) {
+            let saved = self.inner.store.add_permission_rule(session_id, &request.tool_name, scope, request_id, process, now)?;
+            word = format!("allowed; rule saved: {}", saved.label);
+        }
         self.log_decision(&request, &word)?;
         self.wake_permission_watch(session_id, request_id);
         self.emit_permission(session_id, request_id);
@@ -186,17 +332,25 @@ impl Engine {
         });
     }
 
-    /// Writes the decision to the agent and moves the session on.
+    /// Writes the decision to the agent, once: only the caller that claims the delivery
+    /// (the row's `answered` flips 0 → 1) writes. Then moves the session on.
     async fn deliver(&self, handle: &crate::runner::ProcessHandle, request: &PermissionRequest) {
         let Some(decision) = &request.decision else { return };
         let Ok(session) = self.get(&request.session_id) else { return };
+        match self.inner.store.claim_permission_delivery(&request.session_id, &request.request_id) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                warn!(session = %request.session_id, error = %e, "cannot claim a permission answer; not delivering it");
+                return;
+            }
+        }
         let adapter = crate::agents::adapter(session.agent);
         if let Some(line) = adapter.permission_answer(&request.request_id, decision, &request.input) {
             if let Err(e) = handle.write_line(line).await {
                 warn!(session = %request.session_id, error = %e, "could not deliver a permission answer");
             }
         }
-        let _ = self.inner.store.mark_permission_answered(&request.session_id, &request.request_id);
         let still_waiting = self.inner.store.pending_permissions(Some(&request.session_id)).map(|p| !p.is_empty()).unwrap_or(false);
         if !still_waiting {
             let _ = self.update(&request.session_id, |s| {
@@ -206,5 +360,31 @@ impl Engine {
                 Ok(())
             });
         }
+    }
+}
+
+/// The error for a decision on a settled request: "already cancelled: why", or "already answered".
+fn already_settled(request_id: &str, done: &PermissionDecision) -> Error {
+    match done {
+        PermissionDecision::Cancelled { reason } => Error::invalid("request", format!("permission request '{request_id}' was already cancelled: {reason}")),
+        _ => Error::invalid("request", format!("permission request '{request_id}' was already answered")),
+    }
+}
+
+/// The path with its longest existing ancestor resolved on disk (symlinks followed) and
+/// the rest appended; None when the resolved path has a `..` or is not valid UTF-8.
+fn resolve_existing(path: &std::path::Path) -> Option<String> {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut full = real;
+            for part in rest.iter().rev() {
+                full.push(part);
+            }
+            return full.to_str().and_then(permission_rules::normalise);
+        }
+        rest.push(existing.file_name()?.to_os_string());
+        existing = existing.parent()?;
     }
 }

@@ -24,6 +24,10 @@ pub const DB_FILE: &str = "switchboard.db";
 /// The most rows one list call returns, whatever the caller asks: a page, not a dump.
 pub const MAX_PAGE: u32 = 10_000;
 
+/// The most "Allow for this session" rules one session keeps: every tool request is checked
+/// against all of them, and a person has to be able to read the list.
+pub const MAX_RULES: u32 = 100;
+
 const MIGRATIONS: &[M<'static>] = &[M::up(
     r#"
 CREATE TABLE sessions (
@@ -203,6 +207,25 @@ ALTER TABLE sessions ADD COLUMN owner_start INTEGER;
 -- Reconciliation reads every row that still has a process recorded, whatever its status.
 CREATE INDEX sessions_with_process ON sessions(pid) WHERE pid IS NOT NULL;
 "#,
+), M::up(
+    r#"
+-- "Allow for this session" rules scoped to a tool AND a command prefix or a path glob
+-- (permission_rules.rs), and to the agent process they were saved for (its pid and start
+-- time, as in sessions.pid/proc_start): a resumed or restarted agent starts with none.
+CREATE TABLE permission_rules (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    tool_name  TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    proc_start INTEGER,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX permission_rules_session ON permission_rules(session_id);
+-- Whole-tool rules that outlived their agent were the bug these replace: not carried over.
+DROP TABLE session_tool_rules;
+"#,
 )];
 
 /// How many times a write that found the database locked (another process held it past
@@ -247,34 +270,37 @@ impl Store {
         paths::ensure_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         check_not_truncated(&path)?;
+        // Switchboard processes opening one data dir at the same moment (the app and CLIs)
+        // take turns until the database is set up: switching to WAL and migrating are not
+        // things SQLite lets two connections do at once (the loser gets SQLITE_BUSY without
+        // waiting), and the same migration must not be applied twice.
+        let lock = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(data_dir.join("migrate.lock"))
+                .map_err(|e| Error::io("cannot open the migration lock", e))?
+        };
+        lock.lock().map_err(|e| Error::io("cannot take the migration lock", e))?;
         let mut write = Connection::open(&path)?;
         paths::make_private_file(&path)?;
-        // First, so that another Switchboard process (the app, a CLI) opening the same file
-        // at the same moment waits for its lock instead of failing.
         write.busy_timeout(BUSY_TIMEOUT)?;
         write.pragma_update(None, "journal_mode", "WAL").map_err(|e| not_a_database(&path, e))?;
         write.pragma_update(None, "synchronous", "NORMAL")?;
         write.pragma_update(None, "foreign_keys", "ON")?;
-        {
-            // Two Switchboard processes opening a new data dir at once (the app and a CLI)
-            // must not both apply the same migration: take turns on a lock file.
-            let lock = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(data_dir.join("migrate.lock"))
-                .map_err(|e| Error::io("cannot open the migration lock", e))?;
-            lock.lock().map_err(|e| Error::io("cannot take the migration lock", e))?;
-            let known = MIGRATIONS.len();
-            let found: usize = write.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).map_err(|e| not_a_database(&path, e))?.max(0) as usize;
-            if found > known {
-                return Err(Error::Corrupt(format!(
-                    "{} was written by a newer Switchboard (schema {found}; this one knows up to {known}); use the newer version, or another --data-dir",
-                    path.display()
-                )));
-            }
-            Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        let known = MIGRATIONS.len();
+        let found: usize = write.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).map_err(|e| not_a_database(&path, e))?.max(0) as usize;
+        if found > known {
+            return Err(Error::Corrupt(format!(
+                "{} was written by a newer Switchboard (schema {found}; this one knows up to {known}); use the newer version, or another --data-dir",
+                path.display()
+            )));
         }
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut write)?;
+        drop(lock);
         if let Some(pages) = max_pages {
             write.pragma_update(None, "max_page_count", pages as i64)?;
         }
@@ -673,16 +699,18 @@ impl Store {
         Ok(())
     }
 
-    pub fn insert_permission(&self, p: &crate::model::PermissionRequest) -> Result<()> {
-        self.writer().execute(
-            "INSERT OR REPLACE INTO permission_requests (session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at, answered) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+    /// Records a new request; false (and nothing changed) when the session already has a
+    /// request with this id: a repeated id never resets a decision or its delivery.
+    pub fn insert_permission(&self, p: &crate::model::PermissionRequest) -> Result<bool> {
+        let n = self.writer().execute(
+            "INSERT INTO permission_requests (session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at, answered) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0) ON CONFLICT (session_id, request_id) DO NOTHING",
             params![
                 p.session_id, p.request_id, p.tool_name, p.input.to_string(), p.description, p.gist, p.asked_at.timestamp_millis(),
                 p.decision.as_ref().map(|d| serde_json::to_string(d).unwrap_or_default()), p.decided_at.map(|t| t.timestamp_millis())
             ],
         )?;
-        Ok(())
+        Ok(n == 1)
     }
 
     /// Records a decision on a pending request; false when it was already decided (or unknown).
@@ -695,10 +723,14 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Marks a decided request as delivered to the agent.
-    pub fn mark_permission_answered(&self, session_id: &str, request_id: &str) -> Result<()> {
-        self.writer().execute("UPDATE permission_requests SET answered = 1 WHERE session_id = ?1 AND request_id = ?2", params![session_id, request_id])?;
-        Ok(())
+    /// Claims the delivery of a decided request: true for exactly one caller, the one that
+    /// then writes the answer to the agent; false when it is undecided or already claimed.
+    pub fn claim_permission_delivery(&self, session_id: &str, request_id: &str) -> Result<bool> {
+        let n = self.writer().execute(
+            "UPDATE permission_requests SET answered = 1 WHERE session_id = ?1 AND request_id = ?2 AND decided_at IS NOT NULL AND answered = 0",
+            params![session_id, request_id],
+        )?;
+        Ok(n == 1)
     }
 
     pub fn permission(&self, session_id: &str, request_id: &str) -> Result<Option<(crate::model::PermissionRequest, bool)>> {
@@ -722,14 +754,77 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn allow_tool_for_session(&self, session_id: &str, tool: &str) -> Result<()> {
-        self.writer().execute("INSERT OR IGNORE INTO session_tool_rules (session_id, tool_name) VALUES (?1, ?2)", [session_id, tool])?;
-        Ok(())
+    /// Saves a rule for the agent process `(pid, proc_start)` and drops the session's rules
+    /// of any other (finished) process, in one transaction. Refuses past [`MAX_RULES`].
+    pub fn add_permission_rule(
+        &self,
+        session_id: &str,
+        tool_name: &str,
+        scope: &crate::permission_rules::RuleScope,
+        request_id: &str,
+        process: (u32, Option<u64>),
+        at: DateTime<Utc>,
+    ) -> Result<crate::permission_rules::PermissionRule> {
+        let json = serde_json::to_string(scope).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let (pid, start) = (process.0 as i64, process.1.map(|v| v as i64));
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM permission_rules WHERE session_id = ?1 AND NOT (pid = ?2 AND proc_start IS ?3)", params![session_id, pid, start])?;
+        let n: i64 = tx.query_row("SELECT count(*) FROM permission_rules WHERE session_id = ?1", [session_id], |r| r.get(0))?;
+        if n >= MAX_RULES as i64 {
+            return Err(Error::invalid("rule", format!("a session keeps at most {MAX_RULES} rules; revoke some first")));
+        }
+        tx.execute(
+            "INSERT INTO permission_rules (session_id, tool_name, scope, request_id, pid, proc_start, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![session_id, tool_name, json, request_id, pid, start, at.timestamp_millis()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(crate::permission_rules::PermissionRule {
+            id,
+            session_id: session_id.to_string(),
+            tool_name: tool_name.to_string(),
+            label: crate::permission_rules::label(tool_name, scope),
+            scope: scope.clone(),
+            request_id: request_id.to_string(),
+            created_at: ts_from_ms(at.timestamp_millis()),
+        })
     }
 
-    pub fn tool_allowed_for_session(&self, session_id: &str, tool: &str) -> Result<bool> {
+    /// The rules saved for the agent process `(pid, proc_start)` of a session, oldest first.
+    pub fn permission_rules(&self, session_id: &str, process: (u32, Option<u64>)) -> Result<Vec<crate::permission_rules::PermissionRule>> {
         let conn = self.reader();
-        Ok(conn.query_row("SELECT 1 FROM session_tool_rules WHERE session_id = ?1 AND tool_name = ?2", [session_id, tool], |_| Ok(())).optional()?.is_some())
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, session_id, tool_name, scope, request_id, created_at FROM permission_rules \
+             WHERE session_id = ?1 AND pid = ?2 AND proc_start IS ?3 ORDER BY id LIMIT {MAX_RULES}"
+        ))?;
+        let rows = stmt.query_map(params![session_id, process.0 as i64, process.1.map(|v| v as i64)], |r| {
+            let tool_name: String = r.get(2)?;
+            let scope: String = r.get(3)?;
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, tool_name, scope, r.get::<_, String>(4)?, r.get::<_, i64>(5)?))
+        })?;
+        let mut rules = Vec::new();
+        for row in rows {
+            let (id, session_id, tool_name, scope, request_id, created_at) = row?;
+            // A scope this version cannot read allows nothing: skip it rather than fail.
+            let Ok(scope) = serde_json::from_str::<crate::permission_rules::RuleScope>(&scope) else { continue };
+            rules.push(crate::permission_rules::PermissionRule {
+                id,
+                session_id,
+                label: crate::permission_rules::label(&tool_name, &scope),
+                tool_name,
+                scope,
+                request_id,
+                created_at: ts_from_ms(created_at),
+            });
+        }
+        Ok(rules)
+    }
+
+    /// Deletes one rule of a session; false when there was no such rule.
+    pub fn revoke_permission_rule(&self, session_id: &str, rule_id: i64) -> Result<bool> {
+        let n = self.writer().execute("DELETE FROM permission_rules WHERE session_id = ?1 AND id = ?2", params![session_id, rule_id])?;
+        Ok(n == 1)
     }
 
     /// The stored settings, or the defaults.
@@ -796,7 +891,7 @@ impl Store {
         tx.execute("DELETE FROM task_events WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
-        tx.execute("DELETE FROM session_tool_rules WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM permission_rules WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
@@ -907,11 +1002,14 @@ const PERMISSION_COLUMNS: &str = "session_id, request_id, tool_name, input, desc
 fn permission_from_row(r: &Row<'_>) -> rusqlite::Result<crate::model::PermissionRequest> {
     let input: String = r.get(3)?;
     let decision: Option<String> = r.get(7)?;
+    let tool_name: String = r.get(2)?;
+    let input_value = serde_json::from_str(&input).unwrap_or(serde_json::Value::String(input));
     Ok(crate::model::PermissionRequest {
         session_id: r.get(0)?,
         request_id: r.get(1)?,
-        tool_name: r.get(2)?,
-        input: serde_json::from_str(&input).unwrap_or(serde_json::Value::String(input)),
+        proposed_rule: crate::permission_rules::propose(&tool_name, &input_value),
+        tool_name,
+        input: input_value,
         description: r.get(4)?,
         gist: r.get(5)?,
         asked_at: ts_from_ms(r.get(6)?),

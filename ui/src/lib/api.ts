@@ -27,8 +27,10 @@ import type { TaskEvent } from "./bindings/TaskEvent";
 import type { TaskSummary } from "./bindings/TaskSummary";
 import { ApiError, toIpcError } from "./errors";
 import type { OutputSource } from "./output.svelte";
+import type { RuleSource } from "./rules.svelte";
 import type { PermissionDecision } from "./bindings/PermissionDecision";
 import type { PermissionRequest } from "./bindings/PermissionRequest";
+import type { PermissionRule } from "./bindings/PermissionRule";
 
 export { ApiError, toIpcError, errorMessage } from "./errors";
 export type { UnlistenFn };
@@ -165,6 +167,18 @@ export function pendingPermissions(id: string | null): Promise<PermissionRequest
 export function decidePermission(id: string, requestId: string, decision: PermissionDecision): Promise<PermissionRequest> {
   return call<PermissionRequest>("decide_permission", { id, requestId, decision });
 }
+
+/** The "Allow for this session" rules in force for the session's running agent. */
+export function permissionRules(id: string): Promise<PermissionRule[]> {
+  return call<PermissionRule[]>("permission_rules", { id });
+}
+
+export function revokePermissionRule(id: string, ruleId: number): Promise<null> {
+  return call<null>("revoke_permission_rule", { id, ruleId });
+}
+
+/** The backend as the rule store's source. */
+export const ruleSource: RuleSource = { list: permissionRules, revoke: revokePermissionRule };
 
 /**
  * Tells the backend which session the window shows (null: none), so it does

@@ -55,7 +55,22 @@ export function installMockIpc(options) {
     synthetic.set(id, { count: spec.count, tag: spec.tag || id, base: Date.now() - spec.count * 100 });
   }
   const taskEvents = [...(options.taskEvents || [])];
-  const permissionRequests = [...(options.permissions || [])];
+  // Like the backend's permission_rules::propose: the first two words of a command, the
+  // file's folder and below, else any input.
+  const propose = (tool, input) => {
+    if (tool === "Bash") {
+      const words = String(input?.command ?? "").split(/[;&|`<>\n]/)[0].split(/\s+/).filter(Boolean).slice(0, 2);
+      return words.length ? { kind: "command", prefix: words.join(" ") } : null;
+    }
+    const path = input?.file_path ?? input?.notebook_path;
+    if (typeof path === "string") return path.startsWith("/") ? { kind: "path", glob: `${path.slice(0, path.lastIndexOf("/"))}/**` } : null;
+    return { kind: "any_input" };
+  };
+  const label = (tool, rule) => `${tool}(${rule.kind === "command" ? `${rule.prefix}:*` : rule.kind === "path" ? rule.glob : "*"})`;
+  const permissionRequests = (options.permissions || []).map((r) => ({ proposed_rule: propose(r.tool_name, r.input), ...r }));
+  /** Saved "Allow for this session" rules (all sessions). */
+  const permissionRules = [];
+  let nextRuleId = 1;
   let focused = null;
   const advised = new Set(options.compactionAdvised || []);
   const calls = [];
@@ -623,6 +638,14 @@ export function installMockIpc(options) {
         if (req.decision !== null) reject("invalid_input", "this request was answered already", "request_id");
         const d = args.decision;
         if (!["allow", "deny"].includes(d.behavior)) reject("invalid_input", `unknown decision '${d.behavior}'`, "decision");
+        if (d.behavior === "allow" && d.always) {
+          const rule = d.rule || req.proposed_rule;
+          if (!rule) reject("invalid_input", "no rule to offer for this request; name one", "rule");
+          if (rule.kind === "command" && /[;&|`<>\n]|\$\(/.test(rule.prefix)) reject("invalid_input", "the prefix may not contain shell control", "prefix");
+          if (rule.kind === "path" && !rule.glob.startsWith("/")) reject("invalid_input", "the path must be absolute", "path");
+          permissionRules.push({ id: nextRuleId++, session_id: args.id, tool_name: req.tool_name, scope: rule, label: label(req.tool_name, rule), request_id: req.request_id, created_at: now() });
+          d.rule = rule;
+        }
         req.decision = d;
         req.decided_at = now();
         emit("permission-changed", { request: req });
@@ -641,6 +664,17 @@ export function installMockIpc(options) {
           update(args.id, { status: { state: "idle" } });
         }
         return clone(req);
+      }
+      case "permission_rules":
+        need(cmd, args, "id");
+        getOr404(args.id);
+        return clone(permissionRules.filter((r) => r.session_id === args.id));
+      case "revoke_permission_rule": {
+        need(cmd, args, "id", "ruleId");
+        const i = permissionRules.findIndex((r) => r.session_id === args.id && r.id === args.ruleId);
+        if (i < 0) reject("invalid_input", `no rule ${args.ruleId} in session '${args.id}'`, "rule");
+        permissionRules.splice(i, 1);
+        return null;
       }
       case "set_focused_session":
         need(cmd, args, "id");
@@ -752,6 +786,7 @@ export function installMockIpc(options) {
     advise: (id) => advised.add(id),
     focused: () => focused,
     permissions: permissionRequests,
+    rules: permissionRules,
     /** The agent asks to use a tool: the session waits for the user. */
     ask(sessionId, toolName, input, gist) {
       const request = {
@@ -764,6 +799,7 @@ export function installMockIpc(options) {
         asked_at: now(),
         decision: null,
         decided_at: null,
+        proposed_rule: propose(toolName, input),
       };
       permissionRequests.push(request);
       appendOutput(sessionId, [{ kind: "permission_asked", request_id: request.request_id, tool_name: toolName, input, description: null }]);

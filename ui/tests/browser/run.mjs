@@ -590,7 +590,7 @@ async function main() {
         await page.locator('[data-testid="output-item"][data-kind="stderr"]').waitFor();
       });
 
-      await check("a tool permission request: shown with the tool and command; Deny with a message, Allow for the session", async () => {
+      await check("a tool permission request: shown with the tool and command; Deny with a message; Allow for the session saves an edited rule, listed and revocable", async () => {
         await page.evaluate((id) => (location.hash = `#/sessions/${id}`), PERM_ID);
         await byTestId(page, "permission-prompt").waitFor();
         const text = await byTestId(page, "permission-prompt").innerText();
@@ -612,11 +612,40 @@ async function main() {
         await page.locator('[data-testid="session-header-status"][data-status="waiting_input"]').waitFor();
         await byTestId(page, "permission-prompt").waitFor();
         assert((await byTestId(page, "permission-prompt").innerText()).includes("src/device.ts"), "relative path of the file");
+        // "Allow for this session" opens the rule, prefilled with the proposal and editable.
         await byTestId(page, "permission-allow-always").click();
+        const ruleInput = byTestId(page, "permission-rule-input");
+        await ruleInput.waitFor();
+        assertEq(await ruleInput.inputValue(), "/home/dev/src/github.com/acme/cli/src/**", "the proposed rule: the file's folder");
+        assertEq(await page.evaluate(() => document.activeElement?.dataset.testid), "permission-rule-input", "focus in the rule");
+        await ruleInput.fill("/home/dev/src/github.com/acme/cli/src/*");
+        await byTestId(page, "permission-rule-save").click();
         await byTestId(page, "permission-prompt").waitFor({ state: "detached" });
         const d = (await calls(page, "decide_permission")).at(-1);
-        assertEq([d.decision.behavior, d.decision.always, d.decision.updated_input.file_path], ["allow", true, "/home/dev/src/github.com/acme/cli/src/device.ts"], "allow args");
+        assertEq(
+          [d.decision.behavior, d.decision.always, d.decision.updated_input.file_path, d.decision.rule],
+          ["allow", true, "/home/dev/src/github.com/acme/cli/src/device.ts", { kind: "path", glob: "/home/dev/src/github.com/acme/cli/src/*" }],
+          "allow args",
+        );
         await page.locator('[data-testid="output-item"][data-kind="assistant_text"]', { hasText: "allowed for this session" }).waitFor();
+        // Listed in the session, and revocable.
+        const listed = byTestId(page, "session-rule");
+        await listed.waitFor();
+        assertEq(await listed.locator("code").innerText(), "Write(/home/dev/src/github.com/acme/cli/src/*)", "the saved rule is listed");
+        await byTestId(page, "session-rule-revoke").click();
+        await byTestId(page, "session-rules").waitFor({ state: "detached" });
+        assertEq((await calls(page, "revoke_permission_rule")).at(-1), { id: PERM_ID, ruleId: 1 }, "revoke args");
+        // A Bash prefix with shell control is refused by the backend; the prompt stays with the error.
+        await page.evaluate((id) => window.__mock.ask(id, "Bash", { command: "npm test -- --watch" }), PERM_ID);
+        await byTestId(page, "permission-allow-always").click();
+        assertEq(await byTestId(page, "permission-rule-input").inputValue(), "npm test", "the proposed prefix: the first two words");
+        await byTestId(page, "permission-rule-input").fill("npm test; rm -rf /");
+        await page.keyboard.press("Enter");
+        await page.locator('[data-testid="permission-prompt"] .error').waitFor();
+        assert((await page.locator('[data-testid="permission-prompt"] .error').innerText()).includes("shell control"), "the backend's refusal is shown");
+        await byTestId(page, "permission-rule-cancel").click();
+        await byTestId(page, "permission-allow").click();
+        await byTestId(page, "permission-prompt").waitFor({ state: "detached" });
       });
 
       await check("Ctrl+K switcher: fuzzy filter, arrows, Enter opens; Esc closes", async () => {
