@@ -122,6 +122,7 @@ impl Engine {
             return Err(Error::invalid("agent_session_id", "this session has no agent session id to resume"));
         }
         let program = self.program_for_resume(&session)?;
+        let _starting = self.mark_starting(id);
         // Two processes must never write one conversation: an earlier process of this
         // session left by a Switchboard that is gone (a CLI killed with -9) is stopped
         // first, and its row settled.

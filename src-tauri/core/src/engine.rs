@@ -358,6 +358,13 @@ impl Engine {
         self.inner.starting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Marks a session as being started by this engine until the guard drops, so that no
+    /// reconciliation (this process's sweep included) takes it for a leftover meanwhile.
+    pub(crate) fn mark_starting(&self, id: &str) -> StartingGuard<'_> {
+        self.starting().insert(id.to_string());
+        StartingGuard { engine: self, id: id.to_string() }
+    }
+
     /// Creates a session and starts its agent. A failure to start (missing program) is not
     /// an error here: the session is recorded with status Error and the reason, so the user
     /// sees it where they look. Bad input is an error and nothing is written.
@@ -365,8 +372,7 @@ impl Engine {
     pub async fn create(&self, req: NewSession) -> Result<Session> {
         let prompt = req.config.prompt.clone().filter(|p| !p.trim().is_empty());
         let (session, program) = self.prepare(req)?;
-        self.starting().insert(session.id.clone());
-        let _starting = StartingGuard { engine: self, id: session.id.clone() };
+        let _starting = self.mark_starting(&session.id);
         self.inner.store.insert_session_owned(&session, &self.inner.me, Some(self.inner.config.max_live_sessions))?;
         info!(session = %session.id, agent = %session.agent, "session created");
         self.log_task_event(
@@ -1413,7 +1419,7 @@ fn validate_link(field: &'static str, value: Option<String>) -> Result<Option<St
 }
 
 /// Removes a session from [`Inner::starting`] when its start is over, however it ended.
-struct StartingGuard<'a> {
+pub(crate) struct StartingGuard<'a> {
     engine: &'a Engine,
     id: String,
 }

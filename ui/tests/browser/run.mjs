@@ -1045,7 +1045,15 @@ async function main() {
         await list.hover();
         await page.mouse.wheel(0, -1500);
         await byTestId(page, "jump-latest").waitFor();
-        const before = await list.evaluate((el) => el.scrollTop);
+        // The wheel scroll and the list's re-measuring settle over a few frames: measure once
+        // the position holds still, so only the streaming can move it.
+        let before = await list.evaluate((el) => el.scrollTop);
+        for (let i = 0; i < 50; i += 1) {
+          await sleep(100);
+          const now = await list.evaluate((el) => el.scrollTop);
+          if (now === before) break;
+          before = now;
+        }
         await page.evaluate((id) => window.__mock.stream(id, 300, 3000, "more"), LIVE_ID);
         await sleep(250);
         const after = await list.evaluate((el) => el.scrollTop);
