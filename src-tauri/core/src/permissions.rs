@@ -212,6 +212,13 @@ impl Engine {
             }
         }
         let mut decision = decision;
+        // The window always sends the input back (editable); an "edit" that changed nothing
+        // is a plain Allow, and is recorded as one.
+        if let PermissionDecision::Allow { updated_input, .. } = &mut decision {
+            if updated_input.as_ref() == Some(&request.input) {
+                *updated_input = None;
+            }
+        }
         let mut process = None;
         if let PermissionDecision::Allow { always, rule, .. } = &mut decision {
             match (*always, rule.take()) {

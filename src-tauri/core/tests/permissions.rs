@@ -65,8 +65,10 @@ async fn a_write_waits_for_approval_and_allowing_writes_the_file() {
     assert!(!target.exists(), "nothing written before the answer");
     assert_eq!(f.e.get(&s.id).unwrap().status, SessionStatus::WaitingInput);
 
-    let decided = f.e.decide(&s.id, &p.request_id, allow()).unwrap();
-    assert!(matches!(decided.decision, Some(PermissionDecision::Allow { .. })));
+    // As the window sends it: the (unchanged) input comes back with the Allow.
+    let as_sent = PermissionDecision::Allow { updated_input: Some(p.input.clone()), always: false, rule: None };
+    let decided = f.e.decide(&s.id, &p.request_id, as_sent).unwrap();
+    assert!(matches!(decided.decision, Some(PermissionDecision::Allow { updated_input: None, .. })), "an unchanged input is no edit: {:?}", decided.decision);
     let idle = wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello from the agent");
     assert_eq!(f.last_text(&s.id), format!("Wrote {}.", target.display()));
