@@ -125,6 +125,10 @@ test('a Claude Code session from the New-session form to its task log', async ()
       return e.includes('ended') ? e : null;
     });
     for (const kind of ['created', 'command_sent', 'response_received', 'ended']) assert.ok(events.includes(kind), `${kind} in ${events}`);
+    // Permission decisions read as decisions (tool, what it was about), not as "Command sent".
+    const timeline = await s.exec(`return document.querySelector('[data-testid=tasks-view]').innerText`);
+    assert.match(timeline, /Allowed: Bash/, timeline);
+    assert.match(timeline, /Allowed: Write/, timeline);
     await s.screenshot(join(shots, 'tasks-claude.png'));
   } finally {
     for (const pid of appPids()) process.kill(pid, 'SIGTERM');

@@ -40,6 +40,28 @@ describe("task timeline", () => {
     expect(describeTaskEvent(ev(6, "ended", { status: "ended" })).title).toBe("Ended");
   });
 
+  it("shows a permission decision as what it was, not as a command", () => {
+    expect(describeTaskEvent(ev(1, "command_sent", { permission: "allowed", tool: "Write", gist: "wants to write notes.md" }))).toMatchObject({
+      title: "Allowed: Write",
+      body: "wants to write notes.md",
+      tone: "success",
+    });
+    expect(describeTaskEvent(ev(2, "command_sent", { permission: "denied: Not in this folder.", tool: "Bash", gist: "wants to run: rm x" }))).toMatchObject({
+      title: "Denied: Bash",
+      body: "wants to run: rm x\n“Not in this folder.”",
+      tone: "error",
+    });
+    expect(describeTaskEvent(ev(3, "command_sent", { permission: "allowed; rule saved: Bash(npm test:*)", tool: "Bash" }))).toMatchObject({
+      title: "Allowed: Bash",
+      body: "Bash(npm test:*)",
+      tone: "success",
+    });
+    expect(describeTaskEvent(ev(4, "command_sent", { permission: "cancelled: the session was ended", tool: "Write" }))).toMatchObject({
+      title: "Cancelled: Write",
+      tone: "muted",
+    });
+  });
+
   it("copes with odd details", () => {
     expect(describeTaskEvent(ev(1, "error", "plain text"))).toMatchObject({ body: "plain text" });
     expect(describeTaskEvent(ev(2, "error", null))).toMatchObject({ body: "Unknown error" });

@@ -78,6 +78,8 @@ export function describeTaskEvent(event: TaskEvent): TimelineEntry {
       };
     }
     case "command_sent": {
+      const permission = text(d, "permission");
+      if (permission !== null) return permissionEntry(base, d, permission);
       const command = text(d, "command") ?? text(d, "text");
       const length = num(d, "length");
       return {
@@ -136,6 +138,33 @@ export function describeTaskEvent(event: TaskEvent): TimelineEntry {
       return { ...base, title: kind, meta: "", body: null, mono: false, tone: "neutral" };
     }
   }
+}
+
+/**
+ * A permission decision (logged by the engine as `{permission, tool, gist}`): what was
+ * decided, on which tool, about what — "Allowed: Write" / "wants to write notes.md", a
+ * deny with its message, a saved rule.
+ */
+function permissionEntry(
+  base: Pick<TimelineEntry, "id" | "kind" | "sessionId" | "ts" | "sessionTitle">,
+  d: Detail,
+  permission: string,
+): TimelineEntry {
+  const tool = text(d, "tool") ?? "a tool";
+  const [word, ...rest] = permission.split(":");
+  const detail = rest.join(":").trim();
+  const outcome = (word ?? "").trim();
+  const verb = outcome.startsWith("allowed") ? "Allowed" : outcome.startsWith("denied") ? "Denied" : outcome.startsWith("cancelled") ? "Cancelled" : outcome;
+  const extra = outcome.startsWith("allowed") && outcome !== "allowed" ? outcome.replace(/^allowed\s*;?\s*/, "") : "";
+  const body = [text(d, "gist"), detail !== "" ? (verb === "Denied" ? `“${detail}”` : detail) : null].filter((p): p is string => p !== null).join("\n");
+  return {
+    ...base,
+    title: `${verb}: ${tool}`,
+    meta: [extra, "permission"].filter((p) => p !== "").join(" · "),
+    body: body !== "" ? body : null,
+    mono: false,
+    tone: verb === "Allowed" ? "success" : verb === "Denied" ? "error" : "muted",
+  };
 }
 
 export type TimelineDay = { day: string; label: string; entries: TimelineEntry[] };
