@@ -66,6 +66,12 @@ async function send(s, message) {
 async function allowPending(s, shot) {
   await until('a permission prompt', () => s.exec(`return !!document.querySelector('[data-testid=permission-prompt]')`));
   assert.equal(await status(s), 'waiting_input');
+  // Waiting is no dead end: the send box says what the agent waits for, and Interrupt is offered.
+  const waiting = await s.exec(`return {
+    interrupt: !!document.querySelector('[data-testid=interrupt-button]'),
+    sendDisabled: document.querySelector('[data-testid=send-button]')?.disabled ?? null,
+    note: document.querySelector('[data-testid=send-note]')?.innerText ?? '' }`);
+  assert.ok(waiting.interrupt && waiting.sendDisabled === true && /waits for your answer/.test(waiting.note), JSON.stringify(waiting));
   if (shot) { await sleep(300); await s.screenshot(join(shots, shot)); }
   await s.click(await s.find('[data-testid=permission-allow]'));
   await until('the prompt is answered', () => s.exec(`return !document.querySelector('[data-testid=permission-prompt]')`));

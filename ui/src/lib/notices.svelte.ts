@@ -5,8 +5,9 @@ class Notices {
   items: Notice[] = $state([]);
   #next = 1;
 
-  error(message: string): void {
-    this.#push("error", message);
+  /** Returns the notice's id, so that the error can be taken back once it no longer holds. */
+  error(message: string): number {
+    return this.#push("error", message);
   }
 
   /** Informational notices go away by themselves after a few seconds. */

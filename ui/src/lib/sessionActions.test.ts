@@ -19,6 +19,8 @@ describe("what can be done with a session", () => {
   it("offers Interrupt, End and Resume at the right times", () => {
     expect(canInterrupt(claude({ status: "running" }))).toBe(true);
     expect(canInterrupt(claude({ status: "idle" }))).toBe(false);
+    expect(canInterrupt(claude({ status: "waiting_input" }))).toBe(true);
+    expect(sendState(claude({ status: "waiting_input" }))).toMatchObject({ enabled: false, reason: expect.stringMatching(/waits for your answer/) });
     expect(canEnd(claude({ status: "waiting_input" }))).toBe(true);
     expect(canEnd(claude({ status: "ended" }))).toBe(false);
     expect(canResume(claude({ status: "error" }))).toBe(true);

@@ -23,6 +23,9 @@ export function sendState(session: Session, agent?: AgentInfo | null): SendState
   if (state === "starting") return { enabled: false, reason: "The agent is starting…", hint };
   if (state === "running") return { enabled: false, reason: "The agent is working: wait for it, or interrupt it.", hint };
   if (state === "compacting") return { enabled: false, reason: "The conversation is being compacted…", hint };
+  if (state === "waiting_input") {
+    return { enabled: false, reason: "The agent waits for your answer to its question above: allow or deny it, or interrupt the turn.", hint };
+  }
   if (!isLive(session.status)) {
     if (session.agent === "claude" && !session.agent_session_id) {
       return { enabled: false, reason: "This session cannot be resumed: it has no agent session id.", hint };
@@ -40,7 +43,9 @@ export function sendState(session: Session, agent?: AgentInfo | null): SendState
 }
 
 export function canInterrupt(session: Session): boolean {
-  return WORKING.has(session.status.state) && session.status.state !== "compacting";
+  const state = session.status.state;
+  // Waiting for a permission answer is part of a turn: interrupting it answers "no" and stops.
+  return (WORKING.has(state) && state !== "compacting") || state === "waiting_input";
 }
 
 export function canEnd(session: Session): boolean {
