@@ -132,7 +132,7 @@ impl Engine {
             self.inner.store.clear_process(id)?;
         }
         let now = self.inner.clock.now();
-        let ttl = chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1));
+        let ttl = self.ttl();
         self.inner.store.set_owner(id, &self.inner.me)?;
         let session = self.update(id, |s| {
             // Final states resume through Starting; a one-shot agent between turns is Idle.
@@ -192,28 +192,18 @@ impl Engine {
             p.turn_ended_ok = false;
         }
         let now = self.inner.clock.now();
-        let ttl = chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1));
-        let was_running = self.get(id)?.status == SessionStatus::Running;
-        let event = (TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }));
+        let ttl = self.ttl();
         // Running and its "command sent" are one transaction: never one without the other.
-        self.update_logged(
-            id,
-            |s| {
-                if s.status.is_live() {
-                    s.status = SessionStatus::Running;
-                    s.last_activity = now;
-                    s.expires_at = now + ttl;
-                }
-                s.message_count = s.message_count.saturating_add(1);
-                Ok(())
-            },
-            (!was_running).then(|| event.clone()),
-        )?;
-        if was_running {
-            // Already Running (a one-shot agent started working at launch): the status does
-            // not move, so log the command on its own.
-            self.log_task_event(id, event.0, event.1)?;
-        }
+        // The message count always moves, so the event is always written with the change.
+        self.change_session(id, |s| {
+            if s.status.is_live() {
+                s.status = SessionStatus::Running;
+                s.last_activity = now;
+                s.expires_at = now + ttl;
+            }
+            s.message_count = s.message_count.saturating_add(1);
+            Ok(Some((TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }))))
+        })?;
         Ok(())
     }
 

@@ -318,7 +318,7 @@ impl Engine {
         }
         let record = self.inner.store.process_of(id)?;
         let owner_alive = record.owner.as_ref().is_some_and(|o| o.is_alive());
-        let owner_is_me = record.owner.as_ref().is_some_and(|o| o.pid == self.inner.me.pid && o.start == self.inner.me.start);
+        let owner_is_me = record.owner.as_ref() == Some(&self.inner.me);
         if owner_alive && !owner_is_me {
             return Ok(None);
         }
@@ -540,7 +540,7 @@ impl Engine {
         *self.inner.agent_paths.lock().unwrap_or_else(|e| e.into_inner()) = paths;
     }
 
-    fn ttl(&self) -> chrono::Duration {
+    pub(crate) fn ttl(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.inner.config.idle_ttl).unwrap_or(chrono::Duration::hours(1))
     }
 

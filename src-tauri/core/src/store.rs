@@ -369,11 +369,6 @@ impl Store {
         })
     }
 
-    /// Inserts a new session and counts it in `total_created`, in one transaction.
-    pub fn insert_session(&self, s: &Session) -> Result<()> {
-        self.immediate(|tx| insert_session_in(tx, s))
-    }
-
     /// Writes every field of an existing session. Returns false when it no longer exists.
     pub fn update_session(&self, s: &Session) -> Result<bool> {
         self.immediate(|tx| update_session_in(tx, s))
@@ -478,13 +473,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// How many sessions are in a live state.
-    pub fn count_live(&self) -> Result<u32> {
-        let conn = self.reader();
-        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
-        Ok(n as u32)
     }
 
     /// Records which process runs a session and which Switchboard process owns it.
