@@ -165,7 +165,14 @@ mod tests {
 
     #[test]
     fn only_the_apps_own_pages_may_be_navigated_to() {
-        for url in ["tauri://localhost", "tauri://localhost/", "tauri://localhost/index.html#/sessions/x", "https://tauri.localhost/", "http://tauri.localhost/index.html", "about:blank"] {
+        for url in [
+            "tauri://localhost",
+            "tauri://localhost/",
+            "tauri://localhost/index.html#/sessions/x",
+            "https://tauri.localhost/",
+            "http://tauri.localhost/index.html",
+            "about:blank",
+        ] {
             assert!(allowed(url), "{url} is the app");
         }
         for url in [

@@ -13,12 +13,17 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::{
-    AgentKind, Engine, EngineConfig, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig,
-    SessionFilter, SessionStatus,
+    AgentKind, Engine, EngineConfig, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter,
+    SessionStatus,
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Start, watch and steer coding-agent sessions.", after_help = "With no command, the desktop app starts.")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Start, watch and steer coding-agent sessions.",
+    after_help = "With no command, the desktop app starts."
+)]
 pub struct Cli {
     /// Where sessions are stored [default: $SWITCHBOARD_DATA_DIR, else ~/.local/share/switchboard]
     #[arg(long, global = true, value_name = "DIR")]
@@ -156,7 +161,12 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
     let mut out = std::io::stdout().lock();
     match command {
         Command::Ls { status, agent, task, json } => {
-            let filter = SessionFilter { statuses: status, agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?, task_id: task, ..Default::default() };
+            let filter = SessionFilter {
+                statuses: status,
+                agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?,
+                task_id: task,
+                ..Default::default()
+            };
             let sessions: Vec<Session> = engine.list(&filter)?.iter().map(Session::redacted).collect();
             if json {
                 print_json(&mut out, &sessions)?;
@@ -187,7 +197,10 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 Some("plan") => PermissionMode::Plan,
                 Some(other) => {
                     let other = switchboard_core::error::shorten(other, switchboard_core::error::MAX_VALUE_IN_ERROR);
-                    return Err(Error::invalid("permission_mode", format!("unknown permission mode '{other}' (default, acceptEdits, bypassPermissions, plan)")));
+                    return Err(Error::invalid(
+                        "permission_mode",
+                        format!("unknown permission mode '{other}' (default, acceptEdits, bypassPermissions, plan)"),
+                    ));
                 }
             };
             let mut config = SessionConfig { model, max_turns, permission_mode, append_system_prompt, ..Default::default() };
@@ -197,7 +210,8 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             } else {
                 config.prompt = Some(words.join(" "));
             }
-            let req = NewSession { agent: Some(agent), cwd: cwd.to_string_lossy().into(), title, task_id: task, config, ..Default::default() };
+            let req =
+                NewSession { agent: Some(agent), cwd: cwd.to_string_lossy().into(), title, task_id: task, config, ..Default::default() };
             let session = engine.create(req).await?;
             if !json {
                 let _ = writeln!(out, "session {} ({})", session.id, session.agent);
@@ -214,7 +228,8 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             if json {
                 let mut v = serde_json::to_value(&session).map_err(|e| Error::Corrupt(e.to_string()))?;
                 if output {
-                    let items: Vec<OutputItem> = engine.output(&id, 0, switchboard_core::store::MAX_PAGE)?.iter().map(OutputItem::from_entry).collect();
+                    let items: Vec<OutputItem> =
+                        engine.output(&id, 0, switchboard_core::store::MAX_PAGE)?.iter().map(OutputItem::from_entry).collect();
                     v["output"] = serde_json::to_value(items).map_err(|e| Error::Corrupt(e.to_string()))?;
                 }
                 print_json(&mut out, &v)?;
@@ -240,7 +255,10 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             // This process is about to exit: let the agent go (the session stays resumable).
             let session = settle(engine, &id).await?.redacted();
             if json {
-                print_json(&mut out, &json!({ "success": result.success, "output": result.output, "error": result.error, "duration_ms": result.duration_ms, "session": session }))?;
+                print_json(
+                    &mut out,
+                    &json!({ "success": result.success, "output": result.output, "error": result.error, "duration_ms": result.duration_ms, "session": session }),
+                )?;
             } else if let Some(text) = &result.output {
                 put(&mut out, text);
             }
@@ -305,7 +323,11 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 let saved = engine.permission_rules(&session)?.into_iter().find(|r| r.request_id == request);
                 match saved {
                     Some(r) => {
-                        let _ = writeln!(out, "saved rule {}: {} (while this agent process runs; revoke with: switchboard revoke {session} {})", r.id, r.label, r.id);
+                        let _ = writeln!(
+                            out,
+                            "saved rule {}: {} (while this agent process runs; revoke with: switchboard revoke {session} {})",
+                            r.id, r.label, r.id
+                        );
                     }
                     None => {
                         let _ = writeln!(out, "no rule is in force: the agent is no longer running");
@@ -497,9 +519,7 @@ fn exit_code(s: &Session) -> i32 {
 fn print_json<T: serde::Serialize>(out: &mut impl Write, v: &T) -> switchboard_core::Result<()> {
     let text = serde_json::to_string_pretty(v).map_err(|e| Error::Corrupt(e.to_string()))?;
     let text: String = if text.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
-        text.chars()
-            .map(|c| if ('\u{7f}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() })
-            .collect()
+        text.chars().map(|c| if ('\u{7f}'..='\u{9f}').contains(&c) { format!("\\u{:04x}", c as u32) } else { c.to_string() }).collect()
     } else {
         text
     };
@@ -537,7 +557,11 @@ fn write_session(out: &mut impl Write, s: &Session) {
         let _ = writeln!(out, "  agent id  {a}");
     }
     let _ = writeln!(out, "  created   {}", s.created_at.format("%Y-%m-%d %H:%M:%S UTC"));
-    let _ = writeln!(out, "  usage     {} turns, {} messages, {} in / {} out tokens, ${:.4}", s.turns, s.message_count, s.input_tokens, s.output_tokens, s.cost_usd);
+    let _ = writeln!(
+        out,
+        "  usage     {} turns, {} messages, {} in / {} out tokens, ${:.4}",
+        s.turns, s.message_count, s.input_tokens, s.output_tokens, s.cost_usd
+    );
     if let Some(e) = &s.last_error {
         let _ = writeln!(out, "  error     {e}");
     }
@@ -559,7 +583,12 @@ fn write_item(out: &mut impl Write, item: &OutputItem) {
         EntryView::AssistantText { text } => writeln!(out, "{text}"),
         EntryView::UserText { text } => writeln!(out, "> {text}"),
         EntryView::ToolUse { name, input, .. } => {
-            let gist = input.get("command").or_else(|| input.get("file_path")).and_then(|v| v.as_str()).map(String::from).unwrap_or_else(|| input.to_string());
+            let gist = input
+                .get("command")
+                .or_else(|| input.get("file_path"))
+                .and_then(|v| v.as_str())
+                .map(String::from)
+                .unwrap_or_else(|| input.to_string());
             writeln!(out, "[{name}] {gist}")
         }
         EntryView::ToolResult { content, is_error, .. } => {

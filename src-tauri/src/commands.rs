@@ -168,7 +168,11 @@ pub async fn compaction_advised(engine: State<'_, Engine>, id: String) -> IpcRes
 pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
     let session = engine.get(&id)?;
     if session.agent != AgentKind::Claude {
-        return Err(IpcError { code: "invalid_input".into(), message: format!("{} sessions cannot be compacted", session.agent), field: None });
+        return Err(IpcError {
+            code: "invalid_input".into(),
+            message: format!("{} sessions cannot be compacted", session.agent),
+            field: None,
+        });
     }
     let e = engine.inner().clone();
     let turn = e.post(&id, "/compact").await?;
@@ -296,13 +300,21 @@ pub async fn get_settings(engine: State<'_, Engine>) -> IpcResult<Settings> {
 }
 
 #[tauri::command]
-pub async fn save_settings<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: State<'_, Engine>, settings: Settings) -> IpcResult<Settings> {
+pub async fn save_settings<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: State<'_, Engine>,
+    settings: Settings,
+) -> IpcResult<Settings> {
     engine.save_settings(&settings)?;
     // Start at login: the autostart plugin (absent in tests) follows the setting.
     if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
         let result = if settings.autostart { autostart.enable() } else { autostart.disable() };
         if let Err(e) = result {
-            return Err(IpcError { code: "autostart".into(), message: format!("could not change start at login: {e}"), field: Some("autostart".into()) });
+            return Err(IpcError {
+                code: "autostart".into(),
+                message: format!("could not change start at login: {e}"),
+                field: Some("autostart".into()),
+            });
         }
     }
     Ok(engine.settings()?)
@@ -322,8 +334,6 @@ pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
     })
 }
 
-
-
 /// Permission requests waiting for an answer: one session's (`id`), or all.
 #[tauri::command]
 pub async fn pending_permissions(engine: State<'_, Engine>, id: Option<String>) -> IpcResult<Vec<PermissionRequest>> {
@@ -334,7 +344,12 @@ pub async fn pending_permissions(engine: State<'_, Engine>, id: Option<String>) 
 /// for later matching requests of this agent process) or deny with a message.
 #[tauri::command]
 #[instrument(skip(engine, decision))]
-pub async fn decide_permission(engine: State<'_, Engine>, id: String, request_id: String, decision: PermissionDecision) -> IpcResult<PermissionRequest> {
+pub async fn decide_permission(
+    engine: State<'_, Engine>,
+    id: String,
+    request_id: String,
+    decision: PermissionDecision,
+) -> IpcResult<PermissionRequest> {
     Ok(engine.decide(&id, &request_id, decision)?)
 }
 

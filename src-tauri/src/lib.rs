@@ -5,9 +5,9 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod ipc;
+mod notify;
 pub mod tray;
 pub mod tray_model;
-mod notify;
 
 use clap::Parser;
 use switchboard_core::paths;
@@ -57,7 +57,11 @@ pub fn main() -> i32 {
 /// Exit code for an error: 2 for a bad value the user gave (a flag, an id's form, the data
 /// directory), 1 for everything else (not found, a failed start, storage).
 fn error_exit_code(e: &switchboard_core::Error) -> i32 {
-    if e.code() == "invalid_input" { 2 } else { 1 }
+    if e.code() == "invalid_input" {
+        2
+    } else {
+        1
+    }
 }
 
 /// Runs a subcommand; SIGINT (Ctrl-C), SIGTERM or SIGHUP stop it instead: every agent this
@@ -139,7 +143,12 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
         .on_window_event(|window, event| {
             // Closing the window hides it to the tray (a setting, on by default).
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let to_tray = window.app_handle().try_state::<switchboard_core::Engine>().and_then(|e| e.settings().ok()).map(|s| s.close_to_tray).unwrap_or(true);
+                let to_tray = window
+                    .app_handle()
+                    .try_state::<switchboard_core::Engine>()
+                    .and_then(|e| e.settings().ok())
+                    .map(|s| s.close_to_tray)
+                    .unwrap_or(true);
                 if to_tray {
                     api.prevent_close();
                     let _ = window.hide();

@@ -144,10 +144,30 @@ mod tests {
     fn s(status: SessionStatus) -> Session {
         let now = Utc::now();
         Session {
-            id: "claude_1".into(), agent: AgentKind::Claude, title: "Fix the build".into(), cwd: "/home/me/api".into(), status,
-            task_id: None, mcp_session_id: None, agent_session_id: None, service_session_id: None, config: SessionConfig::default(),
-            created_at: now, last_activity: now, expires_at: now, ended_at: None, message_count: 0, turns: 0, input_tokens: 0,
-            output_tokens: 0, cost_usd: 0.0, last_error: None, pid: None, exit_code: None, last_response_at: None, launch_command: None,
+            id: "claude_1".into(),
+            agent: AgentKind::Claude,
+            title: "Fix the build".into(),
+            cwd: "/home/me/api".into(),
+            status,
+            task_id: None,
+            mcp_session_id: None,
+            agent_session_id: None,
+            service_session_id: None,
+            config: SessionConfig::default(),
+            created_at: now,
+            last_activity: now,
+            expires_at: now,
+            ended_at: None,
+            message_count: 0,
+            turns: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            last_error: None,
+            pid: None,
+            exit_code: None,
+            last_response_at: None,
+            launch_command: None,
             output_trimmed_through: 0,
         }
     }
@@ -165,8 +185,16 @@ mod tests {
     #[test]
     fn a_permission_request_names_the_agent_and_the_gist() {
         let r = PermissionRequest {
-            session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({"command": "npm test"}),
-            description: None, gist: "wants to run: npm test".into(), asked_at: Utc::now(), decision: None, decided_at: None, proposed_rule: None,
+            session_id: "claude_1".into(),
+            request_id: "r".into(),
+            tool_name: "Bash".into(),
+            input: serde_json::json!({"command": "npm test"}),
+            description: None,
+            gist: "wants to run: npm test".into(),
+            asked_at: Utc::now(),
+            decision: None,
+            decided_at: None,
+            proposed_rule: None,
         };
         assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
     }
@@ -179,8 +207,15 @@ mod tests {
         assert_eq!(title, "<b>bold</b> 'q' — api", "the title is plain text by the spec: shown as typed");
         assert_eq!(body, "failed: see &lt;a href=\"https://evil.example\"&gt;here&lt;/a&gt; &amp; &lt;img src=x&gt;");
         let r = PermissionRequest {
-            session_id: "claude_1".into(), request_id: "r".into(), tool_name: "Bash".into(), input: serde_json::json!({}),
-            description: None, gist: "wants to run: echo <img src=http://x/p.png>".into(), asked_at: Utc::now(), decision: None, decided_at: None,
+            session_id: "claude_1".into(),
+            request_id: "r".into(),
+            tool_name: "Bash".into(),
+            input: serde_json::json!({}),
+            description: None,
+            gist: "wants to run: echo <img src=http://x/p.png>".into(),
+            asked_at: Utc::now(),
+            decision: None,
+            decided_at: None,
             proposed_rule: None,
         };
         let (_, body) = for_permission(&session, &r);

@@ -44,7 +44,10 @@ impl TrayModel {
     /// `live` are the live sessions, most recent activity first; `recent_failures` the
     /// sessions that failed (any age; only the last [`FAILURE_ATTENTION`] count).
     pub fn build(live: &[Session], recent_failures: &[Session], muted: bool, now: DateTime<Utc>) -> TrayModel {
-        let running = live.iter().filter(|s| matches!(s.status, SessionStatus::Running | SessionStatus::Starting | SessionStatus::Compacting)).count();
+        let running = live
+            .iter()
+            .filter(|s| matches!(s.status, SessionStatus::Running | SessionStatus::Starting | SessionStatus::Compacting))
+            .count();
         let waiting = live.iter().filter(|s| s.status == SessionStatus::WaitingInput).count();
         let failed = recent_failures
             .iter()
@@ -72,11 +75,7 @@ impl TrayModel {
         } else {
             TrayIcon::Idle
         };
-        let items = live
-            .iter()
-            .take(MAX_TRAY_SESSIONS)
-            .map(|s| TrayItem { id: format!("open:{}", s.id), label: item_label(s) })
-            .collect();
+        let items = live.iter().take(MAX_TRAY_SESSIONS).map(|s| TrayItem { id: format!("open:{}", s.id), label: item_label(s) }).collect();
         let tooltip = format!("Switchboard — {summary}{}", if muted { " (notifications muted)" } else { "" });
         TrayModel { running, waiting, failed, summary, tooltip, icon, items, muted }
     }
@@ -98,7 +97,9 @@ fn item_label(s: &Session) -> String {
 pub enum QuitPlan {
     ExitNow,
     /// Ask "end N running sessions and quit?" (they are stopped and can be resumed).
-    AskFirst { live: usize },
+    AskFirst {
+        live: usize,
+    },
 }
 
 pub fn quit_plan(live_with_process: usize) -> QuitPlan {
@@ -116,11 +117,31 @@ mod tests {
 
     fn s(id: &str, status: SessionStatus, ended_hours_ago: Option<i64>, now: DateTime<Utc>) -> Session {
         Session {
-            id: id.into(), agent: AgentKind::Claude, title: format!("Fix {id}"), cwd: format!("/home/me/{id}-repo"), status,
-            task_id: None, mcp_session_id: None, agent_session_id: None, service_session_id: None, config: SessionConfig::default(),
-            created_at: now, last_activity: now, expires_at: now, ended_at: ended_hours_ago.map(|h| now - Duration::hours(h)),
-            message_count: 0, turns: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0.0, last_error: None, pid: None, exit_code: None,
-            last_response_at: None, launch_command: None, output_trimmed_through: 0,
+            id: id.into(),
+            agent: AgentKind::Claude,
+            title: format!("Fix {id}"),
+            cwd: format!("/home/me/{id}-repo"),
+            status,
+            task_id: None,
+            mcp_session_id: None,
+            agent_session_id: None,
+            service_session_id: None,
+            config: SessionConfig::default(),
+            created_at: now,
+            last_activity: now,
+            expires_at: now,
+            ended_at: ended_hours_ago.map(|h| now - Duration::hours(h)),
+            message_count: 0,
+            turns: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            last_error: None,
+            pid: None,
+            exit_code: None,
+            last_response_at: None,
+            launch_command: None,
+            output_trimmed_through: 0,
         }
     }
 

@@ -241,7 +241,11 @@ async fn bad_ids_repeated_end_and_rm_and_huge_messages_over_ipc() {
     assert_clean_error("a message to a command session", &err, "invalid_input", "agent");
     let err = invoke(&window, "send_message", json!({ "id": id, "text": "  " })).expect_err("blank");
     assert_clean_error("a blank message", &err, "invalid_input", "text");
-    assert_eq!(engine.session_log(&id).expect("log").iter().filter(|e| e.kind.as_str() == "command_sent").count(), 0, "nothing was logged as sent");
+    assert_eq!(
+        engine.session_log(&id).expect("log").iter().filter(|e| e.kind.as_str() == "command_sent").count(),
+        0,
+        "nothing was logged as sent"
+    );
 
     // end twice: the same answer; rm twice: the second is not_found; then the row is gone.
     let first = invoke(&window, "end_session", json!({ "id": id })).expect("end");
@@ -295,7 +299,12 @@ fn bad_values_through_the_cli_are_refused_with_one_clear_line() {
         ("run: agent 100k", own(&["run", "--agent", &h, "--", "true"]), 2, "…(100000 chars)"),
         ("run: cwd blank", own(&["run", "--agent", "command", "--cwd", " ", "--", "true"]), 2, "the folder is required"),
         ("run: cwd -rf", own(&["run", "--agent", "command", "--cwd=-rf", "--", "true"]), 2, "-rf' does not exist"),
-        ("run: cwd missing", own(&["run", "--agent", "command", "--cwd", "/no/such/dir", "--", "true"]), 2, "the folder '/no/such/dir' does not exist"),
+        (
+            "run: cwd missing",
+            own(&["run", "--agent", "command", "--cwd", "/no/such/dir", "--", "true"]),
+            2,
+            "the folder '/no/such/dir' does not exist",
+        ),
         ("run: cwd ../../etc/passwd", own(&["run", "--agent", "command", "--cwd", &passwd, "--", "true"]), 2, "is not a folder"),
         ("run: cwd SQL", own(&["run", "--agent", "command", "--cwd", SQL, "--", "true"]), 2, "does not exist"),
         ("run: title 100k", run(&["--title", &h], &["true"]), 2, "title is longer"),

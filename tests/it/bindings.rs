@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use switchboard::ipc::IpcError;
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::model::{DayUsage, TaskSummary};
-use switchboard_core::{CommandResult, EngineEvent, Metrics, NewSession, OutputEntry, OutputItem, Project, Session, SessionFilter, Settings, TaskEvent, Usage};
+use switchboard_core::{
+    CommandResult, EngineEvent, Metrics, NewSession, OutputEntry, OutputItem, Project, Session, SessionFilter, Settings, TaskEvent, Usage,
+};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
@@ -63,10 +65,6 @@ fn bindings_are_up_to_date() {
     assert!(
         generated == current,
         "ui/src/lib/bindings is stale: run `make bindings` and commit the result.\nfiles differing: {:?}",
-        generated
-            .keys()
-            .chain(current.keys())
-            .filter(|k| generated.get(*k) != current.get(*k))
-            .collect::<std::collections::BTreeSet<_>>()
+        generated.keys().chain(current.keys()).filter(|k| generated.get(*k) != current.get(*k)).collect::<std::collections::BTreeSet<_>>()
     );
 }

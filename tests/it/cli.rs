@@ -85,19 +85,31 @@ fn sb(data: &std::path::Path) -> Command {
 }
 
 fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
 }
 
 #[test]
 fn run_a_command_streams_its_output_and_exits_with_its_status() {
     let (dir, work) = (temp_dir(), temp_dir());
-    let out = sb(dir.path()).args(["run", "--agent", "command", "--cwd"]).arg(work.path()).args(["--task", "T-9", "--", "node", &crate::support::fake_agent(), "normal"]).output().unwrap();
+    let out = sb(dir.path())
+        .args(["run", "--agent", "command", "--cwd"])
+        .arg(work.path())
+        .args(["--task", "T-9", "--", "node", &crate::support::fake_agent(), "normal"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("hello from fake agent"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("a note on stderr"));
 
-    let out = sb(dir.path()).args(["run", "--agent", "command", "--json", "--cwd"]).arg(work.path()).args(["--", "node", &crate::support::fake_agent(), "crash"]).output().unwrap();
+    let out = sb(dir.path())
+        .args(["run", "--agent", "command", "--json", "--cwd"])
+        .arg(work.path())
+        .args(["--", "node", &crate::support::fake_agent(), "crash"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "a failed session exits non-zero");
     let s = json_of(&out);
     assert_eq!(s["status"]["state"], "error");
@@ -105,11 +117,23 @@ fn run_a_command_streams_its_output_and_exits_with_its_status() {
     let id = s["id"].as_str().unwrap().to_string();
 
     let shown = json_of(&sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap());
-    let texts: Vec<String> = shown["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
+    let texts: Vec<String> =
+        shown["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
     assert!(texts.contains(&"about to crash".to_string()), "{texts:?}");
 
     let m = json_of(&sb(dir.path()).args(["metrics", "--json"]).output().unwrap());
-    for k in ["total", "active", "by_status", "by_agent", "errors", "avg_duration_ms", "total_created", "input_tokens", "output_tokens", "cost_usd"] {
+    for k in [
+        "total",
+        "active",
+        "by_status",
+        "by_agent",
+        "errors",
+        "avg_duration_ms",
+        "total_created",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+    ] {
         assert!(m.get(k).is_some(), "metrics.{k}");
     }
     assert_eq!((m["total"].as_u64(), m["errors"].as_u64()), (Some(2), Some(1)));
@@ -130,7 +154,13 @@ fn run_send_end_with_the_real_claude_cli() {
     let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
     let api = crate::support::FakeApi::start();
     let env = api.claude_env(home.path());
-    let out = sb(dir.path()).envs(env.clone()).args(["run", "--agent", "claude", "--cwd"]).arg(work.path()).args(["--", "Say", "hello"]).output().unwrap();
+    let out = sb(dir.path())
+        .envs(env.clone())
+        .args(["run", "--agent", "claude", "--cwd"])
+        .arg(work.path())
+        .args(["--", "Say", "hello"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("Hello from the fake API."), "{stdout}");
@@ -149,7 +179,13 @@ fn run_send_end_with_the_real_claude_cli() {
     assert_eq!(r["session"]["turns"], 2);
     assert_eq!(r["session"]["agent_session_id"], s["agent_session_id"], "the same conversation, resumed");
 
-    let failed = sb(dir.path()).envs(env).args(["run", "--agent", "claude", "--json", "--cwd"]).arg(work.path()).args(["--", "[[error 529]]"]).output().unwrap();
+    let failed = sb(dir.path())
+        .envs(env)
+        .args(["run", "--agent", "claude", "--json", "--cwd"])
+        .arg(work.path())
+        .args(["--", "[[error 529]]"])
+        .output()
+        .unwrap();
     assert_eq!(failed.status.code(), Some(1));
     let f = json_of(&failed);
     assert_eq!(f["status"]["state"], "error");
@@ -210,7 +246,8 @@ fn permissions_across_processes_run_waits_allow_and_deny_answer() {
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(s["status"]["state"], "ended");
         let log = json_of(&sb(dir.path()).args(["show", session, "--json", "--output"]).output().unwrap());
-        let texts: Vec<String> = log["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
+        let texts: Vec<String> =
+            log["output"].as_array().unwrap().iter().filter_map(|i| i["view"]["text"].as_str().map(String::from)).collect();
         let expected = if allow { format!("Wrote {}.", target.display()) } else { "Write was refused: Not today.".to_string() };
         assert!(texts.contains(&expected), "{texts:?}");
     }
@@ -273,7 +310,11 @@ fn pending_shows_the_whole_input_and_allow_always_saves_the_prefix_it_prints() {
     let refused = sb(dir.path()).args(["allow", &session, &request, "--prefix", "touch"]).output().unwrap();
     assert!(!refused.status.success(), "--prefix needs --always");
     let bad = sb(dir.path()).args(["allow", &session, &request, "--always", "--prefix", "touch; rm"]).output().unwrap();
-    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("shell control"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        !bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("shell control"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 
     let allowed = sb(dir.path()).args(["allow", &session, &request, "--always", "--prefix", "touch"]).output().unwrap();
     assert!(allowed.status.success(), "{}", String::from_utf8_lossy(&allowed.stderr));
@@ -284,7 +325,11 @@ fn pending_shows_the_whole_input_and_allow_always_saves_the_prefix_it_prints() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(work_dir.join("one").exists(), "the allowed command ran");
     let rules = sb(dir.path()).args(["rules", &session]).output().unwrap();
-    assert!(String::from_utf8_lossy(&rules.stdout).contains("No rules"), "the rule ended with its agent: {}", String::from_utf8_lossy(&rules.stdout));
+    assert!(
+        String::from_utf8_lossy(&rules.stdout).contains("No rules"),
+        "the rule ended with its agent: {}",
+        String::from_utf8_lossy(&rules.stdout)
+    );
     assert_eq!(json_of(&sb(dir.path()).args(["rules", &session, "--json"]).output().unwrap()), Value::Array(vec![]));
 }
 
@@ -300,7 +345,8 @@ fn the_core_crate_has_no_tauri_dependency() {
     let tree = String::from_utf8_lossy(&out.stdout);
     assert!(tree.lines().count() > 20, "a real tree: {tree}");
     let crate_name = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
-    let tauri: Vec<String> = tree.lines().map(crate_name).filter(|n| n.starts_with("tauri") || n == "wry" || n.starts_with("webkit2gtk")).collect();
+    let tauri: Vec<String> =
+        tree.lines().map(crate_name).filter(|n| n.starts_with("tauri") || n == "wry" || n.starts_with("webkit2gtk")).collect();
     assert!(tauri.is_empty(), "switchboard-core depends on {tauri:?}");
 }
 
@@ -432,7 +478,12 @@ fn long_values_are_echoed_shortened_in_errors() {
 fn escape_sequences_in_output_do_not_reach_the_terminal() {
     let (dir, work) = (temp_dir(), temp_dir());
     let evil = "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}]0;owned\u{1b}\\c\u{1b}[31md\u{9b}2Je\rf\tg";
-    let out = sb(dir.path()).args(["run", "--agent", "command", "--cwd"]).arg(work.path()).args(["--", "printf", "%s\\n", evil]).output().unwrap();
+    let out = sb(dir.path())
+        .args(["run", "--agent", "command", "--cwd"])
+        .arg(work.path())
+        .args(["--", "printf", "%s\\n", evil])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(stdout.contains("abcdef\tg"), "{stdout:?}");
@@ -515,14 +566,22 @@ async fn ls_show_and_task_print_environment_names_but_not_values() {
         engine.end(&s.id).await.expect("end");
         s.id
     };
-    for args in [vec!["ls", "--json"], vec!["show", id.as_str(), "--json"], vec!["task", "T-env", "--json"], vec!["show", id.as_str()], vec!["ls"]] {
+    for args in
+        [vec!["ls", "--json"], vec!["show", id.as_str(), "--json"], vec!["task", "T-env", "--json"], vec!["show", id.as_str()], vec!["ls"]]
+    {
         let out = sb(dir.path()).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(!stdout.contains(SECRET), "{args:?} printed the value: {stdout}");
         if args.contains(&"--json") {
             let v = json_of(&out);
-            let session = if args[0] == "ls" { &v[0] } else if args[0] == "task" { &v["sessions"][0] } else { &v };
+            let session = if args[0] == "ls" {
+                &v[0]
+            } else if args[0] == "task" {
+                &v["sessions"][0]
+            } else {
+                &v
+            };
             assert_eq!(session["config"]["env"]["API_TOKEN"], "<redacted>", "{args:?}: the name stays");
         }
     }

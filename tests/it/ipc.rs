@@ -14,9 +14,7 @@ use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
 use crate::support::{temp_dir, wait_for};
 
 pub(crate) fn app_with(engine: Engine) -> (tauri::App<tauri::test::MockRuntime>, WebviewWindow<tauri::test::MockRuntime>) {
-    let mut app = app::build(mock_builder(), engine, app::Options { tray: false })
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
+    let mut app = app::build(mock_builder(), engine, app::Options { tray: false }).build(mock_context(noop_assets())).expect("mock app");
     // Setup (which starts the event bridge) runs on the first iteration of the event loop;
     // one iteration, not a loop, so the busy-loop deprecation does not apply.
     #[allow(deprecated)]
@@ -131,7 +129,9 @@ async fn tray_menu_items_open_sessions_start_new_ones_and_mute() {
     let work = temp_dir();
     let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
     let (app, window) = app_with(engine);
-    let created = invoke(&window, "create_session", json!({ "request": { "cwd": work.path(), "config": { "program": "sleep", "args": ["30"] } } })).expect("create");
+    let created =
+        invoke(&window, "create_session", json!({ "request": { "cwd": work.path(), "config": { "program": "sleep", "args": ["30"] } } }))
+            .expect("create");
     let id = created["id"].as_str().unwrap().to_string();
 
     let heard: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
@@ -177,7 +177,8 @@ async fn environment_values_never_cross_ipc_but_reach_the_agent_after_a_resume()
     std::fs::write(&fake_claude, format!("#!/bin/sh\nexec node '{}' env API_TOKEN\n", crate::support::fake_agent())).expect("write");
     std::fs::set_permissions(&fake_claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
-    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(fake_claude.to_string_lossy().into()), ..Default::default() });
+    engine
+        .set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(fake_claude.to_string_lossy().into()), ..Default::default() });
     let (app, window) = app_with(engine);
     let events: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = events.clone();

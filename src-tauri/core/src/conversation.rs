@@ -64,7 +64,10 @@ impl Engine {
             return Err(Error::invalid("text", "the message is empty"));
         }
         if text.len() > MAX_MESSAGE_BYTES {
-            return Err(Error::invalid("text", format!("the message is {} bytes; at most {} MiB can be sent at once", text.len(), MAX_MESSAGE_BYTES / (1024 * 1024))));
+            return Err(Error::invalid(
+                "text",
+                format!("the message is {} bytes; at most {} MiB can be sent at once", text.len(), MAX_MESSAGE_BYTES / (1024 * 1024)),
+            ));
         }
         let session = self.get(id)?;
         if session.agent == AgentKind::Command {
@@ -86,7 +89,10 @@ impl Engine {
                 self.begin_turn(id, text)?;
                 if let Err(e) = handle.write_line(line).await {
                     self.drop_waiter(id);
-                    return Err(Error::Spawn { program: crate::agents::adapter(session.agent).binary_names().first().copied().unwrap_or("agent").into(), message: format!("could not send the message: {e}") });
+                    return Err(Error::Spawn {
+                        program: crate::agents::adapter(session.agent).binary_names().first().copied().unwrap_or("agent").into(),
+                        message: format!("could not send the message: {e}"),
+                    });
                 }
             }
             _ => {
@@ -149,9 +155,10 @@ impl Engine {
 
     fn program_for_resume(&self, session: &Session) -> Result<std::path::PathBuf> {
         let info = self.agent_info(session.agent);
-        info.path.filter(|_| info.installed).map(std::path::PathBuf::from).ok_or_else(|| {
-            Error::invalid("agent", format!("{} is not installed; install it with `{}`", session.agent, info.install_hint))
-        })
+        info.path
+            .filter(|_| info.installed)
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| Error::invalid("agent", format!("{} is not installed; install it with `{}`", session.agent, info.install_hint)))
     }
 
     /// Interrupts the current turn: the agent's own interrupt when it has one (the process
@@ -220,7 +227,13 @@ impl Engine {
                     p.turn_text.push('\n');
                 }
                 let room = MAX_TURN_TEXT - p.turn_text.len();
-                let cut: String = text.chars().scan(0, |n, c| { *n += c.len_utf8(); (*n <= room).then_some(c) }).collect();
+                let cut: String = text
+                    .chars()
+                    .scan(0, |n, c| {
+                        *n += c.len_utf8();
+                        (*n <= room).then_some(c)
+                    })
+                    .collect();
                 p.turn_text.push_str(&cut);
             }
         }
@@ -236,7 +249,9 @@ impl Engine {
             },
             Signal::TurnEnd(t) => self.end_turn(id, t),
             Signal::ControlResponse { .. } => Ok(()),
-            Signal::PermissionRequest { request_id, tool_name, input, description } => self.permission_requested(id, request_id, tool_name, input, description),
+            Signal::PermissionRequest { request_id, tool_name, input, description } => {
+                self.permission_requested(id, request_id, tool_name, input, description)
+            }
         };
         if let Err(e) = result {
             warn!(session = %id, error = %e, "could not apply what the agent reported");
@@ -265,7 +280,10 @@ impl Engine {
                 None => (if t.cost_is_cumulative { 0.0 } else { t.cost_usd }, 0, String::new(), false, false),
             }
         };
-        self.record_usage(id, &Usage { messages: 1, turns: t.num_turns, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: cost })?;
+        self.record_usage(
+            id,
+            &Usage { messages: 1, turns: t.num_turns, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: cost },
+        )?;
         let answer = t.text.clone().filter(|s| !s.is_empty()).unwrap_or(text);
         let interrupted = interrupted || t.subtype == "error_during_execution";
         if !t.is_error || interrupted || t.subtype == "error_max_turns" {
@@ -293,7 +311,11 @@ impl Engine {
         let message = t.error_message();
         warn!(session = %id, %message, "the agent reported an error");
         self.set_status(id, SessionStatus::Error { message: message.clone() })?;
-        self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message, "api_error_status": t.api_error_status, "duration_ms": duration_ms }))?;
+        self.log_task_event(
+            id,
+            TaskEventKind::Error,
+            serde_json::json!({ "message": message, "api_error_status": t.api_error_status, "duration_ms": duration_ms }),
+        )?;
         self.finish_turn_waiters(id, Err(message));
         let engine = self.clone();
         let id = id.to_string();

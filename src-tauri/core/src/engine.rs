@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AgentKind, CompactionPolicy, EngineEvent, Metrics, NewSession, OutputEntry, Project, Session,
-    SessionFilter, SessionStatus, Stream, TaskEvent, TaskEventKind, Usage,
+    AgentKind, CompactionPolicy, EngineEvent, Metrics, NewSession, OutputEntry, Project, Session, SessionFilter, SessionStatus, Stream,
+    TaskEvent, TaskEventKind, Usage,
 };
 use crate::output::{OutputHub, StorageFailure, Subscription};
 use crate::procid::ProcessId;
@@ -448,7 +448,10 @@ impl Engine {
         }
         if let Some(m) = req.config.model.as_deref() {
             if m.chars().count() > MAX_MODEL_CHARS || m.chars().any(char::is_control) {
-                return Err(Error::invalid("model", format!("the model '{}' is longer than {MAX_MODEL_CHARS} characters or contains control characters", short(m))));
+                return Err(Error::invalid(
+                    "model",
+                    format!("the model '{}' is longer than {MAX_MODEL_CHARS} characters or contains control characters", short(m)),
+                ));
             }
             crate::agents::option_value("model", m)?;
         }
@@ -518,8 +521,17 @@ impl Engine {
         let info = self.agent_info(agent);
         match (info.installed, info.path) {
             (true, Some(p)) => Ok(PathBuf::from(p)),
-            (false, Some(p)) => Err(Error::invalid("agent", format!("{agent} was looked for at {p}, which is not an executable file; fix the path in Settings or install it: {}", info.install_hint))),
-            _ => Err(Error::invalid("agent", format!("{agent} is not installed (or not on PATH). Install it with `{}`, or set its path in Settings.", info.install_hint))),
+            (false, Some(p)) => Err(Error::invalid(
+                "agent",
+                format!(
+                    "{agent} was looked for at {p}, which is not an executable file; fix the path in Settings or install it: {}",
+                    info.install_hint
+                ),
+            )),
+            _ => Err(Error::invalid(
+                "agent",
+                format!("{agent} is not installed (or not on PATH). Install it with `{}`, or set its path in Settings.", info.install_hint),
+            )),
         }
     }
 
@@ -554,7 +566,12 @@ impl Engine {
         let adapter = crate::agents::adapter(session.agent);
         let launch = adapter.launch(session, program, resume, prompt.as_deref())?;
         self.inner.output.open(id)?;
-        self.record_output(id, Stream::System, "lifecycle", format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()));
+        self.record_output(
+            id,
+            Stream::System,
+            "lifecycle",
+            format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()),
+        );
         let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string(), agent: session.agent });
         match runner::spawn(&launch, sink) {
             Ok(handle) => {
@@ -915,11 +932,8 @@ impl Engine {
                 }
             }
         }
-        let request = NewSession {
-            cwd: target.path.clone(),
-            title: template.title.clone().or_else(|| Some(format!("{from} → {to}"))),
-            ..template
-        };
+        let request =
+            NewSession { cwd: target.path.clone(), title: template.title.clone().or_else(|| Some(format!("{from} → {to}"))), ..template };
         let session = self.create(request).await?;
         self.inner.store.set_pair_session(from, to, &session.id, self.inner.clock.now())?;
         Ok(session)
@@ -1007,8 +1021,7 @@ impl Engine {
     /// (resumable). For a clean shutdown of the app, or a CLI told to stop. The processes
     /// are stopped all at once: quitting with 100 hung agents takes one grace period, not 100.
     pub async fn shutdown(&self) {
-        let handles: Vec<(String, ProcessHandle)> =
-            self.procs().iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
+        let handles: Vec<(String, ProcessHandle)> = self.procs().iter().map(|(k, v)| (k.clone(), v.handle.clone())).collect();
         let now = self.inner.clock.now();
         let mut stops = tokio::task::JoinSet::new();
         for (id, handle) in handles {
@@ -1077,7 +1090,11 @@ impl Engine {
             };
             let event = change(&mut after)?;
             if !before.status.can_become(&after.status) {
-                return Err(Error::IllegalTransition { id: id.to_string(), from: before.status.name().to_string(), to: after.status.name().to_string() });
+                return Err(Error::IllegalTransition {
+                    id: id.to_string(),
+                    from: before.status.name().to_string(),
+                    to: after.status.name().to_string(),
+                });
             }
             if after == before {
                 return Ok((after, false));
@@ -1274,7 +1291,17 @@ pub(crate) struct Proc {
 
 impl Proc {
     fn new(handle: ProcessHandle, interactive: bool) -> Proc {
-        Proc { handle, interactive, reported_cost: 0.0, turn_started: None, turn_text: String::new(), interrupting: false, turn_ended_ok: false, last_stderr: None, activity_written: None }
+        Proc {
+            handle,
+            interactive,
+            reported_cost: 0.0,
+            turn_started: None,
+            turn_text: String::new(),
+            interrupting: false,
+            turn_ended_ok: false,
+            last_stderr: None,
+            activity_written: None,
+        }
     }
 }
 
@@ -1339,7 +1366,11 @@ fn default_title(agent: AgentKind, config: &crate::model::SessionConfig, cwd: &P
             .collect::<Vec<_>>()
             .join(" "),
         (_, Some(prompt)) => prompt.trim().lines().next().unwrap_or("").to_string(),
-        _ => format!("{} in {}", agent_name(agent), cwd.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.to_string_lossy().into_owned())),
+        _ => format!(
+            "{} in {}",
+            agent_name(agent),
+            cwd.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.to_string_lossy().into_owned())
+        ),
     };
     text.chars().take(80).collect()
 }
@@ -1351,11 +1382,17 @@ fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
     let cannot_enter = |dir: &Path| nix::unistd::access(dir, nix::unistd::AccessFlags::X_OK).is_err();
     match e.kind() {
         std::io::ErrorKind::NotFound if !launch.cwd.is_dir() => {
-            format!("could not start '{program}': the folder '{}' does not exist", crate::error::shorten(&launch.cwd.to_string_lossy(), 200))
+            format!(
+                "could not start '{program}': the folder '{}' does not exist",
+                crate::error::shorten(&launch.cwd.to_string_lossy(), 200)
+            )
         }
         std::io::ErrorKind::NotFound => format!("could not start '{program}': no such program (is it installed and on PATH?)"),
         std::io::ErrorKind::PermissionDenied if cannot_enter(&launch.cwd) => {
-            format!("could not start '{program}': cannot enter folder '{}': permission denied", crate::error::shorten(&launch.cwd.to_string_lossy(), 200))
+            format!(
+                "could not start '{program}': cannot enter folder '{}': permission denied",
+                crate::error::shorten(&launch.cwd.to_string_lossy(), 200)
+            )
         }
         std::io::ErrorKind::PermissionDenied => format!("could not start '{program}': permission denied (is it executable?)"),
         _ => format!("could not start '{program}': {e}"),

@@ -19,10 +19,10 @@ pub mod settings;
 pub mod store;
 pub mod view;
 
+pub use conversation::CommandResult;
 pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids};
 pub use error::{Error, Result};
 pub use model::*;
-pub use conversation::CommandResult;
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use settings::Settings;
 pub use store::Store;

@@ -47,10 +47,15 @@ impl fmt::Display for AgentKind {
 impl FromStr for AgentKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        AgentKind::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| Error::invalid("agent", format!("unknown agent '{}' (expected claude, codex, gemini or command)", crate::error::shorten(s, crate::error::MAX_VALUE_IN_ERROR))))
+        AgentKind::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            Error::invalid(
+                "agent",
+                format!(
+                    "unknown agent '{}' (expected claude, codex, gemini or command)",
+                    crate::error::shorten(s, crate::error::MAX_VALUE_IN_ERROR)
+                ),
+            )
+        })
     }
 }
 
@@ -69,7 +74,9 @@ pub enum SessionStatus {
     /// A Running sub-state: the agent is compacting its context.
     Compacting,
     Ended,
-    Error { message: String },
+    Error {
+        message: String,
+    },
     Expired,
     /// The app stopped or crashed while the session was live; resumable.
     Interrupted,
@@ -261,8 +268,7 @@ impl Session {
     /// Whether compacting is advised: more than `max_messages` messages, or more than
     /// `old_messages` and older than `old_age` (seed 002's shouldCompactSession).
     pub fn compaction_advised(&self, now: DateTime<Utc>, policy: &CompactionPolicy) -> bool {
-        self.message_count > policy.max_messages
-            || (self.message_count > policy.old_messages && now - self.created_at > policy.old_age)
+        self.message_count > policy.max_messages || (self.message_count > policy.old_messages && now - self.created_at > policy.old_age)
     }
 }
 
@@ -459,10 +465,16 @@ pub struct OutputEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
-    SessionChanged { session: Session },
-    SessionDeleted { id: String },
+    SessionChanged {
+        session: Session,
+    },
+    SessionDeleted {
+        id: String,
+    },
     /// A tool permission was asked for, answered or cancelled.
-    PermissionChanged { request: PermissionRequest },
+    PermissionChanged {
+        request: PermissionRequest,
+    },
 }
 
 /// A tool use the agent asks the user to approve (Claude's `can_use_tool`).
@@ -506,9 +518,13 @@ pub enum PermissionDecision {
         #[ts(optional)]
         rule: Option<crate::permission_rules::RuleScope>,
     },
-    Deny { message: String },
+    Deny {
+        message: String,
+    },
     /// Nobody answered: the turn was interrupted, the session ended, or it timed out.
-    Cancelled { reason: String },
+    Cancelled {
+        reason: String,
+    },
 }
 
 /// Usage of the sessions created on one day (UTC), for the metrics charts.

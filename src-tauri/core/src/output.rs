@@ -468,7 +468,10 @@ impl Writer {
                                 // The hub is gone (Switchboard is closing): one last try, then
                                 // say what could not be kept.
                                 if self.store.append_output(batch).is_err() {
-                                    error!(entries = batch.len(), lost, "output that could not be stored before Switchboard closed is lost");
+                                    error!(
+                                        entries = batch.len(),
+                                        lost, "output that could not be stored before Switchboard closed is lost"
+                                    );
                                 }
                                 return;
                             }

@@ -89,14 +89,10 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         Ok(_) => {}
     }
     // One descriptor for the checks and the mode change: what is checked is what is changed.
-    let handle = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_DIRECTORY)
-        .open(dir)
-        .map_err(|e| match e.raw_os_error() {
-            Some(nix::libc::ENOTDIR) => refuse(dir, "is not a folder"),
-            _ => refuse(dir, format_args!("cannot be opened: {}", io_reason(&e))),
-        })?;
+    let handle = OpenOptions::new().read(true).custom_flags(nix::libc::O_DIRECTORY).open(dir).map_err(|e| match e.raw_os_error() {
+        Some(nix::libc::ENOTDIR) => refuse(dir, "is not a folder"),
+        _ => refuse(dir, format_args!("cannot be opened: {}", io_reason(&e))),
+    })?;
     let meta = handle.metadata().map_err(|e| refuse(dir, format_args!("cannot be read: {}", io_reason(&e))))?;
     if meta.uid() != euid() {
         return Err(refuse(dir, format_args!("belongs to another user (uid {}); choose a folder of your own", meta.uid())));
@@ -176,7 +172,10 @@ pub fn make_private_file(file: &Path) -> Result<()> {
     let refuse_file = |problem: String| Error::invalid("data_dir", format!("'{}' {problem}", shown(file)));
     let meta = fs::symlink_metadata(file).map_err(|e| Error::io(format!("cannot read {}", shown(file)), e))?;
     if meta.file_type().is_symlink() {
-        return Err(refuse_file("is a symbolic link; Switchboard does not follow links for its database files (move it away or choose another data directory)".into()));
+        return Err(refuse_file(
+            "is a symbolic link; Switchboard does not follow links for its database files (move it away or choose another data directory)"
+                .into(),
+        ));
     }
     if !meta.is_file() {
         return Err(refuse_file("is not a regular file".into()));

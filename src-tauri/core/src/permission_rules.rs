@@ -37,7 +37,8 @@ pub const MAX_RULE_CHARS: usize = 1_000;
 pub const PROPOSED_PREFIX_WORDS: usize = 2;
 
 /// The tools whose rules are path globs, and the input field that holds the path.
-const PATH_TOOLS: &[(&str, &str)] = &[("Write", "file_path"), ("Edit", "file_path"), ("MultiEdit", "file_path"), ("Read", "file_path"), ("NotebookEdit", "notebook_path")];
+const PATH_TOOLS: &[(&str, &str)] =
+    &[("Write", "file_path"), ("Edit", "file_path"), ("MultiEdit", "file_path"), ("Read", "file_path"), ("NotebookEdit", "notebook_path")];
 
 /// What a rule allows within its tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -110,7 +111,13 @@ pub fn propose(tool: &str, input: &Value) -> Option<RuleScope> {
 /// glob with `..`, and wildcards other than a final `/*` or `/**`.
 pub fn validate(tool: &str, scope: &RuleScope) -> Result<RuleScope> {
     if !scope_fits(tool, scope) {
-        let want = if tool == "Bash" { "a command prefix" } else if path_field(tool).is_some() { "a path" } else { "any input" };
+        let want = if tool == "Bash" {
+            "a command prefix"
+        } else if path_field(tool).is_some() {
+            "a path"
+        } else {
+            "any input"
+        };
         return Err(Error::invalid("rule", format!("a rule for {tool} is scoped to {want}")));
     }
     match scope {
@@ -162,7 +169,9 @@ pub fn matches(rule_tool: &str, scope: &RuleScope, tool: &str, input: &Value) ->
     }
     match scope {
         RuleScope::Command { prefix } => input.get("command").and_then(Value::as_str).is_some_and(|c| command_matches(prefix, c)),
-        RuleScope::Path { glob } => path_field(tool).and_then(|f| input.get(f)).and_then(Value::as_str).is_some_and(|p| path_matches(glob, p)),
+        RuleScope::Path { glob } => {
+            path_field(tool).and_then(|f| input.get(f)).and_then(Value::as_str).is_some_and(|p| path_matches(glob, p))
+        }
         RuleScope::AnyInput => true,
     }
 }
@@ -184,7 +193,8 @@ pub fn path_matches(glob: &str, path: &str) -> bool {
     if base.contains(['*', '?', '[', ']']) {
         return false;
     }
-    let under = |p: &str| if base == "/" { p.len() > 1 } else { p.strip_prefix(&base).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/')) };
+    let under =
+        |p: &str| if base == "/" { p.len() > 1 } else { p.strip_prefix(&base).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/')) };
     match tail {
         "" => path == base,
         "*" => under(&path) && parent(&path) == base,

@@ -107,7 +107,14 @@ impl Engine {
     ///
     /// A request id the session already has (the agent sent it again) is ignored: the
     /// first request keeps its decision and is answered at most once.
-    pub(crate) fn permission_requested(&self, session_id: &str, request_id: String, tool_name: String, input: Value, description: Option<String>) -> Result<()> {
+    pub(crate) fn permission_requested(
+        &self,
+        session_id: &str,
+        request_id: String,
+        tool_name: String,
+        input: Value,
+        description: Option<String>,
+    ) -> Result<()> {
         let now = self.inner.clock.now();
         let request = PermissionRequest {
             session_id: session_id.to_string(),
@@ -123,7 +130,11 @@ impl Engine {
         };
         if !self.inner.store.insert_permission(&request)? {
             warn!(session = %session_id, request = %request_id, "the agent repeated a permission request id: ignored, the first one stands");
-            self.log_task_event(session_id, TaskEventKind::Error, serde_json::json!({ "permission": "repeated request id ignored", "request_id": request_id }))?;
+            self.log_task_event(
+                session_id,
+                TaskEventKind::Error,
+                serde_json::json!({ "permission": "repeated request id ignored", "request_id": request_id }),
+            )?;
             return Ok(());
         }
         let rule = self.permission_rules(session_id)?.into_iter().find(|r| self.rule_allows(r, &tool_name, &request.input));
@@ -175,7 +186,11 @@ impl Engine {
         if !self.inner.store.revoke_permission_rule(session_id, rule_id)? {
             return Err(Error::invalid("rule", format!("no rule {rule_id} in session '{session_id}'")));
         }
-        self.log_task_event(session_id, TaskEventKind::CommandSent, serde_json::json!({ "permission": "rule revoked", "rule_id": rule_id }))?;
+        self.log_task_event(
+            session_id,
+            TaskEventKind::CommandSent,
+            serde_json::json!({ "permission": "rule revoked", "rule_id": rule_id }),
+        )?;
         Ok(())
     }
 
@@ -225,9 +240,9 @@ impl Engine {
                 (false, Some(_)) => return Err(Error::invalid("rule", "a rule is saved only with \"allow for this session\"")),
                 (false, None) => {}
                 (true, chosen) => {
-                    let scope = chosen
-                        .or_else(|| request.proposed_rule.clone())
-                        .ok_or_else(|| Error::invalid("rule", format!("no rule to offer for this {} request; name one", request.tool_name)))?;
+                    let scope = chosen.or_else(|| request.proposed_rule.clone()).ok_or_else(|| {
+                        Error::invalid("rule", format!("no rule to offer for this {} request; name one", request.tool_name))
+                    })?;
                     let mut scope = permission_rules::validate(&request.tool_name, &scope)?;
                     if let RuleScope::Path { glob } = &scope {
                         // Saved with its folder resolved on disk, as requests are checked.
@@ -299,7 +314,9 @@ impl Engine {
     }
 
     fn wake_permission_watch(&self, session_id: &str, request_id: &str) {
-        if let Some(n) = self.inner.permission_wakers.lock().unwrap_or_else(|e| e.into_inner()).get(&(session_id.to_string(), request_id.to_string())) {
+        if let Some(n) =
+            self.inner.permission_wakers.lock().unwrap_or_else(|e| e.into_inner()).get(&(session_id.to_string(), request_id.to_string()))
+        {
             n.notify_one();
         }
     }
@@ -308,7 +325,11 @@ impl Engine {
     /// writes the answer to the agent once; auto-denies after the configured timeout.
     fn spawn_permission_watch(&self, session_id: String, request_id: String) {
         let notify = std::sync::Arc::new(tokio::sync::Notify::new());
-        self.inner.permission_wakers.lock().unwrap_or_else(|e| e.into_inner()).insert((session_id.clone(), request_id.clone()), notify.clone());
+        self.inner
+            .permission_wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((session_id.clone(), request_id.clone()), notify.clone());
         let engine = self.clone();
         tokio::spawn(async move {
             let started = tokio::time::Instant::now();
@@ -373,7 +394,9 @@ impl Engine {
 /// The error for a decision on a settled request: "already cancelled: why", or "already answered".
 fn already_settled(request_id: &str, done: &PermissionDecision) -> Error {
     match done {
-        PermissionDecision::Cancelled { reason } => Error::invalid("request", format!("permission request '{request_id}' was already cancelled: {reason}")),
+        PermissionDecision::Cancelled { reason } => {
+            Error::invalid("request", format!("permission request '{request_id}' was already cancelled: {reason}"))
+        }
         _ => Error::invalid("request", format!("permission request '{request_id}' was already answered")),
     }
 }

@@ -48,8 +48,10 @@ pub fn start_time(pid: u32) -> Option<u64> {
 /// This boot's id; it changes at every reboot.
 pub fn boot_id() -> Option<String> {
     static BOOT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    BOOT.get_or_init(|| std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
-        .clone()
+    BOOT.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    })
+    .clone()
 }
 
 fn is_zombie(pid: u32) -> bool {

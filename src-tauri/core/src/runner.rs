@@ -296,7 +296,10 @@ pub fn become_subreaper() -> std::io::Result<()> {
 #[instrument(skip_all, fields(program = %launch.program.display()))]
 pub fn spawn(launch: &Launch, sink: Arc<dyn ProcessSink>) -> std::io::Result<ProcessHandle> {
     if launch.stdin && launch.stdin_data.is_some() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "a launch either keeps stdin open or writes data to it, not both"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a launch either keeps stdin open or writes data to it, not both",
+        ));
     }
     let arg_file = launch.arg_file.as_ref().map(write_arg_file).transpose()?;
     let marker = new_marker();

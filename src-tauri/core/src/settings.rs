@@ -58,7 +58,11 @@ impl Settings {
         if self.retention_days > 36_500 {
             return Err(Error::invalid("retention_days", "the retention must be at most 36500 days (0 keeps forever)"));
         }
-        for (field, p) in [("agent_paths.claude", &self.agent_paths.claude), ("agent_paths.codex", &self.agent_paths.codex), ("agent_paths.gemini", &self.agent_paths.gemini)] {
+        for (field, p) in [
+            ("agent_paths.claude", &self.agent_paths.claude),
+            ("agent_paths.codex", &self.agent_paths.codex),
+            ("agent_paths.gemini", &self.agent_paths.gemini),
+        ] {
             if let Some(p) = p.as_deref().filter(|p| !p.trim().is_empty()) {
                 if !std::path::Path::new(p.trim()).is_absolute() {
                     return Err(Error::invalid(field, format!("'{p}' must be an absolute path (or empty to find it)")));

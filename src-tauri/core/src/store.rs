@@ -12,8 +12,8 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AgentKind, Metrics, OutputEntry, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream,
-    TaskEvent, TaskEventKind,
+    AgentKind, Metrics, OutputEntry, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent,
+    TaskEventKind,
 };
 use crate::paths;
 use crate::procid::ProcessId;
@@ -28,8 +28,9 @@ pub const MAX_PAGE: u32 = 10_000;
 /// against all of them, and a person has to be able to read the list.
 pub const MAX_RULES: u32 = 100;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    r#"
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        r#"
 CREATE TABLE sessions (
     id                 TEXT PRIMARY KEY NOT NULL,
     agent              TEXT NOT NULL,
@@ -83,8 +84,9 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 ) STRICT;
 "#,
-), M::up(
-    r#"
+    ),
+    M::up(
+        r#"
 -- Usage and debug info (seeds 002, 003), and the stored-output trim mark.
 ALTER TABLE sessions ADD COLUMN last_response_at INTEGER;
 ALTER TABLE sessions ADD COLUMN launch_command TEXT;
@@ -163,8 +165,9 @@ CREATE TRIGGER session_totals_change AFTER UPDATE OF status, agent, input_tokens
         ended_n = ended_n + excluded.ended_n, ended_ms = ended_ms + excluded.ended_ms;
 END;
 "#,
-), M::up(
-    r#"
+    ),
+    M::up(
+        r#"
 -- Settings (one JSON document per name); recent folders read by cwd.
 CREATE TABLE settings (
     name  TEXT PRIMARY KEY NOT NULL,
@@ -172,8 +175,9 @@ CREATE TABLE settings (
 ) STRICT;
 CREATE INDEX sessions_cwd_created ON sessions(cwd, created_at DESC);
 "#,
-), M::up(
-    r#"
+    ),
+    M::up(
+        r#"
 -- Tool permissions the agent asked for (Claude's can_use_tool) and their answers; a
 -- decision may be written by another Switchboard process than the one running the agent.
 CREATE TABLE permission_requests (
@@ -197,8 +201,9 @@ CREATE TABLE session_tool_rules (
     PRIMARY KEY (session_id, tool_name)
 ) STRICT;
 "#,
-), M::up(
-    r#"
+    ),
+    M::up(
+        r#"
 -- The full identity of a session's process and of the Switchboard process that owns it, so
 -- that any Switchboard process opening the store can tell a live owner from a dead one
 -- across pid reuse and reboots (see procid.rs). owner_pid is now set from the insert on.
@@ -207,8 +212,9 @@ ALTER TABLE sessions ADD COLUMN owner_start INTEGER;
 -- Reconciliation reads every row that still has a process recorded, whatever its status.
 CREATE INDEX sessions_with_process ON sessions(pid) WHERE pid IS NOT NULL;
 "#,
-), M::up(
-    r#"
+    ),
+    M::up(
+        r#"
 -- "Allow for this session" rules scoped to a tool AND a command prefix or a path glob
 -- (permission_rules.rs), and to the agent process they were saved for (its pid and start
 -- time, as in sessions.pid/proc_start): a resumed or restarted agent starts with none.
@@ -226,7 +232,8 @@ CREATE INDEX permission_rules_session ON permission_rules(session_id);
 -- Whole-tool rules that outlived their agent were the bug these replace: not carried over.
 DROP TABLE session_tool_rules;
 "#,
-)];
+    ),
+];
 
 /// How many times a write that found the database locked (another process held it past
 /// the busy timeout) is tried again before the error is returned. With the 5 s busy
@@ -292,7 +299,8 @@ impl Store {
         write.pragma_update(None, "synchronous", "NORMAL")?;
         write.pragma_update(None, "foreign_keys", "ON")?;
         let known = MIGRATIONS.len();
-        let found: usize = write.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).map_err(|e| not_a_database(&path, e))?.max(0) as usize;
+        let found: usize =
+            write.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).map_err(|e| not_a_database(&path, e))?.max(0) as usize;
         if found > known {
             return Err(Error::Corrupt(format!(
                 "{} was written by a newer Switchboard (schema {found}; this one knows up to {known}); use the newer version, or another --data-dir",
@@ -355,7 +363,8 @@ impl Store {
     pub fn insert_session_owned(&self, s: &Session, owner: &ProcessId, live_limit: Option<u32>) -> Result<()> {
         self.immediate(|tx| {
             if let Some(limit) = live_limit {
-                let live: i64 = tx.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
+                let live: i64 =
+                    tx.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
                 if live >= limit as i64 {
                     return Err(Error::LimitReached { limit });
                 }
@@ -480,7 +489,14 @@ impl Store {
         self.immediate(|tx| {
             tx.execute(
                 "UPDATE sessions SET pid = ?2, proc_start = ?3, proc_boot = ?4, owner_pid = ?5, owner_start = ?6 WHERE id = ?1",
-                params![id, process.pid as i64, process.start.map(|v| v as i64), process.boot, owner.pid as i64, owner.start.map(|v| v as i64)],
+                params![
+                    id,
+                    process.pid as i64,
+                    process.start.map(|v| v as i64),
+                    process.boot,
+                    owner.pid as i64,
+                    owner.start.map(|v| v as i64)
+                ],
             )?;
             Ok(())
         })
@@ -514,7 +530,11 @@ impl Store {
                 let pid = r.get::<_, Option<i64>>(0)?.and_then(|p| u32::try_from(p).ok());
                 let owner = r.get::<_, Option<i64>>(3)?.and_then(|p| u32::try_from(p).ok());
                 Ok(ProcessRecord {
-                    process: pid.map(|pid| ProcessId { pid, start: r.get::<_, Option<i64>>(1).ok().flatten().map(|v| v as u64), boot: boot.clone() }),
+                    process: pid.map(|pid| ProcessId {
+                        pid,
+                        start: r.get::<_, Option<i64>>(1).ok().flatten().map(|v| v as u64),
+                        boot: boot.clone(),
+                    }),
                     owner: owner.map(|pid| ProcessId { pid, start: r.get::<_, Option<i64>>(4).ok().flatten().map(|v| v as u64), boot }),
                 })
             })
@@ -542,9 +562,8 @@ impl Store {
             LinkColumn::AgentSession => "agent_session_id",
             LinkColumn::ServiceSession => "service_session_id",
         };
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE {col} = ?1 ORDER BY created_at DESC LIMIT 1"
-        ))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {col} = ?1 ORDER BY created_at DESC LIMIT 1"))?;
         stmt.query_row([value], session_from_row).optional()?.transpose()
     }
 
@@ -553,9 +572,8 @@ impl Store {
     /// compaction is activity, never idleness.
     pub fn expired_live(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id FROM sessions WHERE status IN ('idle', 'starting') AND expires_at < ?1 ORDER BY expires_at",
-        )?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id FROM sessions WHERE status IN ('idle', 'starting') AND expires_at < ?1 ORDER BY expires_at")?;
         let rows = stmt.query_map([now.timestamp_millis()], |r| Ok(row_id(r)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -571,7 +589,14 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn insert_task_event(&self, task_id: Option<&str>, session_id: &str, ts: DateTime<Utc>, kind: TaskEventKind, detail: &serde_json::Value) -> Result<TaskEvent> {
+    pub fn insert_task_event(
+        &self,
+        task_id: Option<&str>,
+        session_id: &str,
+        ts: DateTime<Utc>,
+        kind: TaskEventKind,
+        detail: &serde_json::Value,
+    ) -> Result<TaskEvent> {
         self.immediate(|tx| insert_task_event_in(tx, task_id, session_id, ts, kind, detail))
     }
 
@@ -579,8 +604,12 @@ impl Store {
     pub fn task_events(&self, key: TaskEventKey<'_>, limit: u32) -> Result<Vec<TaskEvent>> {
         let conn = self.reader();
         let (sql, value) = match key {
-            TaskEventKey::Task(t) => ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE task_id = ?1 ORDER BY ts, id LIMIT ?2", t),
-            TaskEventKey::Session(s) => ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE session_id = ?1 ORDER BY ts, id LIMIT ?2", s),
+            TaskEventKey::Task(t) => {
+                ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE task_id = ?1 ORDER BY ts, id LIMIT ?2", t)
+            }
+            TaskEventKey::Session(s) => {
+                ("SELECT id, task_id, session_id, ts, kind, detail FROM task_events WHERE session_id = ?1 ORDER BY ts, id LIMIT ?2", s)
+            }
         };
         let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params![value, limit.min(MAX_PAGE)], |r| {
@@ -702,7 +731,13 @@ impl Store {
     }
 
     /// Records a decision on a pending request; false when it was already decided (or unknown).
-    pub fn decide_permission(&self, session_id: &str, request_id: &str, decision: &crate::model::PermissionDecision, at: DateTime<Utc>) -> Result<bool> {
+    pub fn decide_permission(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        decision: &crate::model::PermissionDecision,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let json = serde_json::to_string(decision).map_err(|e| Error::Corrupt(e.to_string()))?;
         let n = self.writer().execute(
             "UPDATE permission_requests SET decision = ?3, decided_at = ?4 WHERE session_id = ?1 AND request_id = ?2 AND decided_at IS NULL",
@@ -723,7 +758,9 @@ impl Store {
 
     pub fn permission(&self, session_id: &str, request_id: &str) -> Result<Option<(crate::model::PermissionRequest, bool)>> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&format!("SELECT {PERMISSION_COLUMNS}, answered FROM permission_requests WHERE session_id = ?1 AND request_id = ?2"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {PERMISSION_COLUMNS}, answered FROM permission_requests WHERE session_id = ?1 AND request_id = ?2"
+        ))?;
         Ok(stmt.query_row([session_id, request_id], |r| Ok((permission_from_row(r)?, r.get::<_, i64>(9)? != 0))).optional()?)
     }
 
@@ -757,7 +794,10 @@ impl Store {
         let (pid, start) = (process.0 as i64, process.1.map(|v| v as i64));
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM permission_rules WHERE session_id = ?1 AND NOT (pid = ?2 AND proc_start IS ?3)", params![session_id, pid, start])?;
+        tx.execute(
+            "DELETE FROM permission_rules WHERE session_id = ?1 AND NOT (pid = ?2 AND proc_start IS ?3)",
+            params![session_id, pid, start],
+        )?;
         let n: i64 = tx.query_row("SELECT count(*) FROM permission_rules WHERE session_id = ?1", [session_id], |r| r.get(0))?;
         if n >= MAX_RULES as i64 {
             return Err(Error::invalid("rule", format!("a session keeps at most {MAX_RULES} rules; revoke some first")));
@@ -893,9 +933,8 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO output (session_id, seq, ts, stream, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("INSERT INTO output (session_id, seq, ts, stream, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
             for e in entries {
                 stmt.execute(params![e.session_id, e.seq as i64, e.ts.timestamp_millis(), e.stream.as_str(), e.kind, e.payload])?;
             }
@@ -953,8 +992,7 @@ impl Store {
     /// The highest stored seq of a session's output, 0 when there is none.
     pub fn last_seq(&self, session_id: &str) -> Result<u64> {
         let conn = self.writer();
-        let n: Option<i64> =
-            conn.query_row("SELECT max(seq) FROM output WHERE session_id = ?1", [session_id], |r| r.get(0))?;
+        let n: Option<i64> = conn.query_row("SELECT max(seq) FROM output WHERE session_id = ?1", [session_id], |r| r.get(0))?;
         Ok(n.unwrap_or(0) as u64)
     }
 
@@ -972,9 +1010,7 @@ impl Store {
     /// Sessions ever created through this store (kept when sessions are deleted).
     pub fn total_created(&self) -> Result<u64> {
         let conn = self.reader();
-        let n: Option<i64> = conn
-            .query_row("SELECT value FROM counters WHERE name = 'total_created'", [], |r| r.get(0))
-            .optional()?;
+        let n: Option<i64> = conn.query_row("SELECT value FROM counters WHERE name = 'total_created'", [], |r| r.get(0)).optional()?;
         Ok(n.unwrap_or(0) as u64)
     }
 }
@@ -1040,8 +1076,13 @@ pub fn is_full(e: &Error) -> bool {
 /// which file and that nothing was changed. A locked database keeps its own error.
 fn not_a_database(path: &Path, e: rusqlite::Error) -> Error {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if !matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            Error::Corrupt(format!("{} is not a readable Switchboard database ({e}); it was left as it is — move it away to start afresh", path.display()))
+        rusqlite::Error::SqliteFailure(f, _)
+            if !matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+        {
+            Error::Corrupt(format!(
+                "{} is not a readable Switchboard database ({e}); it was left as it is — move it away to start afresh",
+                path.display()
+            ))
         }
         _ => Error::Sqlite(e),
     }
@@ -1059,7 +1100,8 @@ fn check_not_truncated(path: &Path) -> Result<()> {
         return Ok(());
     }
     let mut header = [0u8; 100];
-    let damaged = |why: String| Error::Corrupt(format!("{} is damaged ({why}); it was left as it is — move it away to start afresh", path.display()));
+    let damaged =
+        |why: String| Error::Corrupt(format!("{} is damaged ({why}); it was left as it is — move it away to start afresh", path.display()));
     if file.read_exact(&mut header).is_err() {
         return Err(damaged(format!("only {len} bytes, shorter than a database header")));
     }
@@ -1120,10 +1162,24 @@ pub(crate) fn get_session_in(conn: &Connection, id: &str) -> Result<Option<Sessi
     stmt.query_row([id], session_from_row).optional()?.transpose()
 }
 
-pub(crate) fn insert_task_event_in(conn: &Connection, task_id: Option<&str>, session_id: &str, ts: DateTime<Utc>, kind: TaskEventKind, detail: &serde_json::Value) -> Result<TaskEvent> {
+pub(crate) fn insert_task_event_in(
+    conn: &Connection,
+    task_id: Option<&str>,
+    session_id: &str,
+    ts: DateTime<Utc>,
+    kind: TaskEventKind,
+    detail: &serde_json::Value,
+) -> Result<TaskEvent> {
     let mut stmt = conn.prepare_cached("INSERT INTO task_events (task_id, session_id, ts, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     stmt.execute(params![task_id, session_id, ts.timestamp_millis(), kind.as_str(), detail.to_string()])?;
-    Ok(TaskEvent { id: conn.last_insert_rowid(), task_id: task_id.map(str::to_string), session_id: session_id.to_string(), ts, kind, detail: detail.clone() })
+    Ok(TaskEvent {
+        id: conn.last_insert_rowid(),
+        task_id: task_id.map(str::to_string),
+        session_id: session_id.to_string(),
+        ts,
+        kind,
+        detail: detail.clone(),
+    })
 }
 
 /// A row's id for reports, even when it is not valid UTF-8.
@@ -1203,14 +1259,12 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>> {
             agent: agent.parse::<AgentKind>().map_err(|_| Error::Corrupt(format!("unknown agent '{agent}'")))?,
             title: r.get(2)?,
             cwd: r.get(3)?,
-            status: SessionStatus::from_parts(&status, r.get(5)?)
-                .map_err(|_| Error::Corrupt(format!("unknown status '{status}'")))?,
+            status: SessionStatus::from_parts(&status, r.get(5)?).map_err(|_| Error::Corrupt(format!("unknown status '{status}'")))?,
             task_id: r.get(6)?,
             mcp_session_id: r.get(7)?,
             agent_session_id: r.get(8)?,
             service_session_id: r.get(9)?,
-            config: serde_json::from_str::<SessionConfig>(&config)
-                .map_err(|e| Error::Corrupt(format!("session config: {e}")))?,
+            config: serde_json::from_str::<SessionConfig>(&config).map_err(|e| Error::Corrupt(format!("session config: {e}")))?,
             created_at: ts_from_ms(r.get(11)?),
             last_activity: ts_from_ms(r.get(12)?),
             expires_at: ts_from_ms(r.get(13)?),

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use switchboard_core::*;
 use support::*;
+use switchboard_core::*;
 
 fn idle_session_config() -> EngineConfig {
     EngineConfig { stop_grace: Duration::from_millis(300), ..Default::default() }
@@ -139,9 +139,7 @@ async fn usage_counters_metrics_and_the_task_log() {
     e.log_task_event(&a.id, TaskEventKind::CommandSent, serde_json::json!({ "command": "fix the bug" })).unwrap();
     clock.advance(Span::seconds(3));
     e.log_task_event(&a.id, TaskEventKind::ResponseReceived, serde_json::json!({ "duration_ms": 3000, "length": 42 })).unwrap();
-    let s = e
-        .record_usage(&a.id, &Usage { messages: 2, turns: 1, input_tokens: 100, output_tokens: 40, cost_usd: 0.25 })
-        .unwrap();
+    let s = e.record_usage(&a.id, &Usage { messages: 2, turns: 1, input_tokens: 100, output_tokens: 40, cost_usd: 0.25 }).unwrap();
     e.record_usage(&a.id, &Usage { messages: 2, turns: 1, input_tokens: 10, output_tokens: 4, cost_usd: 0.5 }).unwrap();
     assert_eq!(s.last_response_at, Some(a.created_at + Span::seconds(3)));
     let a2 = e.get(&a.id).unwrap();
@@ -226,7 +224,12 @@ async fn illegal_status_changes_are_refused_with_a_typed_error() {
 async fn projects_and_pairs() {
     let (dir, work, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let e = engine(dir.path(), ManualClock::new(), idle_session_config());
-    for (name, path, field) in [("bad name", work.path().to_str().unwrap(), "project"), ("x".repeat(65).as_str(), "/", "project"), ("ok", "relative", "path"), ("ok", "/no/such/dir", "path")] {
+    for (name, path, field) in [
+        ("bad name", work.path().to_str().unwrap(), "project"),
+        ("x".repeat(65).as_str(), "/", "project"),
+        ("ok", "relative", "path"),
+        ("ok", "/no/such/dir", "path"),
+    ] {
         assert_eq!(e.add_project(name, path).unwrap_err().field(), Some(field), "{name} {path}");
     }
     let api = e.add_project("api", work.path().to_str().unwrap()).unwrap();

@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use switchboard_core::*;
 use support::*;
+use switchboard_core::*;
 
 struct Fixture {
     api: FakeApi,
@@ -47,7 +47,15 @@ impl Fixture {
     /// Counters equal the sums of what the CLI reported (cost: its running total).
     fn assert_counters_match(&self, s: &Session) {
         let results = self.results(&s.id);
-        let tokens_in: u64 = results.iter().map(|r| ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"].iter().map(|k| r["usage"][k].as_u64().unwrap_or(0)).sum::<u64>()).sum();
+        let tokens_in: u64 = results
+            .iter()
+            .map(|r| {
+                ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+                    .iter()
+                    .map(|k| r["usage"][k].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .sum();
         let tokens_out: u64 = results.iter().map(|r| r["usage"]["output_tokens"].as_u64().unwrap_or(0)).sum();
         let turns: u64 = results.iter().map(|r| r["num_turns"].as_u64().unwrap_or(0)).sum();
         let cost = results.iter().filter_map(|r| r["total_cost_usd"].as_f64()).fold(0.0, f64::max);
@@ -92,7 +100,16 @@ async fn a_plain_reply_then_a_follow_up_on_the_same_process() {
     assert_eq!(s2.turns, 2);
     f.assert_counters_match(&s2);
     let log: Vec<TaskEventKind> = f.engine.session_log(&s.id).unwrap().iter().map(|e| e.kind).collect();
-    assert_eq!(log, vec![TaskEventKind::Created, TaskEventKind::CommandSent, TaskEventKind::ResponseReceived, TaskEventKind::CommandSent, TaskEventKind::ResponseReceived]);
+    assert_eq!(
+        log,
+        vec![
+            TaskEventKind::Created,
+            TaskEventKind::CommandSent,
+            TaskEventKind::ResponseReceived,
+            TaskEventKind::CommandSent,
+            TaskEventKind::ResponseReceived
+        ]
+    );
 
     let ended = f.engine.end(&s.id).await.unwrap();
     assert_eq!(ended.status, SessionStatus::Ended);
@@ -107,7 +124,13 @@ async fn a_bash_tool_use_and_its_result() {
     let s = f.engine.create(req).await.unwrap();
     let idle = wait_until(&f.engine, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     let views = f.views(&s.id);
-    let tool = views.iter().find_map(|v| match v { EntryView::ToolUse { name, input, .. } => Some((name.clone(), input.clone())), _ => None }).expect("tool_use");
+    let tool = views
+        .iter()
+        .find_map(|v| match v {
+            EntryView::ToolUse { name, input, .. } => Some((name.clone(), input.clone())),
+            _ => None,
+        })
+        .expect("tool_use");
     assert_eq!(tool.0, "Bash");
     assert_eq!(tool.1["command"], "echo fake-tool-$((40+2))");
     assert!(views.iter().any(|v| matches!(v, EntryView::ToolResult { content, is_error: false, .. } if content == "fake-tool-42")));
@@ -209,7 +232,10 @@ async fn a_missing_binary_and_a_bad_folder_are_refused_clearly() {
     let info = f.engine.agent_info(AgentKind::Claude);
     assert!(!info.installed);
     assert_eq!(info.install_hint, "npm install -g @anthropic-ai/claude-code");
-    f.engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(claude_bin().to_string_lossy().into()), ..Default::default() });
+    f.engine.set_agent_paths(switchboard_core::agents::AgentPaths {
+        claude: Some(claude_bin().to_string_lossy().into()),
+        ..Default::default()
+    });
     let mut req = f.request(Some("hi"));
     req.cwd = "/no/such/folder".into();
     assert_eq!(f.engine.create(req).await.unwrap_err().field(), Some("cwd"));

@@ -93,10 +93,7 @@ async fn end_stops_the_whole_process_group_and_is_idempotent() {
     let work = tempfile::tempdir().unwrap();
     let engine = engine_in(dir.path(), EngineConfig { stop_grace: Duration::from_millis(300), ..Default::default() });
     // A child that ignores SIGTERM, with a grandchild that ignores it too.
-    let s = engine
-        .create(command(work.path(), "sh", &["-c", "trap '' TERM; sleep 60 & trap '' TERM; echo ready; wait"]))
-        .await
-        .unwrap();
+    let s = engine.create(command(work.path(), "sh", &["-c", "trap '' TERM; sleep 60 & trap '' TERM; echo ready; wait"])).await.unwrap();
     let pid = s.pid.expect("pid") as i32;
     let ended = engine.end(&s.id).await.unwrap();
     assert_eq!(ended.status, SessionStatus::Ended);
@@ -203,7 +200,11 @@ async fn list_filters_sorts_and_pages() {
     let mut ids = Vec::new();
     for (i, task) in ["t1", "t2", "t1"].iter().enumerate() {
         let s = engine
-            .create(NewSession { task_id: Some(task.to_string()), title: Some(format!("job {i} alpha")), ..command(work.path(), "true", &[]) })
+            .create(NewSession {
+                task_id: Some(task.to_string()),
+                title: Some(format!("job {i} alpha")),
+                ..command(work.path(), "true", &[])
+            })
             .await
             .unwrap();
         ids.push(s.id);

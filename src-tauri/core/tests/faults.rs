@@ -295,7 +295,8 @@ async fn one_corrupt_row_hides_nothing_else() {
     assert_eq!(report.expired, vec![ids[3].clone()]);
     assert_eq!(engine.metrics().unwrap().total, 4, "nothing was deleted");
     // Leave no process behind: stop the bad rows' processes through a repaired row.
-    db.execute("UPDATE sessions SET status = 'running', title = 't', config = '{}' WHERE id IN (?1, ?2, ?3)", [&ids[0], &ids[1], &ids[2]]).unwrap();
+    db.execute("UPDATE sessions SET status = 'running', title = 't', config = '{}' WHERE id IN (?1, ?2, ?3)", [&ids[0], &ids[1], &ids[2]])
+        .unwrap();
     for id in &ids[..3] {
         engine.end(id).await.unwrap();
     }
@@ -344,7 +345,9 @@ async fn a_full_disk_fails_the_session_stops_the_agent_and_keeps_what_was_stored
     let engine = engine(dir.path(), ManualClock::new(), config);
     let line = "x".repeat(200);
     // 300 lines that fit, a pause (they are committed), then a flood that fills the cap.
-    let script = format!("i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"$i {line}\"; done; sleep 0.5; while :; do i=$((i+1)); echo \"$i {line}\"; done");
+    let script = format!(
+        "i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"$i {line}\"; done; sleep 0.5; while :; do i=$((i+1)); echo \"$i {line}\"; done"
+    );
     let s = engine.create(command(work.path(), "sh", &["-c", &script])).await.unwrap();
     let pid = engine.get(&s.id).unwrap().pid.unwrap();
     let done = wait_until(&engine, &s.id, 30, |s| !s.status.is_live()).await;
@@ -362,7 +365,10 @@ async fn a_full_disk_fails_the_session_stops_the_agent_and_keeps_what_was_stored
     let again = Engine::open(dir.path(), EngineConfig::default()).unwrap();
     let reread = again.output(&s.id, 0, 100_000).unwrap();
     assert!(reread.len() >= stored.len());
-    assert_eq!(reread[..stored.len()].iter().map(|e| &e.payload).collect::<Vec<_>>(), stored.iter().map(|e| &e.payload).collect::<Vec<_>>());
+    assert_eq!(
+        reread[..stored.len()].iter().map(|e| &e.payload).collect::<Vec<_>>(),
+        stored.iter().map(|e| &e.payload).collect::<Vec<_>>()
+    );
 }
 
 // Item 2: another process holding the write lock past the busy timeout loses no output
@@ -372,7 +378,10 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), ManualClock::new(), EngineConfig::default());
-    let s = engine.create(command(work.path(), "sh", &["-c", "i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"line $i\"; sleep 0.01; done"])).await.unwrap();
+    let s = engine
+        .create(command(work.path(), "sh", &["-c", "i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo \"line $i\"; sleep 0.01; done"]))
+        .await
+        .unwrap();
     let db = dir.path().to_path_buf();
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let holder = std::thread::spawn(move || {
@@ -387,7 +396,8 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     holder.join().unwrap();
     assert_eq!(done.status, SessionStatus::Ended);
     engine.flush_output();
-    let lines: Vec<String> = engine.output(&s.id, 0, 1000).unwrap().into_iter().filter(|e| e.stream == Stream::Stdout).map(|e| e.payload).collect();
+    let lines: Vec<String> =
+        engine.output(&s.id, 0, 1000).unwrap().into_iter().filter(|e| e.stream == Stream::Stdout).map(|e| e.payload).collect();
     assert_eq!(lines, (1..=300).map(|i| format!("line {i}")).collect::<Vec<_>>());
 }
 
@@ -458,7 +468,8 @@ fn kill_9_of_a_process_running_five_streaming_sessions() {
             assert_eq!(s.status, SessionStatus::Interrupted, "{}", s.id);
             assert_eq!(s.pid, None);
             let tail = engine.output_tail(&s.id, 5).unwrap();
-            let last_ts = tail.iter().rev().find_map(|e| e.payload.strip_prefix("ts ").and_then(|t| t.parse::<f64>().ok())).expect("stored ticks");
+            let last_ts =
+                tail.iter().rev().find_map(|e| e.payload.strip_prefix("ts ").and_then(|t| t.parse::<f64>().ok())).expect("stored ticks");
             lost.push(killed_at - last_ts);
         }
         println!("kill -9: output lost per session (ms before the kill not stored): {lost:.0?}; the agents print one line per 5 ms");
@@ -530,7 +541,10 @@ async fn soak_child() {
     let mut first = None;
     let started = Instant::now();
     for i in 0..cycles {
-        let s = engine.create(command(work.path(), "sh", &["-c", "for i in 1 2 3 4 5 6 7 8 9 10; do echo \"line $i\"; done; exec sleep 30"])).await.unwrap();
+        let s = engine
+            .create(command(work.path(), "sh", &["-c", "for i in 1 2 3 4 5 6 7 8 9 10; do echo \"line $i\"; done; exec sleep 30"]))
+            .await
+            .unwrap();
         wait_for(10, || engine.output(&s.id, 0, 20).unwrap().iter().any(|e| e.payload == "line 10").then_some(())).await;
         let ended = engine.end(&s.id).await.unwrap();
         assert_eq!(ended.status, SessionStatus::Ended);
@@ -540,8 +554,18 @@ async fn soak_child() {
     }
     let last = resources();
     let first = first.unwrap_or(last);
-    println!("soak: {cycles} cycles in {:?}; first (after 10) vs last: fds {} → {}, threads {} → {}, zombies {} → {}, RSS {} → {} KiB",
-        started.elapsed(), first.fds, last.fds, first.threads, last.threads, first.zombies, last.zombies, first.rss_kib, last.rss_kib);
+    println!(
+        "soak: {cycles} cycles in {:?}; first (after 10) vs last: fds {} → {}, threads {} → {}, zombies {} → {}, RSS {} → {} KiB",
+        started.elapsed(),
+        first.fds,
+        last.fds,
+        first.threads,
+        last.threads,
+        first.zombies,
+        last.zombies,
+        first.rss_kib,
+        last.rss_kib
+    );
     assert!(last.fds <= first.fds + 4, "open files grew: {} → {}", first.fds, last.fds);
     assert!(last.threads <= first.threads + 4, "threads grew: {} → {}", first.threads, last.threads);
     assert_eq!(last.zombies, 0, "children left unreaped");
@@ -562,7 +586,9 @@ struct Resources {
 fn resources() -> Resources {
     let me = std::process::id();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok()).unwrap_or(0);
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok()).unwrap_or(0)
+    };
     let zombies = std::fs::read_dir("/proc")
         .map(|d| {
             d.filter_map(Result::ok)

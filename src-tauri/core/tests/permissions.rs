@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use switchboard_core::*;
 use support::*;
+use switchboard_core::*;
 
 struct Fx {
     api: FakeApi,
@@ -36,7 +36,16 @@ impl Fx {
         p.into_iter().next().unwrap()
     }
     fn last_text(&self, id: &str) -> String {
-        self.e.output(id, 0, 10_000).unwrap().iter().rev().find_map(|o| match EntryView::of(o) { EntryView::AssistantText { text } => Some(text), _ => None }).unwrap_or_default()
+        self.e
+            .output(id, 0, 10_000)
+            .unwrap()
+            .iter()
+            .rev()
+            .find_map(|o| match EntryView::of(o) {
+                EntryView::AssistantText { text } => Some(text),
+                _ => None,
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -68,7 +77,11 @@ async fn a_write_waits_for_approval_and_allowing_writes_the_file() {
     // As the window sends it: the (unchanged) input comes back with the Allow.
     let as_sent = PermissionDecision::Allow { updated_input: Some(p.input.clone()), always: false, rule: None };
     let decided = f.e.decide(&s.id, &p.request_id, as_sent).unwrap();
-    assert!(matches!(decided.decision, Some(PermissionDecision::Allow { updated_input: None, .. })), "an unchanged input is no edit: {:?}", decided.decision);
+    assert!(
+        matches!(decided.decision, Some(PermissionDecision::Allow { updated_input: None, .. })),
+        "an unchanged input is no edit: {:?}",
+        decided.decision
+    );
     let idle = wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello from the agent");
     assert_eq!(f.last_text(&s.id), format!("Wrote {}.", target.display()));
@@ -102,14 +115,20 @@ async fn allow_for_the_session_answers_that_tool_later_but_other_sessions_still_
     let folder = f.work.path().canonicalize().unwrap();
     assert_eq!(p.proposed_rule, Some(RuleScope::Path { glob: format!("{}/**", folder.display()) }), "the file's folder is offered");
     let decided = f.e.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }).unwrap();
-    assert!(matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Path { .. }), .. })), "the decision names the rule saved");
+    assert!(
+        matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Path { .. }), .. })),
+        "the decision names the rule saved"
+    );
     wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     let again = f.e.send(&s.id, &format!("[[tool:write {} two]]", f.path("two.txt").display()), Duration::from_secs(60)).await.unwrap();
     assert!(again.success, "{again:?}");
     assert_eq!(std::fs::read_to_string(f.path("two.txt")).unwrap(), "two", "answered without asking");
     // A file outside the folder is asked for.
     let outside = f.home.path().canonicalize().unwrap().join("outside.txt");
-    let turn = { let (e, id, t) = (f.e.clone(), s.id.clone(), format!("[[tool:write {} out]]", outside.display())); tokio::spawn(async move { e.send(&id, &t, Duration::from_secs(60)).await }) };
+    let turn = {
+        let (e, id, t) = (f.e.clone(), s.id.clone(), format!("[[tool:write {} out]]", outside.display()));
+        tokio::spawn(async move { e.send(&id, &t, Duration::from_secs(60)).await })
+    };
     let asked = f.pending(&s.id).await;
     assert_eq!(asked.input["file_path"], outside.to_string_lossy().as_ref());
     f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }).unwrap();
@@ -186,7 +205,9 @@ async fn a_bash_rule_allows_only_commands_that_start_with_its_words() {
     let p = f.pending(&s.id).await;
     assert_eq!(p.proposed_rule, Some(prefix("touch one")), "the first two words are offered");
     let decided = f.e.decide(&s.id, &p.request_id, allow_with(prefix("  touch  "))).unwrap();
-    assert!(matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Command { ref prefix }), .. }) if prefix == "touch"));
+    assert!(
+        matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Command { ref prefix }), .. }) if prefix == "touch")
+    );
     wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     assert!(f.path("one").exists());
     let rules = f.e.permission_rules(&s.id).unwrap();
@@ -255,7 +276,8 @@ async fn when_the_agent_dies_its_questions_are_cancelled_and_its_rules_do_not_ca
     assert!(f.e.pending_permissions(Some(&s.id)).unwrap().is_empty(), "nothing left pending for a dead agent");
     let (row, _) = Store::open(f._dir.path()).unwrap().permission(&s.id, &asked.request_id).unwrap().unwrap();
     assert!(matches!(row.decision, Some(PermissionDecision::Cancelled { .. })), "{row:?}");
-    let err = f.e.decide(&s.id, &asked.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }).unwrap_err();
+    let err =
+        f.e.decide(&s.id, &asked.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }).unwrap_err();
     assert!(err.to_string().contains("already cancelled"), "{err}");
     assert!(!target.exists());
     assert!(f.e.permission_rules(&s.id).unwrap().is_empty(), "no rule outlives its agent");
@@ -295,7 +317,9 @@ fn a_repeated_request_id_keeps_its_decision_and_is_delivered_once() {
     assert_eq!(row.input["command"], "touch x", "the first request stands");
     assert!(answered);
     assert!(!store.claim_permission_delivery("claude_1", "r1").unwrap(), "never delivered twice");
-    assert!(!store.decide_permission("claude_1", "r1", &PermissionDecision::Allow { updated_input: None, always: true, rule: None }, t).unwrap());
+    assert!(!store
+        .decide_permission("claude_1", "r1", &PermissionDecision::Allow { updated_input: None, always: true, rule: None }, t)
+        .unwrap());
     assert!(store.pending_permissions(None).unwrap().is_empty());
 }
 

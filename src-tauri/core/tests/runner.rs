@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
-use switchboard_core::*;
 use support::*;
+use switchboard_core::*;
 
 fn agent(work: &std::path::Path, args: &[&str]) -> NewSession {
     let script = repo_root().join("tests/fake-agent/agent.mjs");
@@ -45,7 +45,11 @@ async fn an_over_long_line_is_cut_with_a_marker_and_what_follows_is_kept() {
     let out = e.output(&s.id, 0, 100).unwrap();
     let big = out.iter().find(|o| o.payload.starts_with("aaaa")).expect("the long line");
     assert!(big.payload.len() < switchboard_core::runner::MAX_LINE_BYTES + 200);
-    assert!(big.payload.ends_with(&format!("… [{} more bytes of this line were cut]", 3 * 1024 * 1024)), "{}", &big.payload[big.payload.len() - 80..]);
+    assert!(
+        big.payload.ends_with(&format!("… [{} more bytes of this line were cut]", 3 * 1024 * 1024)),
+        "{}",
+        &big.payload[big.payload.len() - 80..]
+    );
     assert!(out.iter().any(|o| o.payload == "after"), "the next line is intact");
 }
 
@@ -303,7 +307,14 @@ fn helper_process() {
                 std::future::pending::<()>().await;
             }
             "env" => {
-                let names = ["CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT", "CLAUDE_CODE_SESSION_ID", "CLAUDE_CODE_CHILD_SESSION", "SB_INHERITED"];
+                let names = [
+                    "CLAUDECODE",
+                    "CLAUDE_CODE_ENTRYPOINT",
+                    "CLAUDE_CODE_SSE_PORT",
+                    "CLAUDE_CODE_SESSION_ID",
+                    "CLAUDE_CODE_CHILD_SESSION",
+                    "SB_INHERITED",
+                ];
                 for name in names {
                     let sink = Arc::new(Collect::default());
                     runner::spawn(&agent_launch(&work, &["env", name]), sink.clone()).unwrap();
@@ -356,7 +367,10 @@ async fn an_agent_does_not_outlive_the_process_that_started_it_even_after_sigkil
     let stdout = parent.stdout.take().unwrap();
     // Blocking reads on a thread of their own: the helper prints its agent's pid at once.
     let pid = tokio::task::spawn_blocking(move || {
-        std::io::BufReader::new(stdout).lines().map_while(Result::ok).find_map(|l| l.strip_prefix("agent-pid ").and_then(|p| p.parse::<u32>().ok()))
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("agent-pid ").and_then(|p| p.parse::<u32>().ok()))
     })
     .await
     .unwrap()

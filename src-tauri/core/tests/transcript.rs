@@ -46,8 +46,5 @@ async fn the_users_prompts_are_in_the_transcript_in_order_live_and_after_a_resta
     };
     // A new process (the app restarted) reads the same transcript.
     let engine = claude_engine_with(dir.path(), &bin, ManualClock::new(), EngineConfig::default());
-    assert_eq!(
-        texts(&engine, &id),
-        vec!["user: first, the plan", "agent: ok", "user: then, the follow-up\nwith two lines", "agent: ok"]
-    );
+    assert_eq!(texts(&engine, &id), vec!["user: first, the plan", "agent: ok", "user: then, the follow-up\nwith two lines", "agent: ok"]);
 }

@@ -7,8 +7,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
-use switchboard_core::*;
 use support::*;
+use switchboard_core::*;
 
 const SESSIONS: usize = 100_000;
 const ENTRIES: u64 = 1_000_000;
@@ -73,7 +73,14 @@ fn paged_list_metrics_and_tail_stay_fast_at_100k_sessions_and_1m_entries() {
         let mut batch = Vec::with_capacity(10_000);
         for seq in 1..=ENTRIES {
             let (sid, s) = if seq <= 900_000 { (big.clone(), seq) } else { (session((seq % 1000) as usize + 1, now).id, seq) };
-            batch.push(OutputEntry { session_id: sid, seq: s, ts: now, stream: Stream::Stdout, kind: "line".into(), payload: format!("line {seq} of realistic agent output, with some words in it") });
+            batch.push(OutputEntry {
+                session_id: sid,
+                seq: s,
+                ts: now,
+                stream: Stream::Stdout,
+                kind: "line".into(),
+                payload: format!("line {seq} of realistic agent output, with some words in it"),
+            });
             if batch.len() == 10_000 {
                 store.append_output(&batch).unwrap();
                 batch.clear();
@@ -84,12 +91,19 @@ fn paged_list_metrics_and_tail_stay_fast_at_100k_sessions_and_1m_entries() {
     }
 
     let (e, open) = timed("open the engine (startup to ready)", || engine(dir.path(), ManualClock::new(), EngineConfig::default()));
-    let filter = SessionFilter { statuses: vec!["running".into(), "idle".into()], sort: SessionSort::LastActivity, limit: Some(50), ..Default::default() };
+    let filter = SessionFilter {
+        statuses: vec!["running".into(), "idle".into()],
+        sort: SessionSort::LastActivity,
+        limit: Some(50),
+        ..Default::default()
+    };
     let _ = e.list(&filter).unwrap(); // warm the page cache as a running app would be
     let (page, list) = timed("first page, filtered by status, sorted by last activity", || e.list(&filter).unwrap());
     assert_eq!(page.len(), 50);
     assert!(page.windows(2).all(|w| w[0].last_activity >= w[1].last_activity));
-    let (by_task, task) = timed("sessions of one task", || e.list(&SessionFilter { task_id: Some("task-7".into()), limit: Some(50), ..Default::default() }).unwrap());
+    let (by_task, task) = timed("sessions of one task", || {
+        e.list(&SessionFilter { task_id: Some("task-7".into()), limit: Some(50), ..Default::default() }).unwrap()
+    });
     assert!(!by_task.is_empty());
     let (m, metrics) = timed("metrics", || e.metrics().unwrap());
     assert_eq!(m.total, SESSIONS as u64);

@@ -60,7 +60,15 @@ impl Adapter for Claude {
             }
             arg_file = Some(ArgFile { flag: "--append-system-prompt-file".into(), contents: prompt.to_string() });
         }
-        Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env: c.env.clone(), stdin: true, arg_file, ..Default::default() })
+        Ok(Launch {
+            program: program.to_path_buf(),
+            args,
+            cwd: PathBuf::from(&session.cwd),
+            env: c.env.clone(),
+            stdin: true,
+            arg_file,
+            ..Default::default()
+        })
     }
 
     fn interactive(&self) -> bool {
@@ -71,17 +79,23 @@ impl Adapter for Claude {
         if !asks_permissions(session) {
             return Vec::new();
         }
-        vec![json!({ "type": "control_request", "request_id": format!("init-{}", session.id), "request": { "subtype": "initialize" } }).to_string()]
+        vec![json!({ "type": "control_request", "request_id": format!("init-{}", session.id), "request": { "subtype": "initialize" } })
+            .to_string()]
     }
 
     fn permission_answer(&self, request_id: &str, decision: &crate::model::PermissionDecision, input: &Value) -> Option<String> {
         use crate::model::PermissionDecision::*;
         let response = match decision {
-            Allow { updated_input, .. } => json!({ "behavior": "allow", "updatedInput": updated_input.clone().unwrap_or_else(|| input.clone()) }),
+            Allow { updated_input, .. } => {
+                json!({ "behavior": "allow", "updatedInput": updated_input.clone().unwrap_or_else(|| input.clone()) })
+            }
             Deny { message } => json!({ "behavior": "deny", "message": message }),
             Cancelled { reason } => json!({ "behavior": "deny", "message": reason, "interrupt": true }),
         };
-        Some(json!({ "type": "control_response", "response": { "subtype": "success", "request_id": request_id, "response": response } }).to_string())
+        Some(
+            json!({ "type": "control_response", "response": { "subtype": "success", "request_id": request_id, "response": response } })
+                .to_string(),
+        )
     }
 
     fn user_message(&self, text: &str) -> Option<String> {
@@ -97,10 +111,7 @@ impl Adapter for Claude {
         match (str_of(&v, "type"), str_of(&v, "subtype")) {
             (Some("system"), Some("init")) => Parsed::with(
                 "system_init",
-                Signal::Init {
-                    agent_session_id: str_of(&v, "session_id").map(String::from),
-                    model: str_of(&v, "model").map(String::from),
-                },
+                Signal::Init { agent_session_id: str_of(&v, "session_id").map(String::from), model: str_of(&v, "model").map(String::from) },
             ),
             (Some("system"), Some("api_retry")) => Parsed::stored("api_retry"),
             (Some("system"), _) => Parsed::skipped("system"),

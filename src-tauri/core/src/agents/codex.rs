@@ -21,10 +21,14 @@ impl Adapter for Codex {
     }
 
     fn launch(&self, session: &Session, program: &Path, resume: bool, prompt: Option<&str>) -> Result<Launch> {
-        let prompt = prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::invalid("prompt", "Codex needs a prompt to start a turn"))?;
+        let prompt =
+            prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::invalid("prompt", "Codex needs a prompt to start a turn"))?;
         let mut args = vec!["exec".to_string()];
         if resume {
-            let thread = session.agent_session_id.as_deref().ok_or_else(|| Error::invalid("agent_session_id", "nothing to resume: Codex never reported a thread id"))?;
+            let thread = session
+                .agent_session_id
+                .as_deref()
+                .ok_or_else(|| Error::invalid("agent_session_id", "nothing to resume: Codex never reported a thread id"))?;
             args.push("resume".into());
             args.push(option_value("agent_session_id", thread)?);
         }
@@ -48,17 +52,20 @@ impl Adapter for Codex {
     fn parse(&self, line: &str) -> Parsed {
         let Ok(v) = serde_json::from_str::<Value>(line) else { return Parsed::stored("raw") };
         match str_of(&v, "type") {
-            Some("thread.started") => Parsed::with(
-                "system_init",
-                Signal::Init { agent_session_id: str_of(&v, "thread_id").map(String::from), model: None },
-            ),
+            Some("thread.started") => {
+                Parsed::with("system_init", Signal::Init { agent_session_id: str_of(&v, "thread_id").map(String::from), model: None })
+            }
             Some("item.completed") => match v.pointer("/item/type").and_then(Value::as_str) {
                 Some("agent_message") => Parsed::stored("assistant_text"),
                 Some("reasoning") => Parsed::stored("assistant_text"),
-                Some("command_execution") | Some("file_change") | Some("mcp_tool_call") | Some("web_search") => Parsed::stored("tool_result"),
+                Some("command_execution") | Some("file_change") | Some("mcp_tool_call") | Some("web_search") => {
+                    Parsed::stored("tool_result")
+                }
                 _ => Parsed::stored("raw"),
             },
-            Some("item.started") if v.pointer("/item/type").and_then(Value::as_str) == Some("command_execution") => Parsed::stored("tool_use"),
+            Some("item.started") if v.pointer("/item/type").and_then(Value::as_str) == Some("command_execution") => {
+                Parsed::stored("tool_use")
+            }
             Some("item.started") | Some("item.updated") | Some("turn.started") => Parsed::skipped("progress"),
             Some("turn.completed") => {
                 let usage = v.get("usage").cloned().unwrap_or(Value::Null);
@@ -74,10 +81,20 @@ impl Adapter for Codex {
                 )
             }
             Some("turn.failed") | Some("error") => {
-                let message = v.pointer("/error/message").and_then(Value::as_str).or_else(|| str_of(&v, "message")).unwrap_or("Codex reported an error");
+                let message = v
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .or_else(|| str_of(&v, "message"))
+                    .unwrap_or("Codex reported an error");
                 Parsed::with(
                     "result",
-                    Signal::TurnEnd(TurnEnd { subtype: "error".into(), is_error: true, num_turns: 1, text: Some(message.to_string()), ..Default::default() }),
+                    Signal::TurnEnd(TurnEnd {
+                        subtype: "error".into(),
+                        is_error: true,
+                        num_turns: 1,
+                        text: Some(message.to_string()),
+                        ..Default::default()
+                    }),
                 )
             }
             _ => Parsed::stored("raw"),
@@ -100,7 +117,12 @@ pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
     }
     let item = v.get("item").cloned().unwrap_or(Value::Null);
     Some(match (kind, ty) {
-        ("system_init", _) => EntryView::SystemInit { model: None, agent_session_id: str_of(v, "thread_id").map(String::from), cwd: None, permission_mode: None },
+        ("system_init", _) => EntryView::SystemInit {
+            model: None,
+            agent_session_id: str_of(v, "thread_id").map(String::from),
+            cwd: None,
+            permission_mode: None,
+        },
         ("assistant_text", _) => EntryView::AssistantText { text: str_of(&item, "text").unwrap_or_default().to_string() },
         ("tool_use", _) => EntryView::ToolUse {
             id: str_of(&item, "id").unwrap_or_default().to_string(),

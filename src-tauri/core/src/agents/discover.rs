@@ -89,7 +89,8 @@ fn is_executable(p: &Path) -> bool {
 /// `~/.local/bin`, `~/.npm-global/bin`, every nvm Node's bin, `~/.claude/local`, …
 fn user_dirs() -> Vec<PathBuf> {
     let Some(home) = dirs::home_dir() else { return vec![] };
-    let mut v = vec![home.join(".local/bin"), home.join(".npm-global/bin"), home.join(".claude/local"), home.join(".volta/bin"), home.join("bin")];
+    let mut v =
+        vec![home.join(".local/bin"), home.join(".npm-global/bin"), home.join(".claude/local"), home.join(".volta/bin"), home.join("bin")];
     if let Ok(nodes) = std::fs::read_dir(home.join(".nvm/versions/node")) {
         let mut found: Vec<PathBuf> = nodes.filter_map(Result::ok).map(|e| e.path().join("bin")).collect();
         found.sort();

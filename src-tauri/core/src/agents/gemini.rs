@@ -21,7 +21,8 @@ impl Adapter for Gemini {
     }
 
     fn launch(&self, session: &Session, program: &Path, resume: bool, prompt: Option<&str>) -> Result<Launch> {
-        let prompt = prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::invalid("prompt", "Gemini needs a prompt to start a turn"))?;
+        let prompt =
+            prompt.filter(|p| !p.trim().is_empty()).ok_or_else(|| Error::invalid("prompt", "Gemini needs a prompt to start a turn"))?;
         let mut args = vec!["--output-format=stream-json".to_string()];
         if resume {
             if let Some(id) = session.agent_session_id.as_deref() {
@@ -96,7 +97,12 @@ pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
         return None;
     }
     Some(match kind {
-        "system_init" => EntryView::SystemInit { model: str_of(v, "model").map(String::from), agent_session_id: str_of(v, "session_id").map(String::from), cwd: None, permission_mode: None },
+        "system_init" => EntryView::SystemInit {
+            model: str_of(v, "model").map(String::from),
+            agent_session_id: str_of(v, "session_id").map(String::from),
+            cwd: None,
+            permission_mode: None,
+        },
         "assistant_text" => EntryView::AssistantText { text: str_of(v, "content").unwrap_or_default().to_string() },
         "user_text" => EntryView::UserText { text: str_of(v, "content").unwrap_or_default().to_string() },
         "tool_use" => EntryView::ToolUse {

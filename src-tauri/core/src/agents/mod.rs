@@ -237,7 +237,11 @@ mod tests {
     fn assert_hidden(launch: &Launch) {
         assert!(launch.args.iter().all(|a| !a.contains(SECRET)), "the prompt is on the command line");
         assert!(launch.args.iter().all(|a| a.len() < 128 * 1024), "an argument over 128 KiB fails with E2BIG");
-        assert!(!launch.display().contains(SECRET), "the prompt is in the display: {}", &launch.display()[..200.min(launch.display().len())]);
+        assert!(
+            !launch.display().contains(SECRET),
+            "the prompt is in the display: {}",
+            &launch.display()[..200.min(launch.display().len())]
+        );
         assert!(!format!("{launch:?}").contains(SECRET), "the prompt is in the Debug output");
     }
 
@@ -251,12 +255,20 @@ mod tests {
                 assert_hidden(&launch);
                 assert_eq!(launch.stdin_data.as_deref(), Some(prompt.as_str()), "{kind} resume={resume}");
                 assert!(!launch.stdin, "stdin is closed after the prompt");
-                assert!(launch.display().ends_with(&format!("<prompt on stdin: {} chars>", prompt.chars().count())), "{}", launch.display());
+                assert!(
+                    launch.display().ends_with(&format!("<prompt on stdin: {} chars>", prompt.chars().count())),
+                    "{}",
+                    launch.display()
+                );
             }
         }
         let s = session(AgentKind::Codex, SessionConfig::default());
         let launch = adapter(AgentKind::Codex).launch(&s, Path::new("codex"), true, Some("go on")).expect("launch");
-        assert_eq!(launch.args, ["exec", "resume", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--json", "-"], "`-`: the prompt is read from stdin");
+        assert_eq!(
+            launch.args,
+            ["exec", "resume", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--json", "-"],
+            "`-`: the prompt is read from stdin"
+        );
         let launch = adapter(AgentKind::Gemini).launch(&s, Path::new("gemini"), false, Some("go on")).expect("launch");
         assert_eq!(launch.args, ["--output-format=stream-json"], "no prompt argument: Gemini reads stdin");
     }

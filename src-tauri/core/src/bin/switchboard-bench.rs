@@ -161,9 +161,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(mode: Mode) -> Ctx {
-        let root = std::env::var_os("BENCH_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+        let root = std::env::var_os("BENCH_ROOT").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
         let root = root.canonicalize().expect("the repository root");
         let out = root.join("target/bench");
         let tmp = out.join("tmp");
@@ -254,7 +252,20 @@ struct Report {
 
 impl Report {
     #[allow(clippy::too_many_arguments)]
-    fn row(&mut self, key: &str, bench: &str, measured: String, baseline: String, figure: String, goal: &str, met: Option<bool>, value: f64, unit: &str, baseline_value: Option<f64>, why: &'static str) {
+    fn row(
+        &mut self,
+        key: &str,
+        bench: &str,
+        measured: String,
+        baseline: String,
+        figure: String,
+        goal: &str,
+        met: Option<bool>,
+        value: f64,
+        unit: &str,
+        baseline_value: Option<f64>,
+        why: &'static str,
+    ) {
         let mark = match met {
             Some(true) => "met",
             Some(false) => "NOT MET",
@@ -545,7 +556,13 @@ async fn bench_ingest(ctx: &Ctx, rep: &mut Report) {
     let base = Flow { bytes: b1.bytes, lines: b1.lines, secs: (b1.secs + b2.secs) / 2.0, ..Default::default() };
     for (what, f) in [("command", &cmd), ("claude", &claude)] {
         if f.bytes != base.bytes || f.lines != base.lines {
-            progress!("  warning: {what}: the engine delivered {} bytes / {} lines, the pipe {} / {}", f.bytes, f.lines, base.bytes, base.lines);
+            progress!(
+                "  warning: {what}: the engine delivered {} bytes / {} lines, the pipe {} / {}",
+                f.bytes,
+                f.lines,
+                base.bytes,
+                base.lines
+            );
         }
     }
 
@@ -702,10 +719,9 @@ async fn bench_latency(ctx: &Ctx, rep: &mut Report) {
     let z = &ctx.sizes;
     let dir = ctx.dir("latency");
     let engine = ctx.engine(&dir);
-    for (key, label, n, interval) in [
-        ("10hz", "10 lines/s", z.latency_slow_lines, "100"),
-        ("fast", "full speed", z.latency_fast_lines, "0"),
-    ] {
+    for (key, label, n, interval) in
+        [("10hz", "10 lines/s", z.latency_slow_lines, "100"), ("fast", "full speed", z.latency_fast_lines, "0")]
+    {
         let ns = n.to_string();
         let args = ["timestamps", ns.as_str(), "--interval-ms", interval];
         progress!("latency: {label}: raw pipe reader, {n} lines");
@@ -1188,7 +1204,14 @@ async fn bench_store(ctx: &Ctx, rep: &mut Report) {
             let (payload, kind) = &pool[k % pool.len()];
             k += 1;
             raw += payload.len() as u64;
-            batch.push(OutputEntry { session_id: sid.to_string(), seq, ts: now, stream: Stream::Stdout, kind: kind.to_string(), payload: payload.clone() });
+            batch.push(OutputEntry {
+                session_id: sid.to_string(),
+                seq,
+                ts: now,
+                stream: Stream::Stdout,
+                kind: kind.to_string(),
+                payload: payload.clone(),
+            });
             if batch.len() == 10_000 {
                 store.append_output(batch).expect("append output");
                 written += batch.len() as u64;
@@ -1419,7 +1442,8 @@ async fn bench_spawn(ctx: &Ctx, rep: &mut Report) {
     let dir = ctx.dir("spawn");
     let engine = ctx.engine(&dir);
     progress!("spawn: fake agent `first-line`, {} runs each, interleaved", z.spawn_runs);
-    let (mut via_engine, mut direct) = spawn_series(&engine, &ctx.root, &ctx.node, &ctx.agent_args(&["first-line"]), "ready", z.spawn_runs).await;
+    let (mut via_engine, mut direct) =
+        spawn_series(&engine, &ctx.root, &ctx.node, &ctx.agent_args(&["first-line"]), "ready", z.spawn_runs).await;
     let echo = which("echo").unwrap_or_else(|| PathBuf::from("/bin/echo"));
     progress!("spawn: `echo ready` (no Node start-up noise), {} runs each, interleaved", z.spawn_runs);
     let (mut echo_engine, mut echo_direct) = spawn_series(&engine, &ctx.root, &echo, &["ready".to_string()], "ready", z.spawn_runs).await;

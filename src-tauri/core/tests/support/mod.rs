@@ -1,9 +1,9 @@
 //! Shared test helpers: a clock the test moves by hand and deterministic ids.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -85,7 +85,12 @@ pub fn claude_session(api: &FakeApi, cwd: &std::path::Path, home: &std::path::Pa
     NewSession {
         agent: Some(AgentKind::Claude),
         cwd: cwd.to_string_lossy().into(),
-        config: SessionConfig { prompt: prompt.map(String::from), env: api.claude_env(home).into_iter().collect(), max_turns: Some(5), ..Default::default() },
+        config: SessionConfig {
+            prompt: prompt.map(String::from),
+            env: api.claude_env(home).into_iter().collect(),
+            max_turns: Some(5),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -107,9 +112,8 @@ pub async fn wait_until(engine: &Engine, id: &str, secs: u64, check: impl Fn(&Se
 /// on stdin with `reply` (a stream-json line) — enough of the protocol to drive turns.
 pub fn fake_claude(dir: &Path, reply: &str) -> PathBuf {
     let path = dir.join("claude");
-    let script = format!(
-        "#!/bin/sh\nwhile IFS= read -r line; do\n  case \"$line\" in\n    *'\"type\":\"user\"'*) {reply} ;;\n  esac\ndone\n"
-    );
+    let script =
+        format!("#!/bin/sh\nwhile IFS= read -r line; do\n  case \"$line\" in\n    *'\"type\":\"user\"'*) {reply} ;;\n  esac\ndone\n");
     std::fs::write(&path, script).expect("write fake claude");
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
     path
@@ -135,4 +139,3 @@ pub fn claude_request(cwd: &Path, prompt: Option<&str>) -> NewSession {
         ..Default::default()
     }
 }
-
