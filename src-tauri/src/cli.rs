@@ -229,7 +229,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 let mut v = serde_json::to_value(&session).map_err(|e| Error::Corrupt(e.to_string()))?;
                 if output {
                     let items: Vec<OutputItem> =
-                        engine.output(&id, 0, switchboard_core::store::MAX_PAGE)?.iter().map(OutputItem::from_entry).collect();
+                        engine.output(&id, 0, switchboard_core::MAX_PAGE)?.iter().map(OutputItem::from_entry).collect();
                     v["output"] = serde_json::to_value(items).map_err(|e| Error::Corrupt(e.to_string()))?;
                 }
                 print_json(&mut out, &v)?;
@@ -301,7 +301,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 // The whole input, not the one-line gist: `allow` approves exactly this.
                 for p in &pending {
                     let _ = writeln!(out, "{}  {}  {}", p.session_id, p.request_id, p.tool_name);
-                    for line in switchboard_core::permissions::describe_input(&p.tool_name, &p.input).lines() {
+                    for line in switchboard_core::describe_input(&p.tool_name, &p.input).lines() {
                         let _ = writeln!(out, "    {line}");
                     }
                     if let Some(rule) = &p.proposed_rule {
@@ -610,7 +610,7 @@ fn write_item(out: &mut impl Write, item: &OutputItem) {
         EntryView::PermissionAsked { request_id, tool_name, input, .. } => writeln!(
             out,
             "?? {} — answer with: switchboard allow SESSION {request_id}  (or deny)",
-            switchboard_core::permissions::gist(tool_name, input)
+            switchboard_core::gist(tool_name, input)
         ),
     };
 }
@@ -621,7 +621,7 @@ pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Resu
     let dir = switchboard_core::paths::resolve_data_dir(data_dir)?;
     let settings = switchboard_core::Store::open(&dir)?.settings()?;
     let mut config = EngineConfig::default();
-    settings.apply_to(&mut config);
+    config.apply(&settings);
     let engine = Engine::open(&dir, config)?;
     engine.set_agent_paths(settings.agent_paths);
     Ok(engine)

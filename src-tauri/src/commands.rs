@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::model::{DayUsage, TaskSummary};
 use switchboard_core::{
     AgentKind, Engine, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     Settings, TaskEvent,
 };
+use switchboard_core::{DayUsage, TaskSummary};
 use tauri::ipc::Channel;
 use tauri::{Manager, State};
 use tracing::{instrument, warn};

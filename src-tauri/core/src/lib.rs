@@ -1,29 +1,55 @@
 //! Switchboard's engine: sessions, the SQLite store, the process runner and the agents.
 //!
 //! This crate knows nothing of Tauri, windows or networks; the app shell and the CLI are
-//! thin adapters over [`Engine`].
+//! thin adapters over [`Engine`], the one API both use.
+//!
+//! Where things are, for a newcomer:
+//! - a session's life (start, output, exit, stop) and where its status is written:
+//!   `engine/live.rs`; the legal status moves: `model/status.rs`;
+//! - turns (send, interrupt, resume): `conversation.rs`; permission prompts: `permissions.rs`;
+//! - output, from an agent's pipe to SQLite: `output.rs` (the writer thread), rows in
+//!   `store/output.rs`; every other table: one file each under `store/`;
+//! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`.
+//!
+//! The engine's own modules are private; what the shell, the CLI and the tests use is
+//! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error` and
+//! `permission_rules` are public namespaces of their own.
 
 pub mod agents;
-pub mod conversation;
-pub mod engine;
+mod conversation;
+mod engine;
 pub mod error;
 pub mod logging;
-pub mod model;
-pub mod output;
+mod model;
+mod output;
 pub mod paths;
 pub mod permission_rules;
-pub mod permissions;
+mod permissions;
 pub mod procid;
 pub mod runner;
-pub mod settings;
-pub mod store;
-pub mod view;
+mod settings;
+mod store;
+mod view;
 
-pub use conversation::CommandResult;
-pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids};
+pub use conversation::{CommandResult, MAX_MESSAGE_BYTES, MAX_TURN_TEXT};
+pub use engine::{
+    Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids, ACTIVITY_WRITE_INTERVAL, EVENT_BUFFER,
+    MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
+};
 pub use error::{Error, Result};
-pub use model::*;
+pub use model::{
+    AgentKind, CompactionPolicy, DayUsage, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision, PermissionMode,
+    PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent, TaskEventKind,
+    TaskSummary, Usage, REDACTED,
+};
+pub use output::{
+    FailureHandler, Follower, StorageFailure, Subscription, FAILED_BUFFER_BYTES, FAIL_AFTER, FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS,
+    LIVE_CHANNEL, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
+};
 pub use permission_rules::{PermissionRule, RuleScope};
+pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};
 pub use settings::Settings;
-pub use store::Store;
-pub use view::{EntryView, OutputItem};
+pub use store::{
+    is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
+};
+pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

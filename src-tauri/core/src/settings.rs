@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::agents::AgentPaths;
-use crate::engine::EngineConfig;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -70,12 +69,5 @@ impl Settings {
             }
         }
         Ok(())
-    }
-
-    /// The engine policies these settings set.
-    pub fn apply_to(&self, config: &mut EngineConfig) {
-        config.max_live_sessions = self.max_live_sessions;
-        config.idle_ttl = std::time::Duration::from_secs(self.idle_ttl_minutes as u64 * 60);
-        config.retention = std::time::Duration::from_secs(self.retention_days as u64 * 24 * 60 * 60);
     }
 }

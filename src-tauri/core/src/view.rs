@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::model::{OutputEntry, Stream};
+use crate::model::Stream;
 
 /// One output entry as shown: its place (`seq`), time, stream, and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -83,27 +83,5 @@ pub enum EntryView {
     Raw { text: String },
 }
 
-impl OutputItem {
-    pub fn from_entry(e: &OutputEntry) -> OutputItem {
-        OutputItem { seq: e.seq, ts: e.ts, stream: e.stream, view: EntryView::of(e) }
-    }
-}
-
 /// The stored kind of a prompt the user sent (its payload is the text as sent).
 pub const USER_PROMPT_KIND: &str = "user_prompt";
-
-impl EntryView {
-    /// Reads a stored entry. Never fails: what cannot be read is shown raw.
-    pub fn of(e: &OutputEntry) -> EntryView {
-        match (e.stream, e.kind.as_str()) {
-            (Stream::System, USER_PROMPT_KIND) => EntryView::UserText { text: e.payload.clone() },
-            (Stream::System, _) => EntryView::Lifecycle { text: e.payload.clone() },
-            (Stream::Stderr, _) => EntryView::Stderr { text: e.payload.clone() },
-            (_, "line") => EntryView::Line { text: e.payload.clone() },
-            _ => match serde_json::from_str::<Value>(&e.payload) {
-                Ok(v) => crate::agents::view_of(&e.kind, &v).unwrap_or_else(|| EntryView::Raw { text: e.payload.clone() }),
-                Err(_) => EntryView::Raw { text: e.payload.clone() },
-            },
-        }
-    }
-}

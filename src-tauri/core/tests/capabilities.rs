@@ -336,7 +336,7 @@ async fn a_slow_event_subscriber_is_told_it_lagged_and_never_blocks_the_engine()
     let e = engine(dir.path(), ManualClock::new(), idle_session_config());
     let mut slow = e.subscribe();
     let s = e.create(command(work.path(), "sleep", &["60"])).await.unwrap();
-    for i in 0..(switchboard_core::engine::EVENT_BUFFER + 10) {
+    for i in 0..(switchboard_core::EVENT_BUFFER + 10) {
         e.set_task(&s.id, Some(format!("t{}", i % 2))).unwrap(); // each call changes it: one event each
     }
     match slow.recv().await {

@@ -208,7 +208,7 @@ async fn agent_numbers_saturate_and_a_bogus_cost_is_clamped() {
     let s = engine.get(&s.id).unwrap();
     assert_eq!(s.status, SessionStatus::Idle);
     assert_eq!(s.input_tokens, i64::MAX as u64, "saturated at the largest count SQLite holds");
-    assert!(s.cost_usd.is_finite() && s.cost_usd <= switchboard_core::engine::MAX_TOTAL_COST_USD, "{}", s.cost_usd);
+    assert!(s.cost_usd.is_finite() && s.cost_usd <= switchboard_core::MAX_TOTAL_COST_USD, "{}", s.cost_usd);
     let m = engine.metrics().unwrap();
     assert!(m.cost_usd.is_finite());
     let bad = Usage { cost_usd: f64::NAN, ..Default::default() };

@@ -14,9 +14,9 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use crate::error::Result;
-use crate::model::{AgentKind, Session};
+use crate::model::{AgentKind, OutputEntry, Session, Stream};
 use crate::runner::Launch;
-use crate::view::EntryView;
+use crate::view::{EntryView, OutputItem, USER_PROMPT_KIND};
 
 pub use claude::Claude;
 pub use codex::Codex;
@@ -179,6 +179,31 @@ pub struct AgentPaths {
     pub claude: Option<String>,
     pub codex: Option<String>,
     pub gemini: Option<String>,
+}
+
+// How stored entries read: here, beside the adapters that know each agent's kinds, so that
+// `view` (the types) does not depend on the agents.
+
+impl OutputItem {
+    pub fn from_entry(e: &OutputEntry) -> OutputItem {
+        OutputItem { seq: e.seq, ts: e.ts, stream: e.stream, view: EntryView::of(e) }
+    }
+}
+
+impl EntryView {
+    /// Reads a stored entry. Never fails: what cannot be read is shown raw.
+    pub fn of(e: &OutputEntry) -> EntryView {
+        match (e.stream, e.kind.as_str()) {
+            (Stream::System, USER_PROMPT_KIND) => EntryView::UserText { text: e.payload.clone() },
+            (Stream::System, _) => EntryView::Lifecycle { text: e.payload.clone() },
+            (Stream::Stderr, _) => EntryView::Stderr { text: e.payload.clone() },
+            (_, "line") => EntryView::Line { text: e.payload.clone() },
+            _ => match serde_json::from_str::<Value>(&e.payload) {
+                Ok(v) => view_of(&e.kind, &v).unwrap_or_else(|| EntryView::Raw { text: e.payload.clone() }),
+                Err(_) => EntryView::Raw { text: e.payload.clone() },
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -346,7 +346,7 @@ fn file_len(p: &Path) -> u64 {
 
 /// The database file plus its WAL.
 fn db_bytes(dir: &Path) -> u64 {
-    file_len(&dir.join(store::DB_FILE)) + file_len(&dir.join(format!("{}-wal", store::DB_FILE)))
+    file_len(&dir.join(switchboard_core::DB_FILE)) + file_len(&dir.join(format!("{}-wal", switchboard_core::DB_FILE)))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -1281,7 +1281,8 @@ async fn bench_store(ctx: &Ctx, rep: &mut Report) {
     assert_eq!(tail.len(), 1000.min(z.store_big as usize));
     assert_eq!(tail.last().map(|e| e.seq), Some(z.store_big));
     drop(engine);
-    let conn = rusqlite::Connection::open_with_flags(dir.join(store::DB_FILE), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let conn = rusqlite::Connection::open_with_flags(dir.join(switchboard_core::DB_FILE), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open");
     let t = Instant::now();
     let n: i64 = conn.query_row("SELECT count(*) FROM output", [], |r| r.get(0)).expect("count");
     let scan_ms = ms(t.elapsed());

@@ -14,6 +14,12 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
+mod permission;
+mod status;
+
+pub use self::permission::{PermissionDecision, PermissionRequest};
+pub use self::status::SessionStatus;
+
 /// Which agent drives a session. The lowercase name is also the id prefix (`claude_…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
@@ -56,109 +62,6 @@ impl FromStr for AgentKind {
                 ),
             )
         })
-    }
-}
-
-/// Where a session is in its life. A state machine: see [`SessionStatus::can_become`].
-///
-/// Live states (a process may be attached): Starting, Running, Idle, WaitingInput, Compacting.
-/// Final states: Ended, Error, Expired, Interrupted — a final session can be resumed
-/// (it becomes Starting again) when its agent supports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SessionStatus {
-    Starting,
-    Running,
-    Idle,
-    WaitingInput,
-    /// A Running sub-state: the agent is compacting its context.
-    Compacting,
-    Ended,
-    Error {
-        message: String,
-    },
-    Expired,
-    /// The app stopped or crashed while the session was live; resumable.
-    Interrupted,
-}
-
-impl SessionStatus {
-    /// The name stored in SQLite and used by filters (`--status running`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            SessionStatus::Starting => "starting",
-            SessionStatus::Running => "running",
-            SessionStatus::Idle => "idle",
-            SessionStatus::WaitingInput => "waiting_input",
-            SessionStatus::Compacting => "compacting",
-            SessionStatus::Ended => "ended",
-            SessionStatus::Error { .. } => "error",
-            SessionStatus::Expired => "expired",
-            SessionStatus::Interrupted => "interrupted",
-        }
-    }
-
-    pub const NAMES: [&'static str; 9] =
-        ["starting", "running", "idle", "waiting_input", "compacting", "ended", "error", "expired", "interrupted"];
-
-    pub const LIVE_NAMES: [&'static str; 5] = ["starting", "running", "idle", "waiting_input", "compacting"];
-
-    /// Rebuilds a status from its stored name and the stored error message.
-    pub fn from_parts(name: &str, message: Option<String>) -> Result<Self> {
-        Ok(match name {
-            "starting" => SessionStatus::Starting,
-            "running" => SessionStatus::Running,
-            "idle" => SessionStatus::Idle,
-            "waiting_input" => SessionStatus::WaitingInput,
-            "compacting" => SessionStatus::Compacting,
-            "ended" => SessionStatus::Ended,
-            "error" => SessionStatus::Error { message: message.unwrap_or_default() },
-            "expired" => SessionStatus::Expired,
-            "interrupted" => SessionStatus::Interrupted,
-            other => {
-                let other = crate::error::shorten(other, crate::error::MAX_VALUE_IN_ERROR);
-                return Err(Error::invalid("status", format!("unknown status '{other}' (expected one of {})", Self::NAMES.join(", "))));
-            }
-        })
-    }
-
-    pub fn is_live(&self) -> bool {
-        matches!(
-            self,
-            SessionStatus::Starting
-                | SessionStatus::Running
-                | SessionStatus::Idle
-                | SessionStatus::WaitingInput
-                | SessionStatus::Compacting
-        )
-    }
-
-    /// Whether the state machine allows moving from `self` to `next`.
-    ///
-    /// Live states move freely among themselves (a turn starts, ends, asks for input) and
-    /// may end in any final state. Final states only leave through a resume (→ Starting).
-    /// Staying in the same state is allowed (an idempotent update), except into Starting.
-    pub fn can_become(&self, next: &SessionStatus) -> bool {
-        use SessionStatus::*;
-        if self.name() == next.name() {
-            return !matches!(next, Starting);
-        }
-        match (self, next) {
-            (Starting, Running | Idle | WaitingInput) => true,
-            (Running | Idle | WaitingInput | Compacting, Running | Idle | WaitingInput | Compacting) => true,
-            (s, Ended | Error { .. } | Expired | Interrupted) if s.is_live() => true,
-            (Ended | Error { .. } | Expired | Interrupted, Starting) => true,
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for SessionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionStatus::Error { message } => write!(f, "error: {message}"),
-            s => f.write_str(s.name()),
-        }
     }
 }
 
@@ -474,56 +377,6 @@ pub enum EngineEvent {
     /// A tool permission was asked for, answered or cancelled.
     PermissionChanged {
         request: PermissionRequest,
-    },
-}
-
-/// A tool use the agent asks the user to approve (Claude's `can_use_tool`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct PermissionRequest {
-    pub session_id: String,
-    /// The agent's id for this request; answers must carry it back.
-    pub request_id: String,
-    pub tool_name: String,
-    #[ts(type = "unknown")]
-    pub input: serde_json::Value,
-    /// The agent's short description (e.g. the file name for Write).
-    pub description: Option<String>,
-    /// A one-line summary for people: "wants to run: npm test".
-    pub gist: String,
-    #[ts(type = "string")]
-    pub asked_at: DateTime<Utc>,
-    /// None while pending.
-    pub decision: Option<PermissionDecision>,
-    #[ts(type = "string | null")]
-    pub decided_at: Option<DateTime<Utc>>,
-    /// The "Allow for this session" rule offered for this request (the person may edit it
-    /// before saving); None when there is nothing sensible to offer. Derived from the tool
-    /// and input, not stored.
-    #[serde(default)]
-    pub proposed_rule: Option<crate::permission_rules::RuleScope>,
-}
-
-/// How a permission request was settled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "behavior", rename_all = "snake_case")]
-pub enum PermissionDecision {
-    /// Allowed, possibly with an edited input. `always` also saves a rule that answers
-    /// matching later requests of this agent process: `rule`, or when it is absent the
-    /// request's `proposed_rule`. A stored decision carries the rule that was saved.
-    Allow {
-        #[ts(type = "unknown")]
-        updated_input: Option<serde_json::Value>,
-        always: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[ts(optional)]
-        rule: Option<crate::permission_rules::RuleScope>,
-    },
-    Deny {
-        message: String,
-    },
-    /// Nobody answered: the turn was interrupted, the session ended, or it timed out.
-    Cancelled {
-        reason: String,
     },
 }
 

@@ -1,0 +1,399 @@
+//! Live sessions: starting an agent's process, what its output and exit do to the session,
+//! and stopping it.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn starting(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.inner.starting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks a session as being started by this engine until the guard drops, so that no
+    /// reconciliation (this process's sweep included) takes it for a leftover meanwhile.
+    pub(crate) fn mark_starting(&self, id: &str) -> StartingGuard<'_> {
+        self.starting().insert(id.to_string());
+        StartingGuard { engine: self, id: id.to_string() }
+    }
+
+    /// Starts (or, with `resume`, restarts) a session's agent process; sends `prompt` as the
+    /// first message. A start failure becomes the session's Error status.
+    pub(crate) async fn start(&self, session: &Session, program: &Path, resume: bool, prompt: Option<String>) -> Result<Session> {
+        let id = session.id.as_str();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let _ = self.inner.runtime.set(handle);
+        }
+        let adapter = crate::agents::adapter(session.agent);
+        let launch = adapter.launch(session, program, resume, prompt.as_deref())?;
+        self.inner.output.open(id)?;
+        self.record_output(
+            id,
+            Stream::System,
+            "lifecycle",
+            format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()),
+        );
+        let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string(), agent: session.agent });
+        match runner::spawn(&launch, sink) {
+            Ok(handle) => {
+                let pid = handle.pid();
+                self.procs().insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
+                self.inner.store.set_process(id, &ProcessId::of(pid), &self.inner.me)?;
+                let launch_command = launch.display();
+                // Interactive agents wait for a message (Idle); one-shot agents work at once.
+                let working = prompt.is_some() || !adapter.interactive();
+                let session = self.update(id, |s| {
+                    s.launch_command = Some(launch_command);
+                    // A quick process may already have exited and moved the session on.
+                    if matches!(s.status, SessionStatus::Starting | SessionStatus::Idle) {
+                        s.status = if working { SessionStatus::Running } else { SessionStatus::Idle };
+                        s.pid = Some(pid);
+                    }
+                    Ok(())
+                })?;
+                if !session.status.is_live() {
+                    self.procs().remove(id);
+                    return Ok(session);
+                }
+                for line in adapter.handshake(&session) {
+                    if let Err(e) = handle.write_line(line).await {
+                        warn!(session = %id, error = %e, "could not send the start-up handshake");
+                    }
+                }
+                if let (Some(text), Some(line)) = (prompt.as_deref(), prompt.as_deref().and_then(|p| adapter.user_message(p))) {
+                    self.begin_turn(id, text)?;
+                    if let Err(e) = handle.write_line(line).await {
+                        warn!(session = %id, error = %e, "could not send the first message");
+                    }
+                } else if let Some(text) = prompt.as_deref() {
+                    // One-shot agents got the prompt at launch (on stdin).
+                    self.begin_turn(id, text)?;
+                }
+                self.get(id)
+            }
+            Err(e) => {
+                let message = spawn_message(&launch, &e);
+                warn!(session = %id, %message, "could not start the process");
+                self.record_output(id, Stream::System, "lifecycle", message.clone());
+                self.inner.output.close(id);
+                let session = self.update(id, |s| {
+                    s.status = SessionStatus::Error { message: message.clone() };
+                    s.last_error = Some(message.clone());
+                    s.ended_at = Some(self.inner.clock.now());
+                    Ok(())
+                })?;
+                self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+                self.finish_turn_waiters(id, Err(message));
+                Ok(session)
+            }
+        }
+    }
+
+    /// The processes this engine runs (a poisoned lock still holds a valid map).
+    pub(crate) fn procs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Proc>> {
+        self.inner.processes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many agent processes this engine is running.
+    pub fn live_processes(&self) -> usize {
+        self.procs().len()
+    }
+
+    /// Ends a session: stops its process (gracefully, then by force) and marks it Ended.
+    /// Idempotent: ending a finished session returns it unchanged. History is kept.
+    #[instrument(skip(self))]
+    pub async fn end(&self, id: &str) -> Result<Session> {
+        let session = self.get(id)?;
+        if !session.status.is_live() {
+            return Ok(session);
+        }
+        self.cancel_permissions(id, "the session was ended")?;
+        let now = self.inner.clock.now();
+        // The status is final before the process is stopped (so its exit is not taken for a
+        // crash); the pid stays recorded until it is gone, so a crash in between leaves a
+        // row that the next reconciliation finishes.
+        let ended = self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Ended;
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Ended, serde_json::json!({ "status": "ended" }))),
+        )?;
+        self.stop_process(id).await;
+        info!(session = %id, "session ended");
+        // The exit may have added the exit code since; a concurrent delete leaves `ended`.
+        Ok(self.find(id)?.unwrap_or(ended))
+    }
+
+    pub(crate) async fn stop_process_by_id(&self, id: &str) {
+        self.stop_process(id).await
+    }
+
+    /// Stops a session's process: ours through its handle; one started by another
+    /// Switchboard process (the app while the CLI ends it, or the reverse) through its
+    /// recorded process group, once its pid and start time prove it is still that process.
+    pub(super) async fn stop_process(&self, id: &str) {
+        let handle = self.procs().get(id).map(|p| p.handle.clone());
+        if let Some(handle) = handle {
+            handle.stop(self.inner.config.stop_grace).await;
+            return;
+        }
+        if let Ok(record) = self.inner.store.process_of(id) {
+            if let Some(p) = record.process.filter(|p| p.is_alive()) {
+                info!(session = %id, pid = p.pid, "stopping a process started by another Switchboard");
+                runner::stop_tree(p.pid, self.inner.config.stop_grace).await;
+            }
+            let owner_alive = record.owner.is_some_and(|o| o.is_alive() && o.pid != self.inner.me.pid);
+            if !owner_alive {
+                // Nobody else will record its exit.
+                let _ = self.inner.store.clear_process(id);
+            }
+        }
+    }
+
+    /// Appends one output entry with the session's next seq.
+    pub(crate) fn record_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
+        let now = self.inner.clock.now();
+        let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: now, stream, kind: kind.to_string(), payload };
+        self.inner.output.push(entry);
+    }
+
+    /// The agent printed something: that is activity, and the idle TTL starts over. Kept
+    /// in memory per process and written at most every [`ACTIVITY_WRITE_INTERVAL`], so a
+    /// chatty agent costs one row update a minute, not one per line.
+    pub(super) fn agent_active(&self, id: &str) {
+        let now = self.inner.clock.now();
+        let due = {
+            let mut procs = self.procs();
+            let Some(p) = procs.get_mut(id) else { return };
+            let due = p.activity_written.is_none_or(|t| now - t >= chrono::Duration::from_std(ACTIVITY_WRITE_INTERVAL).unwrap_or_default());
+            if due {
+                p.activity_written = Some(now);
+            }
+            due
+        };
+        if due {
+            let ttl = self.ttl();
+            let result = self.update(id, |s| {
+                if s.status.is_live() {
+                    s.last_activity = now;
+                    s.expires_at = now + ttl;
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                warn!(session = %id, error = %e, "could not record activity");
+            }
+        }
+    }
+
+    /// A live session fails with `message`: Error, its reason, and the task log's error
+    /// entry, in one transaction. A finished session is left as it is.
+    pub(super) fn fail(&self, id: &str, message: &str) -> Result<Session> {
+        let now = self.inner.clock.now();
+        self.update_logged(
+            id,
+            |s| {
+                if s.status.is_live() {
+                    s.status = SessionStatus::Error { message: message.to_string() };
+                    s.last_error = Some(message.to_string());
+                    s.ended_at = Some(now);
+                }
+                Ok(())
+            },
+            Some((TaskEventKind::Error, serde_json::json!({ "message": message }))),
+        )
+    }
+
+    /// Output could not be stored (disk full, or the store failing for long): each
+    /// session goes to Error with the reason, and its agent is stopped — gracefully, so
+    /// the conversation stays resumable once there is room again. What was stored stays.
+    /// The status may not be storable either: the event still tells the window and tray.
+    pub(super) fn storage_failed(&self, failure: StorageFailure) {
+        for id in failure.sessions {
+            let message = failure.message.clone();
+            match self.fail(&id, &message) {
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(session = %id, error = %e, "could not record the storage failure in the store");
+                    if let Ok(mut s) = self.get(&id) {
+                        s.status = SessionStatus::Error { message: message.clone() };
+                        s.last_error = Some(message.clone());
+                        self.emit(EngineEvent::SessionChanged { session: s });
+                    }
+                }
+            }
+            self.finish_turn_waiters(&id, Err(message));
+            if let Some(runtime) = self.inner.runtime.get() {
+                let engine = self.clone();
+                runtime.spawn(async move { engine.stop_process(&id).await });
+            }
+        }
+    }
+
+    /// A structured agent printed a line longer than the runner keeps whole: the line
+    /// cannot be parsed, so the turn it belonged to can never be seen to end. Fail the
+    /// turn explicitly (and stop the agent; a resume continues the conversation) instead
+    /// of waiting forever.
+    pub(super) fn line_too_long(&self, id: &str, cut: usize) {
+        let message = format!(
+            "the agent printed a line of over {} MiB ({cut} bytes were cut), which Switchboard cannot read; the turn was stopped",
+            runner::MAX_LINE_BYTES / (1024 * 1024)
+        );
+        warn!(session = %id, cut, "line over the limit from a structured agent: failing the turn");
+        if let Err(e) = self.fail(id, &message) {
+            warn!(session = %id, error = %e, "could not record the failed turn");
+        }
+        self.finish_turn_waiters(id, Err(message));
+        let engine = self.clone();
+        let id = id.to_string();
+        tokio::spawn(async move { engine.stop_process_by_id(&id).await });
+    }
+
+    pub(super) fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
+        let proc = self.procs().remove(id);
+        let _ = self.cancel_permissions(id, "the agent exited before it was answered");
+        self.record_output(id, Stream::System, "lifecycle", exit.describe());
+        self.inner.output.close(id);
+        let now = self.inner.clock.now();
+        let last_stderr = proc.as_ref().and_then(|p| p.last_stderr.clone());
+        let turn_ok = proc.as_ref().is_some_and(|p| p.turn_ended_ok);
+        let mut failed = None;
+        let result = self.change_session(id, |s| {
+            s.exit_code = exit.code;
+            s.pid = None;
+            if !s.status.is_live() {
+                return Ok(None);
+            }
+            let clean = exit.success() || exit.stopped;
+            match agent {
+                // One-shot agents: a turn done and a clean exit leave the session ready for
+                // a follow-up (which resumes it).
+                AgentKind::Codex | AgentKind::Gemini if clean && turn_ok => s.status = SessionStatus::Idle,
+                _ if clean => {
+                    s.status = SessionStatus::Ended;
+                    s.ended_at = Some(now);
+                }
+                _ => {
+                    let mut message = match agent {
+                        AgentKind::Command => format!("the process {}", exit.describe()),
+                        _ => format!("{} {} unexpectedly", agent_name(agent), exit.describe()),
+                    };
+                    if let Some(err) = last_stderr.as_deref().filter(|_| agent != AgentKind::Command) {
+                        message.push_str(&format!(": {err}"));
+                    }
+                    s.last_error = Some(message.clone());
+                    s.status = SessionStatus::Error { message: message.clone() };
+                    s.ended_at = Some(now);
+                    failed = Some(message.clone());
+                    return Ok(Some((TaskEventKind::Error, serde_json::json!({ "message": message }))));
+                }
+            }
+            Ok(None)
+        });
+        self.finish_turn_waiters(id, Err(failed.unwrap_or_else(|| format!("the agent {} before answering", exit.describe()))));
+        if let Err(e) = result {
+            // The row keeps its pid: the next sweep (or whichever Switchboard opens the
+            // store next) finds the process gone and settles the session.
+            warn!(session = %id, error = %e, "could not record the exit; the next sweep will settle it");
+        }
+    }
+}
+
+/// Output extends a session's idle TTL; the new `last_activity` is written at most this
+/// often per process (a minute is nothing against an hour's TTL).
+pub const ACTIVITY_WRITE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest stderr line kept to explain a crash.
+pub(super) const LAST_STDERR_CHARS: usize = 500;
+
+/// A process this engine started, and what the engine tracks of its conversation.
+pub(crate) struct Proc {
+    pub(crate) handle: ProcessHandle,
+    pub(crate) interactive: bool,
+    /// The agent's cumulative cost reported so far by this process (Claude reports totals).
+    pub(crate) reported_cost: f64,
+    /// When the current turn started, and the text sent.
+    pub(crate) turn_started: Option<std::time::Instant>,
+    /// Assistant text of the current turn, for sendCommand's output (bounded).
+    pub(crate) turn_text: String,
+    pub(crate) interrupting: bool,
+    pub(crate) turn_ended_ok: bool,
+    pub(crate) last_stderr: Option<String>,
+    /// When activity from this process was last written to the session row.
+    activity_written: Option<DateTime<Utc>>,
+}
+
+pub(super) struct SessionSink {
+    engine: Engine,
+    id: String,
+    agent: AgentKind,
+}
+
+/// Removes a session from [`Inner::starting`] when its start is over, however it ended.
+pub(crate) struct StartingGuard<'a> {
+    engine: &'a Engine,
+    id: String,
+}
+
+impl ProcessSink for SessionSink {
+    fn line(&self, stream: Stream, mut line: String, truncated: usize) {
+        self.engine.agent_active(&self.id);
+        if truncated > 0 {
+            line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
+            if stream == Stream::Stdout && self.agent != AgentKind::Command {
+                self.engine.record_output(&self.id, stream, "raw", line);
+                self.engine.line_too_long(&self.id, truncated);
+                return;
+            }
+        }
+        if stream == Stream::Stderr || self.agent == AgentKind::Command {
+            if stream == Stream::Stderr {
+                if let Some(p) = self.engine.procs().get_mut(&self.id) {
+                    p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
+                }
+            }
+            self.engine.record_output(&self.id, stream, "line", line);
+            return;
+        }
+        let parsed = crate::agents::adapter(self.agent).parse(&line);
+        let signal = parsed.signal.clone();
+        if parsed.store {
+            if matches!(parsed.kind, "assistant_text") {
+                self.engine.collect_turn_text(&self.id, &line);
+            }
+            self.engine.record_output(&self.id, stream, parsed.kind, line);
+        }
+        if let Some(signal) = signal {
+            self.engine.on_signal(&self.id, signal);
+        }
+    }
+
+    fn exited(&self, exit: Exit) {
+        self.engine.process_exited(&self.id, self.agent, exit);
+    }
+}
+
+impl Proc {
+    fn new(handle: ProcessHandle, interactive: bool) -> Proc {
+        Proc {
+            handle,
+            interactive,
+            reported_cost: 0.0,
+            turn_started: None,
+            turn_text: String::new(),
+            interrupting: false,
+            turn_ended_ok: false,
+            last_stderr: None,
+            activity_written: None,
+        }
+    }
+}
+
+impl Drop for StartingGuard<'_> {
+    fn drop(&mut self) {
+        self.engine.starting().remove(&self.id);
+    }
+}

@@ -1,0 +1,53 @@
+//! A tool use the agent asks the person to approve, and how it was settled.
+
+use super::*;
+
+/// A tool use the agent asks the user to approve (Claude's `can_use_tool`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PermissionRequest {
+    pub session_id: String,
+    /// The agent's id for this request; answers must carry it back.
+    pub request_id: String,
+    pub tool_name: String,
+    #[ts(type = "unknown")]
+    pub input: serde_json::Value,
+    /// The agent's short description (e.g. the file name for Write).
+    pub description: Option<String>,
+    /// A one-line summary for people: "wants to run: npm test".
+    pub gist: String,
+    #[ts(type = "string")]
+    pub asked_at: DateTime<Utc>,
+    /// None while pending.
+    pub decision: Option<PermissionDecision>,
+    #[ts(type = "string | null")]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The "Allow for this session" rule offered for this request (the person may edit it
+    /// before saving); None when there is nothing sensible to offer. Derived from the tool
+    /// and input, not stored.
+    #[serde(default)]
+    pub proposed_rule: Option<crate::permission_rules::RuleScope>,
+}
+
+/// How a permission request was settled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "behavior", rename_all = "snake_case")]
+pub enum PermissionDecision {
+    /// Allowed, possibly with an edited input. `always` also saves a rule that answers
+    /// matching later requests of this agent process: `rule`, or when it is absent the
+    /// request's `proposed_rule`. A stored decision carries the rule that was saved.
+    Allow {
+        #[ts(type = "unknown")]
+        updated_input: Option<serde_json::Value>,
+        always: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        rule: Option<crate::permission_rules::RuleScope>,
+    },
+    Deny {
+        message: String,
+    },
+    /// Nobody answered: the turn was interrupted, the session ended, or it timed out.
+    Cancelled {
+        reason: String,
+    },
+}

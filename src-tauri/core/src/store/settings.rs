@@ -1,0 +1,65 @@
+//! Settings, projects, and the pairs of sessions made by `get_or_create_pair`.
+
+use super::*;
+
+impl Store {
+    pub fn insert_project(&self, p: &Project) -> Result<bool> {
+        let n = self.writer().execute(
+            "INSERT INTO projects (name, path, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET path = excluded.path",
+            params![p.name, p.path, p.created_at.timestamp_millis()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn get_project(&self, name: &str) -> Result<Option<Project>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT name, path, created_at FROM projects WHERE name = ?1", [name], |r| {
+                Ok(Project { name: r.get(0)?, path: r.get(1)?, created_at: ts_from_ms(r.get(2)?) })
+            })
+            .optional()?)
+    }
+
+    pub fn list_projects(&self) -> Result<Vec<Project>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name, path, created_at FROM projects ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Project { name: r.get(0)?, path: r.get(1)?, created_at: ts_from_ms(r.get(2)?) }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The session recorded for a project pair, if any.
+    pub fn pair_session(&self, from: &str, to: &str) -> Result<Option<String>> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row("SELECT session_id FROM pairs WHERE from_project = ?1 AND to_project = ?2", [from, to], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_pair_session(&self, from: &str, to: &str, session_id: &str, now: DateTime<Utc>) -> Result<()> {
+        self.writer().execute(
+            "INSERT INTO pairs (from_project, to_project, session_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(from_project, to_project) DO UPDATE SET session_id = excluded.session_id, created_at = excluded.created_at",
+            params![from, to, session_id, now.timestamp_millis()],
+        )?;
+        Ok(())
+    }
+
+    /// The stored settings, or the defaults.
+    pub fn settings(&self) -> Result<crate::settings::Settings> {
+        let conn = self.reader();
+        let v: Option<String> = conn.query_row("SELECT value FROM settings WHERE name = 'app'", [], |r| r.get(0)).optional()?;
+        match v {
+            Some(json) => serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("settings: {e}"))),
+            None => Ok(crate::settings::Settings::default()),
+        }
+    }
+
+    pub fn save_settings(&self, s: &crate::settings::Settings) -> Result<()> {
+        let json = serde_json::to_string(s).map_err(|e| Error::Corrupt(format!("settings: {e}")))?;
+        self.writer().execute(
+            "INSERT INTO settings (name, value) VALUES ('app', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            [json],
+        )?;
+        Ok(())
+    }
+}
