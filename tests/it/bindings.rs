@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use switchboard::ipc::IpcError;
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::model::{DayUsage, TaskSummary};
 use switchboard_core::{
     CommandResult, EngineEvent, Metrics, NewSession, OutputEntry, OutputItem, Project, Session, SessionFilter, Settings, TaskEvent, Usage,
 };
+use switchboard_core::{DayUsage, TaskSummary};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {

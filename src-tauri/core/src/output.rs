@@ -6,9 +6,22 @@
 //! happen under that session's lock, so a subscriber that snapshots the ring and
 //! subscribes under the same lock sees every entry exactly once — from the backfill or
 //! from the live channel, never both, never neither.
+//!
+//! Nothing here makes a reader wait for the writer: the ring keeps every entry the writer
+//! has not committed yet (on top of the recent ones), so what precedes the ring is always
+//! in SQLite, and history is "the store up to the ring, then the ring". A session's ring
+//! is dropped once it has closed and all of it is committed. A reader therefore never
+//! calls [`OutputHub::flush`] — a flush waits for SQLite, and SQLite may be locked by
+//! another process for seconds; only tests, the bench and deletion flush.
+//!
+//! Back-pressure: an agent's lines are pushed by its session's own thread (see
+//! `engine/live.rs`), which waits here while the write queue's byte budget is spent; its
+//! reader then stops reading the agent's pipe and the agent blocks on its write. Other
+//! sessions, the UI and the async runtime go on. Lines Switchboard writes itself
+//! ([`OutputHub::push`]) never wait.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,8 +43,9 @@ pub const RING_BYTES: usize = 4 * 1024 * 1024;
 /// the gap from the store). 4 096 lines is several seconds of a very chatty agent.
 pub const LIVE_CHANNEL: usize = 4_096;
 
-/// Entries waiting for the writer thread. When full, producers wait: output is never
-/// dropped, and at SQLite's batched insert rate the queue drains in milliseconds.
+/// Entries waiting for the writer thread. When full, agents' lines wait (see the byte
+/// bound below): output is never dropped, and at SQLite's batched insert rate the queue
+/// drains in milliseconds.
 pub const WRITE_QUEUE: usize = 16_384;
 
 /// …and at most this many payload bytes waiting: a stream of 1 MiB tool results must not
@@ -82,10 +96,49 @@ enum WriteMsg {
 /// Live state of one session's output.
 struct Live {
     next_seq: u64,
+    /// Recent entries (bounded by [`RING_ENTRIES`]/[`RING_BYTES`]) plus every entry not yet
+    /// committed, oldest first. Bounded by the queue and failure budgets.
     ring: VecDeque<OutputEntry>,
     ring_bytes: usize,
-    tx: broadcast::Sender<OutputEntry>,
+    /// The newest seq the writer has committed (or given up on, see [`FAILED_BUFFER_BYTES`]).
+    committed: u64,
+    /// None once closed: subscribers' channels end; the ring stays until committed.
+    tx: Option<broadcast::Sender<OutputEntry>>,
 }
+
+impl Live {
+    /// Drops the oldest entries past the ring's bounds, but never one not yet committed.
+    fn evict(&mut self) {
+        while self.ring.len() > RING_ENTRIES || (self.ring_bytes > RING_BYTES && self.ring.len() > 1) {
+            match self.ring.front() {
+                Some(old) if old.seq <= self.committed => {
+                    self.ring_bytes -= old.payload.len();
+                    self.ring.pop_front();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Whether it is closed and everything in it is in SQLite: nothing left to serve.
+    fn settled(&self) -> bool {
+        self.tx.is_none() && self.committed + 1 >= self.next_seq
+    }
+
+    /// The seq of the oldest entry the ring holds (`next_seq` when empty): everything
+    /// before it is committed.
+    fn first_seq(&self) -> u64 {
+        self.ring.front().map_or(self.next_seq, |e| e.seq)
+    }
+
+    /// Ring entries in `(after, before)`, at most `limit`.
+    fn range(&self, after: u64, before: u64, limit: usize) -> Vec<OutputEntry> {
+        self.ring.iter().filter(|e| e.seq > after && e.seq < before).take(limit).cloned().collect()
+    }
+}
+
+/// Live sessions' output state, shared by the hub and the writer (which marks commits).
+type LiveMap = Arc<Mutex<HashMap<String, Arc<Mutex<Live>>>>>;
 
 /// What a subscriber gets: the history it asked for and the live entries that follow it.
 pub struct Subscription {
@@ -103,23 +156,26 @@ pub struct OutputHub {
     on_failure: Arc<Mutex<Option<FailureHandler>>>,
     /// Payload bytes queued for the writer, and the condition producers wait on.
     queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
-    live: Mutex<HashMap<String, Arc<Mutex<Live>>>>,
-    queue: SyncSender<WriteMsg>,
+    live: LiveMap,
+    /// Unbounded as a channel; bounded by the byte budget agents' lines wait for. (A
+    /// bounded channel could block a producer while it holds its session's lock.)
+    queue: Sender<WriteMsg>,
 }
 
 impl OutputHub {
     pub fn new(store: Arc<Store>, cap: u64) -> Arc<OutputHub> {
-        let (queue, rx) = mpsc::sync_channel(WRITE_QUEUE);
+        let (queue, rx) = mpsc::channel();
         let writer_store = store.clone();
         let queued = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
         let writer_queued = queued.clone();
         let on_failure: Arc<Mutex<Option<FailureHandler>>> = Arc::new(Mutex::new(None));
-        let writer = Writer { store: writer_store, cap, queued: writer_queued, on_failure: on_failure.clone() };
+        let live: LiveMap = Arc::new(Mutex::new(HashMap::new()));
+        let writer = Writer { store: writer_store, cap, queued: writer_queued, on_failure: on_failure.clone(), live: live.clone() };
         std::thread::Builder::new()
             .name("switchboard-output-writer".into())
             .spawn(move || writer.run(rx))
             .expect("cannot start the output writer thread");
-        Arc::new(OutputHub { store, on_failure, queued, live: Mutex::new(HashMap::new()), queue })
+        Arc::new(OutputHub { store, on_failure, queued, live, queue })
     }
 
     /// Sets who is told when output cannot be stored (the engine: it fails those sessions).
@@ -131,39 +187,55 @@ impl OutputHub {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).get(session_id).cloned()
     }
 
-    /// Opens live output for a session, continuing after its last stored seq.
+    /// Opens live output for a session, continuing after its last seq (kept in memory
+    /// when its previous output is still being committed, else read from the store).
     pub fn open(&self, session_id: &str) -> Result<()> {
-        self.flush();
-        let next_seq = self.store.last_seq(session_id)? + 1;
+        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
         let (tx, _) = broadcast::channel(LIVE_CHANNEL);
-        let live = Live { next_seq, ring: VecDeque::new(), ring_bytes: 0, tx };
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).insert(session_id.to_string(), Arc::new(Mutex::new(live)));
+        if let Some(live) = map.get(session_id) {
+            live.lock().unwrap_or_else(|e| e.into_inner()).tx = Some(tx);
+            return Ok(());
+        }
+        let last = self.store.last_seq(session_id)?;
+        let live = Live { next_seq: last + 1, ring: VecDeque::new(), ring_bytes: 0, committed: last, tx: Some(tx) };
+        map.insert(session_id.to_string(), Arc::new(Mutex::new(live)));
         Ok(())
     }
 
-    /// Closes live output: subscribers see their channel end after the last entry.
+    /// Closes live output: subscribers see their channel end after the last entry. What
+    /// is not committed yet stays readable here until it is.
     pub fn close(&self, session_id: &str) {
+        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let settled = map.get(session_id).is_some_and(|live| {
+            let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+            live.tx = None;
+            live.settled()
+        });
+        if settled {
+            map.remove(session_id);
+        }
+    }
+
+    /// Forgets a session's output state at once (the session is being deleted).
+    pub fn forget(&self, session_id: &str) {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(session_id);
     }
 
-    /// Appends an entry (its `seq` is assigned here) and returns it, or None when the
-    /// session has no live output open.
-    pub fn push(&self, mut entry: OutputEntry) -> Option<OutputEntry> {
-        let live = self.live_of(&entry.session_id)?;
-        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
-        entry.seq = live.next_seq;
-        live.next_seq += 1;
-        live.ring_bytes += entry.payload.len();
-        live.ring.push_back(entry.clone());
-        while live.ring.len() > RING_ENTRIES || (live.ring_bytes > RING_BYTES && live.ring.len() > 1) {
-            if let Some(old) = live.ring.pop_front() {
-                live.ring_bytes -= old.payload.len();
-            }
-        }
-        let _ = live.tx.send(entry.clone());
+    /// Appends an entry Switchboard writes itself (a prompt, a lifecycle line): its `seq`
+    /// is assigned here. Never waits. None when the session has no live output open.
+    pub fn push(&self, entry: OutputEntry) -> Option<OutputEntry> {
+        let n = entry.payload.len();
+        let (lock, _) = &*self.queued;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) += n;
+        self.append(entry)
+    }
+
+    /// Appends an agent's line, first waiting while the write queue's byte budget is spent
+    /// (one entry always goes through, however large, so a huge line cannot block forever).
+    /// Blocks the calling thread: call it from a session's own thread, never from the
+    /// async runtime.
+    pub fn push_waiting(&self, entry: OutputEntry) -> Option<OutputEntry> {
         {
-            // Wait for room under the byte bound (one entry may always go through, however
-            // large, so a single huge line cannot block forever).
             let (lock, room) = &*self.queued;
             let mut queued = lock.lock().unwrap_or_else(|e| e.into_inner());
             while *queued > 0 && *queued + entry.payload.len() > WRITE_QUEUE_BYTES {
@@ -171,11 +243,78 @@ impl OutputHub {
             }
             *queued += entry.payload.len();
         }
+        self.append(entry)
+    }
+
+    fn append(&self, mut entry: OutputEntry) -> Option<OutputEntry> {
+        let Some(live) = self.live_of(&entry.session_id) else {
+            self.release_now(entry.payload.len());
+            return None;
+        };
+        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.tx.is_none() {
+            drop(live);
+            self.release_now(entry.payload.len());
+            return None;
+        }
+        entry.seq = live.next_seq;
+        live.next_seq += 1;
+        live.ring_bytes += entry.payload.len();
+        live.ring.push_back(entry.clone());
+        live.evict();
+        if let Some(tx) = &live.tx {
+            let _ = tx.send(entry.clone());
+        }
         // Queued while holding the session lock, so the writer sees seqs in order.
         if self.queue.send(WriteMsg::Entry(entry.clone())).is_err() {
             error!("the output writer is gone; output is no longer stored");
         }
         Some(entry)
+    }
+
+    fn release_now(&self, bytes: usize) {
+        let (lock, room) = &*self.queued;
+        let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+        *q = q.saturating_sub(bytes);
+        room.notify_all();
+    }
+
+    /// Entries of a session in `(after, before)`, oldest first, at most `limit`: from the
+    /// store up to the ring, then from the ring. Never waits for the writer.
+    pub fn read_range(&self, session_id: &str, after: u64, before: u64, limit: u32) -> Result<Vec<OutputEntry>> {
+        let Some(live) = self.live_of(session_id) else {
+            return self.store.read_output_range(session_id, after, before, limit);
+        };
+        let (first, ring) = {
+            let live = live.lock().unwrap_or_else(|e| e.into_inner());
+            (live.first_seq(), live.range(after, before, limit as usize))
+        };
+        let mut out = Vec::new();
+        if after.saturating_add(1) < first {
+            out = self.store.read_output_range(session_id, after, before.min(first), limit)?;
+        }
+        let room = (limit as usize).saturating_sub(out.len());
+        out.extend(ring.into_iter().take(room));
+        Ok(out)
+    }
+
+    /// The last `limit` entries of a session, oldest first. Never waits for the writer.
+    pub fn tail(&self, session_id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
+        let Some(live) = self.live_of(session_id) else {
+            return self.store.tail_output(session_id, limit);
+        };
+        let (first, ring) = {
+            let live = live.lock().unwrap_or_else(|e| e.into_inner());
+            let skip = live.ring.len().saturating_sub(limit as usize);
+            (live.first_seq(), live.ring.iter().skip(skip).cloned().collect::<Vec<_>>())
+        };
+        let want = (limit as usize).saturating_sub(ring.len());
+        if want == 0 {
+            return Ok(ring);
+        }
+        let mut older = self.store.read_output_tail_before(session_id, first, want as u32)?;
+        older.extend(ring);
+        Ok(older)
     }
 
     /// Waits until every entry pushed so far is committed to SQLite — or, while the store
@@ -192,7 +331,6 @@ impl OutputHub {
     /// live entries that follow it — with no gap and no duplicate between the two.
     pub fn subscribe(&self, session_id: &str, after_seq: u64, limit: u32) -> Result<Subscription> {
         let Some(live) = self.live_of(session_id) else {
-            self.flush();
             let backfill = self.store.read_output(session_id, after_seq, limit)?;
             let next_seq = backfill.last().map_or(after_seq.saturating_add(1), |e| e.seq + 1);
             return Ok(Subscription { backfill, live: None, next_seq });
@@ -200,20 +338,19 @@ impl OutputHub {
         let (rx, ring, next_seq) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
             let ring: Vec<OutputEntry> = live.ring.iter().filter(|e| e.seq > after_seq).cloned().collect();
-            (live.tx.subscribe(), ring, live.next_seq)
+            (live.tx.as_ref().map(|tx| tx.subscribe()), ring, live.next_seq)
         };
-        // What the ring no longer holds comes from the store; it was queued before the
-        // snapshot, so after a flush it is there.
+        // What the ring no longer holds comes from the store: the ring keeps everything
+        // not yet committed, so it is there.
         let ring_first = ring.first().map_or(next_seq, |e| e.seq);
         let mut backfill = Vec::new();
         if ring_first > after_seq.saturating_add(1) {
-            self.flush();
             let wanted = (ring_first - after_seq - 1).min(limit as u64) as u32;
             backfill = self.store.read_output_range(session_id, after_seq, ring_first, wanted)?;
         }
         let room = (limit as usize).saturating_sub(backfill.len());
         backfill.extend(ring.into_iter().take(room));
-        Ok(Subscription { backfill, live: Some(rx), next_seq })
+        Ok(Subscription { backfill, live: rx, next_seq })
     }
 
     /// Follows a session's output from `after_seq` on, recovering from lag by reading the
@@ -262,8 +399,7 @@ impl Follower {
             // waits until the gap is read from the store, one page at a time.
             if let Some(held) = self.held.take() {
                 if self.last_seq.saturating_add(1) < held.seq {
-                    self.hub.flush();
-                    let page = self.hub.store.read_output_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
+                    let page = self.hub.read_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
                     let progressed = !page.is_empty();
                     self.pending.extend(page);
                     if progressed {
@@ -316,8 +452,7 @@ impl Follower {
         if !self.pending.is_empty() {
             return Ok(());
         }
-        self.hub.flush();
-        let page = self.hub.store.read_output(&self.session_id, self.last_seq, crate::store::MAX_PAGE)?;
+        let page = self.hub.read_range(&self.session_id, self.last_seq, u64::MAX, crate::store::MAX_PAGE)?;
         self.pending.extend(page);
         Ok(())
     }
@@ -336,6 +471,7 @@ struct Writer {
     /// Payload bytes queued (shared with producers, who wait on its condition).
     queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     on_failure: Arc<Mutex<Option<FailureHandler>>>,
+    live: LiveMap,
 }
 
 impl Writer {
@@ -409,6 +545,7 @@ impl Writer {
                     if self.cap > 0 {
                         trim(&self.store, batch, self.cap);
                     }
+                    self.settle(batch);
                     self.release(held);
                     return;
                 }
@@ -458,6 +595,8 @@ impl Writer {
                                     batch.push(entry);
                                 } else {
                                     lost += 1;
+                                    // Given up on: readers must not keep it in memory for ever.
+                                    self.settle(std::slice::from_ref(&entry));
                                 }
                             }
                             Ok(WriteMsg::Flush(done)) => {
@@ -478,6 +617,28 @@ impl Writer {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Marks the newest seq of each session in `entries` as committed: their rings may
+    /// drop them now, and a closed session whose output is all in SQLite is forgotten.
+    fn settle(&self, entries: &[OutputEntry]) {
+        let mut newest: HashMap<&str, u64> = HashMap::new();
+        for e in entries {
+            let n = newest.entry(&e.session_id).or_insert(0);
+            *n = (*n).max(e.seq);
+        }
+        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for (session, seq) in newest {
+            let settled = map.get(session).is_some_and(|live| {
+                let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+                live.committed = live.committed.max(seq);
+                live.evict();
+                live.settled()
+            });
+            if settled {
+                map.remove(session);
             }
         }
     }

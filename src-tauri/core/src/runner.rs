@@ -223,11 +223,27 @@ impl Exit {
 /// Receives what a process produces. Called from the process's reader tasks.
 pub trait ProcessSink: Send + Sync + 'static {
     /// One line (without its newline), lossily decoded. `truncated` counts bytes cut off.
+    /// Called on the async runtime: must not block.
     fn line(&self, stream: Stream, line: String, truncated: usize);
     /// The process and its tree are gone and every line was delivered before this call
     /// (unless a process outside the tree held the output open; then the rest is dropped).
     fn exited(&self, exit: Exit);
+    /// Back-pressure: when the sink has too much waiting, a future that resolves once it
+    /// has room. The reader awaits it before reading more, so a slow sink makes the
+    /// process block on its write instead of growing a buffer.
+    fn room(&self) -> Option<Wait> {
+        None
+    }
+    /// After [`ProcessSink::exited`]: a future that resolves once the sink has handled the
+    /// exit. Stop requests are answered after it, so a caller that stopped a process sees
+    /// its exit recorded.
+    fn settled(&self) -> Option<Wait> {
+        None
+    }
 }
+
+/// A future a [`ProcessSink`] hands the runner to wait on.
+pub type Wait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 enum Control {
     Stop { grace: Duration, done: oneshot::Sender<()> },
@@ -519,6 +535,9 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
     };
     info!(pid, exit = %exit.describe(), stopped, "process ended");
     p.sink.exited(exit);
+    if let Some(settled) = p.sink.settled() {
+        settled.await;
+    }
     for w in waiters {
         let _ = w.send(());
     }
@@ -577,6 +596,9 @@ async fn read_lines<R: AsyncRead + Unpin>(reader: R, stream: Stream, sink: Arc<d
         reader.consume(used);
         if newline.is_some() {
             emit(&sink, stream, &mut line, &mut skipped);
+            if let Some(room) = sink.room() {
+                room.await;
+            }
         }
     }
 }

@@ -353,7 +353,8 @@ async fn a_full_disk_fails_the_session_stops_the_agent_and_keeps_what_was_stored
     let done = wait_until(&engine, &s.id, 30, |s| !s.status.is_live()).await;
     assert!(matches!(&done.status, SessionStatus::Error { message } if message.starts_with("disk full")), "{:?}", done.status);
     wait_for(10, || (!running(pid)).then_some(())).await;
-    // Once its exit is handled, what is read comes from the store alone (not the live ring).
+    // What is read is what was stored, plus what the writer still holds in memory to
+    // retry (the disk may free up): the window shows all the agent printed.
     wait_until(&engine, &s.id, 10, |s| s.pid.is_none()).await;
     let stored = engine.output(&s.id, 0, 100_000).unwrap();
     assert!(stored.len() > 300, "output from before the disk filled is kept: {}", stored.len());
@@ -361,13 +362,14 @@ async fn a_full_disk_fails_the_session_stops_the_agent_and_keeps_what_was_stored
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "no gap in what was stored");
     assert!(engine.session_log(&s.id).unwrap().iter().any(|e| e.kind == TaskEventKind::Error), "the failure is in the task log");
     drop(engine);
-    // Another process without the cap reads the same entries: nothing stored was lost.
+    // Another process without the cap reads what reached the disk: the same entries, from
+    // the first on, with no gap, and at least those from before the disk filled.
     let again = Engine::open(dir.path(), EngineConfig::default()).unwrap();
     let reread = again.output(&s.id, 0, 100_000).unwrap();
-    assert!(reread.len() >= stored.len());
+    assert!(reread.len() > 300 && reread.len() <= stored.len(), "{} of {}", reread.len(), stored.len());
     assert_eq!(
-        reread[..stored.len()].iter().map(|e| &e.payload).collect::<Vec<_>>(),
-        stored.iter().map(|e| &e.payload).collect::<Vec<_>>()
+        reread.iter().map(|e| &e.payload).collect::<Vec<_>>(),
+        stored[..reread.len()].iter().map(|e| &e.payload).collect::<Vec<_>>()
     );
 }
 

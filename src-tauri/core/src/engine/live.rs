@@ -31,7 +31,7 @@ impl Engine {
             "lifecycle",
             format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()),
         );
-        let sink = Arc::new(SessionSink { engine: self.clone(), id: id.to_string(), agent: session.agent });
+        let sink = SessionSink::start(self.clone(), id, session.agent).map_err(|e| Error::io("cannot start the session's thread", e))?;
         match runner::spawn(&launch, sink) {
             Ok(handle) => {
                 let pid = handle.pid();
@@ -158,6 +158,14 @@ impl Engine {
         let now = self.inner.clock.now();
         let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: now, stream, kind: kind.to_string(), payload };
         self.inner.output.push(entry);
+    }
+
+    /// Appends an agent's line, waiting while the output queue is full (back-pressure:
+    /// only ever called on the session's own thread).
+    fn record_agent_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
+        let now = self.inner.clock.now();
+        let entry = OutputEntry { session_id: id.to_string(), seq: 0, ts: now, stream, kind: kind.to_string(), payload };
+        self.inner.output.push_waiting(entry);
     }
 
     /// The agent printed something: that is activity, and the idle TTL starts over. Kept
@@ -326,25 +334,126 @@ pub(crate) struct Proc {
     activity_written: Option<DateTime<Utc>>,
 }
 
+/// Lines a session's thread may have waiting before its agent's output stops being read
+/// (the agent then blocks on its write): bounds the memory of a session that produces
+/// faster than its output is handled and stored.
+pub const SESSION_BACKLOG: usize = 256;
+
+/// What the runner reports of a session's process, handled in order on the session's thread.
+enum ProcessEvent {
+    Line { stream: Stream, line: String, truncated: usize },
+    Exited(Exit),
+}
+
+/// Events sent to a session's thread and not yet handled, and the wake-up for a reader
+/// waiting for room.
+#[derive(Default)]
+struct Backlog {
+    waiting: std::sync::atomic::AtomicUsize,
+    room: tokio::sync::Notify,
+}
+
+/// The runner's sink for one session: hands every line and the exit to the session's own
+/// thread, which parses them and writes what they change (output, status, usage,
+/// permission requests). That work waits on SQLite (another process may hold its lock
+/// for seconds) and on the output queue's budget — on this thread, never on the async
+/// runtime that serves the window. Order is kept: lines in the order read, the exit last.
+///
+/// No process may be spawned from a session thread: it ends with its process, and a
+/// child's parent-death signal fires when the thread that spawned it exits.
 pub(super) struct SessionSink {
+    events: std::sync::mpsc::Sender<ProcessEvent>,
+    backlog: Arc<Backlog>,
+    done: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+}
+
+impl SessionSink {
+    /// Starts the session's thread.
+    pub(super) fn start(engine: Engine, id: &str, agent: AgentKind) -> std::io::Result<Arc<SessionSink>> {
+        let (events, rx) = std::sync::mpsc::channel::<ProcessEvent>();
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let backlog = Arc::new(Backlog::default());
+        let thread_backlog = backlog.clone();
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let handler = SessionThread { engine, id: id.to_string(), agent };
+        std::thread::Builder::new().name(format!("session-{}", id.chars().rev().take(8).collect::<String>())).spawn(move || {
+            // Work this thread starts on the runtime (a stop after a failure) goes there.
+            let _runtime = runtime.as_ref().map(|r| r.enter());
+            for event in rx {
+                let last = matches!(event, ProcessEvent::Exited(_));
+                match event {
+                    ProcessEvent::Line { stream, line, truncated } => handler.line(stream, line, truncated),
+                    ProcessEvent::Exited(exit) => handler.engine.process_exited(&handler.id, handler.agent, exit),
+                }
+                thread_backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                thread_backlog.room.notify_waiters();
+                if last {
+                    break;
+                }
+            }
+            let _ = done_tx.send(());
+        })?;
+        Ok(Arc::new(SessionSink { events, backlog, done: Mutex::new(Some(done)) }))
+    }
+
+    fn send(&self, event: ProcessEvent) {
+        self.backlog.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if self.events.send(event).is_err() {
+            self.backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            warn!("a session's thread is gone; its process's output is dropped");
+        }
+    }
+}
+
+impl ProcessSink for SessionSink {
+    fn line(&self, stream: Stream, line: String, truncated: usize) {
+        self.send(ProcessEvent::Line { stream, line, truncated });
+    }
+
+    fn exited(&self, exit: Exit) {
+        self.send(ProcessEvent::Exited(exit));
+    }
+
+    fn room(&self) -> Option<runner::Wait> {
+        if self.backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+            return None;
+        }
+        let backlog = self.backlog.clone();
+        Some(Box::pin(async move {
+            loop {
+                let woken = backlog.room.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
+                if backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+                    return;
+                }
+                woken.await;
+            }
+        }))
+    }
+
+    fn settled(&self) -> Option<runner::Wait> {
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        Some(Box::pin(async move {
+            let _ = done.await;
+        }))
+    }
+}
+
+/// What a session's thread does with each line.
+struct SessionThread {
     engine: Engine,
     id: String,
     agent: AgentKind,
 }
 
-/// Removes a session from [`Inner::starting`] when its start is over, however it ended.
-pub(crate) struct StartingGuard<'a> {
-    engine: &'a Engine,
-    id: String,
-}
-
-impl ProcessSink for SessionSink {
+impl SessionThread {
     fn line(&self, stream: Stream, mut line: String, truncated: usize) {
         self.engine.agent_active(&self.id);
         if truncated > 0 {
             line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
             if stream == Stream::Stdout && self.agent != AgentKind::Command {
-                self.engine.record_output(&self.id, stream, "raw", line);
+                self.engine.record_agent_output(&self.id, stream, "raw", line);
                 self.engine.line_too_long(&self.id, truncated);
                 return;
             }
@@ -355,7 +464,7 @@ impl ProcessSink for SessionSink {
                     p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
                 }
             }
-            self.engine.record_output(&self.id, stream, "line", line);
+            self.engine.record_agent_output(&self.id, stream, "line", line);
             return;
         }
         let parsed = crate::agents::adapter(self.agent).parse(&line);
@@ -364,15 +473,11 @@ impl ProcessSink for SessionSink {
             if matches!(parsed.kind, "assistant_text") {
                 self.engine.collect_turn_text(&self.id, &line);
             }
-            self.engine.record_output(&self.id, stream, parsed.kind, line);
+            self.engine.record_agent_output(&self.id, stream, parsed.kind, line);
         }
         if let Some(signal) = signal {
             self.engine.on_signal(&self.id, signal);
         }
-    }
-
-    fn exited(&self, exit: Exit) {
-        self.engine.process_exited(&self.id, self.agent, exit);
     }
 }
 
@@ -390,6 +495,12 @@ impl Proc {
             activity_written: None,
         }
     }
+}
+
+/// Removes a session from [`Inner::starting`] when its start is over, however it ended.
+pub(crate) struct StartingGuard<'a> {
+    engine: &'a Engine,
+    id: String,
 }
 
 impl Drop for StartingGuard<'_> {

@@ -237,8 +237,7 @@ impl Engine {
     /// The last `limit` output entries of a session, oldest first.
     pub fn output_tail(&self, id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
         self.get(id)?;
-        self.inner.output.flush();
-        self.inner.store.tail_output(id, limit)
+        self.inner.output.tail(id, limit)
     }
 
     /// History after `after_seq` plus live entries from then on, with no gap and no
@@ -329,9 +328,18 @@ impl Engine {
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.get(id)?;
         self.stop_process(id).await;
-        self.inner.output.flush();
-        self.inner.output.close(id);
-        if !self.inner.store.delete_session(id)? {
+        // Off the async runtime: the flush waits for SQLite, and a long history takes a
+        // while to delete (in slices; other sessions' output goes in between).
+        let inner = self.inner.clone();
+        let owned = id.to_string();
+        let deleted = tokio::task::spawn_blocking(move || {
+            inner.output.flush();
+            inner.output.forget(&owned);
+            inner.store.delete_session(&owned)
+        })
+        .await
+        .map_err(|e| Error::io("deleting the session", std::io::Error::other(e.to_string())))??;
+        if !deleted {
             return Err(Error::NotFound(id.to_string()));
         }
         info!(session = %id, "session deleted");

@@ -211,7 +211,9 @@ impl Engine {
             stops.spawn(async move { handle.stop(grace).await });
         }
         while stops.join_next().await.is_some() {}
-        self.inner.output.flush();
+        // Off the runtime: the flush waits for SQLite.
+        let inner = self.inner.clone();
+        let _ = tokio::task::spawn_blocking(move || inner.output.flush()).await;
     }
 }
 

@@ -46,6 +46,19 @@ impl Store {
         Ok(rows)
     }
 
+    /// The last `limit` entries of a session before seq `before`, oldest first.
+    pub fn read_output_tail_before(&self, session_id: &str, before: u64, limit: u32) -> Result<Vec<OutputEntry>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, seq, ts, stream, kind, payload FROM output \
+             WHERE session_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let mut rows: Vec<OutputEntry> =
+            stmt.query_map(params![session_id, sql_int(before), limit.min(MAX_PAGE)], output_from_row)?.collect::<rusqlite::Result<_>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// Seqs up to this were trimmed by the output cap (0: nothing trimmed).
     pub fn output_trimmed_through(&self, session_id: &str) -> Result<u64> {
         // Asked by the writer for every session of every batch: keep the statement compiled.

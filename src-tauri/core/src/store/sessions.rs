@@ -264,6 +264,11 @@ impl Store {
 
     /// Removes a session and its output. Returns false when there was no such session.
     pub fn delete_session(&self, id: &str) -> Result<bool> {
+        // Output first, a slice per transaction: a session with a million entries must not
+        // hold the write lock for seconds (the output writer and status changes go on in
+        // between). A crash half-way leaves the session with part of its output: deleting
+        // it again finishes the job.
+        while self.delete_output_slice(id, DELETE_SLICE)? > 0 {}
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM output WHERE session_id = ?1", [id])?;
@@ -274,6 +279,16 @@ impl Store {
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
+    }
+
+    /// Deletes the oldest `slice` output entries of a session; returns how many went.
+    fn delete_output_slice(&self, id: &str, slice: u64) -> Result<usize> {
+        let conn = self.writer();
+        Ok(conn.execute(
+            "DELETE FROM output WHERE session_id = ?1 AND seq < \
+             (SELECT MIN(seq) FROM output WHERE session_id = ?1) + ?2",
+            params![id, sql_int(slice)],
+        )?)
     }
 
     /// Sessions ever created through this store (kept when sessions are deleted).
@@ -424,3 +439,6 @@ pub(super) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>>
     };
     Ok(build())
 }
+
+/// Output entries deleted per transaction when a session is deleted.
+const DELETE_SLICE: u64 = 20_000;
