@@ -56,15 +56,20 @@ pub enum RuleScope {
 /// saved for: a resumed session starts with none (see `Engine::permission_rules`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PermissionRule {
+    /// SQLite row id, unique across sessions; revoking a rule names it.
     #[ts(type = "number")]
     pub id: i64,
+    /// The session whose agent process the rule answers for.
     pub session_id: String,
+    /// The tool it allows (`Bash`, `Write`, `WebFetch`, …); it never matches another tool.
     pub tool_name: String,
+    /// What it allows within the tool.
     pub scope: RuleScope,
     /// `Bash(npm test:*)`, `Write(/src/app/**)`, `WebFetch(*)`.
     pub label: String,
     /// The request whose answer saved it.
     pub request_id: String,
+    /// When it was saved (UTC).
     #[ts(type = "string")]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

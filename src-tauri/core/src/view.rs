@@ -11,11 +11,15 @@ use crate::model::Stream;
 /// One output entry as shown: its place (`seq`), time, stream, and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct OutputItem {
+    /// The entry's place in the session's output (`OutputEntry::seq`): strictly increasing; the UI pages and resumes by it.
     #[ts(type = "number")]
     pub seq: u64,
+    /// When Switchboard read the line (UTC).
     #[ts(type = "string")]
     pub ts: DateTime<Utc>,
+    /// Which stream it came from.
     pub stream: Stream,
+    /// What it says, read per agent.
     pub view: EntryView,
 }
 
@@ -31,8 +35,11 @@ pub enum EntryView {
     AssistantText { text: String },
     /// The agent calls a tool.
     ToolUse {
+        /// The agent's id for this call; the matching `ToolResult` carries it as `tool_use_id`.
         id: String,
+        /// The tool's name as the agent gives it (`Bash`, `Read`, `mcp__…`).
         name: String,
+        /// The tool's input as the agent sent it (JSON).
         #[ts(type = "unknown")]
         input: Value,
     },
@@ -40,37 +47,54 @@ pub enum EntryView {
     ToolResult { tool_use_id: String, content: String, is_error: bool },
     /// The end of a turn with its usage.
     TurnResult {
+        /// How the turn ended, in the agent's words: `success`, `error_max_turns`,
+        /// `error_during_execution` (interrupted), … (`unknown` when absent).
         subtype: String,
+        /// Whether the agent reported the turn as failed.
         is_error: bool,
+        /// Agent turns in this result (Claude's `num_turns`; 1 for Codex and Gemini).
         #[ts(type = "number")]
         num_turns: u64,
+        /// How long the turn took, in ms, as the agent reports it (0 when it does not).
         #[ts(type = "number")]
         duration_ms: u64,
         /// Cost of the whole agent process so far, as the agent reports it.
         cost_usd: f64,
+        /// Input tokens of the turn (for Claude, cache reads and writes included).
         #[ts(type = "number")]
         input_tokens: u64,
+        /// Output tokens of the turn.
         #[ts(type = "number")]
         output_tokens: u64,
+        /// The turn's final answer, or for a failed turn its error message; None when absent.
         text: Option<String>,
+        /// Error messages the agent listed with the result (Claude's `errors`); often empty.
         errors: Vec<String>,
+        /// The HTTP status of a failed API call behind the turn (e.g. 429, 529); None when there was none.
         #[ts(type = "number | null")]
         api_error_status: Option<u32>,
     },
     /// The agent retries an API call.
     ApiRetry {
+        /// Which retry this is, from 1.
         #[ts(type = "number")]
         attempt: u64,
+        /// The most retries the agent will make.
         #[ts(type = "number")]
         max_retries: u64,
+        /// The error that caused the retry, as the agent reports it.
         error: Option<String>,
     },
     /// The agent asked to use a tool and waits for an answer (see the session's permission requests).
     PermissionAsked {
+        /// The agent's id for the request; a decision must carry it back.
         request_id: String,
+        /// The tool it wants to use.
         tool_name: String,
+        /// The tool's input (JSON).
         #[ts(type = "unknown")]
         input: Value,
+        /// The agent's short description (e.g. the file name for Write); None when it gave none.
         description: Option<String>,
     },
     /// A plain output line (the `command` agent, or an agent's line we do not know).
