@@ -45,9 +45,15 @@ const PATH_TOOLS: &[(&str, &str)] =
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuleScope {
     /// Bash commands that start with these whole words.
-    Command { prefix: String },
+    Command {
+        /// The whole words a command must start with, separated by single spaces (`npm test`).
+        prefix: String,
+    },
     /// File paths matching this absolute glob (exact, `DIR/*` or `DIR/**`).
-    Path { glob: String },
+    Path {
+        /// An absolute path: the exact file, `DIR/*` or `DIR/**`.
+        glob: String,
+    },
     /// Every use of the tool (tools without a command or a path).
     AnyInput,
 }

@@ -28,11 +28,26 @@ pub struct OutputItem {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EntryView {
     /// The agent started a turn: its model, own session id and folder.
-    SystemInit { model: Option<String>, agent_session_id: Option<String>, cwd: Option<String>, permission_mode: Option<String> },
+    SystemInit {
+        /// The model the agent runs (e.g. `claude-opus-4-…`); None when it does not say.
+        model: Option<String>,
+        /// The agent's own session id (what a resume passes back); None when it does not say.
+        agent_session_id: Option<String>,
+        /// The folder the agent reports working in; Claude only.
+        cwd: Option<String>,
+        /// The permission mode the agent reports (`default`, `acceptEdits`, …); Claude only.
+        permission_mode: Option<String>,
+    },
     /// What the user sent (a prompt or follow-up).
-    UserText { text: String },
+    UserText {
+        /// The text as sent.
+        text: String,
+    },
     /// Assistant prose (Markdown).
-    AssistantText { text: String },
+    AssistantText {
+        /// The prose, Markdown as the agent wrote it.
+        text: String,
+    },
     /// The agent calls a tool.
     ToolUse {
         /// The agent's id for this call; the matching `ToolResult` carries it as `tool_use_id`.
@@ -44,7 +59,14 @@ pub enum EntryView {
         input: Value,
     },
     /// A tool's answer; `is_error` for failures and denials.
-    ToolResult { tool_use_id: String, content: String, is_error: bool },
+    ToolResult {
+        /// The `id` of the `ToolUse` this answers.
+        tool_use_id: String,
+        /// What the tool returned, as text (a list of text blocks joined by line breaks).
+        content: String,
+        /// Whether the tool failed or the use was denied.
+        is_error: bool,
+    },
     /// The end of a turn with its usage.
     TurnResult {
         /// How the turn ended, in the agent's words: `success`, `error_max_turns`,
@@ -98,13 +120,25 @@ pub enum EntryView {
         description: Option<String>,
     },
     /// A plain output line (the `command` agent, or an agent's line we do not know).
-    Line { text: String },
+    Line {
+        /// The line as printed, without its line break.
+        text: String,
+    },
     /// A line on stderr.
-    Stderr { text: String },
+    Stderr {
+        /// The line as printed, without its line break.
+        text: String,
+    },
     /// Written by Switchboard: started, exited, stopped, errors.
-    Lifecycle { text: String },
+    Lifecycle {
+        /// Switchboard's note for people ("exited with code 0", …).
+        text: String,
+    },
     /// A JSON line of a kind we do not show specially; the raw text.
-    Raw { text: String },
+    Raw {
+        /// The line as the agent printed it.
+        text: String,
+    },
 }
 
 /// The stored kind of a prompt the user sent (its payload is the text as sent).
