@@ -25,11 +25,16 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// What a sent command came to (seed 001's AgentCommandResult).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CommandResult {
+    /// Whether the turn ended with an answer (false: it failed, or no answer came in time).
     pub success: bool,
+    /// The assistant's answer (its final text for the turn); None when `success` is false.
     pub output: Option<String>,
+    /// Why there is no answer: the agent's error, or "no answer within N s" when the wait timed out; None on success.
     pub error: Option<String>,
+    /// Milliseconds from sending the message to the answer or the give-up.
     #[ts(type = "number")]
     pub duration_ms: u64,
+    /// The session as it is after the turn (redact it before showing: see [`Session::redacted`]).
     pub session: Session,
 }
 

@@ -78,7 +78,9 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 /// Output that could not be stored: which sessions, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageFailure {
+    /// The ids of the sessions whose output could not be stored; the engine fails them and stops their agents.
     pub sessions: Vec<String>,
+    /// What people are told, set as each session's error ("disk full: … the agent was stopped").
     pub message: String,
     /// The disk (or the database's size cap) is full.
     pub disk_full: bool,

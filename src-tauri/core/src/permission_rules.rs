@@ -45,9 +45,15 @@ const PATH_TOOLS: &[(&str, &str)] =
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuleScope {
     /// Bash commands that start with these whole words.
-    Command { prefix: String },
+    Command {
+        /// The whole words a command must start with, separated by single spaces (`npm test`).
+        prefix: String,
+    },
     /// File paths matching this absolute glob (exact, `DIR/*` or `DIR/**`).
-    Path { glob: String },
+    Path {
+        /// An absolute path: the exact file, `DIR/*` or `DIR/**`.
+        glob: String,
+    },
     /// Every use of the tool (tools without a command or a path).
     AnyInput,
 }
@@ -56,15 +62,20 @@ pub enum RuleScope {
 /// saved for: a resumed session starts with none (see `Engine::permission_rules`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PermissionRule {
+    /// SQLite row id, unique across sessions; revoking a rule names it.
     #[ts(type = "number")]
     pub id: i64,
+    /// The session whose agent process the rule answers for.
     pub session_id: String,
+    /// The tool it allows (`Bash`, `Write`, `WebFetch`, …); it never matches another tool.
     pub tool_name: String,
+    /// What it allows within the tool.
     pub scope: RuleScope,
     /// `Bash(npm test:*)`, `Write(/src/app/**)`, `WebFetch(*)`.
     pub label: String,
     /// The request whose answer saved it.
     pub request_id: String,
+    /// When it was saved (UTC).
     #[ts(type = "string")]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A process as recorded in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessId {
+    /// The OS process id; alone it may name another process after a crash (see the module doc).
     pub pid: u32,
     /// None when it could not be read (the process had already gone).
     pub start: Option<u64>,

@@ -123,8 +123,11 @@ const STDIN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What to run.
 #[derive(Clone, Default)]
 pub struct Launch {
+    /// The executable: an absolute path, or a name looked up on PATH.
     pub program: PathBuf,
+    /// Its arguments, passed as they are (never through a shell).
     pub args: Vec<String>,
+    /// The folder it runs in.
     pub cwd: PathBuf,
     /// Added to the inherited environment (which loses [`INHERITED_SESSION_MARKERS`]
     /// first, unless set here).
@@ -147,6 +150,7 @@ pub struct Launch {
 pub struct ArgFile {
     /// The option that takes the file's path, e.g. `--append-system-prompt-file`.
     pub flag: String,
+    /// The text written to the file (e.g. a system prompt).
     pub contents: String,
 }
 
@@ -191,7 +195,9 @@ impl std::fmt::Debug for Launch {
 /// How a process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exit {
+    /// The exit code; None when a signal ended the process.
     pub code: Option<i32>,
+    /// The signal that ended the process (e.g. 9 for SIGKILL); None when it exited by itself.
     pub signal: Option<i32>,
     /// True when the exit followed a stop request of ours.
     pub stopped: bool,
@@ -203,6 +209,7 @@ impl Exit {
         Exit { code: status.code(), signal: status.signal(), stopped }
     }
 
+    /// Whether it exited with code 0.
     pub fn success(&self) -> bool {
         self.code == Some(0)
     }
@@ -260,6 +267,7 @@ pub struct ProcessHandle {
 }
 
 impl ProcessHandle {
+    /// The process's id, which is also its process group's (the group is stopped as one).
     pub fn pid(&self) -> u32 {
         self.pid
     }

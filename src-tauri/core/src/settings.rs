@@ -7,11 +7,14 @@ use ts_rs::TS;
 use crate::agents::AgentPaths;
 use crate::error::{Error, Result};
 
+/// The user's settings, edited in the app's settings page; [`Settings::validate`] bounds
+/// each field, and [`EngineConfig::apply`](crate::EngineConfig::apply) turns the limits into engine policies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Settings {
     /// Explicit agent binaries; empty means "find it".
     pub agent_paths: AgentPaths,
+    /// At most this many sessions may be live at once: 1..=10000, default 100; applies from the next start.
     #[ts(type = "number")]
     pub max_live_sessions: u32,
     /// Idle sessions expire after this many minutes without activity.

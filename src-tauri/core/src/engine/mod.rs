@@ -56,6 +56,7 @@ pub struct EngineConfig {
     pub retention: Duration,
     /// Stored output entries kept per session; older ones are trimmed (0 = no cap).
     pub output_cap: u64,
+    /// When compacting a session is advised (see [`Session::compaction_advised`]).
     pub compaction: CompactionPolicy,
     /// Deny a permission request nobody answered after this long (None: wait forever).
     pub permission_timeout: Option<Duration>,
@@ -91,9 +92,11 @@ impl Default for EngineConfig {
 
 /// The time source. Tests inject a manual clock.
 pub trait Clock: Send + Sync + 'static {
+    /// The current time (UTC): every timestamp the engine writes comes from here.
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// The real clock ([`Utc::now`]), used by [`Engine::open`].
 pub struct SystemClock;
 
 impl Clock for SystemClock {
@@ -104,6 +107,7 @@ impl Clock for SystemClock {
 
 /// The source of new UUIDs. Tests inject a deterministic one.
 pub trait IdSource: Send + Sync + 'static {
+    /// A new UUID for session ids (and Claude's own session id); must not repeat.
     fn uuid(&self) -> Uuid;
 }
 
@@ -156,6 +160,8 @@ impl Engine {
         Engine::open_with(data_dir, config, Arc::new(SystemClock), Arc::new(V7Ids))
     }
 
+    /// Opens the store in `data_dir` with the given clock and id source (tests inject
+    /// deterministic ones). Creates the folder's database or migrates it forward.
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
         let store = Arc::new(Store::open_with(data_dir, config.max_db_pages)?);
         let agent_paths = store.settings()?.agent_paths;
@@ -190,10 +196,12 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The data folder the database is in (the app keeps its logs there too, under `logs/`).
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
     }
 
+    /// The policies this engine was opened with (settings saved later apply from the next start).
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
     }
@@ -487,6 +495,7 @@ impl Engine {
         Ok(())
     }
 
+    /// Totals over all stored sessions, computed by SQL (cheap: kept by triggers).
     pub fn metrics(&self) -> Result<Metrics> {
         self.inner.store.metrics()
     }

@@ -13,6 +13,7 @@ impl Engine {
         Ok(project)
     }
 
+    /// Every named project, by name.
     pub fn projects(&self) -> Result<Vec<Project>> {
         self.inner.store.list_projects()
     }

@@ -24,16 +24,21 @@ pub use self::status::SessionStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentKind {
+    /// Claude Code (`claude`), driven over stream-JSON; resumable by its session id.
     Claude,
+    /// OpenAI's Codex CLI (`codex`).
     Codex,
+    /// Google's Gemini CLI (`gemini`).
     Gemini,
     /// Any program with arguments; its stdout/stderr lines are the output.
     Command,
 }
 
 impl AgentKind {
+    /// Every agent, in the order the UI and `--help` list them.
     pub const ALL: [AgentKind; 4] = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini, AgentKind::Command];
 
+    /// The lowercase name: the serde form, the id prefix and the CLI's `--agent` value.
     pub fn as_str(self) -> &'static str {
         match self {
             AgentKind::Claude => "claude",
@@ -69,10 +74,14 @@ impl FromStr for AgentKind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum PermissionMode {
+    /// Asks before edits and commands (Claude's own default).
     #[default]
     Default,
+    /// Accepts file edits without asking; still asks before other tools.
     AcceptEdits,
+    /// Never asks: every tool use is allowed. Only for trusted folders.
     BypassPermissions,
+    /// Plans without touching files or running commands.
     Plan,
 }
 
@@ -86,10 +95,15 @@ pub struct SessionConfig {
     pub args: Vec<String>,
     /// The first prompt, sent when the session starts.
     pub prompt: Option<String>,
+    /// The agent's model name as the agent takes it (`--model`, e.g. `opus`); None: the agent's default.
+    /// At most 200 characters, no control characters.
     pub model: Option<String>,
+    /// Claude only: whether and how it asks before using tools.
     pub permission_mode: PermissionMode,
+    /// Claude only: stop after this many agent turns (`--max-turns`); at least 1, None: no limit.
     #[ts(type = "number | null")]
     pub max_turns: Option<u32>,
+    /// Claude only: text appended to its system prompt (`--append-system-prompt`), under 128 KiB.
     pub append_system_prompt: Option<String>,
     /// Added to the inherited environment of the agent process.
     pub env: BTreeMap<String, String>,
@@ -118,38 +132,65 @@ impl SessionConfig {
 pub struct Session {
     /// Agent prefix + UUIDv7, e.g. `claude_01933b…`: unique and sortable by creation time.
     pub id: String,
+    /// Which agent runs it; fixed for the session's life.
     pub agent: AgentKind,
+    /// Shown in lists: the caller's, trimmed, at most [`MAX_TITLE_CHARS`](crate::MAX_TITLE_CHARS) characters, or made
+    /// from the first line of the prompt (or the command line, or "<agent> in <folder>").
     pub title: String,
     /// Absolute, canonical, existing directory the agent runs in.
     pub cwd: String,
+    /// Where the session is in its life; changed only through the moves [`SessionStatus::can_become`] allows.
     pub status: SessionStatus,
+    /// The caller's task this session works for (seed 001's task logger); groups sessions and
+    /// their task events. Letters, digits, `.`, `_`, `:`, `-`; None: no task.
     pub task_id: Option<String>,
+    /// The MCP client session that started this one, kept for that caller to find it again.
+    /// Same shape as `task_id`; None when not given.
     pub mcp_session_id: Option<String>,
     /// The agent's own session id (Claude's `--session-id`), used to resume.
     pub agent_session_id: Option<String>,
     /// An external service's id for this session (seed 004's serviceSessionId).
     pub service_session_id: Option<String>,
+    /// The options it was started with, environment values included (see [`Session::redacted`]).
     pub config: SessionConfig,
+    /// When it was created (UTC; serialized as RFC 3339, stored as Unix ms).
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
+    /// The last activity: start, a message sent, output, a turn's usage. Set only while live.
     #[ts(type = "string")]
     pub last_activity: DateTime<Utc>,
+    /// When a live session idles out: `last_activity` + the idle TTL
+    /// ([`EngineConfig::idle_ttl`](crate::EngineConfig::idle_ttl)); the sweeper expires Idle and Starting sessions past it.
     #[ts(type = "string")]
     pub expires_at: DateTime<Utc>,
+    /// When it reached a final state; None while live (a resume clears it).
     #[ts(type = "string | null")]
     pub ended_at: Option<DateTime<Utc>>,
+    /// Messages exchanged with the agent: +1 for each message sent and +1 for each turn result.
+    /// Reset to 0 by a compaction; drives [`Session::compaction_advised`].
     #[ts(type = "number")]
     pub message_count: u64,
+    /// Agent turns, as the agent reports them in its turn results (Claude's `num_turns`), summed.
     #[ts(type = "number")]
     pub turns: u64,
+    /// Tokens the agent reported as input, summed over the session's turns (for Claude, cache
+    /// reads and writes included).
     #[ts(type = "number")]
     pub input_tokens: u64,
+    /// Tokens the agent reported as output, summed over the session's turns.
     #[ts(type = "number")]
     pub output_tokens: u64,
+    /// Cost in US dollars the agent reported, summed over the session's turns; each turn is clamped
+    /// to [`MAX_TURN_COST_USD`](crate::MAX_TURN_COST_USD), the sum to [`MAX_TOTAL_COST_USD`](crate::MAX_TOTAL_COST_USD).
     pub cost_usd: f64,
+    /// The latest failure or warning shown with the session (a failed start, a turn that hit
+    /// `max_turns`, a storage failure); kept after the session ends. None: nothing went wrong.
     pub last_error: Option<String>,
+    /// The OS process id of the running agent; None before it starts and after it exits.
+    /// Kept after a crash of the app so the next sweep can find and stop the leftover process.
     #[ts(type = "number | null")]
     pub pid: Option<u32>,
+    /// The agent process's exit code; None while it runs, or when a signal ended it.
     #[ts(type = "number | null")]
     pub exit_code: Option<i32>,
     /// When the agent last finished a response (seed 002 lastResponseAt).
@@ -178,8 +219,11 @@ impl Session {
 /// When compaction is advised. Defaults from seed 002: 500 messages, or 100 and 7 days.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactionPolicy {
+    /// Compaction is advised past this many messages, whatever the session's age (default 500).
     pub max_messages: u64,
+    /// Compaction is advised past this many messages when the session is also older than `old_age` (default 100).
     pub old_messages: u64,
+    /// The age (since `created_at`) from which `old_messages` applies (default 7 days).
     pub old_age: chrono::Duration,
 }
 
@@ -193,14 +237,20 @@ impl Default for CompactionPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Usage {
+    /// Messages this report adds to `Session::message_count` (1 for a turn result).
     #[ts(type = "number")]
     pub messages: u64,
+    /// Agent turns this report adds (Claude's `num_turns`).
     #[ts(type = "number")]
     pub turns: u64,
+    /// Input tokens used by the turn.
     #[ts(type = "number")]
     pub input_tokens: u64,
+    /// Output tokens used by the turn.
     #[ts(type = "number")]
     pub output_tokens: u64,
+    /// Cost of the turn in US dollars; must be finite and non-negative, clamped to
+    /// [`MAX_TURN_COST_USD`](crate::MAX_TURN_COST_USD).
     pub cost_usd: f64,
 }
 
@@ -208,14 +258,20 @@ pub struct Usage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskEventKind {
+    /// The session was created (`detail`: agent, cwd, title, …).
     Created,
+    /// A message was sent to the agent (`detail`: `command`, `length`).
     CommandSent,
+    /// The agent finished a turn (`detail`: `duration_ms`, `length`, …).
     ResponseReceived,
+    /// A turn or the session failed (`detail`: `message`).
     Error,
+    /// The session ended (stopped, exited or expired).
     Ended,
 }
 
 impl TaskEventKind {
+    /// The snake_case name stored in SQLite and sent over IPC.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskEventKind::Created => "created",
@@ -226,6 +282,7 @@ impl TaskEventKind {
         }
     }
 
+    /// The kind with this stored name; None for an unknown name.
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended].into_iter().find(|k| k.as_str() == s)
     }
@@ -235,13 +292,19 @@ impl TaskEventKind {
 /// for a response, `{"message": "..."}` for an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskEvent {
+    /// SQLite row id: increasing, so events sort in insertion order.
     #[ts(type = "number")]
     pub id: i64,
+    /// The session's task when the event was written; None when it had none.
     pub task_id: Option<String>,
+    /// The session the event is about.
     pub session_id: String,
+    /// When it happened (UTC).
     #[ts(type = "string")]
     pub ts: DateTime<Utc>,
+    /// What happened.
     pub kind: TaskEventKind,
+    /// Kind-specific JSON (see the type's doc).
     #[ts(type = "unknown")]
     pub detail: serde_json::Value,
 }
@@ -255,8 +318,10 @@ pub struct Metrics {
     /// Sessions in a live state.
     #[ts(type = "number")]
     pub active: u64,
+    /// Count of stored sessions per status name (`running`, `error`, …); absent names count 0.
     #[ts(type = "Record<string, number>")]
     pub by_status: BTreeMap<String, u64>,
+    /// Count of stored sessions per agent name (`claude`, …); absent names count 0.
     #[ts(type = "Record<string, number>")]
     pub by_agent: BTreeMap<String, u64>,
     /// Sessions in the error state.
@@ -267,18 +332,24 @@ pub struct Metrics {
     /// Sessions ever created, deleted ones included.
     #[ts(type = "number")]
     pub total_created: u64,
+    /// Input tokens, summed over the stored sessions.
     #[ts(type = "number")]
     pub input_tokens: u64,
+    /// Output tokens, summed over the stored sessions.
     #[ts(type = "number")]
     pub output_tokens: u64,
+    /// Cost in US dollars, summed over the stored sessions.
     pub cost_usd: f64,
 }
 
 /// A named project: a folder that pair sessions run in (seed 002's teams).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Project {
+    /// Unique name, `[A-Za-z0-9_-]{1,64}`; adding an existing name moves it to the new path.
     pub name: String,
+    /// Absolute, canonical, existing directory the project's sessions run in.
     pub path: String,
+    /// When it was first added (UTC).
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
 }
@@ -287,12 +358,19 @@ pub struct Project {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct NewSession {
+    /// Which agent to run; None is refused (the field is optional only so the JSON can omit it).
     pub agent: Option<AgentKind>,
+    /// The folder to run in: absolute and existing; stored canonical.
     pub cwd: String,
+    /// The title to show; None or blank: one is made from the prompt (see [`Session::title`]).
     pub title: Option<String>,
+    /// Links the session to a caller's task: see [`Session::task_id`].
     pub task_id: Option<String>,
+    /// See [`Session::mcp_session_id`].
     pub mcp_session_id: Option<String>,
+    /// See [`Session::service_session_id`].
     pub service_session_id: Option<String>,
+    /// How to start the agent: program, prompt, model, environment, ….
     pub config: SessionConfig,
 }
 
@@ -302,17 +380,23 @@ pub struct NewSession {
 pub struct SessionFilter {
     /// Status names (`running`, `error`, …); any of them matches.
     pub statuses: Vec<String>,
+    /// Only sessions of this agent.
     pub agent: Option<AgentKind>,
+    /// Only sessions linked to this task.
     pub task_id: Option<String>,
     /// Case-insensitive substring of the title or the folder.
     pub search: Option<String>,
+    /// The order of the list; both orders are newest first.
     pub sort: SessionSort,
+    /// Page size; None: the store's [`MAX_PAGE`](crate::MAX_PAGE), which also caps it.
     #[ts(type = "number | null")]
     pub limit: Option<u32>,
+    /// Sessions to skip before the page, for paging.
     #[ts(type = "number")]
     pub offset: u32,
 }
 
+/// The order of a session list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionSort {
@@ -327,13 +411,16 @@ pub enum SessionSort {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Stream {
+    /// What the process printed on standard output.
     Stdout,
+    /// What the process printed on standard error.
     Stderr,
     /// Written by Switchboard itself (lifecycle notes: started, exited, stopped).
     System,
 }
 
 impl Stream {
+    /// The snake_case name stored in SQLite.
     pub fn as_str(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
@@ -341,6 +428,7 @@ impl Stream {
             Stream::System => "system",
         }
     }
+    /// The stream with this stored name; an unknown name reads as System.
     pub fn parse(s: &str) -> Self {
         match s {
             "stdout" => Stream::Stdout,
@@ -353,14 +441,19 @@ impl Stream {
 /// One line of a session's output, normalized. `seq` is strictly increasing per session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct OutputEntry {
+    /// The session that printed it.
     pub session_id: String,
+    /// The entry's place in the session's output: 1, 2, 3, … with no reuse; the UI pages and resumes by it.
     #[ts(type = "number")]
     pub seq: u64,
+    /// When Switchboard read it (UTC).
     #[ts(type = "string")]
     pub ts: DateTime<Utc>,
+    /// Where it came from.
     pub stream: Stream,
     /// The normalized kind: `line`, `lifecycle`, `assistant_text`, `tool_use`, …
     pub kind: String,
+    /// The line as printed (for agents, the raw JSON line, verbatim) or Switchboard's note.
     pub payload: String,
 }
 
@@ -368,14 +461,20 @@ pub struct OutputEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
+    /// A session was created or changed (any field); carries it as it is now.
     SessionChanged {
+        /// The session after the change.
         session: Session,
     },
+    /// A session was deleted (by the user or by retention); its output, task events and permission
+    /// requests went with it.
     SessionDeleted {
+        /// The deleted session's id.
         id: String,
     },
     /// A tool permission was asked for, answered or cancelled.
     PermissionChanged {
+        /// The request as it is now: pending (`decision` None) or settled.
         request: PermissionRequest,
     },
 }
@@ -385,19 +484,25 @@ pub enum EngineEvent {
 pub struct DayUsage {
     /// `YYYY-MM-DD`
     pub day: String,
+    /// Sessions created that day.
     #[ts(type = "number")]
     pub sessions: u64,
+    /// Input tokens of those sessions, summed.
     #[ts(type = "number")]
     pub input_tokens: u64,
+    /// Output tokens of those sessions, summed.
     #[ts(type = "number")]
     pub output_tokens: u64,
+    /// Cost in US dollars of those sessions, summed.
     pub cost_usd: f64,
 }
 
 /// A task id with its sessions' counts and totals, for the tasks view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskSummary {
+    /// The caller's task id, as given in [`Session::task_id`].
     pub task_id: String,
+    /// Sessions linked to this task.
     #[ts(type = "number")]
     pub sessions: u64,
 }

@@ -11,16 +11,25 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SessionStatus {
+    /// Created; the agent process is being started (or restarted by a resume).
     Starting,
+    /// The agent is working on a turn.
     Running,
+    /// Between turns: the agent waits for a message (Codex and Gemini with no process at all).
+    /// The idle TTL runs only here and in Starting.
     Idle,
+    /// The agent asked to use a tool and waits for a person's answer (a permission request).
     WaitingInput,
     /// A Running sub-state: the agent is compacting its context.
     Compacting,
+    /// Finished cleanly: the process exited with 0 or was stopped on request.
     Ended,
+    /// Finished by a failure: a failed start, an unexpected exit, a failed turn or a full disk.
     Error {
+        /// What went wrong, for people (also in [`Session::last_error`]).
         message: String,
     },
+    /// Idle (or Starting) past its `expires_at`: the sweeper stopped its process.
     Expired,
     /// The app stopped or crashed while the session was live; resumable.
     Interrupted,
@@ -42,9 +51,11 @@ impl SessionStatus {
         }
     }
 
+    /// Every status name, as stored and as filters take them.
     pub const NAMES: [&'static str; 9] =
         ["starting", "running", "idle", "waiting_input", "compacting", "ended", "error", "expired", "interrupted"];
 
+    /// The names of the live states (see [`SessionStatus::is_live`]).
     pub const LIVE_NAMES: [&'static str; 5] = ["starting", "running", "idle", "waiting_input", "compacting"];
 
     /// Rebuilds a status from its stored name and the stored error message.
@@ -66,6 +77,7 @@ impl SessionStatus {
         })
     }
 
+    /// Whether a process may be attached: Starting, Running, Idle, WaitingInput or Compacting.
     pub fn is_live(&self) -> bool {
         matches!(
             self,

@@ -116,6 +116,7 @@ impl Store {
         Ok(Store { path, write: Mutex::new(write), read: Mutex::new(read), corrupt: Mutex::new(Default::default()) })
     }
 
+    /// The database file (`<data dir>/switchboard.db`).
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -47,6 +47,8 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// One request and whether its decision was already written to the agent (the `answered`
+    /// flag, claimed once); None when the session has no such request.
     pub fn permission(&self, session_id: &str, request_id: &str) -> Result<Option<(crate::model::PermissionRequest, bool)>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(

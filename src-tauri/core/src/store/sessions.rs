@@ -38,6 +38,7 @@ impl Store {
         self.immediate(|tx| update_session_in(tx, s))
     }
 
+    /// The stored session, or None when there is no session with this id.
     pub fn get_session(&self, id: &str) -> Result<Option<Session>> {
         get_session_in(&self.reader(), id)
     }
@@ -308,14 +309,19 @@ pub(super) fn live_statuses() -> String {
 /// Which external id [`Store::find_session_by`] looks up.
 #[derive(Debug, Clone, Copy)]
 pub enum LinkColumn {
+    /// `agent_session_id`: the agent's own id (Claude's `--session-id`).
     AgentSession,
+    /// `service_session_id`: an external service's id (seed 004).
     ServiceSession,
 }
 
 /// The record of who runs a session's process (see [`Store::process_of`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProcessRecord {
+    /// The agent process last recorded for the session; None when none was started or it was cleared after an exit.
     pub process: Option<ProcessId>,
+    /// The Switchboard process that runs (or last ran) the session: only it may stop the process
+    /// while it is alive; a dead owner's processes are leftovers the sweep stops.
     pub owner: Option<ProcessId>,
 }
 

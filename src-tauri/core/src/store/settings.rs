@@ -3,6 +3,7 @@
 use super::*;
 
 impl Store {
+    /// Adds a project, or moves an existing name to `p.path`; true when a row was written.
     pub fn insert_project(&self, p: &Project) -> Result<bool> {
         let n = self.writer().execute(
             "INSERT INTO projects (name, path, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET path = excluded.path",
@@ -11,6 +12,7 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The project with this name, or None.
     pub fn get_project(&self, name: &str) -> Result<Option<Project>> {
         let conn = self.reader();
         Ok(conn
@@ -20,6 +22,7 @@ impl Store {
             .optional()?)
     }
 
+    /// Every project, by name.
     pub fn list_projects(&self) -> Result<Vec<Project>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT name, path, created_at FROM projects ORDER BY name")?;
@@ -35,6 +38,7 @@ impl Store {
             .optional()?)
     }
 
+    /// Records `session_id` as the session for the pair `from → to`, replacing an earlier one.
     pub fn set_pair_session(&self, from: &str, to: &str, session_id: &str, now: DateTime<Utc>) -> Result<()> {
         self.writer().execute(
             "INSERT INTO pairs (from_project, to_project, session_id, created_at) VALUES (?1, ?2, ?3, ?4) \
@@ -54,6 +58,8 @@ impl Store {
         }
     }
 
+    /// Stores the settings as one JSON document, replacing the previous one (no validation here:
+    /// see [`Settings::validate`](crate::Settings::validate)).
     pub fn save_settings(&self, s: &crate::settings::Settings) -> Result<()> {
         let json = serde_json::to_string(s).map_err(|e| Error::Corrupt(format!("settings: {e}")))?;
         self.writer().execute(

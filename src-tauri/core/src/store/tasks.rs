@@ -3,6 +3,7 @@
 use super::*;
 
 impl Store {
+    /// Appends a task event in its own transaction and returns it with its row id.
     pub fn insert_task_event(
         &self,
         task_id: Option<&str>,
@@ -112,7 +113,9 @@ impl Store {
 /// Whose task log [`Store::task_events`] reads.
 #[derive(Debug, Clone, Copy)]
 pub enum TaskEventKey<'a> {
+    /// The events of every session linked to this task id.
     Task(&'a str),
+    /// The events of this session id.
     Session(&'a str),
 }
 
