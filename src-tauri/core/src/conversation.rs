@@ -80,13 +80,13 @@ impl Engine {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
-        let live_handle = {
+        let live = {
             let procs = self.procs();
-            procs.get(id).filter(|p| p.interactive).map(|p| p.handle.clone())
+            procs.get(id).filter(|p| p.interactive).map(|p| (p.handle.clone(), p.turn.is_busy()))
         };
-        match live_handle {
-            Some(handle) if session.status.is_live() => {
-                if matches!(session.status, SessionStatus::Running | SessionStatus::Compacting | SessionStatus::WaitingInput) {
+        match live {
+            Some((handle, busy)) if session.status.is_live() => {
+                if busy || matches!(session.status, SessionStatus::Running | SessionStatus::Compacting | SessionStatus::WaitingInput) {
                     self.drop_waiter(id);
                     return Err(Error::invalid("text", "the agent is still working on the last message; wait for it or interrupt it"));
                 }
@@ -173,7 +173,11 @@ impl Engine {
         let handle = {
             let mut procs = self.procs();
             let Some(p) = procs.get_mut(id) else { return Ok(session) };
-            p.interrupting = true;
+            // A turn that runs is marked as interrupted; a process without turns (a
+            // command) still gets the interrupt.
+            if let Err(refused) = p.turn.interrupt() {
+                tracing::debug!(session = %id, from = refused.from, "interrupt with no turn running: signalling the process");
+            }
             p.handle.clone()
         };
         // A question the agent is waiting on is answered first ("no"), then the turn stops.
@@ -198,10 +202,9 @@ impl Engine {
         // (agents do not echo them). Written by Switchboard, read back as `UserText`.
         self.record_output(id, Stream::System, crate::view::USER_PROMPT_KIND, text.to_string());
         if let Some(p) = self.procs().get_mut(id) {
-            p.turn_started = Some(Instant::now());
-            p.turn_text.clear();
-            p.interrupting = false;
-            p.turn_ended_ok = false;
+            p.turn
+                .begin()
+                .map_err(|r| Error::invalid("text", format!("the agent is {} on the last message; wait for it or interrupt it", r.from)))?;
         }
         let now = self.inner.clock.now();
         let ttl = self.ttl();
@@ -227,20 +230,7 @@ impl Engine {
             _ => return,
         };
         if let Some(p) = self.procs().get_mut(id) {
-            if p.turn_text.len() < MAX_TURN_TEXT {
-                if !p.turn_text.is_empty() {
-                    p.turn_text.push('\n');
-                }
-                let room = MAX_TURN_TEXT - p.turn_text.len();
-                let cut: String = text
-                    .chars()
-                    .scan(0, |n, c| {
-                        *n += c.len_utf8();
-                        (*n <= room).then_some(c)
-                    })
-                    .collect();
-                p.turn_text.push_str(&cut);
-            }
+            p.turn.collect(&text);
         }
     }
 
@@ -277,10 +267,8 @@ impl Engine {
                     if t.cost_is_cumulative {
                         p.reported_cost = p.reported_cost.max(t.cost_usd);
                     }
-                    let duration = p.turn_started.take().map_or(0, |s| s.elapsed().as_millis() as u64);
-                    let interrupted = std::mem::take(&mut p.interrupting);
-                    p.turn_ended_ok = !t.is_error;
-                    (cost, duration, std::mem::take(&mut p.turn_text), interrupted, p.interactive)
+                    let done = p.turn.end(!t.is_error);
+                    (cost, done.duration_ms, done.text, done.interrupted, p.interactive)
                 }
                 None => (if t.cost_is_cumulative { 0.0 } else { t.cost_usd }, 0, String::new(), false, false),
             }

@@ -145,6 +145,11 @@ impl Engine {
             self.log_decision(&request, &format!("allowed by {}", rule.label))?;
         } else {
             info!(session = %session_id, tool = %tool_name, gist = %request.gist, "waiting for a permission decision");
+            if let Some(p) = self.procs().get_mut(session_id) {
+                if let Err(refused) = p.turn.ask(&request_id) {
+                    warn!(session = %session_id, from = refused.from, "a permission request outside a running turn");
+                }
+            }
             self.update(session_id, |s| {
                 if s.status.is_live() {
                     s.status = SessionStatus::WaitingInput;
@@ -378,6 +383,9 @@ impl Engine {
             if let Err(e) = handle.write_line(line).await {
                 warn!(session = %request.session_id, error = %e, "could not deliver a permission answer");
             }
+        }
+        if let Some(p) = self.procs().get_mut(&request.session_id) {
+            p.turn.answered(&request.request_id);
         }
         let still_waiting = self.inner.store.pending_permissions(Some(&request.session_id)).map(|p| !p.is_empty()).unwrap_or(false);
         if !still_waiting {

@@ -267,7 +267,7 @@ impl Engine {
         self.inner.output.close(id);
         let now = self.inner.clock.now();
         let last_stderr = proc.as_ref().and_then(|p| p.last_stderr.clone());
-        let turn_ok = proc.as_ref().is_some_and(|p| p.turn_ended_ok);
+        let turn_ok = proc.as_ref().is_some_and(|p| p.turn.last_ok());
         let mut failed = None;
         let result = self.change_session(id, |s| {
             s.exit_code = exit.code;
@@ -323,12 +323,8 @@ pub(crate) struct Proc {
     pub(crate) interactive: bool,
     /// The agent's cumulative cost reported so far by this process (Claude reports totals).
     pub(crate) reported_cost: f64,
-    /// When the current turn started, and the text sent.
-    pub(crate) turn_started: Option<std::time::Instant>,
-    /// Assistant text of the current turn, for sendCommand's output (bounded).
-    pub(crate) turn_text: String,
-    pub(crate) interrupting: bool,
-    pub(crate) turn_ended_ok: bool,
+    /// Where the current turn is (see [`Turn`]).
+    pub(crate) turn: Turn,
     pub(crate) last_stderr: Option<String>,
     /// When activity from this process was last written to the session row.
     activity_written: Option<DateTime<Utc>>,
@@ -483,17 +479,7 @@ impl SessionThread {
 
 impl Proc {
     fn new(handle: ProcessHandle, interactive: bool) -> Proc {
-        Proc {
-            handle,
-            interactive,
-            reported_cost: 0.0,
-            turn_started: None,
-            turn_text: String::new(),
-            interrupting: false,
-            turn_ended_ok: false,
-            last_stderr: None,
-            activity_written: None,
-        }
+        Proc { handle, interactive, reported_cost: 0.0, turn: Turn::default(), last_stderr: None, activity_written: None }
     }
 }
 

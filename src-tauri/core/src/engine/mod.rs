@@ -8,11 +8,13 @@
 mod live;
 mod projects;
 mod sweeper;
+mod turn;
 mod validate;
 
 pub(crate) use self::live::Proc;
 pub use self::live::ACTIVITY_WRITE_INTERVAL;
 pub use self::sweeper::{SweepReport, Sweeper};
+pub(crate) use self::turn::Turn;
 use self::validate::*;
 pub use self::validate::{MAX_LINK_ID_CHARS, MAX_TITLE_CHARS};
 
