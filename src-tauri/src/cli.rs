@@ -13,8 +13,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::{
-    AgentKind, Engine, EngineConfig, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter,
-    SessionStatus,
+    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter, SessionStatus,
 };
 
 #[derive(Debug, Parser)]
@@ -380,34 +379,13 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
 /// Streams a session's output until its current turn (or its process) is over, then lets
 /// an agent's process go so this command can exit. Returns the session as it ended.
 async fn run_turn(engine: &Engine, id: &str, stream: bool, out: &mut impl Write) -> switchboard_core::Result<Session> {
-    let mut follower = engine.follow_output(id, 0)?;
-    loop {
-        let s = engine.get(id)?;
-        let turn_over = !s.status.is_live() || (s.agent != AgentKind::Command && matches!(s.status, SessionStatus::Idle));
-        let batch = if turn_over {
-            // Drain what is already there, then stop.
-            engine.flush_output();
-            match tokio::time::timeout(Duration::from_millis(50), follower.next_batch(1000)).await {
-                Ok(b) => b?,
-                Err(_) => None,
+    let mut turn = engine.follow_turn(id, 0)?;
+    while let Some(entries) = turn.next_batch(1000).await? {
+        if stream {
+            for e in &entries {
+                print_item(out, &OutputItem::from_entry(e));
             }
-        } else {
-            match tokio::time::timeout(Duration::from_millis(200), follower.next_batch(1000)).await {
-                Ok(b) => b?,
-                Err(_) => continue,
-            }
-        };
-        match batch {
-            Some(entries) => {
-                if stream {
-                    for e in &entries {
-                        print_item(out, &OutputItem::from_entry(e));
-                    }
-                    let _ = out.flush();
-                }
-            }
-            None if turn_over => break,
-            None => continue,
+            let _ = out.flush();
         }
     }
     settle(engine, id).await
@@ -618,13 +596,7 @@ fn write_item(out: &mut impl Write, item: &OutputItem) {
 /// Opens the engine for the CLI with the saved settings. [`run`] reconciles first: the
 /// sessions of a Switchboard that is gone are settled, those of a running one left alone.
 pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Result<Engine> {
-    let dir = switchboard_core::paths::resolve_data_dir(data_dir)?;
-    let settings = switchboard_core::Store::open(&dir)?.settings()?;
-    let mut config = EngineConfig::default();
-    config.apply(&settings);
-    let engine = Engine::open(&dir, config)?;
-    engine.set_agent_paths(settings.agent_paths);
-    Ok(engine)
+    Engine::open_configured(&switchboard_core::paths::resolve_data_dir(data_dir)?)
 }
 
 #[cfg(test)]

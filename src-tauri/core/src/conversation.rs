@@ -147,7 +147,7 @@ impl Engine {
         self.inner.store.set_owner(id, &self.inner.me)?;
         let session = self.update(id, |s| {
             // Final states resume through Starting; a one-shot agent between turns is Idle.
-            s.status = if s.status.is_live() { SessionStatus::Running } else { SessionStatus::Starting };
+            s.move_to(if s.status.is_live() { SessionStatus::Running } else { SessionStatus::Starting })?;
             s.ended_at = None;
             s.last_activity = now;
             s.expires_at = now + ttl;
@@ -212,7 +212,7 @@ impl Engine {
         // The message count always moves, so the event is always written with the change.
         self.change_session(id, |s| {
             if s.status.is_live() {
-                s.status = SessionStatus::Running;
+                s.move_to(SessionStatus::Running)?;
                 s.last_activity = now;
                 s.expires_at = now + ttl;
             }
@@ -283,7 +283,7 @@ impl Engine {
             let note = (t.subtype == "error_max_turns").then(|| t.error_message());
             self.update(id, |s| {
                 if s.status.is_live() && interactive {
-                    s.status = SessionStatus::Idle;
+                    s.move_to(SessionStatus::Idle)?;
                 }
                 if let Some(n) = &note {
                     s.last_error = Some(n.clone());

@@ -33,8 +33,8 @@ mod view;
 
 pub use conversation::{CommandResult, MAX_MESSAGE_BYTES, MAX_TURN_TEXT};
 pub use engine::{
-    Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids, ACTIVITY_WRITE_INTERVAL, EVENT_BUFFER,
-    MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
+    turn_over, Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, TurnFollower, V7Ids, ACTIVITY_WRITE_INTERVAL,
+    EVENT_BUFFER, MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
 };
 pub use error::{Error, Result};
 pub use model::{

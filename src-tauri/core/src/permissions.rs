@@ -152,7 +152,7 @@ impl Engine {
             }
             self.update(session_id, |s| {
                 if s.status.is_live() {
-                    s.status = SessionStatus::WaitingInput;
+                    s.move_to(SessionStatus::WaitingInput)?;
                 }
                 Ok(())
             })?;
@@ -391,7 +391,7 @@ impl Engine {
         if !still_waiting {
             let _ = self.update(&request.session_id, |s| {
                 if s.status == SessionStatus::WaitingInput {
-                    s.status = SessionStatus::Running;
+                    s.move_to(SessionStatus::Running)?;
                 }
                 Ok(())
             });

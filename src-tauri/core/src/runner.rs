@@ -516,7 +516,15 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
     let aborts: Vec<_> = p.readers.iter().map(|r| r.abort_handle()).collect();
     let drain = join_all(std::mem::take(&mut p.readers));
     tokio::pin!(drain);
-    let drained = tokio::time::timeout(DRAIN_AFTER_EXIT, &mut drain).await.is_ok();
+    // Time the readers spend waiting for a slow sink (back-pressure) does not count: the
+    // rest of the output is in the pipe and will be read once the sink has room.
+    let drained = loop {
+        match tokio::time::timeout(DRAIN_AFTER_EXIT, &mut drain).await {
+            Ok(()) => break true,
+            Err(_) if p.sink.room().is_some() => continue,
+            Err(_) => break false,
+        }
+    };
     if !drained {
         warn!(pid, "output still open after exit: killing the rest of the process tree");
     }
@@ -524,7 +532,15 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
     if left > 0 {
         warn!(pid, left, "processes of the tree are still alive after SIGKILL");
     }
-    if !drained && tokio::time::timeout(DRAIN_AFTER_KILL, &mut drain).await.is_err() {
+    let drained_after_kill = drained
+        || loop {
+            match tokio::time::timeout(DRAIN_AFTER_KILL, &mut drain).await {
+                Ok(()) => break true,
+                Err(_) if p.sink.room().is_some() => continue,
+                Err(_) => break false,
+            }
+        };
+    if !drained_after_kill {
         warn!(pid, "output still held open by a process outside the tree: dropping the rest");
         for a in aborts {
             a.abort();

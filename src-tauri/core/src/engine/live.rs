@@ -44,7 +44,7 @@ impl Engine {
                     s.launch_command = Some(launch_command);
                     // A quick process may already have exited and moved the session on.
                     if matches!(s.status, SessionStatus::Starting | SessionStatus::Idle) {
-                        s.status = if working { SessionStatus::Running } else { SessionStatus::Idle };
+                        s.move_to(if working { SessionStatus::Running } else { SessionStatus::Idle })?;
                         s.pid = Some(pid);
                     }
                     Ok(())
@@ -75,7 +75,7 @@ impl Engine {
                 self.record_output(id, Stream::System, "lifecycle", message.clone());
                 self.inner.output.close(id);
                 let session = self.update(id, |s| {
-                    s.status = SessionStatus::Error { message: message.clone() };
+                    s.move_to(SessionStatus::Error { message: message.clone() })?;
                     s.last_error = Some(message.clone());
                     s.ended_at = Some(self.inner.clock.now());
                     Ok(())
@@ -114,7 +114,7 @@ impl Engine {
             id,
             |s| {
                 if s.status.is_live() {
-                    s.status = SessionStatus::Ended;
+                    s.move_to(SessionStatus::Ended)?;
                     s.ended_at = Some(now);
                 }
                 Ok(())
@@ -205,7 +205,7 @@ impl Engine {
             id,
             |s| {
                 if s.status.is_live() {
-                    s.status = SessionStatus::Error { message: message.to_string() };
+                    s.move_to(SessionStatus::Error { message: message.to_string() })?;
                     s.last_error = Some(message.to_string());
                     s.ended_at = Some(now);
                 }
@@ -226,10 +226,12 @@ impl Engine {
                 Ok(_) => {}
                 Err(e) => {
                     warn!(session = %id, error = %e, "could not record the storage failure in the store");
+                    // Not stored: the window is told at least (a final session stays as it is).
                     if let Ok(mut s) = self.get(&id) {
-                        s.status = SessionStatus::Error { message: message.clone() };
-                        s.last_error = Some(message.clone());
-                        self.emit(EngineEvent::SessionChanged { session: s });
+                        if s.move_to(SessionStatus::Error { message: message.clone() }).is_ok() {
+                            s.last_error = Some(message.clone());
+                            self.emit(EngineEvent::SessionChanged { session: s });
+                        }
                     }
                 }
             }
@@ -279,9 +281,9 @@ impl Engine {
             match agent {
                 // One-shot agents: a turn done and a clean exit leave the session ready for
                 // a follow-up (which resumes it).
-                AgentKind::Codex | AgentKind::Gemini if clean && turn_ok => s.status = SessionStatus::Idle,
+                AgentKind::Codex | AgentKind::Gemini if clean && turn_ok => s.move_to(SessionStatus::Idle)?,
                 _ if clean => {
-                    s.status = SessionStatus::Ended;
+                    s.move_to(SessionStatus::Ended)?;
                     s.ended_at = Some(now);
                 }
                 _ => {
@@ -293,7 +295,7 @@ impl Engine {
                         message.push_str(&format!(": {err}"));
                     }
                     s.last_error = Some(message.clone());
-                    s.status = SessionStatus::Error { message: message.clone() };
+                    s.move_to(SessionStatus::Error { message: message.clone() })?;
                     s.ended_at = Some(now);
                     failed = Some(message.clone());
                     return Ok(Some((TaskEventKind::Error, serde_json::json!({ "message": message }))));

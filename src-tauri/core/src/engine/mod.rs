@@ -5,12 +5,14 @@
 //! time. What it does hold in memory are the handles of the processes it started,
 //! at most one per live session.
 
+mod follow;
 mod live;
 mod projects;
 mod sweeper;
 mod turn;
 mod validate;
 
+pub use self::follow::{turn_over, TurnFollower};
 pub(crate) use self::live::Proc;
 pub use self::live::ACTIVITY_WRITE_INTERVAL;
 pub use self::sweeper::{SweepReport, Sweeper};
@@ -157,6 +159,17 @@ pub(crate) struct Inner {
 }
 
 impl Engine {
+    /// Opens the store in `data_dir` with the policies and agent paths the user saved in
+    /// the settings (what the CLI and the app run with).
+    pub fn open_configured(data_dir: &Path) -> Result<Engine> {
+        let settings = Store::open(data_dir)?.settings()?;
+        let mut config = EngineConfig::default();
+        config.apply(&settings);
+        let engine = Engine::open(data_dir, config)?;
+        engine.set_agent_paths(settings.agent_paths);
+        Ok(engine)
+    }
+
     /// Opens the store in `data_dir` with the system clock and UUIDv7 ids.
     pub fn open(data_dir: &Path, config: EngineConfig) -> Result<Engine> {
         Engine::open_with(data_dir, config, Arc::new(SystemClock), Arc::new(V7Ids))
@@ -371,7 +384,7 @@ impl Engine {
             if status.is_live() {
                 s.last_activity = now;
             }
-            s.status = status;
+            s.move_to(status)?;
             Ok(())
         })
     }
@@ -521,7 +534,7 @@ impl Engine {
         match action.await {
             Ok(()) => self.update(id, |s| {
                 if s.status == SessionStatus::Compacting {
-                    s.status = before.status.clone();
+                    s.move_to(before.status.clone())?;
                     s.message_count = 0;
                 }
                 Ok(())

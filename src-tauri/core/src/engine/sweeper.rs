@@ -91,7 +91,7 @@ impl Engine {
             id,
             |s| {
                 if s.status.is_live() {
-                    s.status = SessionStatus::Interrupted;
+                    s.move_to(SessionStatus::Interrupted)?;
                     s.ended_at = Some(now);
                 }
                 s.pid = None;
@@ -145,7 +145,7 @@ impl Engine {
             id,
             |s| {
                 if matches!(s.status, SessionStatus::Idle | SessionStatus::Starting) && s.expires_at < now {
-                    s.status = SessionStatus::Expired;
+                    s.move_to(SessionStatus::Expired)?;
                     s.ended_at = Some(now);
                 }
                 Ok(())
@@ -197,7 +197,7 @@ impl Engine {
                 &id,
                 |s| {
                     if s.status.is_live() {
-                        s.status = SessionStatus::Interrupted;
+                        s.move_to(SessionStatus::Interrupted)?;
                         s.ended_at = Some(now);
                     }
                     Ok(())

@@ -117,3 +117,21 @@ impl fmt::Display for SessionStatus {
         }
     }
 }
+
+impl crate::model::Session {
+    /// Moves the session to `next`: the one place a session's status is set. A move the
+    /// status machine does not allow ([`SessionStatus::can_become`]) is refused with
+    /// [`Error::IllegalTransition`] and changes nothing. The row is then stored by
+    /// `Engine::change_session` (engine/mod.rs), the one place a session is written.
+    pub fn move_to(&mut self, next: SessionStatus) -> crate::error::Result<()> {
+        if !self.status.can_become(&next) {
+            return Err(crate::error::Error::IllegalTransition {
+                id: self.id.clone(),
+                from: self.status.name().to_string(),
+                to: next.name().to_string(),
+            });
+        }
+        self.status = next;
+        Ok(())
+    }
+}
