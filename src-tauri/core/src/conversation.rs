@@ -197,6 +197,7 @@ impl Engine {
             p.turn_text.clear();
             p.interrupting = false;
             p.turn_ended_ok = false;
+            p.turn_errors.clear();
         }
         let now = self.inner.clock.now();
         let ttl = self.ttl();
@@ -221,9 +222,11 @@ impl Engine {
             Some(crate::view::EntryView::AssistantText { text }) => text,
             _ => return,
         };
+        // A piece of a streamed message (Gemini's `delta`) continues the text as it is.
+        let piece = v.get("delta").and_then(serde_json::Value::as_bool) == Some(true);
         if let Some(p) = self.procs().get_mut(id) {
             if p.turn_text.len() < MAX_TURN_TEXT {
-                if !p.turn_text.is_empty() {
+                if !p.turn_text.is_empty() && !piece {
                     p.turn_text.push('\n');
                 }
                 let room = MAX_TURN_TEXT - p.turn_text.len();
@@ -249,6 +252,12 @@ impl Engine {
             },
             Signal::TurnEnd(t) => self.end_turn(id, t),
             Signal::ControlResponse { .. } => Ok(()),
+            Signal::Error(message) => {
+                if let Some(p) = self.procs().get_mut(id) {
+                    p.turn_errors.push(message);
+                }
+                Ok(())
+            }
             Signal::PermissionRequest { request_id, tool_name, input, description } => {
                 self.permission_requested(id, request_id, tool_name, input, description)
             }
@@ -275,11 +284,21 @@ impl Engine {
                     let duration = p.turn_started.take().map_or(0, |s| s.elapsed().as_millis() as u64);
                     let interrupted = std::mem::take(&mut p.interrupting);
                     p.turn_ended_ok = !t.is_error;
+                    let reported = std::mem::take(&mut p.turn_errors);
+                    if t.is_error && t.errors.is_empty() && t.text.as_deref().is_none_or(str::is_empty) {
+                        t.errors = reported;
+                    }
                     (cost, duration, std::mem::take(&mut p.turn_text), interrupted, p.interactive)
                 }
                 None => (if t.cost_is_cumulative { 0.0 } else { t.cost_usd }, 0, String::new(), false, false),
             }
         };
+        if t.usage_is_cumulative {
+            // The thread's total so far: this turn's share is what is not counted yet.
+            let counted = self.get(id)?;
+            t.input_tokens = t.input_tokens.saturating_sub(counted.input_tokens);
+            t.output_tokens = t.output_tokens.saturating_sub(counted.output_tokens);
+        }
         self.record_usage(
             id,
             &Usage { messages: 1, turns: t.num_turns, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: cost },

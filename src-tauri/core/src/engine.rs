@@ -1284,6 +1284,8 @@ pub(crate) struct Proc {
     pub(crate) turn_text: String,
     pub(crate) interrupting: bool,
     pub(crate) turn_ended_ok: bool,
+    /// Errors the agent reported during the turn, for a turn end that gives no reason.
+    pub(crate) turn_errors: Vec<String>,
     pub(crate) last_stderr: Option<String>,
     /// When activity from this process was last written to the session row.
     activity_written: Option<DateTime<Utc>>,
@@ -1299,6 +1301,7 @@ impl Proc {
             turn_text: String::new(),
             interrupting: false,
             turn_ended_ok: false,
+            turn_errors: Vec::new(),
             last_stderr: None,
             activity_written: None,
         }
@@ -1326,6 +1329,9 @@ impl ProcessSink for SessionSink {
             if stream == Stream::Stderr {
                 if let Some(p) = self.engine.procs().get_mut(&self.id) {
                     p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
+                }
+                if let Some((kind, payload)) = crate::agents::adapter(self.agent).parse_stderr(&line) {
+                    self.engine.record_output(&self.id, Stream::Stdout, kind, payload);
                 }
             }
             self.engine.record_output(&self.id, stream, "line", line);

@@ -56,6 +56,8 @@ pub enum EntryView {
         errors: Vec<String>,
         #[ts(type = "number | null")]
         api_error_status: Option<u32>,
+        /// The model that did the turn, when the agent says so there (Gemini routes "auto").
+        model: Option<String>,
     },
     /// The agent retries an API call.
     ApiRetry {

@@ -35,6 +35,9 @@ pub enum Signal {
     ControlResponse { request_id: String },
     /// The agent asks to use a tool and waits for the answer.
     PermissionRequest { request_id: String, tool_name: String, input: Value, description: Option<String> },
+    /// The agent reported an error on its own line (Gemini's `error` event); the turn's end
+    /// may come without a reason, and then this is it.
+    Error(String),
 }
 
 /// The end of a turn as the agent reports it.
@@ -49,6 +52,9 @@ pub struct TurnEnd {
     pub cost_usd: f64,
     /// Claude reports the total of the whole process so far, not the turn's own cost.
     pub cost_is_cumulative: bool,
+    /// Codex reports the tokens of the whole thread so far (earlier processes' turns too),
+    /// not the turn's own.
+    pub usage_is_cumulative: bool,
     pub text: Option<String>,
     pub errors: Vec<String>,
     pub api_error_status: Option<u32>,
@@ -116,6 +122,12 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Classifies one stdout line.
     fn parse(&self, line: &str) -> Parsed;
+
+    /// What a stderr line means beyond being kept as it is, when it means something: the
+    /// kind and (JSON) payload of an extra entry, e.g. an API retry Gemini reports only there.
+    fn parse_stderr(&self, _line: &str) -> Option<(&'static str, String)> {
+        None
+    }
 
     /// Stdin lines to send right after start, before any message (e.g. Claude's
     /// `initialize` control request that enables permission prompts over stdio).
