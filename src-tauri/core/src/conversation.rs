@@ -222,11 +222,9 @@ impl Engine {
             Some(crate::view::EntryView::AssistantText { text }) => text,
             _ => return,
         };
-        // A piece of a streamed message (Gemini's `delta`) continues the text as it is.
-        let piece = v.get("delta").and_then(serde_json::Value::as_bool) == Some(true);
         if let Some(p) = self.procs().get_mut(id) {
             if p.turn_text.len() < MAX_TURN_TEXT {
-                if !p.turn_text.is_empty() && !piece {
+                if !p.turn_text.is_empty() {
                     p.turn_text.push('\n');
                 }
                 let room = MAX_TURN_TEXT - p.turn_text.len();
@@ -240,6 +238,29 @@ impl Engine {
                 p.turn_text.push_str(&cut);
             }
         }
+    }
+
+    /// A piece of a streamed assistant message: kept until the message is whole.
+    pub(crate) fn add_piece(&self, id: &str, line: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { return };
+        let Some(text) = v.get("content").and_then(serde_json::Value::as_str) else { return };
+        if let Some(p) = self.procs().get_mut(id) {
+            if p.pieces.len() < MAX_TURN_TEXT {
+                p.pieces.push_str(text);
+            }
+        }
+    }
+
+    /// The line after a streamed message's last piece (or the exit): the whole message is
+    /// stored and is part of the turn's answer.
+    pub(crate) fn end_pieces(&self, id: &str) {
+        let pieces = match self.procs().get_mut(id) {
+            Some(p) if !p.pieces.is_empty() => std::mem::take(&mut p.pieces),
+            _ => return,
+        };
+        let line = crate::agents::piece_line(&pieces);
+        self.collect_turn_text(id, &line);
+        self.record_output(id, Stream::Stdout, "assistant_text", line);
     }
 
     pub(crate) fn on_signal(&self, id: &str, signal: Signal) {

@@ -1286,6 +1286,8 @@ pub(crate) struct Proc {
     pub(crate) turn_ended_ok: bool,
     /// Errors the agent reported during the turn, for a turn end that gives no reason.
     pub(crate) turn_errors: Vec<String>,
+    /// The pieces so far of a streamed assistant message (Gemini), joined.
+    pub(crate) pieces: String,
     pub(crate) last_stderr: Option<String>,
     /// When activity from this process was last written to the session row.
     activity_written: Option<DateTime<Utc>>,
@@ -1302,6 +1304,7 @@ impl Proc {
             interrupting: false,
             turn_ended_ok: false,
             turn_errors: Vec::new(),
+            pieces: String::new(),
             last_stderr: None,
             activity_written: None,
         }
@@ -1338,6 +1341,11 @@ impl ProcessSink for SessionSink {
             return;
         }
         let parsed = crate::agents::adapter(self.agent).parse(&line);
+        if parsed.kind == crate::agents::PIECE {
+            self.engine.add_piece(&self.id, &line);
+            return;
+        }
+        self.engine.end_pieces(&self.id);
         let signal = parsed.signal.clone();
         if parsed.store {
             if matches!(parsed.kind, "assistant_text") {
@@ -1351,6 +1359,7 @@ impl ProcessSink for SessionSink {
     }
 
     fn exited(&self, exit: Exit) {
+        self.engine.end_pieces(&self.id);
         self.engine.process_exited(&self.id, self.agent, exit);
     }
 }

@@ -13,18 +13,29 @@ fn run(agent: AgentKind, file: &str) -> (Vec<EntryView>, Vec<Signal>) {
     let a = adapter(agent);
     let mut views = Vec::new();
     let mut signals = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let mut pieces = String::new();
+    let view = |kind: &str, payload: String| {
+        EntryView::of(&OutputEntry {
+            session_id: "s".into(),
+            seq: 1,
+            ts: chrono::Utc::now(),
+            stream: Stream::Stdout,
+            kind: kind.into(),
+            payload,
+        })
+    };
+    for line in text.lines() {
         let parsed = a.parse(line);
+        // As the engine does: a streamed message's pieces are joined into one.
+        if parsed.kind == agents::PIECE {
+            pieces.push_str(serde_json::from_str::<serde_json::Value>(line).unwrap()["content"].as_str().unwrap());
+            continue;
+        }
+        if !pieces.is_empty() {
+            views.push(view("assistant_text", agents::piece_line(&std::mem::take(&mut pieces))));
+        }
         if parsed.store {
-            let entry = OutputEntry {
-                session_id: "s".into(),
-                seq: i as u64 + 1,
-                ts: chrono::Utc::now(),
-                stream: Stream::Stdout,
-                kind: parsed.kind.into(),
-                payload: line.into(),
-            };
-            views.push(EntryView::of(&entry));
+            views.push(view(parsed.kind, line.into()));
         }
         signals.extend(parsed.signal);
     }
@@ -101,6 +112,7 @@ fn gemini_recordings_are_normalized() {
     let (views, signals) = run(AgentKind::Gemini, "gemini-reply.jsonl");
     assert!(matches!(&signals[0], Signal::Init { agent_session_id: Some(_), model: None }), "\"auto\" is no model: {:?}", signals[0]);
     assert_eq!(texts(&views), "FAKE-OK: say hi", "the deltas are the answer");
+    assert_eq!(views.iter().filter(|v| matches!(v, EntryView::AssistantText { .. })).count(), 1, "one message");
     let t = ends(&signals)[0].clone();
     assert_eq!((t.is_error, t.input_tokens, t.output_tokens), (false, 26, 10));
     let model = views.iter().find_map(|v| match v {

@@ -64,8 +64,10 @@ impl Adapter for Gemini {
                 "system_init",
                 Signal::Init { agent_session_id: str_of(&v, "session_id").map(String::from), model: known_model(str_of(&v, "model")) },
             ),
-            // The answer comes only in pieces: each is kept (and shown as it comes); `send`'s
-            // answer joins them.
+            // The answer comes only in pieces: the engine joins them into one message.
+            Some("message") if v.get("delta").and_then(Value::as_bool) == Some(true) && str_of(&v, "role") != Some("user") => {
+                Parsed::skipped(super::PIECE)
+            }
             // The prompt echoed: Switchboard keeps the user's words itself.
             Some("message") if str_of(&v, "role") == Some("user") => Parsed::skipped("user_text"),
             Some("message") => Parsed::stored("assistant_text"),

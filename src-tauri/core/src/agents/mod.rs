@@ -73,6 +73,16 @@ impl TurnEnd {
     }
 }
 
+/// The kind of a piece of a streamed assistant message (Gemini's `delta`): not stored as it
+/// is; the engine joins a message's pieces and keeps the whole (see [`piece_line`]).
+pub const PIECE: &str = "assistant_piece";
+
+/// The assistant message that `pieces` of a streamed one make, as a stored line (in the
+/// shape of Gemini's whole messages).
+pub fn piece_line(pieces: &str) -> String {
+    serde_json::json!({ "type": "message", "role": "assistant", "content": pieces, "joined": true }).to_string()
+}
+
 /// One stdout line, classified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
