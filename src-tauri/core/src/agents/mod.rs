@@ -288,11 +288,20 @@ mod tests {
         let launch = adapter(AgentKind::Codex).launch(&s, Path::new("codex"), true, Some("go on")).expect("launch");
         assert_eq!(
             launch.args,
-            ["exec", "resume", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--json", "-"],
+            [
+                "exec",
+                "resume",
+                "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                "--json",
+                "--skip-git-repo-check",
+                "--config=sandbox_mode=\"workspace-write\"",
+                "--config=approval_policy=\"never\"",
+                "-"
+            ],
             "`-`: the prompt is read from stdin"
         );
         let launch = adapter(AgentKind::Gemini).launch(&s, Path::new("gemini"), false, Some("go on")).expect("launch");
-        assert_eq!(launch.args, ["--output-format=stream-json"], "no prompt argument: Gemini reads stdin");
+        assert_eq!(launch.args, ["--output-format=stream-json", "--skip-trust"], "no prompt argument: Gemini reads stdin");
     }
 
     #[test]
