@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A fake Anthropic Messages API for offline tests of the real Claude Code CLI.
+// A fake Anthropic Messages API for offline tests of the real Claude Code CLI, and stand-ins for the
+// OpenAI Responses API (the Codex CLI) and the Gemini API (the Gemini CLI).
 //
 //   node tests/fake-api/server.mjs [--port 0] [--keep-alive]
 //
@@ -346,6 +347,226 @@ async function handleMessages(req, res, body) {
   return sendJson(res, 200, messageJson(body, reply));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Stand-ins for the OpenAI Responses API (Codex) and the Gemini API (Gemini CLI). The same
+// prompt keywords choose the behaviour; see README.md. Replies are `FAKE-OK: <prompt>`.
+
+// How many requests each prompt has had, for `[[flaky N …]]`.
+const attempts = new Map();
+function attemptOf(prompt) {
+  const n = (attempts.get(prompt) ?? 0) + 1;
+  attempts.set(prompt, n);
+  return n;
+}
+
+// `[[flaky N]]` / `[[flaky N STATUS]]`: the first N requests of this prompt fail (the stream is
+// dropped, or the HTTP status), then it succeeds.
+function flakyOf(prompt) {
+  const m = /\[\[flaky\s+(\d+)(?:\s+(\d{3}|drop))?\]\]/.exec(prompt);
+  return m ? { n: Number(m[1]), how: m[2] ?? 'drop' } : null;
+}
+
+function agentScenarioOf(prompt) {
+  if (/\[\[empty\]\]/.test(prompt)) return { name: 'empty' };
+  return scenarioOf(prompt);
+}
+
+function sseHeaders(res) {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+}
+
+// Codex: the input items of the Responses API.
+function codexText(item) {
+  return (Array.isArray(item?.content) ? item.content : [])
+    .filter((c) => typeof c?.text === 'string')
+    .map((c) => c.text)
+    .join('\n');
+}
+function codexPrompt(input) {
+  for (let i = input.length - 1; i >= 0; i--) {
+    const it = input[i];
+    if (it?.type === 'message' && it.role === 'user') {
+      const t = codexText(it).trim();
+      if (t && !t.startsWith('<')) return t;
+    }
+  }
+  return '';
+}
+function codexPendingOutput(input) {
+  const last = input[input.length - 1];
+  if (last?.type !== 'function_call_output' && last?.type !== 'custom_tool_call_output') return null;
+  return typeof last.output === 'string' ? last.output : JSON.stringify(last.output ?? '');
+}
+
+function shQuote(s) {
+  return `'${String(s).replace(/'/g, `'\\''`)}'`;
+}
+
+async function handleResponses(req, res, body) {
+  const input = Array.isArray(body.input) ? body.input : [];
+  const prompt = codexPrompt(input);
+  const scenario = agentScenarioOf(prompt);
+  const output = codexPendingOutput(input);
+  const attempt = attemptOf(prompt);
+  const flaky = flakyOf(prompt);
+  record({ method: req.method, path: req.url, model: body.model ?? null, tools: true, stream: body.stream === true, scenario: scenario.name, prompt: prompt.slice(0, 200), attempt });
+  log('POST', req.url, `model=${body.model}`, `scenario=${scenario.name}`, `attempt=${attempt}`);
+  if (scenario.name === 'error') return sendError(res, scenario.status);
+  if (flaky && attempt <= flaky.n && flaky.how !== 'drop') return sendError(res, Number(flaky.how));
+
+  const items = [];
+  let text = `FAKE-OK: ${prompt}`;
+  const toolNames = (Array.isArray(body.tools) ? body.tools : []).map((t) => t?.name);
+  if ((scenario.name === 'bash' || scenario.name === 'write') && output === null) {
+    const cmd = scenario.name === 'bash' ? scenario.command : `printf '%s' ${shQuote(scenario.content)} > ${shQuote(scenario.path)}`;
+    items.push({ type: 'reasoning', id: id('rs_'), summary: [{ type: 'summary_text', text: `**Running a command** fake plan: ${cmd}` }] });
+    const args = toolNames.includes('exec_command') ? { cmd } : { command: ['bash', '-lc', cmd] };
+    items.push({ type: 'function_call', id: id('fc_'), call_id: id('call_'), name: toolNames.includes('exec_command') ? 'exec_command' : 'shell', arguments: JSON.stringify(args) });
+    text = null;
+  } else if (output !== null) {
+    text = `TOOL-DONE: ${output}`;
+  } else if (scenario.name === 'empty') {
+    text = '';
+  }
+  if (text !== null && text !== '') {
+    items.push({ type: 'message', id: id('msg_'), role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] });
+  }
+
+  sseHeaders(res);
+  const respId = id('resp_');
+  let seq = 0;
+  const send = (data) => res.write(`event: ${data.type}\ndata: ${JSON.stringify({ ...data, sequence_number: seq++ })}\n\n`);
+  send({ type: 'response.created', response: { id: respId, object: 'response', status: 'in_progress', output: [] } });
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    send({ type: 'response.output_item.added', output_index: i, item: { ...item, ...(item.type === 'message' ? { content: [] } : {}) } });
+    if (item.type === 'message') {
+      const t = item.content[0].text;
+      const half = Math.ceil(t.length / 2);
+      for (const delta of [t.slice(0, half), t.slice(half)]) {
+        send({ type: 'response.output_text.delta', item_id: item.id, output_index: i, content_index: 0, delta });
+      }
+      if (flaky && attempt <= flaky.n) {
+        // Dropped before the response completes: Codex reconnects.
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
+    }
+    send({ type: 'response.output_item.done', output_index: i, item });
+  }
+  if (flaky && attempt <= flaky.n) {
+    res.socket?.destroy();
+    return;
+  }
+  const usage = { input_tokens: 11, input_tokens_details: { cached_tokens: 3 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 18 };
+  send({ type: 'response.completed', response: { id: respId, object: 'response', status: 'completed', output: items, usage } });
+  res.end();
+}
+
+// Gemini: `contents` of generateContent / streamGenerateContent.
+function geminiPrompt(contents) {
+  for (let i = contents.length - 1; i >= 0; i--) {
+    const c = contents[i];
+    if (c?.role !== 'user') continue;
+    const parts = Array.isArray(c.parts) ? c.parts : [];
+    if (parts.some((p) => p?.functionResponse)) continue;
+    const texts = parts.filter((p) => typeof p?.text === 'string').map((p) => p.text.trim());
+    for (let j = texts.length - 1; j >= 0; j--) {
+      // Not the CLI's own nudges ("[System: You previously returned an empty response…]").
+      if (texts[j] && !texts[j].startsWith('<') && !texts[j].startsWith('[System:')) return texts[j];
+    }
+  }
+  return '';
+}
+function geminiPendingResults(contents) {
+  const last = contents[contents.length - 1];
+  if (last?.role !== 'user') return [];
+  return (Array.isArray(last.parts) ? last.parts : []).filter((p) => p?.functionResponse).map((p) => p.functionResponse);
+}
+
+// A JSON answer for the CLI's side requests (routing, next speaker, …): every field of the schema.
+function fromSchema(schema, name = '') {
+  const type = String(schema?.type ?? '').toUpperCase();
+  if (type === 'OBJECT') {
+    const out = {};
+    for (const [k, v] of Object.entries(schema.properties ?? {})) out[k] = fromSchema(v, k);
+    return out;
+  }
+  if (type === 'ARRAY') return [];
+  if (type === 'INTEGER' || type === 'NUMBER') return 10;
+  if (type === 'BOOLEAN') return false;
+  if (Array.isArray(schema?.enum) && schema.enum.length) return schema.enum.includes('user') ? 'user' : schema.enum[0];
+  if (/speaker/.test(name)) return 'user';
+  if (/model/.test(name)) return 'flash';
+  return 'fake';
+}
+
+const GEMINI_USAGE = { promptTokenCount: 13, candidatesTokenCount: 5, totalTokenCount: 18 };
+
+function geminiError(res, status) {
+  const names = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+  // A 429 says when to retry (RetryInfo), as the real API does: the CLI then waits that long
+  // (0.2 s) instead of its 5 s backoff, which keeps the retry tests fast.
+  const details = status === 429 ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '0.2s' }] : [];
+  sendJson(res, status, { error: { code: status, message: `fake error ${status}`, status: names[status] ?? 'UNKNOWN', details } });
+}
+
+async function handleGemini(req, res, body, model, method) {
+  const contents = Array.isArray(body.contents) ? body.contents : [];
+  const decls = (Array.isArray(body.tools) ? body.tools : []).flatMap((t) => t?.functionDeclarations ?? []).map((f) => f.name);
+  const side = decls.length === 0;
+  const prompt = geminiPrompt(contents);
+  const scenario = side ? { name: 'side' } : agentScenarioOf(prompt);
+  const attempt = side ? 0 : attemptOf(prompt);
+  const flaky = side ? null : flakyOf(prompt);
+  record({ method: req.method, path: req.url, model, tools: !side, stream: method === 'streamGenerateContent', scenario: scenario.name, prompt: prompt.slice(0, 200), attempt, offered: decls });
+  log('POST', req.url, `scenario=${scenario.name}`, `attempt=${attempt}`);
+  if (scenario.name === 'error') return geminiError(res, scenario.status);
+  if (flaky && attempt <= flaky.n) return geminiError(res, flaky.how === 'drop' ? 503 : Number(flaky.how));
+
+  let parts;
+  if (side) {
+    const schema = body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema;
+    parts = [{ text: schema ? JSON.stringify(fromSchema(schema)) : 'OK' }];
+  } else {
+    const results = geminiPendingResults(contents);
+    if (results.length) {
+      parts = [{ text: `TOOL-DONE: ${JSON.stringify(results[results.length - 1].response ?? {})}` }];
+    } else if (scenario.name === 'bash') {
+      parts = decls.includes('run_shell_command')
+        ? [{ functionCall: { name: 'run_shell_command', args: { command: scenario.command, description: 'fake tool call' } } }]
+        : [{ functionCall: { name: 'list_directory', args: { dir_path: '.' } } }];
+    } else if (scenario.name === 'write') {
+      parts = decls.includes('write_file')
+        ? [{ functionCall: { name: 'write_file', args: { file_path: scenario.path, content: scenario.content } } }]
+        : [{ text: `NO-WRITE-TOOL: offered ${decls.join(',')}` }];
+    } else if (scenario.name === 'empty') {
+      parts = [];
+    } else {
+      parts = [{ text: `FAKE-OK: ${prompt}` }];
+    }
+  }
+  const chunk = (p, last) => ({
+    candidates: [{ content: { role: 'model', parts: p }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
+    ...(last ? { usageMetadata: GEMINI_USAGE } : {}),
+    modelVersion: model,
+  });
+  if (method !== 'streamGenerateContent') return sendJson(res, 200, chunk(parts, true));
+  // Text in two pieces, as the real API streams it.
+  const pieces = [];
+  for (const p of parts) {
+    if (typeof p.text === 'string' && p.text.length > 1) {
+      const half = Math.ceil(p.text.length / 2);
+      pieces.push([{ text: p.text.slice(0, half) }], [{ text: p.text.slice(half) }]);
+    } else pieces.push([p]);
+  }
+  if (!pieces.length) pieces.push([]);
+  sseHeaders(res);
+  pieces.forEach((p, i) => res.write(`data: ${JSON.stringify(chunk(p, i === pieces.length - 1))}\r\n\r\n`));
+  res.end();
+}
+
 async function readBody(req) {
   const parts = [];
   let size = 0;
@@ -371,6 +592,24 @@ const server = http.createServer(async (req, res) => {
         return sendError(res, 400, 'Request body is not valid JSON.');
       }
       return await handleMessages(req, res, body);
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/responses') {
+      let body;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return sendError(res, 400, 'Request body is not valid JSON.');
+      }
+      return await handleResponses(req, res, body);
+    }
+    const gm = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(url.pathname);
+    if (req.method === 'POST' && gm) {
+      let body = {};
+      try {
+        body = JSON.parse(raw);
+      } catch {}
+      if (gm[2] === 'countTokens') return sendJson(res, 200, { totalTokens: estimateTokens(body.contents) });
+      return await handleGemini(req, res, body, gm[1], gm[2]);
     }
     if (req.method === 'POST' && url.pathname === '/v1/messages/count_tokens') {
       let body = {};

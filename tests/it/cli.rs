@@ -195,6 +195,46 @@ fn run_send_end_with_the_real_claude_cli() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
+/// `run --agent gemini` prints the answer (the CLI streams it only in pieces), in a folder
+/// the Gemini CLI was never told to trust.
+#[test]
+fn run_with_the_real_gemini_cli_shows_the_answer() {
+    let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+    let api = crate::support::FakeApi::start();
+    let out = sb(dir.path())
+        .envs(api.gemini_env(home.path()))
+        .env("SWITCHBOARD_GEMINI_BIN", crate::support::fake_api::gemini_bin())
+        .args(["run", "--agent", "gemini", "--cwd"])
+        .arg(work.path())
+        .args(["--", "say hi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("FAKE-OK: say hi"), "{stdout}");
+}
+
+/// `run --agent codex` in a folder that is not a git repository, over a stream that drops
+/// once (Codex reconnects): the answer, and a clean exit.
+#[test]
+fn run_with_the_real_codex_cli_outside_git_survives_a_reconnect() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    // CODEX_HOME outside the system temp folder, or Codex has no sandbox helper.
+    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let api = crate::support::FakeApi::start();
+    let out = sb(dir.path())
+        .envs(api.codex_env(home.path()))
+        .env("SWITCHBOARD_CODEX_BIN", crate::support::fake_api::codex_bin())
+        .args(["run", "--agent", "codex", "--cwd"])
+        .arg(work.path())
+        .args(["--", "[[flaky 1]] then answer"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("FAKE-OK: [[flaky 1]] then answer"), "{stdout}");
+}
+
 /// `run` in one process waits on a tool permission; `allow` / `deny` from another answer it.
 #[test]
 fn permissions_across_processes_run_waits_allow_and_deny_answer() {

@@ -25,7 +25,7 @@ pub async fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>
 
 #[path = "../support/fake_api.rs"]
 #[allow(dead_code)]
-mod fake_api;
+pub mod fake_api;
 pub use fake_api::{repo_root, FakeApi};
 
 /// The fake agent (tests/fake-agent/agent.mjs).

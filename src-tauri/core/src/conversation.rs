@@ -205,6 +205,7 @@ impl Engine {
             p.turn
                 .begin()
                 .map_err(|r| Error::invalid("text", format!("the agent is {} on the last message; wait for it or interrupt it", r.from)))?;
+            p.turn_errors.clear();
         }
         let now = self.inner.clock.now();
         let ttl = self.ttl();
@@ -234,6 +235,29 @@ impl Engine {
         }
     }
 
+    /// A piece of a streamed assistant message: kept until the message is whole.
+    pub(crate) fn add_piece(&self, id: &str, line: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { return };
+        let Some(text) = v.get("content").and_then(serde_json::Value::as_str) else { return };
+        if let Some(p) = self.procs().get_mut(id) {
+            if p.pieces.len() < MAX_TURN_TEXT {
+                p.pieces.push_str(text);
+            }
+        }
+    }
+
+    /// The line after a streamed message's last piece (or the exit): the whole message is
+    /// stored and is part of the turn's answer.
+    pub(crate) fn end_pieces(&self, id: &str) {
+        let pieces = match self.procs().get_mut(id) {
+            Some(p) if !p.pieces.is_empty() => std::mem::take(&mut p.pieces),
+            _ => return,
+        };
+        let line = crate::agents::piece_line(&pieces);
+        self.collect_turn_text(id, &line);
+        self.record_output(id, Stream::Stdout, "assistant_text", line);
+    }
+
     pub(crate) fn on_signal(&self, id: &str, signal: Signal) {
         let result = match signal {
             Signal::Init { agent_session_id, .. } => match agent_session_id {
@@ -244,6 +268,12 @@ impl Engine {
             },
             Signal::TurnEnd(t) => self.end_turn(id, t),
             Signal::ControlResponse { .. } => Ok(()),
+            Signal::Error(message) => {
+                if let Some(p) = self.procs().get_mut(id) {
+                    p.turn_errors.push(message);
+                }
+                Ok(())
+            }
             Signal::PermissionRequest { request_id, tool_name, input, description } => {
                 self.permission_requested(id, request_id, tool_name, input, description)
             }
@@ -268,11 +298,21 @@ impl Engine {
                         p.reported_cost = p.reported_cost.max(t.cost_usd);
                     }
                     let done = p.turn.end(!t.is_error);
+                    let reported = std::mem::take(&mut p.turn_errors);
+                    if t.is_error && t.errors.is_empty() && t.text.as_deref().is_none_or(str::is_empty) {
+                        t.errors = reported;
+                    }
                     (cost, done.duration_ms, done.text, done.interrupted, p.interactive)
                 }
                 None => (if t.cost_is_cumulative { 0.0 } else { t.cost_usd }, 0, String::new(), false, false),
             }
         };
+        if t.usage_is_cumulative {
+            // The thread's total so far: this turn's share is what is not counted yet.
+            let counted = self.get(id)?;
+            t.input_tokens = t.input_tokens.saturating_sub(counted.input_tokens);
+            t.output_tokens = t.output_tokens.saturating_sub(counted.output_tokens);
+        }
         self.record_usage(
             id,
             &Usage { messages: 1, turns: t.num_turns, input_tokens: t.input_tokens, output_tokens: t.output_tokens, cost_usd: cost },

@@ -95,6 +95,8 @@ pub enum EntryView {
         /// The HTTP status of a failed API call behind the turn (e.g. 429, 529); None when there was none.
         #[ts(type = "number | null")]
         api_error_status: Option<u32>,
+        /// The model that did the turn, when the agent says so there (Gemini routes "auto").
+        model: Option<String>,
     },
     /// The agent retries an API call.
     ApiRetry {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AgentInfo } from "./bindings/AgentInfo";
-import { buildNewSession, emptyForm, formFieldOf, isAbsolutePath, parseEnv } from "./newSession";
+import { buildNewSession, emptyForm, formFieldOf, isAbsolutePath, parseEnv, permissionHint } from "./newSession";
 
 const AGENTS: AgentInfo[] = [
   { agent: "claude", installed: true, path: "/bin/claude", source: "PATH", install_hint: "npm install -g @anthropic-ai/claude-code" },
@@ -137,5 +137,14 @@ describe("parseEnv", () => {
     expect(parseEnv("JUSTNAME")).toEqual({ ok: false, error: "Line 1: expected KEY=VALUE." });
     expect(parseEnv("A=1\nA=2")).toEqual({ ok: false, error: "Line 2: A is set twice." });
     expect(parseEnv("")).toEqual({ ok: true, env: {} });
+  });
+});
+
+describe("permissionHint", () => {
+  it("says what a mode means for the agent", () => {
+    expect(permissionHint("claude", "default")).toBe("Asks before edits and commands");
+    expect(permissionHint("codex", "plan")).toMatch(/read-only sandbox/i);
+    expect(permissionHint("gemini", "default")).toMatch(/read-only tools/i);
+    expect(permissionHint("gemini", "acceptEdits")).toMatch(/no commands/);
   });
 });

@@ -79,6 +79,27 @@ export const PERMISSION_MODES: ReadonlyArray<{ value: PermissionMode; label: str
   { value: "plan", label: "Plan", hint: "Plans only, changes nothing" },
 ];
 
+/** What a mode means for the one-shot agents, which cannot ask (the hints above are Claude's). */
+const AGENT_PERMISSION_HINTS: Partial<Record<AgentKind, Record<PermissionMode, string>>> = {
+  codex: {
+    default: "Sandboxed: edits and commands in this folder only, never asks",
+    acceptEdits: "Sandboxed: edits and commands in this folder only, never asks",
+    bypassPermissions: "No sandbox: runs everything without asking",
+    plan: "Read-only sandbox: changes nothing",
+  },
+  gemini: {
+    default: "Read-only tools only (it cannot ask): no edits, no commands",
+    acceptEdits: "Edits files without asking; no commands",
+    bypassPermissions: "Runs everything without asking",
+    plan: "Plans only, changes nothing",
+  },
+};
+
+/** The hint for `mode` with `agent`. */
+export function permissionHint(agent: AgentKind, mode: PermissionMode): string {
+  return AGENT_PERMISSION_HINTS[agent]?.[mode] ?? PERMISSION_MODES.find((m) => m.value === mode)?.hint ?? "";
+}
+
 export const DEFAULT_MAX_TURNS = "10";
 
 export function emptyForm(cwd = "", agent: AgentKind = "command"): NewSessionForm {

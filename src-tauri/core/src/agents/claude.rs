@@ -176,6 +176,7 @@ fn turn_end(v: &Value) -> TurnEnd {
         output_tokens: u64_of(&usage, "output_tokens"),
         cost_usd: v.get("total_cost_usd").and_then(Value::as_f64).unwrap_or(0.0),
         cost_is_cumulative: true,
+        usage_is_cumulative: false,
         text: str_of(v, "result").map(String::from),
         errors: v
             .get("errors")
@@ -198,7 +199,11 @@ pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
         });
     }
     // Claude's lines all carry a session_id and a type; results also carry a subtype.
+    // (Gemini's `init` carries a session_id too.)
     v.get("session_id")?;
+    if str_of(v, "type") == Some("init") {
+        return None;
+    }
     let texts = |blocks: &[Value], ty: &str| -> String {
         blocks.iter().filter(|b| str_of(b, "type") == Some(ty)).filter_map(|b| str_of(b, "text")).collect::<Vec<_>>().join("\n")
     };
@@ -244,6 +249,7 @@ pub(super) fn view(kind: &str, v: &Value) -> Option<EntryView> {
                 text: t.text,
                 errors: t.errors,
                 api_error_status: t.api_error_status,
+                model: None,
             }
         }
         "api_retry" => EntryView::ApiRetry {

@@ -35,6 +35,9 @@ pub enum Signal {
     ControlResponse { request_id: String },
     /// The agent asks to use a tool and waits for the answer.
     PermissionRequest { request_id: String, tool_name: String, input: Value, description: Option<String> },
+    /// The agent reported an error on its own line (Gemini's `error` event); the turn's end
+    /// may come without a reason, and then this is it.
+    Error(String),
 }
 
 /// The end of a turn as the agent reports it.
@@ -49,6 +52,9 @@ pub struct TurnEnd {
     pub cost_usd: f64,
     /// Claude reports the total of the whole process so far, not the turn's own cost.
     pub cost_is_cumulative: bool,
+    /// Codex reports the tokens of the whole thread so far (earlier processes' turns too),
+    /// not the turn's own.
+    pub usage_is_cumulative: bool,
     pub text: Option<String>,
     pub errors: Vec<String>,
     pub api_error_status: Option<u32>,
@@ -65,6 +71,16 @@ impl TurnEnd {
         }
         format!("the turn ended with {}", self.subtype)
     }
+}
+
+/// The kind of a piece of a streamed assistant message (Gemini's `delta`): not stored as it
+/// is; the engine joins a message's pieces and keeps the whole (see [`piece_line`]).
+pub const PIECE: &str = "assistant_piece";
+
+/// The assistant message that `pieces` of a streamed one make, as a stored line (in the
+/// shape of Gemini's whole messages).
+pub fn piece_line(pieces: &str) -> String {
+    serde_json::json!({ "type": "message", "role": "assistant", "content": pieces, "joined": true }).to_string()
 }
 
 /// One stdout line, classified.
@@ -116,6 +132,12 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Classifies one stdout line.
     fn parse(&self, line: &str) -> Parsed;
+
+    /// What a stderr line means beyond being kept as it is, when it means something: the
+    /// kind and (JSON) payload of an extra entry, e.g. an API retry Gemini reports only there.
+    fn parse_stderr(&self, _line: &str) -> Option<(&'static str, String)> {
+        None
+    }
 
     /// Stdin lines to send right after start, before any message (e.g. Claude's
     /// `initialize` control request that enables permission prompts over stdio).
@@ -291,11 +313,20 @@ mod tests {
         let launch = adapter(AgentKind::Codex).launch(&s, Path::new("codex"), true, Some("go on")).expect("launch");
         assert_eq!(
             launch.args,
-            ["exec", "resume", "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--json", "-"],
+            [
+                "exec",
+                "resume",
+                "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                "--json",
+                "--skip-git-repo-check",
+                "--config=sandbox_mode=\"workspace-write\"",
+                "--config=approval_policy=\"never\"",
+                "-"
+            ],
             "`-`: the prompt is read from stdin"
         );
         let launch = adapter(AgentKind::Gemini).launch(&s, Path::new("gemini"), false, Some("go on")).expect("launch");
-        assert_eq!(launch.args, ["--output-format=stream-json"], "no prompt argument: Gemini reads stdin");
+        assert_eq!(launch.args, ["--output-format=stream-json", "--skip-trust"], "no prompt argument: Gemini reads stdin");
     }
 
     #[test]

@@ -327,6 +327,10 @@ pub(crate) struct Proc {
     pub(crate) reported_cost: f64,
     /// Where the current turn is (see [`Turn`]).
     pub(crate) turn: Turn,
+    /// Errors the agent reported during the turn, for a turn end that gives no reason.
+    pub(crate) turn_errors: Vec<String>,
+    /// The pieces so far of a streamed assistant message (Gemini), joined.
+    pub(crate) pieces: String,
     pub(crate) last_stderr: Option<String>,
     /// When activity from this process was last written to the session row.
     activity_written: Option<DateTime<Utc>>,
@@ -381,7 +385,10 @@ impl SessionSink {
                 let last = matches!(event, ProcessEvent::Exited(_));
                 match event {
                     ProcessEvent::Line { stream, line, truncated } => handler.line(stream, line, truncated),
-                    ProcessEvent::Exited(exit) => handler.engine.process_exited(&handler.id, handler.agent, exit),
+                    ProcessEvent::Exited(exit) => {
+                        handler.engine.end_pieces(&handler.id);
+                        handler.engine.process_exited(&handler.id, handler.agent, exit)
+                    }
                 }
                 thread_backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
                 thread_backlog.room.notify_waiters();
@@ -461,11 +468,19 @@ impl SessionThread {
                 if let Some(p) = self.engine.procs().get_mut(&self.id) {
                     p.last_stderr = Some(line.chars().take(LAST_STDERR_CHARS).collect());
                 }
+                if let Some((kind, payload)) = crate::agents::adapter(self.agent).parse_stderr(&line) {
+                    self.engine.record_agent_output(&self.id, Stream::Stdout, kind, payload);
+                }
             }
             self.engine.record_agent_output(&self.id, stream, "line", line);
             return;
         }
         let parsed = crate::agents::adapter(self.agent).parse(&line);
+        if parsed.kind == crate::agents::PIECE {
+            self.engine.add_piece(&self.id, &line);
+            return;
+        }
+        self.engine.end_pieces(&self.id);
         let signal = parsed.signal.clone();
         if parsed.store {
             if matches!(parsed.kind, "assistant_text") {
@@ -481,7 +496,16 @@ impl SessionThread {
 
 impl Proc {
     fn new(handle: ProcessHandle, interactive: bool) -> Proc {
-        Proc { handle, interactive, reported_cost: 0.0, turn: Turn::default(), last_stderr: None, activity_written: None }
+        Proc {
+            handle,
+            interactive,
+            reported_cost: 0.0,
+            turn: Turn::default(),
+            turn_errors: Vec::new(),
+            pieces: String::new(),
+            last_stderr: None,
+            activity_written: None,
+        }
     }
 }
 

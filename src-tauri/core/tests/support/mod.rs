@@ -71,7 +71,7 @@ pub async fn wait_final(engine: &Engine, id: &str) -> Session {
 #[allow(dead_code)]
 mod fake_api;
 #[allow(unused_imports)]
-pub use fake_api::{claude_bin, repo_root, FakeApi};
+pub use fake_api::{claude_bin, codex_bin, gemini_bin, repo_root, FakeApi};
 
 /// An engine whose Claude is the pinned CLI.
 pub fn claude_engine(dir: &std::path::Path, config: EngineConfig) -> Engine {

@@ -7,4 +7,8 @@ export type EntryView = { "kind": "system_init", model: string | null, agent_ses
 /**
  * Cost of the whole agent process so far, as the agent reports it.
  */
-cost_usd: number, input_tokens: number, output_tokens: number, text: string | null, errors: Array<string>, api_error_status: number | null, } | { "kind": "api_retry", attempt: number, max_retries: number, error: string | null, } | { "kind": "permission_asked", request_id: string, tool_name: string, input: unknown, description: string | null, } | { "kind": "line", text: string, } | { "kind": "stderr", text: string, } | { "kind": "lifecycle", text: string, } | { "kind": "raw", text: string, };
+cost_usd: number, input_tokens: number, output_tokens: number, text: string | null, errors: Array<string>, api_error_status: number | null, 
+/**
+ * The model that did the turn, when the agent says so there (Gemini routes "auto").
+ */
+model: string | null, } | { "kind": "api_retry", attempt: number, max_retries: number, error: string | null, } | { "kind": "permission_asked", request_id: string, tool_name: string, input: unknown, description: string | null, } | { "kind": "line", text: string, } | { "kind": "stderr", text: string, } | { "kind": "lifecycle", text: string, } | { "kind": "raw", text: string, };

@@ -1,0 +1,182 @@
+//! The real Gemini CLI (pinned, from npm) driven through the engine, against our stand-in for
+//! the Gemini API on 127.0.0.1 (tests/fake-api/server.mjs). Fully offline.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use switchboard_core::*;
+
+struct Fixture {
+    api: FakeApi,
+    _dir: tempfile::TempDir,
+    /// A fresh folder: neither trusted nor a git repository.
+    work: tempfile::TempDir,
+    home: tempfile::TempDir,
+    engine: Engine,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() }).unwrap();
+    engine.set_agent_paths(agents::AgentPaths { gemini: Some(gemini_bin().to_string_lossy().into()), ..Default::default() });
+    Fixture { api: FakeApi::start(), _dir: dir, work: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), engine }
+}
+
+impl Fixture {
+    fn request(&self, prompt: &str, mode: PermissionMode) -> NewSession {
+        NewSession {
+            agent: Some(AgentKind::Gemini),
+            cwd: self.work.path().to_string_lossy().into(),
+            config: SessionConfig {
+                prompt: Some(prompt.into()),
+                env: self.api.gemini_env(self.home.path()).into_iter().collect(),
+                permission_mode: mode,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    async fn run(&self, prompt: &str, mode: PermissionMode) -> Session {
+        let s = self.engine.create(self.request(prompt, mode)).await.unwrap();
+        wait_until(&self.engine, &s.id, 90, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await
+    }
+
+    fn views(&self, id: &str) -> Vec<EntryView> {
+        self.engine.output(id, 0, 10_000).unwrap().iter().map(EntryView::of).collect()
+    }
+
+    /// The assistant's text as shown: its pieces, joined.
+    fn text(&self, id: &str) -> String {
+        self.views(id)
+            .into_iter()
+            .filter_map(|v| match v {
+                EntryView::AssistantText { text } => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The `result` lines the CLI printed, parsed.
+    fn results(&self, id: &str) -> Vec<serde_json::Value> {
+        self.engine
+            .output(id, 0, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "result")
+            .map(|e| serde_json::from_str(&e.payload).unwrap())
+            .collect()
+    }
+}
+
+fn error_of(s: &Session) -> String {
+    match &s.status {
+        SessionStatus::Error { message } => message.clone(),
+        other => panic!("not an error: {other:?}"),
+    }
+}
+
+/// Items 6 and 7: in a folder never trusted, the answer (sent only as deltas) is shown and is
+/// `send`'s answer. Item 9: the model is the one that answered, not "auto".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_is_shown_and_sent_back_in_an_untrusted_folder() {
+    let f = fixture();
+    let s = f.run("say hi", PermissionMode::Default).await;
+    assert_eq!(s.status, SessionStatus::Idle, "{:?} {:#?}", s.last_error, f.views(&s.id));
+    assert_eq!(s.exit_code, Some(0));
+    assert_eq!(f.text(&s.id), "FAKE-OK: say hi");
+    let views = f.views(&s.id);
+    assert_eq!(views.iter().filter(|v| matches!(v, EntryView::AssistantText { .. })).count(), 1, "its pieces are one message");
+    assert!(!views.iter().any(|v| matches!(v, EntryView::Raw { .. })), "{views:#?}");
+    // The model: what the API was asked for with tools (the turn's model), never "auto".
+    let model = f.api.requests().iter().rev().find(|r| r["tools"] == true).and_then(|r| r["model"].as_str().map(String::from)).unwrap();
+    let shown: Vec<serde_json::Value> = views
+        .iter()
+        .filter(|v| matches!(v, EntryView::SystemInit { .. } | EntryView::TurnResult { .. }))
+        .map(|v| serde_json::to_value(v).unwrap()["model"].clone())
+        .collect();
+    assert_eq!(shown, [serde_json::Value::Null, serde_json::Value::String(model)], "init says auto; the result says which");
+
+    let answer = f.engine.send(&s.id, "second turn", Duration::from_secs(60)).await.unwrap();
+    assert!(answer.success, "{answer:?}");
+    assert_eq!(answer.output.as_deref(), Some("FAKE-OK: second turn"));
+    assert_eq!(answer.session.agent_session_id, s.agent_session_id, "the same Gemini session");
+    assert!(answer.session.launch_command.as_deref().unwrap_or_default().contains("--resume="));
+    // Each result reports its own turn: the counters are their sum.
+    let results = f.results(&s.id);
+    let sum = |k: &str| results.iter().map(|r| r["stats"][k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (answer.session.input_tokens, answer.session.output_tokens, answer.session.turns),
+        (sum("input_tokens"), sum("output_tokens"), 2)
+    );
+}
+
+/// Item 8: each permission mode as Gemini's approval mode. Item 9: a tool result without
+/// output shows its status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_follow_the_permission_mode() {
+    // Default: only read-only tools (the stand-in lists the folder instead of running a command).
+    let f = fixture();
+    // (Listing an empty folder has an output; a folder with a file has none.)
+    std::fs::write(f.work.path().join("a.txt"), "hello\n").unwrap();
+    let s = f.run("[[tool:bash echo tool-ran]]", PermissionMode::Default).await;
+    assert_eq!(s.status, SessionStatus::Idle, "{:?}", s.last_error);
+    let views = f.views(&s.id);
+    assert!(views.iter().any(|v| matches!(v, EntryView::ToolUse { name, .. } if name == "list_directory")), "{views:#?}");
+    assert!(
+        views.iter().any(|v| matches!(v, EntryView::ToolResult { content, is_error: false, .. } if content == "(success)")),
+        "{views:#?}"
+    );
+    // Bypass: the shell runs.
+    let s = f.run("[[tool:bash echo tool-ran]]", PermissionMode::BypassPermissions).await;
+    let views = f.views(&s.id);
+    assert!(
+        views.iter().any(|v| matches!(v, EntryView::ToolResult { content, is_error: false, .. } if content == "tool-ran")),
+        "{views:#?}"
+    );
+    // acceptEdits writes; plan and default do not.
+    for (mode, writes) in [(PermissionMode::AcceptEdits, true), (PermissionMode::Plan, false), (PermissionMode::Default, false)] {
+        let file = f.work.path().join("fake-written.txt");
+        let _ = std::fs::remove_file(&file);
+        let s = f.run("[[tool:write fake-written.txt hello]]", mode).await;
+        assert_eq!(s.status, SessionStatus::Idle, "{mode:?}: {:?}", s.last_error);
+        assert_eq!(file.exists(), writes, "{mode:?}: {:#?}", f.views(&s.id));
+        if writes {
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello");
+        }
+    }
+}
+
+/// Item 9: an `error` event's message is the failure's reason (an empty model reply).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_reply_fails_with_the_clis_reason() {
+    let f = fixture();
+    let s = f.run("[[empty]] please", PermissionMode::Default).await;
+    assert!(error_of(&s).contains("empty response"), "{:?}", s.status);
+    assert!(f.views(&s.id).iter().any(|v| matches!(v, EntryView::Lifecycle { text } if text.contains("empty response"))));
+}
+
+/// A hard API error is shown with the API's message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_api_error_shows_its_message() {
+    let f = fixture();
+    let s = f.run("[[error 400]] please", PermissionMode::Default).await;
+    assert!(error_of(&s).contains("fake error 400"), "{:?}", s.status);
+}
+
+/// Item 10: the CLI retries a 500 (told only on stderr): "retrying" is shown, and the turn
+/// recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_api_error_is_shown_and_the_turn_recovers() {
+    let f = fixture();
+    let s = f.run("[[flaky 1 500]] then answer", PermissionMode::Default).await;
+    assert_eq!(s.status, SessionStatus::Idle, "{:?}", s.last_error);
+    let views = f.views(&s.id);
+    assert!(
+        views.iter().any(|v| matches!(v, EntryView::ApiRetry { attempt: 1, max_retries: 10, error: Some(e) } if e.contains("500"))),
+        "{views:#?}"
+    );
+    assert_eq!(f.text(&s.id), "FAKE-OK: [[flaky 1 500]] then answer");
+}
