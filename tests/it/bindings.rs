@@ -34,6 +34,8 @@ fn generate(dir: &Path) {
     switchboard::commands::AppInfo::export_all_to(dir).expect("export AppInfo");
     switchboard_core::PermissionRequest::export_all_to(dir).expect("export PermissionRequest");
     switchboard_core::PermissionRule::export_all_to(dir).expect("export PermissionRule");
+    switchboard_core::AgentProfile::export_all_to(dir).expect("export AgentProfile");
+    switchboard::contract::AppEvent::export_all_to(dir).expect("export AppEvent");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -21,7 +21,7 @@ pub mod view;
 
 pub use conversation::CommandResult;
 pub use engine::{Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, V7Ids};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use model::*;
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use settings::Settings;
