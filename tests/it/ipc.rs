@@ -161,6 +161,14 @@ async fn tray_menu_items_open_sessions_start_new_ones_and_mute() {
     assert!(tray::model(&app.state::<Engine>(), true).tooltip.ends_with("(notifications muted)"));
     tray::handle_menu(app.handle(), "mute");
     assert!(!state.muted.load(Ordering::Relaxed), "and off again");
+
+    // Show/Hide says what it will do next, right after each change of the window.
+    tray::window_visibility_changed(app.handle(), true);
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Hide window"));
+    tray::handle_menu(app.handle(), "toggle-window");
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Show window"), "relabelled once hidden");
+    tray::handle_menu(app.handle(), "toggle-window");
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Hide window"), "and once shown again");
     invoke(&window, "end_session", json!({ "id": id })).expect("end");
 }
 
