@@ -92,7 +92,7 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
                 Ok(EngineEvent::SessionChanged { session }) => {
                     notify::session_changed(&app, &session);
                     // Environment values (API keys) never reach the page.
-                    AppEvent::SessionChanged { session: session.redacted() }.emit(&app)
+                    AppEvent::SessionChanged { session: Box::new(session.redacted()) }.emit(&app)
                 }
                 Ok(EngineEvent::SessionDeleted { id }) => AppEvent::SessionDeleted { id }.emit(&app),
                 Ok(EngineEvent::PermissionChanged { request }) => {

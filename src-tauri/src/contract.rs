@@ -359,7 +359,7 @@ pub fn typescript() -> String {
 #[serde(tag = "event", content = "payload", rename_all = "kebab-case")]
 pub enum AppEvent {
     /// After any change to a session (environment values redacted).
-    SessionChanged { session: Session },
+    SessionChanged { session: Box<Session> },
     /// After a session was deleted.
     SessionDeleted { id: String },
     /// A tool permission was asked for, answered or cancelled.
