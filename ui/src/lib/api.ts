@@ -1,13 +1,12 @@
 /**
- * Typed wrappers around the backend's Tauri commands and events.
+ * The backend's commands and events, as the page uses them.
  *
- * Every command rejects with an `ApiError` (code, message, field), whatever
- * the backend or the IPC layer threw, so callers can show `err.message`.
- *
- * Argument names: Tauri 2 commands take their arguments in camelCase on the
- * JS side (`after_seq` in Rust is `afterSeq` here); struct fields inside an
- * argument (a `SessionFilter`, a `NewSession`, `Settings`) keep their serde
- * names (snake_case).
+ * The commands, their argument names and types and their results are generated
+ * from Rust (`./contract.ts`, from `src-tauri/src/contract.rs`): this file only
+ * adds what the page needs on top — every command rejects with an `ApiError`
+ * (code, message, field), whatever the backend or the IPC layer threw, so
+ * callers can show `err.message`; a few defaults; output subscriptions over a
+ * Channel; and typed event listeners (`listenTo`, over the generated `AppEvent`).
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
