@@ -1,7 +1,7 @@
 # Switchboard — the two commands a new user needs:
 #   make run    installs what is missing, builds and launches the app
 #   make test   installs what is missing, then runs every test suite
-# Also: make bench (benchmarks), make bindings (regenerate the UI's TypeScript types),
+# Also: make bench (benchmarks), make bindings (regenerate the UI's TypeScript types and the IPC contract files),
 #   make soak (the fault-injection soak at full length: 1000 create → stream → end cycles).
 .PHONY: run test bench bindings ui app soak
 
@@ -24,7 +24,7 @@ bench:
 	@QUICK=$(QUICK) scripts/bench
 
 bindings:
-	@UPDATE_BINDINGS=1 cargo test --test it bindings -- --quiet
+	@UPDATE_BINDINGS=1 cargo test --test it -- --quiet bindings contract::contract_files
 
 # The soak at its full length (make test runs it with 150 cycles).
 soak:

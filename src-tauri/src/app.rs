@@ -1,22 +1,15 @@
 //! The Tauri app: state, commands, the event bridge and the tray. Generic over the runtime
 //! so that tests build it with `tauri::test::mock_builder()`.
 
-use serde_json::json;
 use switchboard_core::{Engine, EngineEvent};
-use tauri::{Builder, Emitter, Manager, Runtime};
+use tauri::{Builder, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::warn;
 
+use crate::contract::{self, AppEvent};
 use crate::{commands, notify, tray};
 
-/// App event carrying `{ session }` after any change to a session.
-pub const SESSION_CHANGED: &str = "session-changed";
-/// App event carrying `{ id }` after a session was deleted.
-pub const SESSION_DELETED: &str = "session-deleted";
-/// App event carrying `{ request }` when a tool permission is asked for, answered or cancelled.
-pub const PERMISSION_CHANGED: &str = "permission-changed";
-/// App event sent when the UI missed events (it fell behind): re-read the list.
-pub const SESSIONS_RESYNC: &str = "sessions-resync";
+pub use crate::contract::{PERMISSION_CHANGED, SESSIONS_RESYNC, SESSION_CHANGED, SESSION_DELETED};
 
 /// What differs between the real app and a test build.
 #[derive(Debug, Clone, Copy)]
@@ -33,39 +26,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
         .manage(notify::Watch::default())
         .manage(tray::TrayState::default())
         .manage(commands::Subscriptions::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::list_sessions,
-            commands::get_session,
-            commands::create_session,
-            commands::end_session,
-            commands::delete_session,
-            commands::send_message,
-            commands::interrupt_session,
-            commands::resume_session,
-            commands::set_task,
-            commands::compaction_advised,
-            commands::compact_session,
-            commands::read_output,
-            commands::output_tail,
-            commands::subscribe_output,
-            commands::unsubscribe_output,
-            commands::metrics,
-            commands::usage_by_day,
-            commands::tasks,
-            commands::task_log,
-            commands::session_log,
-            commands::agents,
-            commands::get_settings,
-            commands::save_settings,
-            commands::recent_folders,
-            commands::app_info,
-            commands::pending_permissions,
-            commands::decide_permission,
-            commands::permission_rules,
-            commands::revoke_permission_rule,
-            commands::set_focused_session,
-            commands::quit_app
-        ])
+        .invoke_handler(contract::handler())
         .setup(move |app| {
             if options.tray {
                 tray::create(app.handle())?;
@@ -131,16 +92,16 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
                 Ok(EngineEvent::SessionChanged { session }) => {
                     notify::session_changed(&app, &session);
                     // Environment values (API keys) never reach the page.
-                    app.emit(SESSION_CHANGED, json!({ "session": session.redacted() }))
+                    AppEvent::SessionChanged { session: Box::new(session.redacted()) }.emit(&app)
                 }
-                Ok(EngineEvent::SessionDeleted { id }) => app.emit(SESSION_DELETED, json!({ "id": id })),
+                Ok(EngineEvent::SessionDeleted { id }) => AppEvent::SessionDeleted { id }.emit(&app),
                 Ok(EngineEvent::PermissionChanged { request }) => {
                     notify::permission_changed(&app, &request);
-                    app.emit(PERMISSION_CHANGED, json!({ "request": request }))
+                    AppEvent::PermissionChanged { request }.emit(&app)
                 }
                 Err(RecvError::Lagged(missed)) => {
                     warn!(missed, "the UI fell behind on engine events; asking it to re-read");
-                    app.emit(SESSIONS_RESYNC, json!({ "missed": missed }))
+                    AppEvent::SessionsResync { missed }.emit(&app)
                 }
                 Err(RecvError::Closed) => break,
             };

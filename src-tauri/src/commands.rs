@@ -6,11 +6,11 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::{
-    AgentKind, Engine, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
-    Settings, TaskEvent,
+    AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session,
+    SessionFilter, Settings, TaskEvent,
 };
 use switchboard_core::{DayUsage, TaskSummary};
 use tauri::ipc::Channel;
@@ -44,7 +44,7 @@ pub enum OutputMessage {
 }
 
 /// Facts about the running app for the settings view.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
@@ -108,7 +108,7 @@ pub fn parse_new_session(request: serde_json::Value) -> IpcResult<NewSession> {
     let field = field.map(|f| switchboard_core::error::shorten(&f, switchboard_core::error::MAX_VALUE_IN_ERROR));
     let message = switchboard_core::error::shorten(&error.to_string(), 300);
     Err(IpcError {
-        code: "invalid_input".into(),
+        code: ErrorCode::InvalidInput,
         message: match &field {
             Some(f) => format!("invalid {f}: {message}"),
             None => format!("invalid request: {message}"),
@@ -167,9 +167,9 @@ pub async fn compaction_advised(engine: State<'_, Engine>, id: String) -> IpcRes
 #[instrument(skip(engine))]
 pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult<Session> {
     let session = engine.get(&id)?;
-    if session.agent != AgentKind::Claude {
+    if !session.agent.can_compact() {
         return Err(IpcError {
-            code: "invalid_input".into(),
+            code: ErrorCode::InvalidInput,
             message: format!("{} sessions cannot be compacted", session.agent),
             field: None,
         });
@@ -291,7 +291,7 @@ pub async fn agents(engine: State<'_, Engine>) -> IpcResult<Vec<AgentInfo>> {
     // Looking for binaries may run a login shell once: keep it off the async threads.
     tauri::async_runtime::spawn_blocking(move || AgentKind::ALL.iter().map(|a| engine.agent_info(*a)).collect())
         .await
-        .map_err(|e| IpcError { code: "internal".into(), message: e.to_string(), field: None })
+        .map_err(|e| IpcError { code: ErrorCode::Internal, message: e.to_string(), field: None })
 }
 
 #[tauri::command]
@@ -311,7 +311,7 @@ pub async fn save_settings<R: tauri::Runtime>(
         let result = if settings.autostart { autostart.enable() } else { autostart.disable() };
         if let Err(e) = result {
             return Err(IpcError {
-                code: "autostart".into(),
+                code: ErrorCode::System,
                 message: format!("could not change start at login: {e}"),
                 field: Some("autostart".into()),
             });

@@ -1,21 +1,21 @@
 //! The one error shape that crosses IPC: `{ code, message, field }`.
 
 use serde::Serialize;
-use switchboard_core::Error;
+use switchboard_core::{Error, ErrorCode};
 use ts_rs::TS;
 
-/// What a command rejects with. `code` is stable (`not_found`, `invalid_input`, …),
+/// What a command rejects with. `code` is stable (a TypeScript union in the bindings),
 /// `message` is for people, `field` names the form input a validation error is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IpcError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
 }
 
 impl From<Error> for IpcError {
     fn from(e: Error) -> Self {
-        IpcError { code: e.code().to_string(), message: e.to_string(), field: e.field().map(str::to_string) }
+        IpcError { code: e.kind(), message: e.to_string(), field: e.field().map(str::to_string) }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod contract;
 pub mod ipc;
 mod notify;
 pub mod tray;
@@ -57,10 +58,9 @@ pub fn main() -> i32 {
 /// Exit code for an error: 2 for a bad value the user gave (a flag, an id's form, the data
 /// directory), 1 for everything else (not found, a failed start, storage).
 fn error_exit_code(e: &switchboard_core::Error) -> i32 {
-    if e.code() == "invalid_input" {
-        2
-    } else {
-        1
+    match e.kind() {
+        switchboard_core::ErrorCode::InvalidInput => 2,
+        _ => 1,
     }
 }
 
@@ -141,6 +141,10 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
         .on_window_event(|window, event| {
+            // Focus means shown (whoever showed it): Show/Hide follows.
+            if let tauri::WindowEvent::Focused(true) = event {
+                tray::window_visibility_changed(window.app_handle(), true);
+            }
             // Closing the window hides it to the tray (a setting, on by default).
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let to_tray = window
@@ -151,7 +155,7 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
                     .unwrap_or(true);
                 if to_tray {
                     api.prevent_close();
-                    let _ = window.hide();
+                    tray::hide_main_window(window.app_handle());
                     hint_tray_once(window.app_handle());
                 }
             }

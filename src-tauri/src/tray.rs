@@ -4,29 +4,30 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use serde_json::json;
 use switchboard_core::{Engine, SessionFilter, SessionSort, SessionStatus};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tracing::warn;
 
+use crate::contract::AppEvent;
 use crate::tray_model::{quit_plan, QuitPlan, TrayIcon, TrayModel};
 
 const TRAY_ID: &str = "main";
 
-/// App event: open this session in the window (`{ id }`).
-pub const OPEN_SESSION: &str = "open-session";
-/// App event: open the New-session form.
-pub const NEW_SESSION: &str = "new-session";
+pub use crate::contract::{NEW_SESSION, OPEN_SESSION};
 
 /// Tray and notification state of the running app.
 #[derive(Default)]
 pub struct TrayState {
     pub muted: AtomicBool,
-    /// The model the menu was last built from (rebuilt only when it changes).
-    last: Mutex<Option<TrayModel>>,
+    /// Whether the main window is shown, as last seen: set by every show and hide we do and
+    /// by the window's focus events. Not asked of the window while building the menu: right
+    /// after `hide()` it still answers "visible", and the item read "Hide window".
+    window_visible: AtomicBool,
+    /// What the menu was last built from (rebuilt only when it changes).
+    last: Mutex<Option<(TrayModel, bool)>>,
 }
 
 /// The tray model from the store: live sessions by activity, and recent failures.
@@ -46,6 +47,10 @@ pub fn model(engine: &Engine, muted: bool) -> TrayModel {
 }
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    if let Some(state) = app.try_state::<TrayState>() {
+        let visible = app.get_webview_window("main").and_then(|w| w.is_visible().ok()).unwrap_or(false);
+        state.window_visible.store(visible, Ordering::Relaxed);
+    }
     let menu = Menu::new(app)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayIcon::Idle)?)
@@ -70,16 +75,17 @@ fn icon(kind: TrayIcon) -> tauri::Result<Image<'static>> {
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let (Some(engine), Some(state)) = (app.try_state::<Engine>(), app.try_state::<TrayState>()) else { return };
     let m = model(&engine, state.muted.load(Ordering::Relaxed));
+    let visible = state.window_visible.load(Ordering::Relaxed);
     {
         let mut last = state.last.lock().unwrap_or_else(|e| e.into_inner());
-        if last.as_ref() == Some(&m) {
+        if last.as_ref().is_some_and(|(lm, lv)| lm == &m && *lv == visible) {
             return;
         }
-        *last = Some(m.clone());
+        *last = Some((m.clone(), visible));
     }
     let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
     let result = (|| -> tauri::Result<()> {
-        let menu = build_menu(app, &m)?;
+        let menu = build_menu(app, &m, visible)?;
         tray.set_menu(Some(menu))?;
         tray.set_icon(Some(icon(m.icon)?))?;
         tray.set_tooltip(Some(&m.tooltip))?;
@@ -90,7 +96,31 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-fn build_menu<R: Runtime>(app: &AppHandle<R>, m: &TrayModel) -> tauri::Result<Menu<R>> {
+/// The Show/Hide item's label for a window that is (not) shown.
+pub fn toggle_label(window_visible: bool) -> &'static str {
+    if window_visible {
+        "Hide window"
+    } else {
+        "Show window"
+    }
+}
+
+/// Records that the main window was shown or hidden, and relabels Show/Hide.
+pub fn window_visibility_changed<R: Runtime>(app: &AppHandle<R>, visible: bool) {
+    let Some(state) = app.try_state::<TrayState>() else { return };
+    if state.window_visible.swap(visible, Ordering::Relaxed) != visible {
+        refresh(app);
+    }
+}
+
+/// The Show/Hide label the menu carries now (None before the first build).
+pub fn current_toggle_label<R: Runtime>(app: &AppHandle<R>) -> Option<&'static str> {
+    let state = app.try_state::<TrayState>()?;
+    let last = state.last.lock().unwrap_or_else(|e| e.into_inner());
+    last.as_ref().map(|(_, visible)| toggle_label(*visible))
+}
+
+fn build_menu<R: Runtime>(app: &AppHandle<R>, m: &TrayModel, window_visible: bool) -> tauri::Result<Menu<R>> {
     let menu = Menu::new(app)?;
     menu.append(&MenuItem::with_id(app, "summary", &m.summary, false, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
@@ -102,8 +132,7 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, m: &TrayModel) -> tauri::Result<Me
     }
     menu.append(&MenuItem::with_id(app, "new", "New session…", true, None::<&str>)?)?;
     menu.append(&CheckMenuItem::with_id(app, "mute", "Mute notifications", true, m.muted, None::<&str>)?)?;
-    let visible = app.get_webview_window("main").and_then(|w| w.is_visible().ok()).unwrap_or(false);
-    menu.append(&MenuItem::with_id(app, "toggle-window", if visible { "Hide window" } else { "Show window" }, true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "toggle-window", toggle_label(window_visible), true, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, "quit", "Quit Switchboard", true, None::<&str>)?)?;
     Ok(menu)
@@ -114,7 +143,7 @@ pub fn handle_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         "new" => {
             show_main_window(app);
-            let _ = app.emit(NEW_SESSION, json!({}));
+            let _ = AppEvent::NewSession {}.emit(app);
         }
         "mute" => {
             if let Some(state) = app.try_state::<TrayState>() {
@@ -123,23 +152,18 @@ pub fn handle_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             refresh(app);
         }
         "toggle-window" => {
-            if let Some(w) = app.get_webview_window("main") {
-                if w.is_visible().unwrap_or(false) {
-                    let _ = w.hide();
-                } else {
-                    show_main_window(app);
-                }
+            let shown = app.try_state::<TrayState>().map(|s| s.window_visible.load(Ordering::Relaxed)).unwrap_or(false);
+            if shown {
+                hide_main_window(app);
+            } else {
+                show_main_window(app);
             }
-            if let Some(state) = app.try_state::<TrayState>() {
-                *state.last.lock().unwrap_or_else(|e| e.into_inner()) = None; // relabel Show/Hide
-            }
-            refresh(app);
         }
         "quit" => request_quit(app),
         other => {
             if let Some(session) = other.strip_prefix("open:") {
                 show_main_window(app);
-                let _ = app.emit(OPEN_SESSION, json!({ "id": session }));
+                let _ = AppEvent::OpenSession { id: session.to_string() }.emit(app);
             }
         }
     }
@@ -178,4 +202,13 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
         let _ = window.show();
         let _ = window.set_focus();
     }
+    window_visibility_changed(app, true);
+}
+
+/// Hides the main window to the tray (the app keeps running).
+pub fn hide_main_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.hide();
+    }
+    window_visibility_changed(app, false);
 }

@@ -4,7 +4,7 @@
 // first instance running (single instance).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -85,6 +85,138 @@ test('the tray icon registers, shows, and asks for attention when a session fail
   } finally {
     // Closing the window only hides it to the tray: quit the app itself.
     try { execFileSync('pkill', ['-TERM', '-f', `--data-dir ${dataDir}`]); } catch {}
+    await sleep(1500);
+    await s.close().catch(() => {});
+  }
+});
+
+// ---------------------------------------------------------------- the tray's menu over D-Bus
+
+/** gdbus call on the session bus; returns its text output. */
+function gdbus(dest, path, method, ...args) {
+  return execFileSync('gdbus', ['call', '--session', '--dest', dest, '--object-path', path, '--method', method, '--', ...args], { encoding: 'utf8' });
+}
+
+/** Object paths under which `dest` implements `iface` (from D-Bus introspection). */
+function objectsWith(dest, iface) {
+  const out = execFileSync('gdbus', ['introspect', '--session', '--dest', dest, '--object-path', '/', '--recurse'], { encoding: 'utf8' });
+  const found = [];
+  let node = null;
+  for (const line of out.split('\n')) {
+    const n = /^\s*node (\S+) \{/.exec(line);
+    if (n) node = n[1];
+    else if (node && line.trim() === `interface ${iface} {`) found.push(node);
+  }
+  return found;
+}
+
+/**
+ * The app's StatusNotifierItem and its exported menu's path, found as a tray host finds
+ * them: the watcher lists the item (here only its bus name: libayatana-appindicator's item
+ * lives at its own path, so look it up), and the item's `Menu` property names the menu.
+ */
+function appMenu() {
+  const items = [...registeredItems().matchAll(/string "([^"]+)"/g)].map((m) => m[1]);
+  for (const item of items) {
+    const slash = item.indexOf('/');
+    const dest = slash === -1 ? item : item.slice(0, slash);
+    try {
+      const paths = slash === -1 ? objectsWith(dest, 'org.kde.StatusNotifierItem') : [item.slice(slash)];
+      for (const path of paths) {
+        const out = gdbus(dest, path, 'org.freedesktop.DBus.Properties.Get', 'org.kde.StatusNotifierItem', 'Menu');
+        const menu = /objectpath '([^']+)'/.exec(out)?.[1];
+        if (menu && menu !== '/') return { dest, menu };
+      }
+    } catch {} // an item that went away
+  }
+  return null;
+}
+
+/** The menu's items as a tray host sees them (com.canonical.dbusmenu GetLayout): [{ id, label }]. */
+function menuItems({ dest, menu }) {
+  const out = gdbus(dest, menu, 'com.canonical.dbusmenu.GetLayout', '0', '-1', '[]');
+  return [...out.matchAll(/\((\d+), \{([^{}]*)\}/g)]
+    .map((m) => ({ id: Number(m[1]), label: /'label': <'((?:[^'\\]|\\.)*)'>/.exec(m[2])?.[1] ?? null }))
+    .filter((i) => i.label !== null);
+}
+
+/** Activates the item whose label matches, as a tray host does when it is clicked. */
+function clickItem(m, pattern) {
+  const items = menuItems(m);
+  const item = items.find((i) => pattern.test(i.label));
+  assert.ok(item, `no menu item ${pattern} in ${JSON.stringify(items)}`);
+  gdbus(m.dest, m.menu, 'com.canonical.dbusmenu.Event', String(item.id), 'clicked', '<int32 0>', '0');
+}
+
+/** Pids of our binary running on `dir`, from /proc. */
+function appPidsOn(dir) {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv[0] === bin && argv.includes(dir);
+    } catch { return false; }
+  }).map(Number);
+}
+
+async function until(what, check, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await check(); if (last) return last; } catch (e) { last = e.message; }
+    await sleep(100);
+  }
+  assert.fail(`${what} (last: ${JSON.stringify(last)})`);
+}
+
+test('the tray menu, driven over D-Bus like a tray host: a session item opens it, New session… the form, Show/Hide follows the window', async () => {
+  for (let i = 0; i < 300 && !watcherUp(); i++) await sleep(100);
+  assert.ok(watcherUp(), `the tray host did not start: ${hostErr}`);
+  const data = mkdtempSync(join(tmpdir(), 'switchboard-traymenu-'));
+  const s = await Session.start(driver.url, bin, ['--data-dir', data]);
+  try {
+    await s.waitFor('[data-testid=empty-state]');
+    // A live session for the menu to list.
+    await s.click(await s.find('[data-testid=new-session-button]'));
+    await s.type(await s.waitFor('[data-testid=field-program]'), 'sleep');
+    await s.type(await s.find('[data-testid=field-args]'), '300');
+    await s.type(await s.find('[data-testid=field-cwd]'), work);
+    await s.type(await s.find('[data-testid=field-title]'), 'Tray target');
+    await s.click(await s.find('[data-testid=create-session-submit]'));
+    const id = await until('the new session is listed', async () => {
+      const ls = JSON.parse(execFileSync(bin, ['--data-dir', data, 'ls', '--json'], { env: { ...process.env, DISPLAY: '' }, encoding: 'utf8' }));
+      return ls.find((x) => x.title === 'Tray target')?.id;
+    });
+    // Back on the list, so that opening the session is the tray's doing.
+    await s.exec('location.hash = "#/sessions"');
+    await until('the list shows', async () => (await s.findAll('[data-testid=session-detail]')).length === 0);
+
+    const m = await until('the app exports its tray menu', () => appMenu());
+    await until('the menu lists the session', () => menuItems(m).some((i) => i.label.startsWith('Tray target')));
+    clickItem(m, /^Tray target/);
+    const shown = await until('the session view opens', async () => {
+      const [sid] = await s.exec('return [...document.querySelectorAll("[data-testid=session-detail]")].map(e => e.getAttribute("data-session-id"))');
+      return sid ?? null;
+    });
+    assert.equal(shown, id);
+    await sleep(300);
+    execFileSync('import', ['-window', 'root', join(shots, 'tray-open-session.png')]);
+
+    clickItem(m, /^New session/);
+    await s.waitFor('[data-testid=new-session-dialog]');
+    await until('the form is on screen', () =>
+      s.exec('const r = document.querySelector("[data-testid=new-session-dialog]")?.getBoundingClientRect(); return !!r && r.width > 200 && r.height > 200'));
+    await sleep(500); // let the opening transition finish before the screenshot
+    execFileSync('import', ['-window', 'root', join(shots, 'tray-new-session.png')]);
+
+    // Show/Hide says what it will do, after each change of the window.
+    assert.ok(menuItems(m).some((i) => i.label === 'Hide window'), JSON.stringify(menuItems(m)));
+    clickItem(m, /^Hide window$/);
+    await until('the item reads "Show window" once the window hid', () => menuItems(m).some((i) => i.label === 'Show window'));
+    clickItem(m, /^Show window$/);
+    await until('and "Hide window" once it shows again', () => menuItems(m).some((i) => i.label === 'Hide window'));
+  } finally {
+    // Closing the window only hides it: quit the app we started (found by its data dir).
+    for (const pid of appPidsOn(data)) { try { process.kill(pid, 'SIGTERM'); } catch {} }
     await sleep(1500);
     await s.close().catch(() => {});
   }

@@ -1,5 +1,6 @@
 //! The UI's TypeScript types are generated from the Rust types and checked in under
-//! `ui/src/lib/bindings/`. This test fails when they are stale; `make bindings` (or
+//! `ui/src/lib/bindings/`: the types the page receives or sends (command arguments and
+//! results, `AppEvent`, `IpcError`), not the core's internal ones (`EngineEvent`). This test fails when they are stale; `make bindings` (or
 //! `UPDATE_BINDINGS=1 cargo test --test it bindings`) rewrites them.
 
 use std::collections::BTreeMap;
@@ -7,26 +8,18 @@ use std::path::{Path, PathBuf};
 
 use switchboard::ipc::IpcError;
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::{
-    CommandResult, EngineEvent, Metrics, NewSession, OutputEntry, OutputItem, Project, Session, SessionFilter, Settings, TaskEvent, Usage,
-};
-use switchboard_core::{DayUsage, TaskSummary};
+use switchboard_core::{DayUsage, Metrics, NewSession, OutputItem, Session, SessionFilter, Settings, TaskEvent, TaskSummary};
 use ts_rs::TS;
 
 fn generate(dir: &Path) {
     Session::export_all_to(dir).expect("export Session");
     NewSession::export_all_to(dir).expect("export NewSession");
     SessionFilter::export_all_to(dir).expect("export SessionFilter");
-    OutputEntry::export_all_to(dir).expect("export OutputEntry");
-    EngineEvent::export_all_to(dir).expect("export EngineEvent");
     IpcError::export_all_to(dir).expect("export IpcError");
     Metrics::export_all_to(dir).expect("export Metrics");
     TaskEvent::export_all_to(dir).expect("export TaskEvent");
-    Project::export_all_to(dir).expect("export Project");
-    Usage::export_all_to(dir).expect("export Usage");
     OutputItem::export_all_to(dir).expect("export OutputItem");
     AgentInfo::export_all_to(dir).expect("export AgentInfo");
-    CommandResult::export_all_to(dir).expect("export CommandResult");
     Settings::export_all_to(dir).expect("export Settings");
     DayUsage::export_all_to(dir).expect("export DayUsage");
     TaskSummary::export_all_to(dir).expect("export TaskSummary");
@@ -34,6 +27,8 @@ fn generate(dir: &Path) {
     switchboard::commands::AppInfo::export_all_to(dir).expect("export AppInfo");
     switchboard_core::PermissionRequest::export_all_to(dir).expect("export PermissionRequest");
     switchboard_core::PermissionRule::export_all_to(dir).expect("export PermissionRule");
+    switchboard_core::AgentProfile::export_all_to(dir).expect("export AgentProfile");
+    switchboard::contract::AppEvent::export_all_to(dir).expect("export AppEvent");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -161,6 +161,14 @@ async fn tray_menu_items_open_sessions_start_new_ones_and_mute() {
     assert!(tray::model(&app.state::<Engine>(), true).tooltip.ends_with("(notifications muted)"));
     tray::handle_menu(app.handle(), "mute");
     assert!(!state.muted.load(Ordering::Relaxed), "and off again");
+
+    // Show/Hide says what it will do next, right after each change of the window.
+    tray::window_visibility_changed(app.handle(), true);
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Hide window"));
+    tray::handle_menu(app.handle(), "toggle-window");
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Show window"), "relabelled once hidden");
+    tray::handle_menu(app.handle(), "toggle-window");
+    assert_eq!(tray::current_toggle_label(app.handle()), Some("Hide window"), "and once shown again");
     invoke(&window, "end_session", json!({ "id": id })).expect("end");
 }
 
@@ -219,4 +227,103 @@ async fn environment_values_never_cross_ipc_but_reach_the_agent_after_a_resume()
         assert!(!e.contains(SECRET), "an event carried the value: {e}");
     }
     assert!(events.iter().any(|e| e.contains("API_TOKEN")), "the name is there");
+}
+
+/// What one command's case expects.
+enum Expect {
+    /// Succeeds, with a reply of the registered result type.
+    Ok,
+    /// Rejects with this code (a well-formed `{code, message}`, not Tauri's "invalid args").
+    Err(switchboard_core::ErrorCode),
+    /// Not invoked on the mock runtime, and why; covered by the test named there.
+    Elsewhere(&'static str),
+}
+
+/// Every command of the registration (`switchboard::contract`) is invoked here through
+/// Tauri's IPC with the registered argument names and types (built by `contract::args`),
+/// and its reply is read back as the registered result type. The cases are checked
+/// against the registration: a command added without a case fails this test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_registered_command_answers_with_its_registered_types() {
+    use switchboard::contract::{self, args, Channel};
+    use switchboard_core::{ErrorCode, NewSession, PermissionDecision, SessionFilter};
+    let dir = temp_dir();
+    let work = temp_dir();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let (_app, window) = app_with(engine);
+
+    let new = |title: &str| -> NewSession {
+        serde_json::from_value(json!({ "agent": "command", "cwd": work.path(), "title": title,
+            "config": { "program": "sleep", "args": ["30"] } }))
+        .expect("new session")
+    };
+    let call = |inv: &contract::Invocation| invoke(&window, inv.command, inv.args.clone());
+    let created = call(&args::create_session(new("first"))).expect("create");
+    let id = created["id"].as_str().expect("id").to_string();
+    let settings = serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
+    let sub = call(&args::subscribe_output(id.clone(), 0, Channel::new(7))).expect("subscribe");
+
+    let cases: Vec<(contract::Invocation, Expect)> = vec![
+        (args::create_session(new("second")), Expect::Ok),
+        (args::list_sessions(Some(SessionFilter::default())), Expect::Ok),
+        (args::get_session(id.clone()), Expect::Ok),
+        (args::set_task(id.clone(), Some("T-1".into())), Expect::Ok),
+        (args::compaction_advised(id.clone()), Expect::Ok),
+        (args::read_output(id.clone(), 0, 100), Expect::Ok),
+        (args::output_tail(id.clone(), 100), Expect::Ok),
+        (args::subscribe_output(id.clone(), 0, Channel::new(8)), Expect::Ok),
+        (args::unsubscribe_output(sub.as_u64().expect("subscription id")), Expect::Ok),
+        (args::metrics(), Expect::Ok),
+        (args::usage_by_day(7), Expect::Ok),
+        (args::tasks(), Expect::Ok),
+        (args::task_log("T-1".into()), Expect::Ok),
+        (args::session_log(id.clone()), Expect::Ok),
+        (args::agents(), Expect::Ok),
+        (args::get_settings(), Expect::Ok),
+        (args::save_settings(settings), Expect::Ok),
+        (args::recent_folders(), Expect::Ok),
+        (args::app_info(), Expect::Ok),
+        (args::pending_permissions(None), Expect::Ok),
+        (
+            args::decide_permission(id.clone(), "r-none".into(), PermissionDecision::Deny { message: "no".into() }),
+            Expect::Err(ErrorCode::InvalidInput),
+        ),
+        (args::permission_rules(id.clone()), Expect::Ok),
+        (args::revoke_permission_rule(id.clone(), 999), Expect::Err(ErrorCode::InvalidInput)),
+        (args::set_focused_session(Some(id.clone())), Expect::Ok),
+        (args::send_message(id.clone(), "hello".into()), Expect::Err(ErrorCode::InvalidInput)),
+        (args::compact_session(id.clone()), Expect::Err(ErrorCode::InvalidInput)),
+        (args::interrupt_session(id.clone()), Expect::Ok),
+        (args::end_session(id.clone()), Expect::Ok),
+        (args::resume_session(id.clone(), None), Expect::Err(ErrorCode::InvalidInput)),
+        (args::delete_session(id.clone()), Expect::Ok),
+        (args::get_session(id.clone()), Expect::Err(ErrorCode::NotFound)),
+        (args::quit_app(), Expect::Elsewhere("not on the mock runtime: it cannot exit (MockRuntime::request_exit is unimplemented!); quit_plan is unit-tested in tray_model.rs")),
+    ];
+
+    let covered: std::collections::BTreeSet<&str> = cases.iter().map(|(inv, _)| inv.command).collect();
+    let registered: std::collections::BTreeSet<&str> = contract::COMMANDS.iter().copied().collect();
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(missing.is_empty(), "commands without a case here: {missing:?}");
+
+    let mut failures = Vec::new();
+    for (inv, expect) in &cases {
+        let got = match expect {
+            Expect::Elsewhere(why) => {
+                assert!(!why.is_empty(), "{}: say where it is tested", inv.command);
+                continue;
+            }
+            _ => call(inv),
+        };
+        match (expect, got) {
+            (Expect::Ok, Ok(reply)) => {
+                if let Err(e) = (inv.check_result)(reply.clone()) {
+                    failures.push(format!("{}: the reply is not the registered type ({e}): {reply}", inv.command));
+                }
+            }
+            (Expect::Err(code), Err(err)) if err["code"] == json!(code) && err["message"].is_string() => {}
+            (_, got) => failures.push(format!("{}({}): got {got:?}", inv.command, inv.args)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -4,6 +4,7 @@
 mod abuse;
 mod bindings;
 mod cli;
+mod contract;
 mod faults;
 mod ipc;
 mod support;

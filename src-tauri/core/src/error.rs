@@ -1,6 +1,8 @@
 //! The engine's one error type. Each variant has a stable `code` that crosses IPC and the CLI.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use ts_rs::TS;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -28,6 +30,55 @@ pub fn shorten(value: &str, max: usize) -> String {
         out.push_str(&format!("…({count} chars)"));
     }
     out
+}
+
+/// The stable, machine-readable kind of an error: the `code` of an IPC error (a TypeScript
+/// union in `ui/src/lib/bindings/ErrorCode.ts`) and what the CLI picks its exit code from.
+/// Only codes a consumer tells apart are variants; the message says the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No session with that id.
+    NotFound,
+    /// A value the caller gave is wrong; `field` (when known) names the input.
+    InvalidInput,
+    /// The session's status does not allow that now (ending an ended session).
+    IllegalTransition,
+    /// Too many live sessions.
+    LimitReached,
+    /// The agent's program could not be started.
+    SpawnFailed,
+    /// The database failed or holds data it cannot read.
+    Storage,
+    /// A file or process operation failed.
+    Io,
+    /// The operating system refused a desktop integration (start at login).
+    System,
+    /// A fault of the app itself (a task that panicked): a bug to report.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The serde name (`not_found`), as it crosses IPC and appears in the CLI's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::IllegalTransition => "illegal_transition",
+            ErrorCode::LimitReached => "limit_reached",
+            ErrorCode::SpawnFailed => "spawn_failed",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Io => "io",
+            ErrorCode::System => "system",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Error)]
@@ -71,17 +122,22 @@ impl Error {
         Error::Io { context: context.into(), source }
     }
 
-    /// A stable, machine-readable name for the kind of error.
-    pub fn code(&self) -> &'static str {
+    /// The stable kind of this error; match on it rather than on [`Error::code`]'s text.
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::NotFound(_) => "not_found",
-            Error::Invalid { .. } => "invalid_input",
-            Error::IllegalTransition { .. } => "illegal_transition",
-            Error::LimitReached { .. } => "limit_reached",
-            Error::Spawn { .. } => "spawn_failed",
-            Error::Sqlite(_) | Error::Migration(_) | Error::Corrupt(_) => "storage",
-            Error::Io { .. } => "io",
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Invalid { .. } => ErrorCode::InvalidInput,
+            Error::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            Error::LimitReached { .. } => ErrorCode::LimitReached,
+            Error::Spawn { .. } => ErrorCode::SpawnFailed,
+            Error::Sqlite(_) | Error::Migration(_) | Error::Corrupt(_) => ErrorCode::Storage,
+            Error::Io { .. } => ErrorCode::Io,
         }
+    }
+
+    /// The kind's name (`not_found`), for printing.
+    pub fn code(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     /// The input field a validation error is about, if any.
@@ -103,6 +159,13 @@ mod tests {
         let long = "x".repeat(10_000);
         assert_eq!(shorten(&long, 60), format!("{}…(10000 chars)", "x".repeat(60)));
         assert_eq!(shorten("a\nb\u{1b}]52;c;evil\u{7}", 60), "a\\nb\\u{1b}]52;c;evil\\u{7}");
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_names() {
+        for code in [ErrorCode::NotFound, ErrorCode::InvalidInput, ErrorCode::Storage, ErrorCode::System, ErrorCode::Internal] {
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::String(code.as_str().into())));
+        }
     }
 
     #[test]

@@ -36,9 +36,9 @@ pub use engine::{
     turn_over, Clock, Engine, EngineConfig, IdSource, SweepReport, Sweeper, SystemClock, TurnFollower, V7Ids, ACTIVITY_WRITE_INTERVAL,
     EVENT_BUFFER, MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
 };
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    AgentKind, CompactionPolicy, DayUsage, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision, PermissionMode,
+    AgentKind, AgentProfile, CompactionPolicy, DayUsage, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision, PermissionMode,
     PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent, TaskEventKind,
     TaskSummary, Usage, REDACTED,
 };

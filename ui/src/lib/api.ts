@@ -1,50 +1,33 @@
 /**
- * Typed wrappers around the backend's Tauri commands and events.
+ * The backend's commands and events, as the page uses them.
  *
- * Every command rejects with an `ApiError` (code, message, field), whatever
- * the backend or the IPC layer threw, so callers can show `err.message`.
- *
- * Argument names: Tauri 2 commands take their arguments in camelCase on the
- * JS side (`after_seq` in Rust is `afterSeq` here); struct fields inside an
- * argument (a `SessionFilter`, a `NewSession`, `Settings`) keep their serde
- * names (snake_case).
+ * The commands, their argument names and types and their results are generated
+ * from Rust (`./contract.ts`, from `src-tauri/src/contract.rs`): this file only
+ * adds what the page needs on top — every command rejects with an `ApiError`
+ * (code, message, field), whatever the backend or the IPC layer threw, so
+ * callers can show `err.message`; a few defaults; output subscriptions over a
+ * Channel; and typed event listeners (`listenTo`, over the generated `AppEvent`).
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open as openDialog } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
-import type { AgentInfo } from "./bindings/AgentInfo";
-import type { AppInfo } from "./bindings/AppInfo";
-import type { DayUsage } from "./bindings/DayUsage";
-import type { Metrics } from "./bindings/Metrics";
-import type { NewSession } from "./bindings/NewSession";
-import type { OutputItem } from "./bindings/OutputItem";
+import type { AppEvent } from "./bindings/AppEvent";
 import type { OutputMessage } from "./bindings/OutputMessage";
+import type { PermissionRequest } from "./bindings/PermissionRequest";
 import type { Session } from "./bindings/Session";
-import type { SessionFilter } from "./bindings/SessionFilter";
-import type { Settings } from "./bindings/Settings";
-import type { TaskEvent } from "./bindings/TaskEvent";
-import type { TaskSummary } from "./bindings/TaskSummary";
+import { commands, type Invoke } from "./contract";
 import { ApiError, toIpcError } from "./errors";
 import type { OutputSource } from "./output.svelte";
 import type { RuleSource } from "./rules.svelte";
-import type { PermissionDecision } from "./bindings/PermissionDecision";
-import type { PermissionRequest } from "./bindings/PermissionRequest";
-import type { PermissionRule } from "./bindings/PermissionRule";
 
 export { ApiError, toIpcError, errorMessage } from "./errors";
 export type { UnlistenFn };
 
-/** Event names emitted by the backend. */
-export const EVENTS = {
-  sessionChanged: "session-changed",
-  sessionDeleted: "session-deleted",
-  sessionsResync: "sessions-resync",
-  permissionChanged: "permission-changed",
-} as const;
-
-export type SessionChangedPayload = { session: Session };
-export type SessionDeletedPayload = { id: string };
+/** The name of an event the backend emits (the tags of the generated `AppEvent`). */
+export type EventName = AppEvent["event"];
+/** The payload of event `E`. */
+export type EventPayload<E extends EventName> = Extract<AppEvent, { event: E }>["payload"];
 
 function hasIpc(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
@@ -57,73 +40,39 @@ function noBackend(): ApiError {
   );
 }
 
-async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+const call: Invoke = async (command, args) => {
   if (!hasIpc()) throw noBackend();
   try {
-    return await invoke<T>(command, args);
+    return await invoke(command, args);
   } catch (err) {
     throw toIpcError(err);
   }
-}
+};
+
+/** Every command, typed by the generated contract (`./contract.ts`), rejecting with an `ApiError`. */
+export const backend = commands(call);
 
 // ---------------------------------------------------------------- sessions
 
-export function listSessions(filter: SessionFilter | null = null): Promise<Session[]> {
-  return call<Session[]>("list_sessions", { filter });
-}
-
-export function getSession(id: string): Promise<Session> {
-  return call<Session>("get_session", { id });
-}
-
-export function createSession(request: NewSession): Promise<Session> {
-  return call<Session>("create_session", { request });
-}
-
-export function endSession(id: string): Promise<Session> {
-  return call<Session>("end_session", { id });
-}
-
-export function deleteSession(id: string): Promise<null> {
-  return call<null>("delete_session", { id });
-}
-
+export const listSessions = (filter: Parameters<typeof backend.listSessions>[0] = null) => backend.listSessions(filter);
+export const getSession = backend.getSession;
+export const createSession = backend.createSession;
+export const endSession = backend.endSession;
+export const deleteSession = backend.deleteSession;
 /** Returns at once; the turn streams as output. Resumes a finished session. */
-export function sendMessage(id: string, text: string): Promise<Session> {
-  return call<Session>("send_message", { id, text });
-}
-
-export function interruptSession(id: string): Promise<Session> {
-  return call<Session>("interrupt_session", { id });
-}
-
-export function resumeSession(id: string, prompt: string | null = null): Promise<Session> {
-  return call<Session>("resume_session", { id, prompt });
-}
-
-export function setTask(id: string, taskId: string | null): Promise<Session> {
-  return call<Session>("set_task", { id, taskId });
-}
-
-export function compactionAdvised(id: string): Promise<boolean> {
-  return call<boolean>("compaction_advised", { id });
-}
-
-export function compactSession(id: string): Promise<Session> {
-  return call<Session>("compact_session", { id });
-}
+export const sendMessage = backend.sendMessage;
+export const interruptSession = backend.interruptSession;
+export const resumeSession = (id: string, prompt: string | null = null) => backend.resumeSession(id, prompt);
+export const setTask = backend.setTask;
+export const compactionAdvised = backend.compactionAdvised;
+export const compactSession = backend.compactSession;
 
 // ---------------------------------------------------------------- output
 
 /** The last `limit` entries, ascending by seq. */
-export function outputTail(id: string, limit: number): Promise<OutputItem[]> {
-  return call<OutputItem[]>("output_tail", { id, limit });
-}
-
+export const outputTail = backend.outputTail;
 /** Entries after `afterSeq`, ascending, at most `limit`. */
-export function readOutput(id: string, afterSeq: number, limit: number): Promise<OutputItem[]> {
-  return call<OutputItem[]>("read_output", { id, afterSeq, limit });
-}
+export const readOutput = backend.readOutput;
 
 /**
  * Follows a session's output after `afterSeq`: every later entry once, in
@@ -140,11 +89,11 @@ export async function subscribeOutput(
   channel.onmessage = (message) => {
     if (active) onMessage(message);
   };
-  const subscription = await call<number>("subscribe_output", { id, afterSeq, channel });
+  const subscription = await backend.subscribeOutput(id, afterSeq, channel);
   return () => {
     if (!active) return;
     active = false;
-    call<null>("unsubscribe_output", { subscription }).catch(() => {
+    backend.unsubscribeOutput(subscription).catch(() => {
       // The subscription may already be gone (session ended, page reloaded).
     });
   };
@@ -160,22 +109,11 @@ export const outputSource: OutputSource = {
 // ---------------------------------------------------------------- permissions
 
 /** Tool uses waiting for an answer: one session's, or every session's (null). */
-export function pendingPermissions(id: string | null): Promise<PermissionRequest[]> {
-  return call<PermissionRequest[]>("pending_permissions", { id });
-}
-
-export function decidePermission(id: string, requestId: string, decision: PermissionDecision): Promise<PermissionRequest> {
-  return call<PermissionRequest>("decide_permission", { id, requestId, decision });
-}
-
+export const pendingPermissions = backend.pendingPermissions;
+export const decidePermission = backend.decidePermission;
 /** The "Allow for this session" rules in force for the session's running agent. */
-export function permissionRules(id: string): Promise<PermissionRule[]> {
-  return call<PermissionRule[]>("permission_rules", { id });
-}
-
-export function revokePermissionRule(id: string, ruleId: number): Promise<null> {
-  return call<null>("revoke_permission_rule", { id, ruleId });
-}
+export const permissionRules = backend.permissionRules;
+export const revokePermissionRule = backend.revokePermissionRule;
 
 /** The backend as the rule store's source. */
 export const ruleSource: RuleSource = { list: permissionRules, revoke: revokePermissionRule };
@@ -186,52 +124,26 @@ export const ruleSource: RuleSource = { list: permissionRules, revoke: revokePer
  * the command is fine.
  */
 export function setFocusedSession(id: string | null): void {
-  call<null>("set_focused_session", { id }).catch(() => {});
+  backend.setFocusedSession(id).catch(() => {});
 }
 
 // ---------------------------------------------------------------- logs, metrics
 
-export function metrics(): Promise<Metrics> {
-  return call<Metrics>("metrics");
-}
-
-export function usageByDay(days: number): Promise<DayUsage[]> {
-  return call<DayUsage[]>("usage_by_day", { days });
-}
-
-export function listTasks(): Promise<TaskSummary[]> {
-  return call<TaskSummary[]>("tasks");
-}
-
-export function taskLog(taskId: string): Promise<TaskEvent[]> {
-  return call<TaskEvent[]>("task_log", { taskId });
-}
-
-export function sessionLog(id: string): Promise<TaskEvent[]> {
-  return call<TaskEvent[]>("session_log", { id });
-}
+export const metrics = backend.metrics;
+export const usageByDay = backend.usageByDay;
+export const listTasks = backend.tasks;
+export const taskLog = backend.taskLog;
+export const sessionLog = backend.sessionLog;
 
 // ---------------------------------------------------------------- app
 
-export function listAgents(): Promise<AgentInfo[]> {
-  return call<AgentInfo[]>("agents");
-}
-
-export function getSettings(): Promise<Settings> {
-  return call<Settings>("get_settings");
-}
-
-export function saveSettings(settings: Settings): Promise<Settings> {
-  return call<Settings>("save_settings", { settings });
-}
-
-export function recentFolders(): Promise<string[]> {
-  return call<string[]>("recent_folders");
-}
-
-export function appInfo(): Promise<AppInfo> {
-  return call<AppInfo>("app_info");
-}
+export const listAgents = backend.agents;
+export const getSettings = backend.getSettings;
+export const saveSettings = backend.saveSettings;
+export const recentFolders = backend.recentFolders;
+export const appInfo = backend.appInfo;
+/** Quits the app, asking first when agents are running. */
+export const quitApp = backend.quitApp;
 
 /**
  * The system's folder picker (tauri-plugin-dialog). Resolves to the chosen
@@ -267,42 +179,20 @@ export async function openExternal(url: string): Promise<void> {
 
 // ---------------------------------------------------------------- events
 
-function isSession(value: unknown): value is Session {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return typeof v["id"] === "string" && typeof v["status"] === "object" && v["status"] !== null;
-}
-
-async function subscribe(event: string, handler: (payload: unknown) => void): Promise<UnlistenFn> {
+/** Listens to one backend event, typed by the generated `AppEvent`. */
+export async function listenTo<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): Promise<UnlistenFn> {
   if (!hasIpc()) throw noBackend();
   try {
-    return await listen<unknown>(event, (e) => handler(e.payload));
+    return await listen<EventPayload<E>>(event, (e) => handler(e.payload));
   } catch (err) {
     throw toIpcError(err);
   }
 }
 
-/** `session-changed` with payload `{ session }`. */
-export function onSessionChanged(handler: (session: Session) => void): Promise<UnlistenFn> {
-  return subscribe(EVENTS.sessionChanged, (payload) => {
-    const session = (payload as Partial<SessionChangedPayload> | null)?.session;
-    if (isSession(session)) handler(session);
-    else console.warn(`Ignoring malformed ${EVENTS.sessionChanged} payload`, payload);
-  });
-}
-
-/** `session-deleted` with payload `{ id }`. */
-export function onSessionDeleted(handler: (id: string) => void): Promise<UnlistenFn> {
-  return subscribe(EVENTS.sessionDeleted, (payload) => {
-    const id = (payload as Partial<SessionDeletedPayload> | null)?.id;
-    if (typeof id === "string") handler(id);
-    else console.warn(`Ignoring malformed ${EVENTS.sessionDeleted} payload`, payload);
-  });
-}
-
-/** `sessions-resync` `{ missed }`: events were dropped; list again. */
-export function onSessionsResync(handler: () => void): Promise<UnlistenFn> {
-  return subscribe(EVENTS.sessionsResync, () => handler());
+function isSession(value: unknown): value is Session {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return typeof v["id"] === "string" && typeof v["status"] === "object" && v["status"] !== null;
 }
 
 function isPermissionRequest(value: unknown): value is PermissionRequest {
@@ -311,11 +201,43 @@ function isPermissionRequest(value: unknown): value is PermissionRequest {
   return typeof v["session_id"] === "string" && typeof v["request_id"] === "string";
 }
 
-/** `permission-changed` `{ request }`: asked, answered or cancelled. */
-export function onPermissionChanged(handler: (request: PermissionRequest) => void): Promise<UnlistenFn> {
-  return subscribe(EVENTS.permissionChanged, (payload) => {
-    const request = (payload as { request?: unknown } | null)?.request;
-    if (isPermissionRequest(request)) handler(request);
-    else console.warn(`Ignoring malformed ${EVENTS.permissionChanged} payload`, payload);
+/** `session-changed`: a session changed (the payload is checked: a malformed one is ignored). */
+export function onSessionChanged(handler: (session: Session) => void): Promise<UnlistenFn> {
+  return listenTo("session-changed", (payload) => {
+    if (isSession(payload?.session)) handler(payload.session);
+    else console.warn("Ignoring malformed session-changed payload", payload);
   });
+}
+
+/** `session-deleted`. */
+export function onSessionDeleted(handler: (id: string) => void): Promise<UnlistenFn> {
+  return listenTo("session-deleted", (payload) => {
+    if (typeof payload?.id === "string") handler(payload.id);
+    else console.warn("Ignoring malformed session-deleted payload", payload);
+  });
+}
+
+/** `sessions-resync`: events were dropped; list again. */
+export function onSessionsResync(handler: () => void): Promise<UnlistenFn> {
+  return listenTo("sessions-resync", () => handler());
+}
+
+/** `permission-changed`: asked, answered or cancelled. */
+export function onPermissionChanged(handler: (request: PermissionRequest) => void): Promise<UnlistenFn> {
+  return listenTo("permission-changed", (payload) => {
+    if (isPermissionRequest(payload?.request)) handler(payload.request);
+    else console.warn("Ignoring malformed permission-changed payload", payload);
+  });
+}
+
+/** `open-session` (the tray): show this session. */
+export function onOpenSession(handler: (id: string) => void): Promise<UnlistenFn> {
+  return listenTo("open-session", (payload) => {
+    if (typeof payload?.id === "string") handler(payload.id);
+  });
+}
+
+/** `new-session` (the tray): show the New-session form. */
+export function onNewSession(handler: () => void): Promise<UnlistenFn> {
+  return listenTo("new-session", () => handler());
 }

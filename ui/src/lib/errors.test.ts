@@ -33,7 +33,7 @@ describe("toIpcError", () => {
   });
 
   it("returns ApiError instances unchanged", () => {
-    const original = new ApiError("x", "y", "z");
+    const original = new ApiError("not_found", "y", "z");
     expect(toIpcError(original)).toBe(original);
   });
 

@@ -1,21 +1,28 @@
+import type { ErrorCode } from "./bindings/ErrorCode";
 import type { IpcError } from "./bindings/IpcError";
+
+/**
+ * A backend error code (the generated `ErrorCode` union), or one of the page's own:
+ * `no_backend` (not inside the app) and `error` (something that was not an `IpcError`).
+ */
+export type ApiErrorCode = ErrorCode | "no_backend" | "error";
 
 /**
  * An error from a backend command, normalized to the backend's `IpcError`
  * shape. It is also a real `Error`, so it has a stack and prints well.
  */
-export class ApiError extends Error implements IpcError {
-  readonly code: string;
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
   readonly field: string | null;
 
-  constructor(code: string, message: string, field: string | null = null) {
+  constructor(code: ApiErrorCode, message: string, field: string | null = null) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.field = field;
   }
 
-  toJSON(): IpcError {
+  toJSON(): Omit<IpcError, "code"> & { code: ApiErrorCode } {
     return { code: this.code, message: this.message, field: this.field };
   }
 }
@@ -29,7 +36,8 @@ function nonEmpty(value: unknown): value is string {
 function fromObject(value: object): ApiError | null {
   const obj = value as Record<string, unknown>;
   if (!nonEmpty(obj["message"])) return null;
-  const code = nonEmpty(obj["code"]) ? obj["code"] : "error";
+  // A code the backend sent is one of its ErrorCode names; anything else is kept as given.
+  const code = (nonEmpty(obj["code"]) ? obj["code"] : "error") as ApiErrorCode;
   const field = nonEmpty(obj["field"]) ? obj["field"] : null;
   return new ApiError(code, obj["message"], field);
 }

@@ -3,6 +3,7 @@ import type { AgentKind } from "./bindings/AgentKind";
 import type { NewSession } from "./bindings/NewSession";
 import type { PermissionMode } from "./bindings/PermissionMode";
 import { splitArgs } from "./args";
+import { AGENT_PROFILES } from "./contract";
 
 /** The fields of the New session form, as typed. */
 export type NewSessionForm = {
@@ -58,18 +59,18 @@ export type FieldErrors = Partial<Record<FormField, string>>;
 
 export type AgentOption = { value: AgentKind; label: string };
 
-export const AGENT_OPTIONS: readonly AgentOption[] = [
-  { value: "command", label: "Command (any program)" },
-  { value: "claude", label: "Claude Code" },
-  { value: "codex", label: "Codex" },
-  { value: "gemini", label: "Gemini CLI" },
-];
+/** The agents as the form offers them: a plain command first, named as the backend names them. */
+export const AGENT_OPTIONS: readonly AgentOption[] = (["command", "claude", "codex", "gemini"] as const).map((value) => ({
+  value,
+  label: value === "command" ? `${AGENT_PROFILES.command.label} (any program)` : AGENT_PROFILES[value].label,
+}));
 
-export const AGENT_LABELS: Record<AgentKind, string> = {
-  command: "Command",
-  claude: "Claude Code",
-  codex: "Codex",
-  gemini: "Gemini CLI",
+/** Each agent's name in the UI (from the backend's `AgentKind::label`). */
+export const AGENT_LABELS: Readonly<Record<AgentKind, string>> = {
+  command: AGENT_PROFILES.command.label,
+  claude: AGENT_PROFILES.claude.label,
+  codex: AGENT_PROFILES.codex.label,
+  gemini: AGENT_PROFILES.gemini.label,
 };
 
 export const PERMISSION_MODES: ReadonlyArray<{ value: PermissionMode; label: string; hint: string }> = [

@@ -1,5 +1,6 @@
 /** Small UI preferences kept in localStorage (never required to work). */
 import type { AgentKind } from "./bindings/AgentKind";
+import { AGENT_KINDS } from "./contract";
 
 const LAST_CWD = "switchboard.lastCwd";
 const LAST_AGENT = "switchboard.lastAgent";
@@ -29,11 +30,9 @@ export function saveLastCwd(cwd: string): void {
   set(LAST_CWD, cwd);
 }
 
-const AGENTS: readonly AgentKind[] = ["command", "claude", "codex", "gemini"];
-
 export function loadLastAgent(): AgentKind {
   const v = get(LAST_AGENT);
-  return (AGENTS as readonly string[]).includes(v ?? "") ? (v as AgentKind) : "command";
+  return (AGENT_KINDS as readonly string[]).includes(v ?? "") ? (v as AgentKind) : "command";
 }
 
 export function saveLastAgent(agent: AgentKind): void {

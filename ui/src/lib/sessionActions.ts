@@ -1,6 +1,7 @@
 /** What can be done with a session now, and why not: for the session view's buttons. */
 import type { AgentInfo } from "./bindings/AgentInfo";
 import type { Session } from "./bindings/Session";
+import { AGENT_PROFILES } from "./contract";
 import { AGENT_LABELS } from "./newSession";
 import { isLive } from "./status";
 
@@ -53,7 +54,7 @@ export function canEnd(session: Session): boolean {
 }
 
 export function canResume(session: Session): boolean {
-  return !isLive(session.status) && session.agent !== "command";
+  return !isLive(session.status) && AGENT_PROFILES[session.agent].can_resume;
 }
 
 /** Wall time of the session: until it ended, or until now while it lives. */

@@ -10,6 +10,7 @@ import type { SessionSort } from "./bindings/SessionSort";
 import { ALL_STATES, STATUS_INFO, type StatusState } from "./status";
 import { compareSessions } from "./sessions";
 import { compareTimestamps } from "./time";
+import { AGENT_KINDS } from "./contract";
 
 /** "live" and "finished" group states; a state name selects just that one. */
 export type StatusFilter = "all" | "live" | "finished" | StatusState;
@@ -94,7 +95,6 @@ export function taskIdsOf(list: readonly Session[]): string[] {
 
 /** Agents used by the sessions, in a fixed order. */
 export function agentsOf(list: readonly Session[]): AgentKind[] {
-  const order: AgentKind[] = ["claude", "codex", "gemini", "command"];
   const used = new Set(list.map((s) => s.agent));
-  return order.filter((a) => used.has(a));
+  return AGENT_KINDS.filter((a) => used.has(a));
 }

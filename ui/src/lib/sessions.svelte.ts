@@ -3,7 +3,7 @@
  * Components read `sessions.list` (newest first) and `sessions.counts`.
  */
 import type { Session } from "./bindings/Session";
-import type { IpcError } from "./bindings/IpcError";
+import type { ApiError } from "./errors";
 import { toIpcError } from "./errors";
 import { SessionModel } from "./sessions";
 import type { StatusCounts } from "./status";
@@ -31,7 +31,7 @@ export class SessionStore {
    * show derived data (metrics, tasks) refetch when it moves, debounced.
    */
   changes = $state(0);
-  loadError: IpcError | null = $state(null);
+  loadError: ApiError | null = $state(null);
 
   /** All sessions, newest first. */
   readonly list: Session[] = $derived.by(() => {

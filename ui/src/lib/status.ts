@@ -1,4 +1,5 @@
 import type { SessionStatus } from "./bindings/SessionStatus";
+import { LIVE_STATES } from "./contract";
 
 export type StatusState = SessionStatus["state"];
 
@@ -7,17 +8,22 @@ export type StatusTone = "green" | "amber" | "red" | "blue" | "slate" | "violet"
 
 type StatusInfo = { label: string; tone: StatusTone; live: boolean; summary: string };
 
-export const STATUS_INFO: Record<StatusState, StatusInfo> = {
-  starting: { label: "Starting", tone: "blue", live: true, summary: "starting" },
-  running: { label: "Running", tone: "green", live: true, summary: "running" },
-  idle: { label: "Idle", tone: "slate", live: true, summary: "idle" },
-  waiting_input: { label: "Waiting", tone: "amber", live: true, summary: "waiting" },
-  compacting: { label: "Compacting", tone: "violet", live: true, summary: "compacting" },
-  ended: { label: "Ended", tone: "grey", live: false, summary: "ended" },
-  error: { label: "Failed", tone: "red", live: false, summary: "failed" },
-  expired: { label: "Expired", tone: "grey", live: false, summary: "expired" },
-  interrupted: { label: "Interrupted", tone: "grey", live: false, summary: "interrupted" },
+/** How each status is drawn; which are live comes from the backend (`LIVE_STATES`). */
+const STATUS_LOOK: Record<StatusState, Omit<StatusInfo, "live">> = {
+  starting: { label: "Starting", tone: "blue", summary: "starting" },
+  running: { label: "Running", tone: "green", summary: "running" },
+  idle: { label: "Idle", tone: "slate", summary: "idle" },
+  waiting_input: { label: "Waiting", tone: "amber", summary: "waiting" },
+  compacting: { label: "Compacting", tone: "violet", summary: "compacting" },
+  ended: { label: "Ended", tone: "grey", summary: "ended" },
+  error: { label: "Failed", tone: "red", summary: "failed" },
+  expired: { label: "Expired", tone: "grey", summary: "expired" },
+  interrupted: { label: "Interrupted", tone: "grey", summary: "interrupted" },
 };
+
+export const STATUS_INFO = Object.fromEntries(
+  Object.entries(STATUS_LOOK).map(([state, look]) => [state, { ...look, live: (LIVE_STATES as readonly string[]).includes(state) }]),
+) as Record<StatusState, StatusInfo>;
 
 export const ALL_STATES = Object.keys(STATUS_INFO) as StatusState[];
 

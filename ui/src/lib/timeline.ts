@@ -4,6 +4,7 @@
 import type { TaskEvent } from "./bindings/TaskEvent";
 import type { TaskEventKind } from "./bindings/TaskEventKind";
 import { formatDuration, formatInteger } from "./format";
+import { AGENT_PROFILES } from "./contract";
 
 export type TimelineTone = "neutral" | "accent" | "success" | "error" | "muted";
 
@@ -48,12 +49,10 @@ function size(n: number): string {
   return `${formatInteger(n)} ${n === 1 ? "char" : "chars"}`;
 }
 
-const AGENT_NAMES: Record<string, string> = {
-  claude: "Claude Code",
-  codex: "Codex",
-  gemini: "Gemini",
-  command: "Command",
-};
+/** Agent names as the backend gives them (the detail is free JSON: an unknown agent shows as is). */
+const AGENT_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(AGENT_PROFILES).map((p) => [p.agent, p.label]),
+);
 
 export function describeTaskEvent(event: TaskEvent): TimelineEntry {
   const d = detailOf(event.detail);

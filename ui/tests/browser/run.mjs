@@ -4,7 +4,7 @@
 //
 // Serves ui/dist on 127.0.0.1 (random port) with the app's strict CSP,
 // drives Debian's Chromium (/usr/bin/chromium, or $CHROMIUM_PATH) through
-// playwright-core, checks every view with realistic data (mockIpc.mjs +
+// playwright-core, checks every view with realistic data (mockIpc.ts +
 // fixtures.mjs), measures the output list under load (a 10k-entry stream,
 // a 100k-entry session), and writes screenshots to docs/screenshots/ui-*.png.
 // Prints "N passed, M failed" last and exits non-zero on any failure.
@@ -15,7 +15,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { installMockIpc } from "./mockIpc.mjs";
+import { transformSync } from "esbuild";
 import {
   CLAUDE_ID,
   CODEX_ID,
@@ -37,6 +37,15 @@ const repoDir = resolve(uiDir, "..");
 const shotsDir = join(repoDir, "docs", "screenshots");
 const chromePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const only = process.env.ONLY ? new RegExp(process.env.ONLY, "i") : null;
+
+// The mock is TypeScript, typed by the generated contract (npm run check checks it): strip
+// its types with esbuild (what Vite uses) and load the function it exports.
+const { installMockIpc } = await import(
+  "data:text/javascript;base64," +
+    Buffer.from(
+      transformSync(readFileSync(join(here, "mockIpc.ts"), "utf8"), { loader: "ts", format: "esm", target: "es2022" }).code,
+    ).toString("base64")
+);
 
 const FALLBACK_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
 

@@ -47,6 +47,41 @@ impl AgentKind {
             AgentKind::Command => "command",
         }
     }
+
+    /// What the UI calls this agent ("Gemini CLI").
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentKind::Claude => "Claude Code",
+            AgentKind::Codex => "Codex",
+            AgentKind::Gemini => "Gemini CLI",
+            AgentKind::Command => "Command",
+        }
+    }
+
+    /// Whether a finished session of this agent can be continued (a command cannot: it is
+    /// a process, not a conversation).
+    pub fn can_resume(self) -> bool {
+        self != AgentKind::Command
+    }
+
+    /// Whether the conversation can be compacted (`/compact`: Claude Code only).
+    pub fn can_compact(self) -> bool {
+        self == AgentKind::Claude
+    }
+
+    /// The above in one record, for the UI (generated into `ui/src/lib/contract.ts`).
+    pub fn profile(self) -> AgentProfile {
+        AgentProfile { agent: self, label: self.label().into(), can_resume: self.can_resume(), can_compact: self.can_compact() }
+    }
+}
+
+/// What the UI shows and offers for an agent, whether or not it is installed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AgentProfile {
+    pub agent: AgentKind,
+    pub label: String,
+    pub can_resume: bool,
+    pub can_compact: bool,
 }
 
 impl fmt::Display for AgentKind {

@@ -7,4 +7,20 @@ export type DayUsage = {
 /**
  * `YYYY-MM-DD`
  */
-day: string, sessions: number, input_tokens: number, output_tokens: number, cost_usd: number, };
+day: string, 
+/**
+ * Sessions created that day.
+ */
+sessions: number, 
+/**
+ * Input tokens of those sessions, summed.
+ */
+input_tokens: number, 
+/**
+ * Output tokens of those sessions, summed.
+ */
+output_tokens: number, 
+/**
+ * Cost in US dollars of those sessions, summed.
+ */
+cost_usd: number, };

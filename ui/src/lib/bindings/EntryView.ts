@@ -3,12 +3,141 @@
 /**
  * The normalized meaning of an entry, whatever agent printed it.
  */
-export type EntryView = { "kind": "system_init", model: string | null, agent_session_id: string | null, cwd: string | null, permission_mode: string | null, } | { "kind": "user_text", text: string, } | { "kind": "assistant_text", text: string, } | { "kind": "tool_use", id: string, name: string, input: unknown, } | { "kind": "tool_result", tool_use_id: string, content: string, is_error: boolean, } | { "kind": "turn_result", subtype: string, is_error: boolean, num_turns: number, duration_ms: number, 
+export type EntryView = { "kind": "system_init", 
+/**
+ * The model the agent runs (e.g. `claude-opus-4-…`); None when it does not say.
+ */
+model: string | null, 
+/**
+ * The agent's own session id (what a resume passes back); None when it does not say.
+ */
+agent_session_id: string | null, 
+/**
+ * The folder the agent reports working in; Claude only.
+ */
+cwd: string | null, 
+/**
+ * The permission mode the agent reports (`default`, `acceptEdits`, …); Claude only.
+ */
+permission_mode: string | null, } | { "kind": "user_text", 
+/**
+ * The text as sent.
+ */
+text: string, } | { "kind": "assistant_text", 
+/**
+ * The prose, Markdown as the agent wrote it.
+ */
+text: string, } | { "kind": "tool_use", 
+/**
+ * The agent's id for this call; the matching `ToolResult` carries it as `tool_use_id`.
+ */
+id: string, 
+/**
+ * The tool's name as the agent gives it (`Bash`, `Read`, `mcp__…`).
+ */
+name: string, 
+/**
+ * The tool's input as the agent sent it (JSON).
+ */
+input: unknown, } | { "kind": "tool_result", 
+/**
+ * The `id` of the `ToolUse` this answers.
+ */
+tool_use_id: string, 
+/**
+ * What the tool returned, as text (a list of text blocks joined by line breaks).
+ */
+content: string, 
+/**
+ * Whether the tool failed or the use was denied.
+ */
+is_error: boolean, } | { "kind": "turn_result", 
+/**
+ * How the turn ended, in the agent's words: `success`, `error_max_turns`,
+ * `error_during_execution` (interrupted), … (`unknown` when absent).
+ */
+subtype: string, 
+/**
+ * Whether the agent reported the turn as failed.
+ */
+is_error: boolean, 
+/**
+ * Agent turns in this result (Claude's `num_turns`; 1 for Codex and Gemini).
+ */
+num_turns: number, 
+/**
+ * How long the turn took, in ms, as the agent reports it (0 when it does not).
+ */
+duration_ms: number, 
 /**
  * Cost of the whole agent process so far, as the agent reports it.
  */
-cost_usd: number, input_tokens: number, output_tokens: number, text: string | null, errors: Array<string>, api_error_status: number | null, 
+cost_usd: number, 
+/**
+ * Input tokens of the turn (for Claude, cache reads and writes included).
+ */
+input_tokens: number, 
+/**
+ * Output tokens of the turn.
+ */
+output_tokens: number, 
+/**
+ * The turn's final answer, or for a failed turn its error message; None when absent.
+ */
+text: string | null, 
+/**
+ * Error messages the agent listed with the result (Claude's `errors`); often empty.
+ */
+errors: Array<string>, 
+/**
+ * The HTTP status of a failed API call behind the turn (e.g. 429, 529); None when there was none.
+ */
+api_error_status: number | null, 
 /**
  * The model that did the turn, when the agent says so there (Gemini routes "auto").
  */
-model: string | null, } | { "kind": "api_retry", attempt: number, max_retries: number, error: string | null, } | { "kind": "permission_asked", request_id: string, tool_name: string, input: unknown, description: string | null, } | { "kind": "line", text: string, } | { "kind": "stderr", text: string, } | { "kind": "lifecycle", text: string, } | { "kind": "raw", text: string, };
+model: string | null, } | { "kind": "api_retry", 
+/**
+ * Which retry this is, from 1.
+ */
+attempt: number, 
+/**
+ * The most retries the agent will make.
+ */
+max_retries: number, 
+/**
+ * The error that caused the retry, as the agent reports it.
+ */
+error: string | null, } | { "kind": "permission_asked", 
+/**
+ * The agent's id for the request; a decision must carry it back.
+ */
+request_id: string, 
+/**
+ * The tool it wants to use.
+ */
+tool_name: string, 
+/**
+ * The tool's input (JSON).
+ */
+input: unknown, 
+/**
+ * The agent's short description (e.g. the file name for Write); None when it gave none.
+ */
+description: string | null, } | { "kind": "line", 
+/**
+ * The line as printed, without its line break.
+ */
+text: string, } | { "kind": "stderr", 
+/**
+ * The line as printed, without its line break.
+ */
+text: string, } | { "kind": "lifecycle", 
+/**
+ * Switchboard's note for people ("exited with code 0", …).
+ */
+text: string, } | { "kind": "raw", 
+/**
+ * The line as the agent printed it.
+ */
+text: string, };

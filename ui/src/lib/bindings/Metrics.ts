@@ -11,7 +11,15 @@ total: number,
 /**
  * Sessions in a live state.
  */
-active: number, by_status: Record<string, number>, by_agent: Record<string, number>, 
+active: number, 
+/**
+ * Count of stored sessions per status name (`running`, `error`, …); absent names count 0.
+ */
+by_status: Record<string, number>, 
+/**
+ * Count of stored sessions per agent name (`claude`, …); absent names count 0.
+ */
+by_agent: Record<string, number>, 
 /**
  * Sessions in the error state.
  */
@@ -23,4 +31,16 @@ avg_duration_ms: number,
 /**
  * Sessions ever created, deleted ones included.
  */
-total_created: number, input_tokens: number, output_tokens: number, cost_usd: number, };
+total_created: number, 
+/**
+ * Input tokens, summed over the stored sessions.
+ */
+input_tokens: number, 
+/**
+ * Output tokens, summed over the stored sessions.
+ */
+output_tokens: number, 
+/**
+ * Cost in US dollars, summed over the stored sessions.
+ */
+cost_usd: number, };

@@ -5,4 +5,32 @@ import type { SessionConfig } from "./SessionConfig";
 /**
  * What a caller gives to start a session. Everything but `agent` and `cwd` is optional.
  */
-export type NewSession = { agent: AgentKind | null, cwd: string, title: string | null, task_id: string | null, mcp_session_id: string | null, service_session_id: string | null, config: SessionConfig, };
+export type NewSession = { 
+/**
+ * Which agent to run; None is refused (the field is optional only so the JSON can omit it).
+ */
+agent: AgentKind | null, 
+/**
+ * The folder to run in: absolute and existing; stored canonical.
+ */
+cwd: string, 
+/**
+ * The title to show; None or blank: one is made from the prompt (see [`Session::title`]).
+ */
+title: string | null, 
+/**
+ * Links the session to a caller's task: see [`Session::task_id`].
+ */
+task_id: string | null, 
+/**
+ * See [`Session::mcp_session_id`].
+ */
+mcp_session_id: string | null, 
+/**
+ * See [`Session::service_session_id`].
+ */
+service_session_id: string | null, 
+/**
+ * How to start the agent: program, prompt, model, environment, ….
+ */
+config: SessionConfig, };

@@ -5,4 +5,20 @@ import type { Stream } from "./Stream";
 /**
  * One output entry as shown: its place (`seq`), time, stream, and what it says.
  */
-export type OutputItem = { seq: number, ts: string, stream: Stream, view: EntryView, };
+export type OutputItem = { 
+/**
+ * The entry's place in the session's output (`OutputEntry::seq`): strictly increasing; the UI pages and resumes by it.
+ */
+seq: number, 
+/**
+ * When Switchboard read the line (UTC).
+ */
+ts: string, 
+/**
+ * Which stream it came from.
+ */
+stream: Stream, 
+/**
+ * What it says, read per agent.
+ */
+view: EntryView, };

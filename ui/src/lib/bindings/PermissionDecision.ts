@@ -4,4 +4,24 @@ import type { RuleScope } from "./RuleScope";
 /**
  * How a permission request was settled.
  */
-export type PermissionDecision = { "behavior": "allow", updated_input: unknown, always: boolean, rule?: RuleScope, } | { "behavior": "deny", message: string, } | { "behavior": "cancelled", reason: string, };
+export type PermissionDecision = { "behavior": "allow", 
+/**
+ * The input to run the tool with instead of the agent's; None: as asked.
+ */
+updated_input: unknown, 
+/**
+ * Also save a rule, so later matching requests of this agent process are allowed without asking.
+ */
+always: boolean, 
+/**
+ * The rule saved with `always`; None: the request's `proposed_rule`.
+ */
+rule?: RuleScope, } | { "behavior": "deny", 
+/**
+ * Why, shown to the agent (at most [`MAX_DENY_MESSAGE`](crate::MAX_DENY_MESSAGE) characters).
+ */
+message: string, } | { "behavior": "cancelled", 
+/**
+ * Why nobody answered, for people (e.g. "the agent exited before it was answered").
+ */
+reason: string, };

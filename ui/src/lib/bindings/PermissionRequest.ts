@@ -5,11 +5,23 @@ import type { RuleScope } from "./RuleScope";
 /**
  * A tool use the agent asks the user to approve (Claude's `can_use_tool`).
  */
-export type PermissionRequest = { session_id: string, 
+export type PermissionRequest = { 
+/**
+ * The session whose agent asks.
+ */
+session_id: string, 
 /**
  * The agent's id for this request; answers must carry it back.
  */
-request_id: string, tool_name: string, input: unknown, 
+request_id: string, 
+/**
+ * The tool it wants to use, as the agent names it (`Bash`, `Write`, `mcp__…`).
+ */
+tool_name: string, 
+/**
+ * The tool's input as the agent sent it (e.g. `{"command": "npm test"}`); an Allow may replace it.
+ */
+input: unknown, 
 /**
  * The agent's short description (e.g. the file name for Write).
  */
@@ -17,11 +29,19 @@ description: string | null,
 /**
  * A one-line summary for people: "wants to run: npm test".
  */
-gist: string, asked_at: string, 
+gist: string, 
+/**
+ * When the agent asked (UTC).
+ */
+asked_at: string, 
 /**
  * None while pending.
  */
-decision: PermissionDecision | null, decided_at: string | null, 
+decision: PermissionDecision | null, 
+/**
+ * When it was settled (UTC); None while pending.
+ */
+decided_at: string | null, 
 /**
  * The "Allow for this session" rule offered for this request (the person may edit it
  * before saving); None when there is nothing sensible to offer. Derived from the tool

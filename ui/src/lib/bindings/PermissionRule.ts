@@ -5,7 +5,23 @@ import type { RuleScope } from "./RuleScope";
  * A saved "Allow for this session" rule. It lasts as long as the agent process it was
  * saved for: a resumed session starts with none (see `Engine::permission_rules`).
  */
-export type PermissionRule = { id: number, session_id: string, tool_name: string, scope: RuleScope, 
+export type PermissionRule = { 
+/**
+ * SQLite row id, unique across sessions; revoking a rule names it.
+ */
+id: number, 
+/**
+ * The session whose agent process the rule answers for.
+ */
+session_id: string, 
+/**
+ * The tool it allows (`Bash`, `Write`, `WebFetch`, …); it never matches another tool.
+ */
+tool_name: string, 
+/**
+ * What it allows within the tool.
+ */
+scope: RuleScope, 
 /**
  * `Bash(npm test:*)`, `Write(/src/app/**)`, `WebFetch(*)`.
  */
@@ -13,4 +29,8 @@ label: string,
 /**
  * The request whose answer saved it.
  */
-request_id: string, created_at: string, };
+request_id: string, 
+/**
+ * When it was saved (UTC).
+ */
+created_at: string, };

@@ -3,4 +3,12 @@
 /**
  * What a rule allows within its tool.
  */
-export type RuleScope = { "kind": "command", prefix: string, } | { "kind": "path", glob: string, } | { "kind": "any_input" };
+export type RuleScope = { "kind": "command", 
+/**
+ * The whole words a command must start with, separated by single spaces (`npm test`).
+ */
+prefix: string, } | { "kind": "path", 
+/**
+ * An absolute path: the exact file, `DIR/*` or `DIR/**`.
+ */
+glob: string, } | { "kind": "any_input" };

@@ -13,11 +13,34 @@ export type Session = {
 /**
  * Agent prefix + UUIDv7, e.g. `claude_01933b…`: unique and sortable by creation time.
  */
-id: string, agent: AgentKind, title: string, 
+id: string, 
+/**
+ * Which agent runs it; fixed for the session's life.
+ */
+agent: AgentKind, 
+/**
+ * Shown in lists: the caller's, trimmed, at most [`MAX_TITLE_CHARS`](crate::MAX_TITLE_CHARS) characters, or made
+ * from the first line of the prompt (or the command line, or "<agent> in <folder>").
+ */
+title: string, 
 /**
  * Absolute, canonical, existing directory the agent runs in.
  */
-cwd: string, status: SessionStatus, task_id: string | null, mcp_session_id: string | null, 
+cwd: string, 
+/**
+ * Where the session is in its life; changed only through the moves [`SessionStatus::can_become`] allows.
+ */
+status: SessionStatus, 
+/**
+ * The caller's task this session works for (seed 001's task logger); groups sessions and
+ * their task events. Letters, digits, `.`, `_`, `:`, `-`; None: no task.
+ */
+task_id: string | null, 
+/**
+ * The MCP client session that started this one, kept for that caller to find it again.
+ * Same shape as `task_id`; None when not given.
+ */
+mcp_session_id: string | null, 
 /**
  * The agent's own session id (Claude's `--session-id`), used to resume.
  */
@@ -25,7 +48,65 @@ agent_session_id: string | null,
 /**
  * An external service's id for this session (seed 004's serviceSessionId).
  */
-service_session_id: string | null, config: SessionConfig, created_at: string, last_activity: string, expires_at: string, ended_at: string | null, message_count: number, turns: number, input_tokens: number, output_tokens: number, cost_usd: number, last_error: string | null, pid: number | null, exit_code: number | null, 
+service_session_id: string | null, 
+/**
+ * The options it was started with, environment values included (see [`Session::redacted`]).
+ */
+config: SessionConfig, 
+/**
+ * When it was created (UTC; serialized as RFC 3339, stored as Unix ms).
+ */
+created_at: string, 
+/**
+ * The last activity: start, a message sent, output, a turn's usage. Set only while live.
+ */
+last_activity: string, 
+/**
+ * When a live session idles out: `last_activity` + the idle TTL
+ * ([`EngineConfig::idle_ttl`](crate::EngineConfig::idle_ttl)); the sweeper expires Idle and Starting sessions past it.
+ */
+expires_at: string, 
+/**
+ * When it reached a final state; None while live (a resume clears it).
+ */
+ended_at: string | null, 
+/**
+ * Messages exchanged with the agent: +1 for each message sent and +1 for each turn result.
+ * Reset to 0 by a compaction; drives [`Session::compaction_advised`].
+ */
+message_count: number, 
+/**
+ * Agent turns, as the agent reports them in its turn results (Claude's `num_turns`), summed.
+ */
+turns: number, 
+/**
+ * Tokens the agent reported as input, summed over the session's turns (for Claude, cache
+ * reads and writes included).
+ */
+input_tokens: number, 
+/**
+ * Tokens the agent reported as output, summed over the session's turns.
+ */
+output_tokens: number, 
+/**
+ * Cost in US dollars the agent reported, summed over the session's turns; each turn is clamped
+ * to [`MAX_TURN_COST_USD`](crate::MAX_TURN_COST_USD), the sum to [`MAX_TOTAL_COST_USD`](crate::MAX_TOTAL_COST_USD).
+ */
+cost_usd: number, 
+/**
+ * The latest failure or warning shown with the session (a failed start, a turn that hit
+ * `max_turns`, a storage failure); kept after the session ends. None: nothing went wrong.
+ */
+last_error: string | null, 
+/**
+ * The OS process id of the running agent; None before it starts and after it exits.
+ * Kept after a crash of the app so the next sweep can find and stop the leftover process.
+ */
+pid: number | null, 
+/**
+ * The agent process's exit code; None while it runs, or when a signal ended it.
+ */
+exit_code: number | null, 
 /**
  * When the agent last finished a response (seed 002 lastResponseAt).
  */

@@ -16,7 +16,24 @@ args: Array<string>,
 /**
  * The first prompt, sent when the session starts.
  */
-prompt: string | null, model: string | null, permission_mode: PermissionMode, max_turns: number | null, append_system_prompt: string | null, 
+prompt: string | null, 
+/**
+ * The agent's model name as the agent takes it (`--model`, e.g. `opus`); None: the agent's default.
+ * At most 200 characters, no control characters.
+ */
+model: string | null, 
+/**
+ * Claude only: whether and how it asks before using tools.
+ */
+permission_mode: PermissionMode, 
+/**
+ * Claude only: stop after this many agent turns (`--max-turns`); at least 1, None: no limit.
+ */
+max_turns: number | null, 
+/**
+ * Claude only: text appended to its system prompt (`--append-system-prompt`), under 128 KiB.
+ */
+append_system_prompt: string | null, 
 /**
  * Added to the inherited environment of the agent process.
  */

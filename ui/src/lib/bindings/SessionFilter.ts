@@ -9,8 +9,28 @@ export type SessionFilter = {
 /**
  * Status names (`running`, `error`, …); any of them matches.
  */
-statuses: Array<string>, agent: AgentKind | null, task_id: string | null, 
+statuses: Array<string>, 
+/**
+ * Only sessions of this agent.
+ */
+agent: AgentKind | null, 
+/**
+ * Only sessions linked to this task.
+ */
+task_id: string | null, 
 /**
  * Case-insensitive substring of the title or the folder.
  */
-search: string | null, sort: SessionSort, limit: number | null, offset: number, };
+search: string | null, 
+/**
+ * The order of the list; both orders are newest first.
+ */
+sort: SessionSort, 
+/**
+ * Page size; None: the store's [`MAX_PAGE`](crate::MAX_PAGE), which also caps it.
+ */
+limit: number | null, 
+/**
+ * Sessions to skip before the page, for paging.
+ */
+offset: number, };

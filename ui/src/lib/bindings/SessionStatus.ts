@@ -7,4 +7,8 @@
  * Final states: Ended, Error, Expired, Interrupted — a final session can be resumed
  * (it becomes Starting again) when its agent supports it.
  */
-export type SessionStatus = { "state": "starting" } | { "state": "running" } | { "state": "idle" } | { "state": "waiting_input" } | { "state": "compacting" } | { "state": "ended" } | { "state": "error", message: string, } | { "state": "expired" } | { "state": "interrupted" };
+export type SessionStatus = { "state": "starting" } | { "state": "running" } | { "state": "idle" } | { "state": "waiting_input" } | { "state": "compacting" } | { "state": "ended" } | { "state": "error", 
+/**
+ * What went wrong, for people (also in [`Session::last_error`]).
+ */
+message: string, } | { "state": "expired" } | { "state": "interrupted" };

@@ -5,4 +5,28 @@ import type { TaskEventKind } from "./TaskEventKind";
  * One entry of the task log. `detail` is JSON: e.g. `{"duration_ms": 1200, "length": 512}`
  * for a response, `{"message": "..."}` for an error.
  */
-export type TaskEvent = { id: number, task_id: string | null, session_id: string, ts: string, kind: TaskEventKind, detail: unknown, };
+export type TaskEvent = { 
+/**
+ * SQLite row id: increasing, so events sort in insertion order.
+ */
+id: number, 
+/**
+ * The session's task when the event was written; None when it had none.
+ */
+task_id: string | null, 
+/**
+ * The session the event is about.
+ */
+session_id: string, 
+/**
+ * When it happened (UTC).
+ */
+ts: string, 
+/**
+ * What happened.
+ */
+kind: TaskEventKind, 
+/**
+ * Kind-specific JSON (see the type's doc).
+ */
+detail: unknown, };

@@ -3,4 +3,12 @@
 /**
  * A task id with its sessions' counts and totals, for the tasks view.
  */
-export type TaskSummary = { task_id: string, sessions: number, };
+export type TaskSummary = { 
+/**
+ * The caller's task id, as given in [`Session::task_id`].
+ */
+task_id: string, 
+/**
+ * Sessions linked to this task.
+ */
+sessions: number, };

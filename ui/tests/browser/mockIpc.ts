@@ -12,15 +12,29 @@
 // batches every 25 ms (at most 2000 per message), backfill first, then live,
 // and { type: "end" } when the session's process is gone.
 //
-// It must be self-contained (it is serialized). The fixture data comes in
+// It must be self-contained (it is serialized: run.mjs strips the types with esbuild
+// and hands the function to page.addInitScript). The fixture data comes in
 // `options` (see fixtures.mjs). window.__mock lets a test drive it.
+//
+// The commands are typed by the generated contract (src/lib/contract.ts): `npm run check`
+// fails here when a command is added, an argument renamed or a result changed in Rust.
 
-export function installMockIpc(options) {
+import type { ErrorCode } from "../../src/lib/bindings/ErrorCode";
+import type { CommandArgs, CommandName, CommandResult } from "../../src/lib/contract";
+
+/** Fixture data and the mock's own records: JSON shaped like the bindings, loosely typed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
+/** One handler per command of the contract, taking its arguments, answering its result. */
+type CommandHandlers = { [C in CommandName]: (args: CommandArgs<C>) => Promise<CommandResult<C>> };
+
+export function installMockIpc(options: Loose): void {
   const BATCH_MS = 25;
   const BATCH_MAX = 2000;
   const LIVE = new Set(["starting", "running", "idle", "waiting_input", "compacting"]);
 
-  const state = {
+  const state: Loose = {
     listDelayMs: options.listDelayMs || 0,
     // Sessions to emit as session-changed while list_sessions is in flight.
     emitDuringList: options.emitDuringList || [],
@@ -47,37 +61,38 @@ export function installMockIpc(options) {
     replyDelayMs: options.replyDelayMs === undefined ? 300 : options.replyDelayMs,
   };
 
-  const sessions = new Map((options.sessions || []).map((s) => [s.id, s]));
-  const outputs = new Map(Object.entries(options.outputs || {}));
+  const sessions = new Map<string, Loose>((options.sessions || []).map((s: Loose) => [s.id, s]));
+  const outputs = new Map<string, Loose[]>(Object.entries(options.outputs || {}));
   // Sessions whose output is generated on demand: id → { count, tag, base }.
-  const synthetic = new Map();
-  for (const [id, spec] of Object.entries(options.synthetic || {})) {
+  const synthetic = new Map<string, Loose>();
+  for (const [id, spec] of Object.entries<Loose>(options.synthetic || {})) {
     synthetic.set(id, { count: spec.count, tag: spec.tag || id, base: Date.now() - spec.count * 100 });
   }
-  const taskEvents = [...(options.taskEvents || [])];
+  const taskEvents: Loose[] = [...(options.taskEvents || [])];
   // Like the backend's permission_rules::propose: the first two words of a command, the
   // file's folder and below, else any input.
-  const propose = (tool, input) => {
+  const propose = (tool: Loose, input: Loose) => {
     if (tool === "Bash") {
-      const words = String(input?.command ?? "").split(/[;&|`<>\n]/)[0].split(/\s+/).filter(Boolean).slice(0, 2);
+      const words = (String(input?.command ?? "").split(/[;&|`<>\n]/)[0] ?? "").split(/\s+/).filter(Boolean).slice(0, 2);
       return words.length ? { kind: "command", prefix: words.join(" ") } : null;
     }
     const path = input?.file_path ?? input?.notebook_path;
     if (typeof path === "string") return path.startsWith("/") ? { kind: "path", glob: `${path.slice(0, path.lastIndexOf("/"))}/**` } : null;
     return { kind: "any_input" };
   };
-  const label = (tool, rule) => `${tool}(${rule.kind === "command" ? `${rule.prefix}:*` : rule.kind === "path" ? rule.glob : "*"})`;
-  const permissionRequests = (options.permissions || []).map((r) => ({ proposed_rule: propose(r.tool_name, r.input), ...r }));
+  const label = (tool: Loose, rule: Loose) => `${tool}(${rule.kind === "command" ? `${rule.prefix}:*` : rule.kind === "path" ? rule.glob : "*"})`;
+  const permissionRequests = (options.permissions || []).map((r: Loose) => ({ proposed_rule: propose(r.tool_name, r.input), ...r }));
   /** Saved "Allow for this session" rules (all sessions). */
-  const permissionRules = [];
+  const permissionRules: Loose[] = [];
   let nextRuleId = 1;
-  let focused = null;
-  const advised = new Set(options.compactionAdvised || []);
-  const calls = [];
-  const callbacks = new Map();
-  const listeners = new Map();
-  const violations = [];
-  const subscriptions = new Map();
+  let focused: string | null = null;
+  let quitRequests = 0;
+  const advised = new Set<string>(options.compactionAdvised || []);
+  const calls: Loose[] = [];
+  const callbacks = new Map<number, (data: Loose) => unknown>();
+  const listeners = new Map<string, number[]>();
+  const violations: string[] = [];
+  const subscriptions = new Map<number, Loose>();
   let nextSub = 1;
   let nextEventId = 10_000;
 
@@ -85,12 +100,12 @@ export function installMockIpc(options) {
     violations.push(`${e.violatedDirective}: ${e.blockedURI || "inline"} ${e.sourceFile || ""}:${e.lineNumber || ""}`);
   });
 
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const sleep = (ms: Loose) => new Promise((r) => setTimeout(r, ms));
   const now = () => new Date().toISOString();
-  const clone = (v) => JSON.parse(JSON.stringify(v));
+  const clone = (v: Loose) => JSON.parse(JSON.stringify(v));
 
-  function registerCallback(callback, once) {
-    const id = window.crypto.getRandomValues(new Uint32Array(1))[0];
+  function registerCallback(callback: Loose, once: Loose) {
+    const id = window.crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
     callbacks.set(id, (data) => {
       if (once) callbacks.delete(id);
       return callback && callback(data);
@@ -98,19 +113,19 @@ export function installMockIpc(options) {
     return id;
   }
 
-  function emit(event, payload) {
+  function emit(event: Loose, payload: Loose) {
     for (const handler of [...(listeners.get(event) || [])]) {
       const cb = callbacks.get(handler);
       if (cb) cb({ event, id: handler, payload: clone(payload) });
     }
   }
 
-  function put(session) {
+  function put(session: Loose) {
     sessions.set(session.id, session);
     emit("session-changed", { session });
   }
 
-  function update(id, fields) {
+  function update(id: Loose, fields: Loose) {
     const cur = sessions.get(id);
     if (!cur) return null;
     const next = { ...cur, ...fields, last_activity: now() };
@@ -118,25 +133,25 @@ export function installMockIpc(options) {
     return next;
   }
 
-  function reject(code, message, field) {
+  function reject(code: ErrorCode, message: string, field?: string | null): never {
     // The real backend rejects with exactly this object.
     throw { code, message, field: field === undefined ? null : field };
   }
 
   // Tauri rejects a call whose arguments lack a key with a plain string.
-  function need(cmd, args, ...keys) {
+  function need<A extends object>(cmd: string, args: A, ...keys: (keyof A & string)[]) {
     for (const key of keys) {
       if (!(key in args)) throw `invalid args \`${key}\` for command \`${cmd}\`: command ${cmd} missing required key ${key}`;
     }
   }
 
-  function getOr404(id) {
+  function getOr404(id: string): Loose {
     const s = sessions.get(id);
     if (!s) reject("not_found", `session ${id} not found`);
     return s;
   }
 
-  function logTask(sessionId, kind, detail) {
+  function logTask(sessionId: Loose, kind: Loose, detail: Loose) {
     const s = sessions.get(sessionId);
     taskEvents.push({ id: nextEventId++, task_id: s ? s.task_id : null, session_id: sessionId, ts: now(), kind, detail });
   }
@@ -151,7 +166,7 @@ export function installMockIpc(options) {
     "I'll add a regression test first, then the fix:\n\n- keep events seen during the load\n- prefer the newer of two versions",
   ];
 
-  function synthItem(spec, seq) {
+  function synthItem(spec: Loose, seq: Loose) {
     const ts = new Date(spec.base + seq * 100).toISOString();
     if (seq === spec.count) {
       return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: `**${spec.tag}: end of history** (entry ${seq}).` } };
@@ -179,7 +194,7 @@ export function installMockIpc(options) {
     return { seq, ts, stream: view.kind === "stderr" ? "stderr" : "stdout", view };
   }
 
-  function lastSeqOf(id) {
+  function lastSeqOf(id: string): number {
     const spec = synthetic.get(id);
     const extra = outputs.get(id) || [];
     const lastExtra = extra.length ? extra[extra.length - 1].seq : 0;
@@ -187,7 +202,7 @@ export function installMockIpc(options) {
   }
 
   /** Entries with seq in (after, before], ascending, at most limit. */
-  function range(id, after, limit, before = Infinity) {
+  function range(id: string, after: number, limit: number, before: number = Infinity): Loose[] {
     const out = [];
     const spec = synthetic.get(id);
     if (spec) {
@@ -210,9 +225,9 @@ export function installMockIpc(options) {
   }
 
   /** Adds entries to a session's output (views only; seqs are assigned). Returns them. */
-  function appendOutput(id, views) {
-    if (!outputs.has(id)) outputs.set(id, []);
-    const list = outputs.get(id);
+  function appendOutput(id: string, views: Loose[]): Loose[] {
+    const list = outputs.get(id) ?? [];
+    outputs.set(id, list);
     let seq = lastSeqOf(id);
     const items = [];
     for (const view of views) {
@@ -226,19 +241,19 @@ export function installMockIpc(options) {
     return items;
   }
 
-  function channelSend(sub, payload) {
+  function channelSend(sub: Loose, payload: Loose) {
     const cb = callbacks.get(sub.channelId);
     const index = sub.index++;
     if (cb) cb({ index, ...payload });
   }
 
-  function schedule(sub) {
+  function schedule(sub: Loose) {
     if (sub.timer || sub.closed) return;
     const wait = Math.max(0, sub.lastSent + BATCH_MS - performance.now());
     sub.timer = setTimeout(() => flush(sub), wait);
   }
 
-  function flush(sub) {
+  function flush(sub: Loose) {
     sub.timer = null;
     if (sub.closed) return;
     const items = range(sub.sessionId, sub.after, BATCH_MAX);
@@ -262,23 +277,23 @@ export function installMockIpc(options) {
     }
   }
 
-  function subscribe(id, after, channel) {
+  function subscribe(id: Loose, after: Loose, channel: Loose) {
     getOr404(id);
     const channelId = typeof channel === "object" && channel !== null ? channel.id : Number(String(channel).split(":")[1]);
-    const sub = { id: nextSub++, sessionId: id, channelId, after, index: 0, timer: null, lastSent: 0, closed: false, batches: 0 };
+    const sub: Loose = { id: nextSub++, sessionId: id, channelId, after, index: 0, timer: null, lastSent: 0, closed: false, batches: 0 };
     subscriptions.set(sub.id, sub);
     // Backfill starts at once, like the backend's first batch.
     sub.timer = setTimeout(() => flush(sub), 0);
     return sub.id;
   }
 
-  function endSubscriptionsOf(id) {
+  function endSubscriptionsOf(id: Loose) {
     for (const sub of subscriptions.values()) if (sub.sessionId === id) schedule(sub);
   }
 
   // ------------------------------------------------------------ sessions
 
-  function matchesFilter(s, f) {
+  function matchesFilter(s: Loose, f: Loose) {
     if (!f) return true;
     if (f.statuses && f.statuses.length > 0 && !f.statuses.includes(s.status.state)) return false;
     if (f.agent && s.agent !== f.agent) return false;
@@ -290,7 +305,7 @@ export function installMockIpc(options) {
     return true;
   }
 
-  function listSessions(filter) {
+  function listSessions(filter: Loose) {
     const list = [...sessions.values()].filter((s) => matchesFilter(s, filter));
     const key = filter && filter.sort === "last_activity" ? "last_activity" : "created_at";
     list.sort((a, b) => (a[key] < b[key] ? 1 : a[key] > b[key] ? -1 : a.id < b.id ? 1 : -1));
@@ -300,17 +315,17 @@ export function installMockIpc(options) {
   }
 
   let counter = 0;
-  function newId(agent) {
+  function newId(agent: Loose) {
     counter += 1;
     return `${agent}_${Date.now().toString(36)}${counter}`;
   }
 
-  function agentInfo(agent) {
-    return state.agents.find((a) => a.agent === agent);
+  function agentInfo(agent: Loose) {
+    return state.agents.find((a: Loose) => a.agent === agent);
   }
 
   /** A Claude-like turn: the answer streams in, then the turn's result. */
-  function agentTurn(id, text, { first = false } = {}) {
+  function agentTurn(id: Loose, text: Loose, { first = false }: Loose = {}) {
     const s = sessions.get(id);
     if (!s) return;
     const views = [];
@@ -350,7 +365,7 @@ export function installMockIpc(options) {
     }, state.replyDelayMs / 2);
   }
 
-  function createSession(req) {
+  function createSession(req: Loose) {
     const agent = req.agent || "command";
     const program = req.config && req.config.program;
     if (!req.cwd || !req.cwd.startsWith("/")) reject("invalid_input", `the folder must be an absolute path, not '${req.cwd || ""}'`, "cwd");
@@ -414,8 +429,8 @@ export function installMockIpc(options) {
   }
 
   function computeMetrics() {
-    const by_status = {};
-    const by_agent = {};
+    const by_status: Record<string, number> = {};
+    const by_agent: Record<string, number> = {};
     let active = 0;
     let errors = 0;
     let input_tokens = 0;
@@ -463,7 +478,7 @@ export function installMockIpc(options) {
       .map(([task_id, n]) => ({ task_id, sessions: n }));
   }
 
-  function validateSettings(s) {
+  function validateSettings(s: Loose) {
     if (!(s.max_live_sessions >= 1 && s.max_live_sessions <= 10000)) reject("invalid_input", "the live session limit must be between 1 and 10000", "max_live_sessions");
     if (!(s.idle_ttl_minutes >= 1 && s.idle_ttl_minutes <= 43200)) reject("invalid_input", "the idle timeout must be between 1 minute and 30 days", "idle_ttl_minutes");
     if (!(s.retention_days >= 0 && s.retention_days <= 36500)) reject("invalid_input", "the retention must be at most 36500 days (0 keeps forever)", "retention_days");
@@ -474,11 +489,251 @@ export function installMockIpc(options) {
     }
   }
 
-  async function handle(cmd, args) {
+  // The backend's commands, one handler each, typed by the generated contract: a command
+  // added in Rust, a renamed argument or a changed result is a type error here.
+  const commands: CommandHandlers = {
+    list_sessions: async (args) => {
+      need("list_sessions", args, "filter");
+      const snapshot = clone(listSessions(args.filter));
+      if (state.listDelayMs > 0) {
+        const pending = state.emitDuringList.splice(0);
+        setTimeout(() => pending.forEach(put), state.listDelayMs / 2);
+        await sleep(state.listDelayMs);
+      }
+      return snapshot;
+    },
+    get_session: async (args) => {
+      need("get_session", args, "id");
+      return clone(getOr404(args.id));
+    },
+    create_session: async (args) => {
+      need("create_session", args, "request");
+      return createSession(args.request);
+    },
+    end_session: async (args) => {
+      need("end_session", args, "id");
+      const cur = getOr404(args.id);
+      if (!LIVE.has(cur.status.state)) return clone(cur);
+      const t = now();
+      const ended = { ...cur, status: { state: "ended" }, ended_at: t, last_activity: t, exit_code: 0 };
+      put(ended);
+      logTask(args.id, "ended", { status: "ended" });
+      appendOutput(args.id, [{ kind: "lifecycle", text: "stopped by the user" }]);
+      endSubscriptionsOf(args.id);
+      return clone(ended);
+    },
+    delete_session: async (args) => {
+      need("delete_session", args, "id");
+      getOr404(args.id);
+      sessions.delete(args.id);
+      outputs.delete(args.id);
+      synthetic.delete(args.id);
+      emit("session-deleted", { id: args.id });
+      return null;
+    },
+    send_message: async (args) => {
+      need("send_message", args, "id", "text");
+      const cur = getOr404(args.id);
+      if (!args.text.trim()) reject("invalid_input", "the message is empty", "text");
+      if (cur.agent === "command") reject("invalid_input", "a command session does not take messages; start a new session instead", "agent");
+      if (["running", "compacting", "starting"].includes(cur.status.state)) reject("invalid_input", "the agent is still working on the last message; wait for it or interrupt it", "text");
+      const resumed = !LIVE.has(cur.status.state);
+      const next = update(args.id, { status: { state: resumed ? "starting" : "running" }, ended_at: null, message_count: cur.message_count + 1 });
+      logTask(args.id, "command_sent", { command: args.text, length: args.text.length });
+      if (resumed) {
+        setTimeout(() => {
+          update(args.id, { status: { state: "running" } });
+          agentTurn(args.id, args.text);
+        }, 100);
+      } else agentTurn(args.id, args.text);
+      return clone(next);
+    },
+    interrupt_session: async (args) => {
+      need("interrupt_session", args, "id");
+      const cur = getOr404(args.id);
+      if (!LIVE.has(cur.status.state)) return clone(cur);
+      appendOutput(args.id, [{ kind: "lifecycle", text: "interrupt requested" }]);
+      setTimeout(() => {
+        appendOutput(args.id, [{ kind: "turn_result", subtype: "error_during_execution", is_error: true, num_turns: cur.turns, duration_ms: 900, cost_usd: cur.cost_usd, input_tokens: 0, output_tokens: 0, text: null, errors: ["Interrupted by the user"], api_error_status: null }]);
+        update(args.id, { status: { state: "idle" } });
+      }, 50);
+      return clone(sessions.get(args.id));
+    },
+    resume_session: async (args) => {
+      need("resume_session", args, "id", "prompt");
+      const cur = getOr404(args.id);
+      if (cur.agent === "command") reject("invalid_input", "a command session cannot be resumed; start a new one", "agent");
+      if (LIVE.has(cur.status.state)) reject("invalid_input", "the session is already running", "status");
+      const next = update(args.id, { status: { state: "starting" }, ended_at: null });
+      appendOutput(args.id, [{ kind: "lifecycle", text: `resuming: ${cur.agent} --resume ${cur.agent_session_id}` }]);
+      setTimeout(() => {
+        update(args.id, { status: { state: args.prompt ? "running" : "idle" } });
+        if (args.prompt) agentTurn(args.id, args.prompt);
+      }, 100);
+      return clone(next);
+    },
+    set_task: async (args) => {
+      need("set_task", args, "id", "taskId");
+      getOr404(args.id);
+      const t = args.taskId;
+      if (t !== null && !/^[A-Za-z0-9._:][A-Za-z0-9._:-]*$/.test(t)) {
+        reject("invalid_input", `task id '${t}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'`, "task_id");
+      }
+      return clone(update(args.id, { task_id: t }));
+    },
+    compaction_advised: async (args) => {
+      need("compaction_advised", args, "id");
+      getOr404(args.id);
+      return advised.has(args.id);
+    },
+    compact_session: async (args) => {
+      need("compact_session", args, "id");
+      const cur = getOr404(args.id);
+      if (cur.agent !== "claude") reject("invalid_input", `${cur.agent} sessions cannot be compacted`);
+      const before = cur.status.state;
+      update(args.id, { status: { state: "compacting" } });
+      await sleep(200);
+      advised.delete(args.id);
+      appendOutput(args.id, [{ kind: "lifecycle", text: "conversation compacted" }]);
+      return clone(update(args.id, { status: { state: before }, message_count: 0 }));
+    },
+    output_tail: async (args) => {
+      need("output_tail", args, "id", "limit");
+      getOr404(args.id);
+      const last = lastSeqOf(args.id);
+      return clone(range(args.id, Math.max(0, last - args.limit), args.limit));
+    },
+    read_output: async (args) => {
+      need("read_output", args, "id", "afterSeq", "limit");
+      getOr404(args.id);
+      return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
+    },
+    subscribe_output: async (args) => {
+      need("subscribe_output", args, "id", "afterSeq", "channel");
+      return subscribe(args.id, args.afterSeq, args.channel);
+    },
+    unsubscribe_output: async (args) => {
+      need("unsubscribe_output", args, "subscription");
+      const sub = subscriptions.get(args.subscription);
+      if (sub) {
+        sub.closed = true;
+        if (sub.timer) clearTimeout(sub.timer);
+        subscriptions.delete(sub.id);
+        channelSend(sub, { end: true });
+      }
+      return null;
+    },
+    pending_permissions: async (args) => {
+      need("pending_permissions", args, "id");
+      return clone(permissionRequests.filter((r: Loose) => r.decision === null && (args.id === null || r.session_id === args.id)));
+    },
+    decide_permission: async (args) => {
+      need("decide_permission", args, "id", "requestId", "decision");
+      const req = permissionRequests.find((r: Loose) => r.session_id === args.id && r.request_id === args.requestId);
+      if (!req) reject("not_found", `permission request ${args.requestId} not found`);
+      if (req.decision !== null) reject("invalid_input", "this request was answered already", "request_id");
+      const d = args.decision;
+      if (!["allow", "deny"].includes(d.behavior)) reject("invalid_input", `unknown decision '${d.behavior}'`, "decision");
+      if (d.behavior === "allow" && d.always) {
+        const rule = d.rule || req.proposed_rule;
+        if (!rule) reject("invalid_input", "no rule to offer for this request; name one", "rule");
+        if (rule.kind === "command" && /[;&|`<>\n]|\$\(/.test(rule.prefix)) reject("invalid_input", "the prefix may not contain shell control", "prefix");
+        if (rule.kind === "path" && !rule.glob.startsWith("/")) reject("invalid_input", "the path must be absolute", "path");
+        permissionRules.push({ id: nextRuleId++, session_id: args.id, tool_name: req.tool_name, scope: rule, label: label(req.tool_name, rule), request_id: req.request_id, created_at: now() });
+        d.rule = rule;
+      }
+      req.decision = d;
+      req.decided_at = now();
+      emit("permission-changed", { request: req });
+      logTask(args.id, d.behavior === "deny" ? "error" : "response_received", d.behavior === "deny" ? { message: `denied ${req.tool_name}: ${d.message}` } : { duration_ms: 1200, length: 0 });
+      if (d.behavior === "allow") {
+        update(args.id, { status: { state: "running" } });
+        setTimeout(() => {
+          appendOutput(args.id, [
+            { kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: "done", is_error: false },
+            { kind: "assistant_text", text: `Ran \`${req.tool_name}\`${d.always ? " (allowed for this session)" : ""}.` },
+          ]);
+          update(args.id, { status: { state: "idle" } });
+        }, 100);
+      } else {
+        appendOutput(args.id, [{ kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: `The user denied this tool use: ${"message" in d ? d.message : ""}`, is_error: true }]);
+        update(args.id, { status: { state: "idle" } });
+      }
+      return clone(req);
+    },
+    permission_rules: async (args) => {
+      need("permission_rules", args, "id");
+      getOr404(args.id);
+      return clone(permissionRules.filter((r) => r.session_id === args.id));
+    },
+    revoke_permission_rule: async (args) => {
+      need("revoke_permission_rule", args, "id", "ruleId");
+      const i = permissionRules.findIndex((r) => r.session_id === args.id && r.id === args.ruleId);
+      if (i < 0) reject("invalid_input", `no rule ${args.ruleId} in session '${args.id}'`, "rule");
+      permissionRules.splice(i, 1);
+      return null;
+    },
+    set_focused_session: async (args) => {
+      need("set_focused_session", args, "id");
+      focused = args.id;
+      return null;
+    },
+    metrics: async (args) => {
+      return computeMetrics();
+    },
+    usage_by_day: async (args) => {
+      need("usage_by_day", args, "days");
+      return clone(state.usage.slice(-args.days));
+    },
+    tasks: async (args) => {
+      return taskSummaries();
+    },
+    task_log: async (args) => {
+      need("task_log", args, "taskId");
+      return clone(taskEvents.filter((e) => e.task_id === args.taskId || (sessions.get(e.session_id) || {}).task_id === args.taskId));
+    },
+    session_log: async (args) => {
+      need("session_log", args, "id");
+      getOr404(args.id);
+      return clone(taskEvents.filter((e) => e.session_id === args.id));
+    },
+    agents: async (args) => {
+      await sleep(30);
+      return clone(state.agents);
+    },
+    get_settings: async (args) => {
+      return clone(state.settings);
+    },
+    save_settings: async (args) => {
+      need("save_settings", args, "settings");
+      validateSettings(args.settings);
+      state.settings = clone(args.settings);
+      for (const agent of ["claude", "codex", "gemini"]) {
+        const p = args.settings.agent_paths[agent as "claude" | "codex" | "gemini"];
+        const info = agentInfo(agent);
+        if (p && info) Object.assign(info, { installed: true, path: p, source: "setting" });
+      }
+      return clone(state.settings);
+    },
+    recent_folders: async (args) => {
+      return clone(state.recent.slice(0, 12));
+    },
+    quit_app: async () => {
+      // The page cannot be quit; the mock only counts the request.
+      quitRequests += 1;
+      return null;
+    },
+    app_info: async (args) => {
+      return clone(state.appInfo);
+    },
+  };
+
+  // Tauri's own plugins the page uses (events, opener, dialog).
+  async function plugin(cmd: string, args: Loose): Promise<unknown> {
     switch (cmd) {
       case "plugin:event|listen": {
         if (!listeners.has(args.event)) listeners.set(args.event, []);
-        listeners.get(args.event).push(args.handler);
+        listeners.get(args.event)?.push(args.handler);
         return args.handler;
       }
       case "plugin:event|unlisten": {
@@ -501,254 +756,47 @@ export function installMockIpc(options) {
         await sleep(20);
         return state.dialogResult;
       }
-      case "list_sessions": {
-        need(cmd, args, "filter");
-        const snapshot = clone(listSessions(args.filter));
-        if (state.listDelayMs > 0) {
-          const pending = state.emitDuringList.splice(0);
-          setTimeout(() => pending.forEach(put), state.listDelayMs / 2);
-          await sleep(state.listDelayMs);
-        }
-        return snapshot;
-      }
-      case "get_session":
-        need(cmd, args, "id");
-        return clone(getOr404(args.id));
-      case "create_session":
-        need(cmd, args, "request");
-        return createSession(args.request);
-      case "end_session": {
-        need(cmd, args, "id");
-        const cur = getOr404(args.id);
-        if (!LIVE.has(cur.status.state)) return clone(cur);
-        const t = now();
-        const ended = { ...cur, status: { state: "ended" }, ended_at: t, last_activity: t, exit_code: 0 };
-        put(ended);
-        logTask(args.id, "ended", { status: "ended" });
-        appendOutput(args.id, [{ kind: "lifecycle", text: "stopped by the user" }]);
-        endSubscriptionsOf(args.id);
-        return clone(ended);
-      }
-      case "delete_session": {
-        need(cmd, args, "id");
-        getOr404(args.id);
-        sessions.delete(args.id);
-        outputs.delete(args.id);
-        synthetic.delete(args.id);
-        emit("session-deleted", { id: args.id });
-        return null;
-      }
-      case "send_message": {
-        need(cmd, args, "id", "text");
-        const cur = getOr404(args.id);
-        if (!args.text.trim()) reject("invalid_input", "the message is empty", "text");
-        if (cur.agent === "command") reject("invalid_input", "a command session does not take messages; start a new session instead", "agent");
-        if (["running", "compacting", "starting"].includes(cur.status.state)) reject("invalid_input", "the agent is still working on the last message; wait for it or interrupt it", "text");
-        const resumed = !LIVE.has(cur.status.state);
-        const next = update(args.id, { status: { state: resumed ? "starting" : "running" }, ended_at: null, message_count: cur.message_count + 1 });
-        logTask(args.id, "command_sent", { command: args.text, length: args.text.length });
-        if (resumed) {
-          setTimeout(() => {
-            update(args.id, { status: { state: "running" } });
-            agentTurn(args.id, args.text);
-          }, 100);
-        } else agentTurn(args.id, args.text);
-        return clone(next);
-      }
-      case "interrupt_session": {
-        need(cmd, args, "id");
-        const cur = getOr404(args.id);
-        if (!LIVE.has(cur.status.state)) return clone(cur);
-        appendOutput(args.id, [{ kind: "lifecycle", text: "interrupt requested" }]);
-        setTimeout(() => {
-          appendOutput(args.id, [{ kind: "turn_result", subtype: "error_during_execution", is_error: true, num_turns: cur.turns, duration_ms: 900, cost_usd: cur.cost_usd, input_tokens: 0, output_tokens: 0, text: null, errors: ["Interrupted by the user"], api_error_status: null }]);
-          update(args.id, { status: { state: "idle" } });
-        }, 50);
-        return clone(sessions.get(args.id));
-      }
-      case "resume_session": {
-        need(cmd, args, "id", "prompt");
-        const cur = getOr404(args.id);
-        if (cur.agent === "command") reject("invalid_input", "a command session cannot be resumed; start a new one", "agent");
-        if (LIVE.has(cur.status.state)) reject("invalid_input", "the session is already running", "status");
-        const next = update(args.id, { status: { state: "starting" }, ended_at: null });
-        appendOutput(args.id, [{ kind: "lifecycle", text: `resuming: ${cur.agent} --resume ${cur.agent_session_id}` }]);
-        setTimeout(() => {
-          update(args.id, { status: { state: args.prompt ? "running" : "idle" } });
-          if (args.prompt) agentTurn(args.id, args.prompt);
-        }, 100);
-        return clone(next);
-      }
-      case "set_task": {
-        need(cmd, args, "id", "taskId");
-        getOr404(args.id);
-        const t = args.taskId;
-        if (t !== null && !/^[A-Za-z0-9._:][A-Za-z0-9._:-]*$/.test(t)) {
-          reject("invalid_input", `task id '${t}' may only contain letters, digits, '.', '_', ':' and '-', and cannot start with '-'`, "task_id");
-        }
-        return clone(update(args.id, { task_id: t }));
-      }
-      case "compaction_advised":
-        need(cmd, args, "id");
-        getOr404(args.id);
-        return advised.has(args.id);
-      case "compact_session": {
-        need(cmd, args, "id");
-        const cur = getOr404(args.id);
-        if (cur.agent !== "claude") reject("invalid_input", `${cur.agent} sessions cannot be compacted`);
-        const before = cur.status.state;
-        update(args.id, { status: { state: "compacting" } });
-        await sleep(200);
-        advised.delete(args.id);
-        appendOutput(args.id, [{ kind: "lifecycle", text: "conversation compacted" }]);
-        return clone(update(args.id, { status: { state: before }, message_count: 0 }));
-      }
-      case "output_tail": {
-        need(cmd, args, "id", "limit");
-        getOr404(args.id);
-        const last = lastSeqOf(args.id);
-        return clone(range(args.id, Math.max(0, last - args.limit), args.limit));
-      }
-      case "read_output": {
-        need(cmd, args, "id", "afterSeq", "limit");
-        getOr404(args.id);
-        return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
-      }
-      case "subscribe_output":
-        need(cmd, args, "id", "afterSeq", "channel");
-        return subscribe(args.id, args.afterSeq, args.channel);
-      case "unsubscribe_output": {
-        need(cmd, args, "subscription");
-        const sub = subscriptions.get(args.subscription);
-        if (sub) {
-          sub.closed = true;
-          if (sub.timer) clearTimeout(sub.timer);
-          subscriptions.delete(sub.id);
-          channelSend(sub, { end: true });
-        }
-        return null;
-      }
-      case "pending_permissions":
-        need(cmd, args, "id");
-        return clone(permissionRequests.filter((r) => r.decision === null && (args.id === null || r.session_id === args.id)));
-      case "decide_permission": {
-        need(cmd, args, "id", "requestId", "decision");
-        const req = permissionRequests.find((r) => r.session_id === args.id && r.request_id === args.requestId);
-        if (!req) reject("not_found", `permission request ${args.requestId} not found`);
-        if (req.decision !== null) reject("invalid_input", "this request was answered already", "request_id");
-        const d = args.decision;
-        if (!["allow", "deny"].includes(d.behavior)) reject("invalid_input", `unknown decision '${d.behavior}'`, "decision");
-        if (d.behavior === "allow" && d.always) {
-          const rule = d.rule || req.proposed_rule;
-          if (!rule) reject("invalid_input", "no rule to offer for this request; name one", "rule");
-          if (rule.kind === "command" && /[;&|`<>\n]|\$\(/.test(rule.prefix)) reject("invalid_input", "the prefix may not contain shell control", "prefix");
-          if (rule.kind === "path" && !rule.glob.startsWith("/")) reject("invalid_input", "the path must be absolute", "path");
-          permissionRules.push({ id: nextRuleId++, session_id: args.id, tool_name: req.tool_name, scope: rule, label: label(req.tool_name, rule), request_id: req.request_id, created_at: now() });
-          d.rule = rule;
-        }
-        req.decision = d;
-        req.decided_at = now();
-        emit("permission-changed", { request: req });
-        logTask(args.id, d.behavior === "deny" ? "error" : "response_received", d.behavior === "deny" ? { message: `denied ${req.tool_name}: ${d.message}` } : { duration_ms: 1200, length: 0 });
-        if (d.behavior === "allow") {
-          update(args.id, { status: { state: "running" } });
-          setTimeout(() => {
-            appendOutput(args.id, [
-              { kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: "done", is_error: false },
-              { kind: "assistant_text", text: `Ran \`${req.tool_name}\`${d.always ? " (allowed for this session)" : ""}.` },
-            ]);
-            update(args.id, { status: { state: "idle" } });
-          }, 100);
-        } else {
-          appendOutput(args.id, [{ kind: "tool_result", tool_use_id: req.tool_use_id || req.request_id, content: `The user denied this tool use: ${d.message}`, is_error: true }]);
-          update(args.id, { status: { state: "idle" } });
-        }
-        return clone(req);
-      }
-      case "permission_rules":
-        need(cmd, args, "id");
-        getOr404(args.id);
-        return clone(permissionRules.filter((r) => r.session_id === args.id));
-      case "revoke_permission_rule": {
-        need(cmd, args, "id", "ruleId");
-        const i = permissionRules.findIndex((r) => r.session_id === args.id && r.id === args.ruleId);
-        if (i < 0) reject("invalid_input", `no rule ${args.ruleId} in session '${args.id}'`, "rule");
-        permissionRules.splice(i, 1);
-        return null;
-      }
-      case "set_focused_session":
-        need(cmd, args, "id");
-        focused = args.id;
-        return null;
-      case "metrics":
-        return computeMetrics();
-      case "usage_by_day":
-        need(cmd, args, "days");
-        return clone(state.usage.slice(-args.days));
-      case "tasks":
-        return taskSummaries();
-      case "task_log":
-        need(cmd, args, "taskId");
-        return clone(taskEvents.filter((e) => e.task_id === args.taskId || (sessions.get(e.session_id) || {}).task_id === args.taskId));
-      case "session_log":
-        need(cmd, args, "id");
-        getOr404(args.id);
-        return clone(taskEvents.filter((e) => e.session_id === args.id));
-      case "agents":
-        await sleep(30);
-        return clone(state.agents);
-      case "get_settings":
-        return clone(state.settings);
-      case "save_settings": {
-        need(cmd, args, "settings");
-        validateSettings(args.settings);
-        state.settings = clone(args.settings);
-        for (const agent of ["claude", "codex", "gemini"]) {
-          const p = args.settings.agent_paths[agent];
-          const info = agentInfo(agent);
-          if (p && info) Object.assign(info, { installed: true, path: p, source: "setting" });
-        }
-        return clone(state.settings);
-      }
-      case "recent_folders":
-        return clone(state.recent.slice(0, 12));
-      case "app_info":
-        return clone(state.appInfo);
       default:
-        reject("unknown_command", `Unknown command: ${cmd}`);
+        // Like Tauri: an unknown command rejects with a plain string.
+        throw `Unknown command: ${cmd}`;
     }
-    return null;
   }
 
-  async function invoke(cmd, args) {
+  async function handle(cmd: string, args: Loose): Promise<unknown> {
+    if (cmd in commands) return (commands[cmd as CommandName] as (a: Loose) => Promise<unknown>)(args);
+    return plugin(cmd, args);
+  }
+
+  async function invoke(cmd: Loose, args: Loose) {
     calls.push({ cmd, args: clone(args || {}) });
     return handle(cmd, args || {});
   }
 
-  window.__TAURI_INTERNALS__ = {
+  const w = window as unknown as Record<string, unknown>;
+  w.__TAURI_INTERNALS__ = {
     invoke,
     transformCallback: registerCallback,
-    unregisterCallback: (id) => callbacks.delete(id),
-    runCallback: (id, data) => {
+    unregisterCallback: (id: Loose) => callbacks.delete(id),
+    runCallback: (id: Loose, data: Loose) => {
       const cb = callbacks.get(id);
       if (cb) cb(data);
     },
     callbacks,
-    convertFileSrc: (path, protocol = "asset") => `${protocol}://localhost/${encodeURIComponent(path)}`,
+    convertFileSrc: (path: Loose, protocol: Loose = "asset") => `${protocol}://localhost/${encodeURIComponent(path)}`,
     metadata: {
       currentWindow: { label: "main" },
       currentWebview: { windowLabel: "main", label: "main" },
     },
   };
-  window.__TAURI_EVENT_PLUGIN_INTERNALS__ = {
-    unregisterListener: (_event, id) => callbacks.delete(id),
+  w.__TAURI_EVENT_PLUGIN_INTERNALS__ = {
+    unregisterListener: (_event: Loose, id: Loose) => callbacks.delete(id),
   };
 
   // A generator for streaming tests: realistic entries at `rate` a second.
   // Like an agent writing into the backend, it keeps its pace whatever the
   // page does: each tick adds every entry due by then (bigger batches when
   // the page is slow), and the subscription sends them in 25 ms batches.
-  function stream(id, n, rate, tag) {
+  function stream(id: Loose, n: Loose, rate: Loose, tag: Loose) {
     const spec = { tag: tag || "live", base: Date.now(), count: Number.MAX_SAFE_INTEGER };
     const started = performance.now();
     let sent = 0;
@@ -770,7 +818,7 @@ export function installMockIpc(options) {
     });
   }
 
-  window.__mock = {
+  w.__mock = {
     calls,
     violations,
     sessions,
@@ -781,14 +829,15 @@ export function installMockIpc(options) {
     stream,
     lastSeqOf,
     subscriptions,
-    setDialogResult: (v) => (state.dialogResult = v),
-    setAgents: (list) => (state.agents = list),
-    advise: (id) => advised.add(id),
+    setDialogResult: (v: Loose) => (state.dialogResult = v),
+    setAgents: (list: Loose) => (state.agents = list),
+    advise: (id: Loose) => advised.add(id),
     focused: () => focused,
+    quitRequests: () => quitRequests,
     permissions: permissionRequests,
     rules: permissionRules,
     /** The agent asks to use a tool: the session waits for the user. */
-    ask(sessionId, toolName, input, gist) {
+    ask(sessionId: Loose, toolName: Loose, input: Loose, gist: Loose) {
       const request = {
         session_id: sessionId,
         request_id: `perm-${Date.now().toString(36)}-${permissionRequests.length}`,
@@ -807,10 +856,10 @@ export function installMockIpc(options) {
       emit("permission-changed", { request });
       return request.request_id;
     },
-    remove(id) {
+    remove(id: Loose) {
       sessions.delete(id);
       emit("session-deleted", { id });
     },
-    listenerCount: (event) => (listeners.get(event) || []).length,
+    listenerCount: (event: Loose) => (listeners.get(event) || []).length,
   };
 }

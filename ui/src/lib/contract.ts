@@ -1,0 +1,184 @@
+// Generated from src-tauri/src/contract.rs by `make bindings` (tests/it/contract.rs). Do not edit.
+// The IPC contract: every command with its arguments (camelCase, as Tauri takes them) and result.
+import type { Channel } from "@tauri-apps/api/core";
+import type { AgentInfo } from "./bindings/AgentInfo";
+import type { AgentKind } from "./bindings/AgentKind";
+import type { AgentProfile } from "./bindings/AgentProfile";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { DayUsage } from "./bindings/DayUsage";
+import type { Metrics } from "./bindings/Metrics";
+import type { NewSession } from "./bindings/NewSession";
+import type { OutputItem } from "./bindings/OutputItem";
+import type { OutputMessage } from "./bindings/OutputMessage";
+import type { PermissionDecision } from "./bindings/PermissionDecision";
+import type { PermissionRequest } from "./bindings/PermissionRequest";
+import type { PermissionRule } from "./bindings/PermissionRule";
+import type { Session } from "./bindings/Session";
+import type { SessionFilter } from "./bindings/SessionFilter";
+import type { SessionStatus } from "./bindings/SessionStatus";
+import type { Settings } from "./bindings/Settings";
+import type { TaskEvent } from "./bindings/TaskEvent";
+import type { TaskSummary } from "./bindings/TaskSummary";
+
+/** Every command's name. */
+export const COMMANDS = [
+  "list_sessions",
+  "get_session",
+  "create_session",
+  "end_session",
+  "delete_session",
+  "send_message",
+  "interrupt_session",
+  "resume_session",
+  "set_task",
+  "compaction_advised",
+  "compact_session",
+  "read_output",
+  "output_tail",
+  "subscribe_output",
+  "unsubscribe_output",
+  "metrics",
+  "usage_by_day",
+  "tasks",
+  "task_log",
+  "session_log",
+  "agents",
+  "get_settings",
+  "save_settings",
+  "recent_folders",
+  "app_info",
+  "pending_permissions",
+  "decide_permission",
+  "permission_rules",
+  "revoke_permission_rule",
+  "set_focused_session",
+  "quit_app",
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Each command's arguments (as sent) and result. */
+export type Commands = {
+  list_sessions: { args: { filter: SessionFilter | null }; result: Array<Session> };
+  get_session: { args: { id: string }; result: Session };
+  create_session: { args: { request: NewSession }; result: Session };
+  end_session: { args: { id: string }; result: Session };
+  delete_session: { args: { id: string }; result: null };
+  send_message: { args: { id: string; text: string }; result: Session };
+  interrupt_session: { args: { id: string }; result: Session };
+  resume_session: { args: { id: string; prompt: string | null }; result: Session };
+  set_task: { args: { id: string; taskId: string | null }; result: Session };
+  compaction_advised: { args: { id: string }; result: boolean };
+  compact_session: { args: { id: string }; result: Session };
+  read_output: { args: { id: string; afterSeq: number; limit: number }; result: Array<OutputItem> };
+  output_tail: { args: { id: string; limit: number }; result: Array<OutputItem> };
+  subscribe_output: { args: { id: string; afterSeq: number; channel: Channel<OutputMessage> }; result: number };
+  unsubscribe_output: { args: { subscription: number }; result: null };
+  metrics: { args: Record<string, never>; result: Metrics };
+  usage_by_day: { args: { days: number }; result: Array<DayUsage> };
+  tasks: { args: Record<string, never>; result: Array<TaskSummary> };
+  task_log: { args: { taskId: string }; result: Array<TaskEvent> };
+  session_log: { args: { id: string }; result: Array<TaskEvent> };
+  agents: { args: Record<string, never>; result: Array<AgentInfo> };
+  get_settings: { args: Record<string, never>; result: Settings };
+  save_settings: { args: { settings: Settings }; result: Settings };
+  recent_folders: { args: Record<string, never>; result: Array<string> };
+  app_info: { args: Record<string, never>; result: AppInfo };
+  pending_permissions: { args: { id: string | null }; result: Array<PermissionRequest> };
+  decide_permission: { args: { id: string; requestId: string; decision: PermissionDecision }; result: PermissionRequest };
+  permission_rules: { args: { id: string }; result: Array<PermissionRule> };
+  revoke_permission_rule: { args: { id: string; ruleId: number }; result: null };
+  set_focused_session: { args: { id: string | null }; result: null };
+  quit_app: { args: Record<string, never>; result: null };
+};
+
+export type CommandArgs<C extends CommandName> = Commands[C]["args"];
+export type CommandResult<C extends CommandName> = Commands[C]["result"];
+
+/** Sends one command; `api.ts` gives one that rejects with an `ApiError`. */
+export type Invoke = <C extends CommandName>(command: C, args: CommandArgs<C>) => Promise<CommandResult<C>>;
+
+/** One typed function per command, over `call`. */
+export function commands(call: Invoke) {
+  return {
+    /** Sessions matching the filter (all when null), newest first unless it says otherwise. */
+    listSessions: (filter: SessionFilter | null) => call("list_sessions", { filter }),
+    getSession: (id: string) => call("get_session", { id }),
+    /** Starts a session; a bad value rejects with `invalid_input` naming the field. */
+    createSession: (request: NewSession) => call("create_session", { request }),
+    endSession: (id: string) => call("end_session", { id }),
+    deleteSession: (id: string) => call("delete_session", { id }),
+    /** Returns at once; the turn streams as output. Resumes a finished session. */
+    sendMessage: (id: string, text: string) => call("send_message", { id, text }),
+    interruptSession: (id: string) => call("interrupt_session", { id }),
+    resumeSession: (id: string, prompt: string | null) => call("resume_session", { id, prompt }),
+    setTask: (id: string, taskId: string | null) => call("set_task", { id, taskId }),
+    compactionAdvised: (id: string) => call("compaction_advised", { id }),
+    compactSession: (id: string) => call("compact_session", { id }),
+    /** Entries after `afterSeq`, oldest first, at most `limit`. */
+    readOutput: (id: string, afterSeq: number, limit: number) => call("read_output", { id, afterSeq, limit }),
+    /** The last `limit` entries, oldest first. */
+    outputTail: (id: string, limit: number) => call("output_tail", { id, limit }),
+    /** Follows output after `afterSeq` on `channel`; resolves to the subscription id. */
+    subscribeOutput: (id: string, afterSeq: number, channel: Channel<OutputMessage>) => call("subscribe_output", { id, afterSeq, channel }),
+    unsubscribeOutput: (subscription: number) => call("unsubscribe_output", { subscription }),
+    metrics: () => call("metrics", {}),
+    usageByDay: (days: number) => call("usage_by_day", { days }),
+    tasks: () => call("tasks", {}),
+    taskLog: (taskId: string) => call("task_log", { taskId }),
+    sessionLog: (id: string) => call("session_log", { id }),
+    /** Each agent: installed or not, where, and how to install it. */
+    agents: () => call("agents", {}),
+    getSettings: () => call("get_settings", {}),
+    saveSettings: (settings: Settings) => call("save_settings", { settings }),
+    recentFolders: () => call("recent_folders", {}),
+    appInfo: () => call("app_info", {}),
+    /** Tool uses waiting for an answer: one session's, or every session's (null). */
+    pendingPermissions: (id: string | null) => call("pending_permissions", { id }),
+    decidePermission: (id: string, requestId: string, decision: PermissionDecision) => call("decide_permission", { id, requestId, decision }),
+    /** The "Allow for this session" rules in force for the session's running agent. */
+    permissionRules: (id: string) => call("permission_rules", { id }),
+    revokePermissionRule: (id: string, ruleId: number) => call("revoke_permission_rule", { id, ruleId }),
+    /** The session the window shows (null: none), so its own changes do not notify. */
+    setFocusedSession: (id: string | null) => call("set_focused_session", { id }),
+    /** Quits, asking first when agents are running. */
+    quitApp: () => call("quit_app", {}),
+  };
+}
+
+/** Every agent: its name in the UI and what its sessions can do. */
+export const AGENT_PROFILES: Readonly<Record<AgentKind, AgentProfile>> = {
+  "claude": {
+    "agent": "claude",
+    "label": "Claude Code",
+    "can_resume": true,
+    "can_compact": true
+  },
+  "codex": {
+    "agent": "codex",
+    "label": "Codex",
+    "can_resume": true,
+    "can_compact": false
+  },
+  "command": {
+    "agent": "command",
+    "label": "Command",
+    "can_resume": false,
+    "can_compact": false
+  },
+  "gemini": {
+    "agent": "gemini",
+    "label": "Gemini CLI",
+    "can_resume": true,
+    "can_compact": false
+  }
+};
+
+/** The agents, in the backend's order. */
+export const AGENT_KINDS: readonly AgentKind[] = ["claude","codex","gemini","command"];
+
+/** Every status. */
+export const STATUS_STATES: readonly SessionStatus["state"][] = ["starting","running","idle","waiting_input","compacting","ended","error","expired","interrupted"];
+
+/** Statuses in which a session is live (a process may be attached; it can be ended). */
+export const LIVE_STATES: readonly SessionStatus["state"][] = ["starting","running","idle","waiting_input","compacting"];
