@@ -1541,7 +1541,7 @@ fn markdown(ctx: &Ctx, rep: &Report, started: &str, took: f64, machine: &str) ->
     s.push_str(
         "`make bench` runs every benchmark below and rewrites this file and `target/bench/results.json`; `make bench QUICK=1` runs \
          the same code at smaller sizes (and also rewrites them). Each benchmark measures a baseline in the same run, side by side, \
-         so that the noise of a busy machine cancels out of the ratio. The harness is `src-tauri/core/src/bin/switchboard-bench.rs`; \
+         so that the noise of a busy machine cancels out of the ratio. The harness is the `switchboard-bench` crate (`src-tauri/bench`); \
          the load comes from the fake agent (`tests/fake-agent/agent.mjs`).\n\n",
     );
     s.push_str(&format!(
