@@ -28,7 +28,7 @@ fn session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         cwd: format!("/work/project-{}", i % 50),
         ended_at: (!status.is_live()).then_some(created + Span::seconds(30)),
         status,
-        task_id: (i % 7 == 0).then(|| format!("task-{}", i % 1000)),
+        task_id: i.is_multiple_of(7).then(|| format!("task-{}", i % 1000)),
         mcp_session_id: None,
         agent_session_id: None,
         service_session_id: None,
