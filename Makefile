@@ -28,4 +28,4 @@ bindings:
 
 # The soak at its full length (make test runs it with 150 cycles).
 soak:
-	@SWITCHBOARD_SOAK_CYCLES=1000 cargo test -p switchboard-core --test faults soak -- --nocapture
+	@SWITCHBOARD_SOAK_CYCLES=1000 cargo test -p switchboard-core --test it faults::soak -- --nocapture

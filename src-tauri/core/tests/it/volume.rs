@@ -2,13 +2,12 @@
 //! through must stay fast. Prints the figures; asserts only generous bounds (this runs in
 //! a debug build on a shared CI machine — `make bench` measures for real).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 const SESSIONS: usize = 100_000;
 const ENTRIES: u64 = 1_000_000;
