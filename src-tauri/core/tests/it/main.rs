@@ -7,6 +7,7 @@ mod claude;
 mod engine;
 mod faults;
 mod fixtures;
+mod migrations;
 mod permissions;
 mod runner;
 mod support;
