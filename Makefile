@@ -1,9 +1,10 @@
 # Switchboard — the two commands a new user needs:
 #   make run    installs what is missing, builds and launches the app
-#   make test   installs what is missing, then runs every test suite
-# Also: make bench (benchmarks), make bindings (regenerate the UI's TypeScript types and the IPC contract files),
+#   make test   installs what is missing, then runs every test suite (make check first)
+# Also: make check (rustfmt, clippy with warnings denied, Rust unit tests, UI type check; < 1 min warm),
+#   make bench (benchmarks), make bindings (regenerate the UI's TypeScript types and the IPC contract files),
 #   make soak (the fault-injection soak at full length: 1000 create → stream → end cycles).
-.PHONY: run test bench bindings ui app soak
+.PHONY: run test check bench bindings ui app soak
 
 run:
 	@scripts/bootstrap
@@ -12,6 +13,9 @@ run:
 
 test:
 	@scripts/test
+
+check:
+	@scripts/check
 
 ui:
 	@cd ui && npm run build --silent
@@ -28,4 +32,4 @@ bindings:
 
 # The soak at its full length (make test runs it with 150 cycles).
 soak:
-	@SWITCHBOARD_SOAK_CYCLES=1000 cargo test -p switchboard-core --test faults soak -- --nocapture
+	@SWITCHBOARD_SOAK_CYCLES=1000 cargo test -p switchboard-core --test it faults::soak -- --nocapture

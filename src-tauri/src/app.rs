@@ -97,7 +97,7 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
                 Ok(EngineEvent::SessionDeleted { id }) => AppEvent::SessionDeleted { id }.emit(&app),
                 Ok(EngineEvent::PermissionChanged { request }) => {
                     notify::permission_changed(&app, &request);
-                    AppEvent::PermissionChanged { request }.emit(&app)
+                    AppEvent::PermissionChanged { request: Box::new(request) }.emit(&app)
                 }
                 Err(RecvError::Lagged(missed)) => {
                     warn!(missed, "the UI fell behind on engine events; asking it to re-read");

@@ -510,7 +510,7 @@ fn print_table(out: &mut impl Write, sessions: &[Session]) {
         let _ = writeln!(out, "No sessions. Start one in the app (New session), or: switchboard run --agent command -- echo hello");
         return;
     }
-    let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} {}", "ID", "AGENT", "STATUS", "TITLE", "FOLDER");
+    let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} FOLDER", "ID", "AGENT", "STATUS", "TITLE");
     for s in sessions {
         let title: String = terminal_safe(&s.title).chars().take(30).collect();
         put(out, &format!("{:<40} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd));

@@ -363,7 +363,7 @@ pub enum AppEvent {
     /// After a session was deleted.
     SessionDeleted { id: String },
     /// A tool permission was asked for, answered or cancelled.
-    PermissionChanged { request: PermissionRequest },
+    PermissionChanged { request: Box<PermissionRequest> },
     /// The page missed `missed` events (it fell behind): re-read the list.
     SessionsResync {
         #[ts(type = "number")]

@@ -89,8 +89,11 @@ impl Watch {
     /// Records the new status; returns the previous one.
     pub fn observe(&self, s: &Session) -> Option<&'static str> {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let prev = if s.status.is_live() { last.insert(s.id.clone(), s.status.name()) } else { last.remove(&s.id) };
-        prev
+        if s.status.is_live() {
+            last.insert(s.id.clone(), s.status.name())
+        } else {
+            last.remove(&s.id)
+        }
     }
 }
 

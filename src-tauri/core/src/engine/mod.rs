@@ -130,6 +130,9 @@ pub struct Engine {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// Told the end of a session's current turn: its result text, or an error message.
+pub(crate) type TurnWaiter = tokio::sync::oneshot::Sender<std::result::Result<String, String>>;
+
 pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
     output: Arc<OutputHub>,
@@ -150,7 +153,7 @@ pub(crate) struct Inner {
     pub(crate) processes: Mutex<HashMap<String, Proc>>,
     /// Callers waiting for the end of a session's current turn (`send`). Bounded: one
     /// entry per waiting call, removed when the turn ends or the call times out.
-    pub(crate) turn_waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<std::result::Result<String, String>>>>>,
+    pub(crate) turn_waiters: Mutex<HashMap<String, Vec<TurnWaiter>>>,
     /// Where agent binaries are, from the settings.
     agent_paths: Mutex<crate::agents::AgentPaths>,
     /// Wakes the watch of a pending permission request when this process decides it.

@@ -170,14 +170,13 @@ impl Turn {
     /// The agent reported the end of the turn → Idle, remembering whether it went well.
     /// A turn end while Idle (an agent reporting twice) yields an empty record.
     pub(crate) fn end(&mut self, ok: bool) -> TurnDone {
-        let done = match std::mem::replace(self, Turn::Idle { last_ok: ok }) {
+        match std::mem::replace(self, Turn::Idle { last_ok: ok }) {
             Turn::Running(d) | Turn::AwaitingPermission { turn: d, .. } => {
                 TurnDone { duration_ms: d.started.elapsed().as_millis() as u64, text: d.text, interrupted: false }
             }
             Turn::Interrupting(d) => TurnDone { duration_ms: d.started.elapsed().as_millis() as u64, text: d.text, interrupted: true },
             Turn::Idle { .. } => TurnDone { duration_ms: 0, text: String::new(), interrupted: false },
-        };
-        done
+        }
     }
 }
 

@@ -495,6 +495,8 @@ pub struct OutputEntry {
 /// A change in the engine, pushed to every subscriber (the window, the tray, the CLI).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Not boxed: SessionChanged, the largest variant, is also by far the most frequent one.
+#[allow(clippy::large_enum_variant)]
 pub enum EngineEvent {
     /// A session was created or changed (any field); carries it as it is now.
     SessionChanged {

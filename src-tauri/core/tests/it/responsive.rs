@@ -2,13 +2,11 @@
 //! or the deletion of a huge history, must not stall the reads the window makes, and must
 //! cost no output entry. Real SQLite file, real child processes.
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 use switchboard_core::*;
 
 /// The slowest answer the window may wait for while the store is busy.

@@ -1,12 +1,11 @@
 //! The transcript a person reads: their own prompts in order with the agent's answers,
 //! live and after the app restarts.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 fn texts(engine: &Engine, id: &str) -> Vec<String> {
     engine

@@ -1,12 +1,11 @@
 //! Approving and denying tool use, with the real Claude Code CLI against the fake API in
 //! default permission mode (`--permission-prompt-tool stdio`).
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 struct Fx {
     api: FakeApi,

@@ -1,11 +1,9 @@
 //! The real Codex CLI (pinned, from npm) driven through the engine, against our stand-in for
 //! the OpenAI Responses API on 127.0.0.1 (tests/fake-api/server.mjs). Fully offline.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 use switchboard_core::*;
 
 struct Fixture {

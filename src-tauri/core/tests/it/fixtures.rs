@@ -2,11 +2,10 @@
 //! tests/recordings.rs: scripts/record-agents), through their adapters and into the same
 //! normalized views as Claude's.
 
-mod support;
-
-use support::repo_root;
 use switchboard_core::agents::{adapter, Signal};
 use switchboard_core::*;
+
+use crate::support::repo_root;
 
 fn run(agent: AgentKind, file: &str) -> (Vec<EntryView>, Vec<Signal>) {
     let text = std::fs::read_to_string(repo_root().join("tests/fixtures").join(file)).unwrap();

@@ -1,12 +1,11 @@
 //! The process runner through the engine, with our fake agent (tests/fake-agent) playing
 //! every kind of misbehaving program. After each, nothing of its process group is left.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 fn agent(work: &std::path::Path, args: &[&str]) -> NewSession {
     let script = repo_root().join("tests/fake-agent/agent.mjs");
@@ -273,7 +272,7 @@ const HELPER_ENV: &str = "SB_RUNNER_TEST_HELPER";
 /// `helper_process`), with `env` added to its environment.
 fn helper(mode: &str, env: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--ignored", "--exact", "helper_process", "--nocapture", "--test-threads=1"]).env(HELPER_ENV, mode);
+    cmd.args(["--ignored", "--exact", "runner::helper_process", "--nocapture", "--test-threads=1"]).env(HELPER_ENV, mode);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -2,13 +2,12 @@
 //! through must stay fast. Prints the figures; asserts only generous bounds (this runs in
 //! a debug build on a shared CI machine — `make bench` measures for real).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 const SESSIONS: usize = 100_000;
 const ENTRIES: u64 = 1_000_000;
@@ -28,7 +27,7 @@ fn session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         cwd: format!("/work/project-{}", i % 50),
         ended_at: (!status.is_live()).then_some(created + Span::seconds(30)),
         status,
-        task_id: (i % 7 == 0).then(|| format!("task-{}", i % 1000)),
+        task_id: i.is_multiple_of(7).then(|| format!("task-{}", i % 1000)),
         mcp_session_id: None,
         agent_session_id: None,
         service_session_id: None,

@@ -1,8 +1,6 @@
 //! Faults and hostile input against the engine: a real SQLite file, real child processes.
 //! Each test names the reliability item it guards; each failed on the engine before the fix.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -10,8 +8,9 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 /// Whether a pid names a running process (zombies are dead, only not reaped).
 fn running(pid: u32) -> bool {
@@ -438,7 +437,7 @@ fn kill_9_of_a_process_running_five_streaming_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut child = std::process::Command::new(exe)
-        .args(["--exact", "child_runs_five_streaming_sessions", "--nocapture", "--test-threads=1"])
+        .args(["--exact", "faults::child_runs_five_streaming_sessions", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR_ENV, dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -517,7 +516,7 @@ fn child_runs_five_streaming_sessions() {
 #[test]
 fn soak_create_stream_end_cycles_leave_nothing_behind() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "soak_child", "--nocapture", "--test-threads=1"])
+        .args(["--exact", "faults::soak_child", "--nocapture", "--test-threads=1"])
         .env(SOAK_CHILD_ENV, "1")
         .output()
         .unwrap();

@@ -2,13 +2,12 @@
 //! Anthropic API on 127.0.0.1. Fully offline. After each scenario no process of the
 //! session's group is left, and what the engine recorded matches what the CLI reported.
 
-mod support;
-
 use std::time::Duration;
 
 use serde_json::Value;
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 struct Fixture {
     api: FakeApi,

@@ -55,16 +55,36 @@ pub fn command(cwd: &std::path::Path, program: &str, args: &[&str]) -> NewSessio
     }
 }
 
-/// Waits (polling the store, at most 10 s) until the session is no longer live.
+/// Waits (at most 10 s) until the session is no longer live, looking at it again after
+/// each engine event about it (every change of a session is announced), never on a timer.
 pub async fn wait_final(engine: &Engine, id: &str) -> Session {
-    for _ in 0..1000 {
+    // Subscribed before the first read: a change between the read and the wait is not missed.
+    let mut events = engine.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
         let s = engine.get(id).expect("get");
         if !s.status.is_live() {
             return s;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        if tokio::time::timeout_at(deadline, next_change(&mut events, id)).await.is_err() {
+            panic!("session {id} did not finish; now {:?}", engine.get(id).map(|s| s.status));
+        }
     }
-    panic!("session {id} did not finish");
+}
+
+/// Returns at the next event about session `id`, or after missed events (a lag), so that
+/// the caller reads the session again.
+async fn next_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>, id: &str) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::SessionChanged { session }) if session.id == id => return,
+            Ok(EngineEvent::SessionDeleted { id: gone }) if gone == id => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => std::future::pending().await,
+        }
+    }
 }
 
 #[path = "../../../../tests/support/fake_api.rs"]
@@ -96,6 +116,12 @@ pub fn claude_session(api: &FakeApi, cwd: &std::path::Path, home: &std::path::Pa
 }
 
 /// Waits (at most `secs`) until `check` holds for the session.
+///
+/// Still polls the store, on purpose: awaiting the events instead returns at the Idle event,
+/// which the engine announces before it finishes the turn's waiters (conversation.rs: the
+/// Idle update, the task event, then `finish_turn_waiters`), so a `send` made at once is
+/// handed the previous turn's answer. The polling interval hides that race; the
+/// live-session actor of issue 13 §2 is to remove it, and then this can await events too.
 pub async fn wait_until(engine: &Engine, id: &str, secs: u64, check: impl Fn(&Session) -> bool) -> Session {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     loop {

@@ -2,14 +2,13 @@
 //! processes, an injected clock and deterministic ids. Nothing here sleeps to pass time:
 //! the clock is moved by hand.
 
-mod support;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use support::*;
 use switchboard_core::*;
+
+use crate::support::*;
 
 fn idle_session_config() -> EngineConfig {
     EngineConfig { stop_grace: Duration::from_millis(300), ..Default::default() }

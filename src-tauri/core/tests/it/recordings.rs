@@ -2,17 +2,15 @@
 //! with exactly the command lines our adapters build, against the stand-in APIs of
 //! tests/fake-api. `fixtures.rs` reads the recordings. Runs only when asked:
 //!
-//!     UPDATE_RECORDINGS=1 cargo test -p switchboard-core --test recordings
+//!     UPDATE_RECORDINGS=1 cargo test -p switchboard-core --test it recordings::
 //!
 //! (scripts/record-agents does that). Paths are replaced by `<WORK>` and `<HOME>`.
-
-mod support;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
-use support::*;
+use crate::support::*;
 use switchboard_core::agents::adapter;
 use switchboard_core::*;
 

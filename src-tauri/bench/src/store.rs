@@ -1,0 +1,290 @@
+//! 5. Store at volume: a filled data directory's startup, queries and size.
+
+use std::time::{Duration, Instant};
+
+use switchboard_core::*;
+
+use crate::harness::*;
+use crate::measure::*;
+use crate::report::Report;
+
+fn fill_session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
+    use chrono::Duration as Span;
+    let status = match i % 10 {
+        0 => SessionStatus::Error { message: "the process exited with code 1".into() },
+        1 => SessionStatus::Interrupted,
+        2 => SessionStatus::Expired,
+        _ => SessionStatus::Ended,
+    };
+    let agent = [AgentKind::Claude, AgentKind::Codex, AgentKind::Command, AgentKind::Claude][i % 4];
+    let created = now - Span::minutes(10 * 100_000) + Span::minutes(10 * i as i64);
+    Session {
+        id: fill_id(i),
+        agent,
+        title: format!("Fix the flaky test in module {} and add coverage", i % 977),
+        cwd: format!("/home/dev/projects/project-{}", i % 50),
+        ended_at: Some(created + Span::seconds(30 + (i % 900) as i64)),
+        status,
+        task_id: i.is_multiple_of(7).then(|| format!("task-{}", i % 1000)),
+        mcp_session_id: None,
+        agent_session_id: (agent == AgentKind::Claude).then(|| uuid::Uuid::from_u128(i as u128 + 1).hyphenated().to_string()),
+        service_session_id: None,
+        config: SessionConfig { prompt: Some("Fix the flaky test".into()), ..Default::default() },
+        created_at: created,
+        last_activity: created + Span::seconds((i % 600) as i64),
+        expires_at: created + Span::hours(1),
+        message_count: (i % 40) as u64,
+        turns: (i % 9) as u64,
+        input_tokens: 12_000 + (i % 5000) as u64,
+        output_tokens: 800 + (i % 700) as u64,
+        cost_usd: 0.01 * (i % 13) as f64,
+        last_error: None,
+        pid: None,
+        exit_code: Some(0),
+        last_response_at: None,
+        launch_command: Some("claude -p --output-format stream-json --verbose --input-format stream-json".into()),
+        output_trimmed_through: 0,
+    }
+}
+
+fn fill_id(i: usize) -> String {
+    let agent = ["claude", "codex", "command", "claude"][i % 4];
+    format!("{agent}_{:032x}", 0x0193_0000_0000_7000_8000_0000_0000_0000u128 + i as u128)
+}
+
+/// Times `f` `n` times after one warm-up call: (first call, median of the rest) in ms.
+fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (f64, f64, T) {
+    let t = Instant::now();
+    let mut last = f();
+    let first = ms(t.elapsed());
+    let mut v = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        last = std::hint::black_box(f());
+        v.push(ms(t.elapsed()));
+    }
+    (first, median(&mut v), last)
+}
+
+pub(crate) async fn bench_store(ctx: &Ctx, rep: &mut Report) {
+    let z = &ctx.sizes;
+    let dir = ctx.dir("store");
+    progress!("store: generating a pool of {} stream-json lines from the fake agent", z.store_pool_lines);
+    let pool_out = ctx.std_command(&["lines", &z.store_pool_lines.to_string(), "--json"]).output().expect("run the fake agent");
+    let pool: Vec<(String, &'static str)> = String::from_utf8_lossy(&pool_out.stdout)
+        .lines()
+        .map(|l| {
+            let kind = if l.contains("\"tool_result\"") {
+                "tool_result"
+            } else if l.contains("\"tool_use\"") {
+                "tool_use"
+            } else {
+                "assistant_text"
+            };
+            (l.to_string(), kind)
+        })
+        .collect();
+    assert!(!pool.is_empty());
+    let now = chrono::Utc::now();
+    progress!("store: filling {} sessions and {} entries", human_count(z.store_sessions as f64), human_count(z.store_entries as f64));
+    let t_fill = Instant::now();
+    let mut raw = 0u64;
+    let size;
+    {
+        let store = Store::open(&dir).expect("open the store");
+        let all: Vec<usize> = (0..z.store_sessions).collect();
+        for chunk in all.chunks(10_000) {
+            store.insert_sessions(&chunk.iter().map(|&i| fill_session(i, now)).collect::<Vec<_>>()).expect("insert sessions");
+        }
+        let mut batch: Vec<OutputEntry> = Vec::with_capacity(10_000);
+        let mut k = 0usize;
+        let mut written = 0u64;
+        let mut shown = Instant::now();
+        let mut push = |batch: &mut Vec<OutputEntry>, sid: &str, seq: u64| {
+            let (payload, kind) = &pool[k % pool.len()];
+            k += 1;
+            raw += payload.len() as u64;
+            batch.push(OutputEntry {
+                session_id: sid.to_string(),
+                seq,
+                ts: now,
+                stream: Stream::Stdout,
+                kind: kind.to_string(),
+                payload: payload.clone(),
+            });
+            if batch.len() == 10_000 {
+                store.append_output(batch).expect("append output");
+                written += batch.len() as u64;
+                batch.clear();
+                if shown.elapsed() > Duration::from_secs(5) {
+                    shown = Instant::now();
+                    progress!("    {} entries ({:.0}/s)", human_count(written as f64), written as f64 / t_fill.elapsed().as_secs_f64());
+                }
+            }
+        };
+        // One big session (the one whose tail is read)…
+        let big = fill_id(0);
+        for seq in 1..=z.store_big {
+            push(&mut batch, &big, seq);
+        }
+        // …and the rest spread over every other session, ten sessions at a time writing
+        // interleaved, as concurrently running sessions do.
+        let others = (z.store_sessions - 1) as u64;
+        let rest = z.store_entries - z.store_big;
+        let (per, extra) = (rest / others, rest % others);
+        let count = |i: usize| per + u64::from((i as u64 - 1) < extra);
+        let mut g = 1;
+        while g < z.store_sessions {
+            let members: Vec<(String, u64)> = (g..(g + 10).min(z.store_sessions)).map(|i| (fill_id(i), count(i))).collect();
+            let most = members.iter().map(|m| m.1).max().unwrap_or(0);
+            for seq in 1..=most {
+                for (id, c) in &members {
+                    if seq <= *c {
+                        push(&mut batch, id, seq);
+                    }
+                }
+            }
+            g += 10;
+        }
+        if !batch.is_empty() {
+            store.append_output(&batch).expect("append output");
+        }
+        // With the store open, as the app runs: the database and its WAL.
+        size = db_bytes(&dir);
+    }
+    let fill_secs = t_fill.elapsed().as_secs_f64();
+    progress!("store: filled in {fill_secs:.1} s; {} on disk (db + wal) for {} of payloads", human_bytes(size), human_bytes(raw));
+
+    progress!("store: startup (Engine::open + reconcile + first page)");
+    let filter = SessionFilter {
+        statuses: vec!["ended".into(), "error".into()],
+        sort: SessionSort::LastActivity,
+        limit: Some(50),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let engine = ctx.engine(&dir);
+    let open_ms = ms(t.elapsed());
+    let reconciled = engine.reconcile().await.expect("reconcile").len();
+    let first = engine.list(&filter).expect("list");
+    let startup = ms(t.elapsed());
+    assert_eq!(first.len(), 50.min(z.store_sessions));
+    assert_eq!(reconciled, 0);
+
+    progress!("store: timing the queries");
+    let (list_first, list_ms, page) = timed(9, || engine.list(&filter).expect("list"));
+    assert!(page.windows(2).all(|w| w[0].last_activity >= w[1].last_activity));
+    let (metrics_first, metrics_ms, m) = timed(9, || engine.metrics().expect("metrics"));
+    assert_eq!(m.total, z.store_sessions as u64);
+    let big = fill_id(0);
+    let (tail_first, tail_ms, tail) = timed(9, || engine.output_tail(&big, 1000).expect("tail"));
+    assert_eq!(tail.len(), 1000.min(z.store_big as usize));
+    assert_eq!(tail.last().map(|e| e.seq), Some(z.store_big));
+    drop(engine);
+    let conn = rusqlite::Connection::open_with_flags(dir.join(switchboard_core::DB_FILE), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open");
+    let t = Instant::now();
+    let n: i64 = conn.query_row("SELECT count(*) FROM output", [], |r| r.get(0)).expect("count");
+    let scan_ms = ms(t.elapsed());
+    assert_eq!(n as u64, z.store_entries);
+    let t = Instant::now();
+    let ns: i64 = conn.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0)).expect("count");
+    let sscan_ms = ms(t.elapsed());
+    assert_eq!(ns as usize, z.store_sessions);
+    drop(conn);
+    let size_rest = db_bytes(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let scan = format!("count(*) of output: {scan_ms:.0} ms");
+    let sizes = format!("{} sessions, {} entries", human_count(z.store_sessions as f64), human_count(z.store_entries as f64));
+    rep.row(
+        "store.list_first_page_ms",
+        &format!("5. Store ({sizes}): first page, 2 statuses, by activity"),
+        format!("{list_ms:.2} ms (first call {list_first:.2})"),
+        format!("count(*) of sessions: {sscan_ms:.1} ms"),
+        format!("{:.3} × the scan", list_ms / sscan_ms),
+        "≤ 10 ms",
+        Some(list_ms <= 10.0),
+        list_ms,
+        "ms",
+        Some(sscan_ms),
+        "The list reads one (status, last_activity) index range per status; check the query plan of `list_sessions`.",
+    );
+    rep.row(
+        "store.metrics_ms",
+        "5. Store: metrics",
+        format!("{metrics_ms:.2} ms (first call {metrics_first:.2})"),
+        format!("count(*) of sessions: {sscan_ms:.1} ms"),
+        format!("{:.3} × the scan", metrics_ms / sscan_ms),
+        "≤ 50 ms",
+        Some(metrics_ms <= 50.0),
+        metrics_ms,
+        "ms",
+        Some(sscan_ms),
+        "",
+    );
+    rep.row(
+        "store.tail_1000_ms",
+        &format!("5. Store: last 1000 entries of a {}-entry session", human_count(z.store_big as f64)),
+        format!("{tail_ms:.2} ms (first call {tail_first:.2})"),
+        scan.clone(),
+        format!("{:.4} × the scan", tail_ms / scan_ms),
+        "≤ 10 ms",
+        Some(tail_ms <= 10.0),
+        tail_ms,
+        "ms",
+        Some(scan_ms),
+        "The tail is one descending range of the (session_id, seq) key; a cold page cache or large rows (finding E) cost here.",
+    );
+    rep.row(
+        "store.startup_ms",
+        "5. Store: startup to ready",
+        format!("{startup:.1} ms (Engine::open {open_ms:.1})"),
+        scan.clone(),
+        format!("{:.5} × the scan", startup / scan_ms),
+        "≤ 500 ms",
+        Some(startup <= 500.0),
+        startup,
+        "ms",
+        Some(scan_ms),
+        "",
+    );
+    let ratio = size as f64 / raw as f64;
+    rep.row(
+        "store.size_ratio",
+        "5. Store: database size (db + wal) vs raw payload bytes",
+        format!("{} (after closing: {})", human_bytes(size), human_bytes(size_rest)),
+        format!("{} of payloads", human_bytes(raw)),
+        format!("{ratio:.2} ×"),
+        "≤ 1.3 ×",
+        Some(ratio <= 1.3),
+        ratio,
+        "ratio",
+        Some(raw as f64),
+        "Finding E below: `output` is a WITHOUT ROWID table, so SQLite keeps whole ~0.8 kB rows in its interior pages and \
+         spills every row over ~1 kB into a mostly empty overflow page. The same data as a rowid table with a unique index on \
+         (session_id, seq) measured 1.34 × (4 KiB pages), 1.24 × (8 KiB) and, with an integer session key, 1.14 × (8 KiB).",
+    );
+    rep.how(
+        "5. Store at volume",
+        format!(
+            "A data directory is filled through `Store::insert_sessions` (batches of 10 000) and `Store::append_output` (batches of \
+             10 000) with {} sessions (statuses 70 % ended, 10 % each error, interrupted, expired; no live ones, as after a clean \
+             shutdown) and {} output entries, {} bytes of payloads in total: real stream-json lines cycled from a pool of {} lines \
+             the fake agent printed (`lines N --json`, ~0.8 kB each). One session holds {} entries (its tail is read); the others \
+             share the rest, written ten sessions at a time interleaved, as concurrent sessions write. Filling took {fill_secs:.0} s. \
+             Then, on the filled directory: startup to ready = `Engine::open` + `reconcile()` + the first page of the list, as the \
+             app does before its window shows; the first page = `SessionFilter {{ statuses: [ended, error], sort: LastActivity, \
+             limit: 50 }}`; `metrics()`; `output_tail(big, 1000)`. Each query is timed 9 times after a first call, median reported \
+             (the OS page cache is warm: the data was just written). Baselines: `SELECT count(*)` full scans of `sessions` and of \
+             `output`, on a separate connection; the size baseline is the sum of payload lengths. Size = the database file plus its WAL \
+             right after the fill, with the store still open (as while the app runs); \"after closing\": once the last \
+             connection closed and SQLite checkpointed and removed the WAL.",
+            human_count(z.store_sessions as f64),
+            human_count(z.store_entries as f64),
+            human_bytes(raw),
+            z.store_pool_lines,
+            human_count(z.store_big as f64),
+        ),
+    );
+}

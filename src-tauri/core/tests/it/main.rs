@@ -1,0 +1,19 @@
+//! The engine's integration tests, in one test binary (one link, not one per file): each
+//! module is one concern, against real SQLite files and real processes. Run one module with
+//! `cargo test -p switchboard-core --test it <module>::`, e.g. `faults::` or `runner::`.
+
+mod capabilities;
+mod claude;
+mod codex;
+mod engine;
+mod faults;
+mod fixtures;
+mod gemini;
+mod migrations;
+mod permissions;
+mod recordings;
+mod responsive;
+mod runner;
+mod support;
+mod transcript;
+mod volume;
