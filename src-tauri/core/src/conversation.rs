@@ -285,6 +285,9 @@ impl Engine {
 
     /// A turn ended: usage into the counters, the status after it, the task log, waiters.
     fn end_turn(&self, id: &str, mut t: TurnEnd) -> Result<()> {
+        // Those waiting for this turn are taken before the session can show Idle: a message
+        // sent right after must wait for its own turn, not get this one's answer.
+        let waiters = self.take_turn_waiters(id);
         if !t.cost_usd.is_finite() || t.cost_usd < 0.0 {
             warn!(session = %id, cost = t.cost_usd, "the agent reported an impossible cost; counting it as 0");
             t.cost_usd = 0.0;
@@ -336,7 +339,7 @@ impl Engine {
                 kind,
                 serde_json::json!({ "duration_ms": duration_ms, "length": answer.len(), "subtype": t.subtype, "interrupted": interrupted, "message": note }),
             )?;
-            self.finish_turn_waiters(id, if t.is_error && !interrupted { Err(t.error_message()) } else { Ok(answer) });
+            waiters.answer(if t.is_error && !interrupted { Err(t.error_message()) } else { Ok(answer) });
             return Ok(());
         }
         // The agent reported a failure (an API error): the session fails with its message,
@@ -349,7 +352,7 @@ impl Engine {
             TaskEventKind::Error,
             serde_json::json!({ "message": message, "api_error_status": t.api_error_status, "duration_ms": duration_ms }),
         )?;
-        self.finish_turn_waiters(id, Err(message));
+        waiters.answer(Err(message));
         let engine = self.clone();
         let id = id.to_string();
         tokio::spawn(async move { engine.stop_process_by_id(&id).await });
@@ -357,9 +360,30 @@ impl Engine {
     }
 
     pub(crate) fn finish_turn_waiters(&self, id: &str, outcome: std::result::Result<String, String>) {
-        let waiters = self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).remove(id).unwrap_or_default();
-        for w in waiters {
+        self.take_turn_waiters(id).answer(outcome);
+    }
+
+    fn take_turn_waiters(&self, id: &str) -> TurnWaiters {
+        TurnWaiters(self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).remove(id).unwrap_or_default())
+    }
+}
+
+/// Callers waiting for one turn's end, taken out of the engine's map. Answered once; if
+/// dropped unanswered (recording the turn's end failed), they are told so.
+struct TurnWaiters(Vec<crate::engine::TurnWaiter>);
+
+impl TurnWaiters {
+    fn answer(mut self, outcome: std::result::Result<String, String>) {
+        for w in self.0.drain(..) {
             let _ = w.send(outcome.clone());
+        }
+    }
+}
+
+impl Drop for TurnWaiters {
+    fn drop(&mut self) {
+        for w in self.0.drain(..) {
+            let _ = w.send(Err("the end of the turn could not be recorded; see the log".to_string()));
         }
     }
 }

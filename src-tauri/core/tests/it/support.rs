@@ -115,22 +115,21 @@ pub fn claude_session(api: &FakeApi, cwd: &std::path::Path, home: &std::path::Pa
     }
 }
 
-/// Waits (at most `secs`) until `check` holds for the session.
-///
-/// Still polls the store, on purpose: awaiting the events instead returns at the Idle event,
-/// which the engine announces before it finishes the turn's waiters (conversation.rs: the
-/// Idle update, the task event, then `finish_turn_waiters`), so a `send` made at once is
-/// handed the previous turn's answer. The polling interval hides that race; the
-/// live-session actor of issue 13 §2 is to remove it, and then this can await events too.
+/// Waits (at most `secs`) until the session passes `check`, awaiting the engine's events
+/// about it (no polling). The turn's waiters are answered before the session shows Idle
+/// (conversation.rs: `end_turn` takes them first), so a `send` made at once waits for its
+/// own turn.
 pub async fn wait_until(engine: &Engine, id: &str, secs: u64, check: impl Fn(&Session) -> bool) -> Session {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut events = engine.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         let s = engine.get(id).expect("get");
         if check(&s) {
             return s;
         }
-        assert!(std::time::Instant::now() < deadline, "session {id} never got there; now {:?}", s.status);
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        if tokio::time::timeout_at(deadline, next_change(&mut events, id)).await.is_err() {
+            panic!("session {id} never got there; now {:?}", engine.get(id).map(|s| s.status));
+        }
     }
 }
 
