@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use ts_rs::TS;
 
+/// The engine's `Result`: its error is [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A user's value is echoed in an error message up to this many characters: enough to
@@ -81,6 +82,8 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// Everything the engine can refuse or fail with. The message (`Display`) is one line a
+/// person can act on; [`Error::kind`] is what callers match on.
 #[derive(Debug, Error)]
 pub enum Error {
     /// The id as given; shown shortened (an id can be any string a caller sends).
@@ -89,35 +92,69 @@ pub enum Error {
 
     /// A bad value from a caller. `field` names the input it came from, so a form can show it there.
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        /// The request field (or CLI flag) the value came from: `cwd`, `agent`, `text`…
+        field: &'static str,
+        /// What is wrong with it and what would do, for a person.
+        message: String,
+    },
 
+    /// A status move the status machine does not allow (see `SessionStatus::can_become`).
     #[error("cannot move session '{id}' from {from} to {to}")]
-    IllegalTransition { id: String, from: String, to: String },
+    IllegalTransition {
+        /// The session's id.
+        id: String,
+        /// The status it has (its `state` name).
+        from: String,
+        /// The status it was asked to take.
+        to: String,
+    },
 
+    /// Starting one more session would pass the live-session limit of the settings.
     #[error("at most {limit} live sessions are allowed; end one first or raise the limit in settings")]
-    LimitReached { limit: u32 },
+    LimitReached {
+        /// The limit in force.
+        limit: u32,
+    },
 
+    /// An agent's program could not be started, or could not be written to.
     #[error("could not start '{program}': {message}")]
-    Spawn { program: String, message: String },
+    Spawn {
+        /// The program as the person knows it (`claude`, `node`…).
+        program: String,
+        /// Why, with what to do about it ("not found on PATH: install it with …").
+        message: String,
+    },
 
+    /// SQLite refused or failed (busy past the retries, disk full, I/O).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
+    /// The database could not be brought to this version's schema.
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
 
+    /// A file or process operation failed.
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        /// What was being done, naming the file or folder ("reading the settings file …").
+        context: String,
+        /// The system's error.
+        source: std::io::Error,
+    },
 
+    /// A stored value the model cannot read (an unknown agent, unparsable JSON).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
 impl Error {
+    /// A bad value from a caller, reported against `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Error::Invalid { field, message: message.into() }
     }
 
+    /// A failed file or process operation, with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }

@@ -15,6 +15,8 @@
 //! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error` and
 //! `permission_rules` are public namespaces of their own.
 
+#![deny(missing_docs)]
+
 pub mod agents;
 mod conversation;
 mod engine;

@@ -16,6 +16,7 @@ use crate::view::EntryView;
 /// The seed 003 default when a session does not set `max_turns`.
 pub const DEFAULT_MAX_TURNS: u32 = 10;
 
+/// Claude Code, driven headless over stream-json on stdin and stdout.
 pub struct Claude;
 
 impl Adapter for Claude {

@@ -15,6 +15,7 @@ use crate::model::{AgentKind, PermissionMode, Session};
 use crate::runner::Launch;
 use crate::view::EntryView;
 
+/// OpenAI's Codex CLI, one `codex exec` process per turn (JSON events on stdout).
 pub struct Codex;
 
 impl Adapter for Codex {

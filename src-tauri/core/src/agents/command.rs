@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::model::{AgentKind, Session};
 use crate::runner::Launch;
 
+/// Any program: its lines are the output, its exit the end.
 pub struct Command;
 
 impl Adapter for Command {

@@ -21,7 +21,9 @@ use crate::model::AgentKind;
 /// Whether an agent can be started, and how to get it when it cannot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AgentInfo {
+    /// The agent.
     pub agent: AgentKind,
+    /// Whether its program was found (and can be started).
     pub installed: bool,
     /// The binary that will be run.
     pub path: Option<String>,

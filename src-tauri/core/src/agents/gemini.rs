@@ -15,6 +15,7 @@ use crate::model::{AgentKind, PermissionMode, Session};
 use crate::runner::Launch;
 use crate::view::EntryView;
 
+/// Google's Gemini CLI, one headless process per turn (stream-json on stdout).
 pub struct Gemini;
 
 impl Adapter for Gemini {

@@ -28,13 +28,30 @@ pub use gemini::Gemini;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// A turn started; the agent's own session id when it says it.
-    Init { agent_session_id: Option<String>, model: Option<String> },
+    Init {
+        /// The agent's own conversation id (Claude's `session_id`), for resuming it.
+        agent_session_id: Option<String>,
+        /// The model the agent says it uses.
+        model: Option<String>,
+    },
     /// A turn ended.
     TurnEnd(TurnEnd),
     /// The agent answered one of our control requests (e.g. an interrupt).
-    ControlResponse { request_id: String },
+    ControlResponse {
+        /// The id our request carried.
+        request_id: String,
+    },
     /// The agent asks to use a tool and waits for the answer.
-    PermissionRequest { request_id: String, tool_name: String, input: Value, description: Option<String> },
+    PermissionRequest {
+        /// The agent's id for the request; the answer must carry it back.
+        request_id: String,
+        /// The tool it wants to use (`Bash`, `Write`…).
+        tool_name: String,
+        /// The tool's input as the agent sent it.
+        input: Value,
+        /// The agent's own short description, when it gives one.
+        description: Option<String>,
+    },
     /// The agent reported an error on its own line (Gemini's `error` event); the turn's end
     /// may come without a reason, and then this is it.
     Error(String),
@@ -43,10 +60,16 @@ pub enum Signal {
 /// The end of a turn as the agent reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TurnEnd {
+    /// The agent's word for how it ended (`success`, `error_max_turns`,
+    /// `error_during_execution`…).
     pub subtype: String,
+    /// The agent counts the turn as failed.
     pub is_error: bool,
+    /// Model round trips the turn took, as the agent reports them (Claude's `num_turns`).
     pub num_turns: u64,
+    /// Input tokens the turn used, cache reads and writes included.
     pub input_tokens: u64,
+    /// Output tokens the turn used.
     pub output_tokens: u64,
     /// What the agent reports as cost; see `cost_is_cumulative`.
     pub cost_usd: f64,
@@ -55,8 +78,11 @@ pub struct TurnEnd {
     /// Codex reports the tokens of the whole thread so far (earlier processes' turns too),
     /// not the turn's own.
     pub usage_is_cumulative: bool,
+    /// The turn's final answer (Claude's `result`), when the agent gives one.
     pub text: Option<String>,
+    /// Error messages the agent listed with the end.
     pub errors: Vec<String>,
+    /// The HTTP status of the API error that ended the turn, when one did.
     pub api_error_status: Option<u32>,
 }
 
@@ -90,16 +116,20 @@ pub struct Parsed {
     pub kind: &'static str,
     /// Whether to store it. Streaming deltas and control chatter are not stored.
     pub store: bool,
+    /// What the line tells the engine beyond being output.
     pub signal: Option<Signal>,
 }
 
 impl Parsed {
+    /// A line stored under `kind` that tells nothing more.
     pub fn stored(kind: &'static str) -> Parsed {
         Parsed { kind, store: true, signal: None }
     }
+    /// A line stored under `kind` that also carries `signal`.
     pub fn with(kind: &'static str, signal: Signal) -> Parsed {
         Parsed { kind, store: true, signal: Some(signal) }
     }
+    /// A line not stored (a streaming delta, control chatter).
     pub fn skipped(kind: &'static str) -> Parsed {
         Parsed { kind, store: false, signal: None }
     }
@@ -107,6 +137,7 @@ impl Parsed {
 
 /// An agent: its command line, its stdin protocol and its output format.
 pub trait Adapter: Send + Sync + 'static {
+    /// Which agent this adapter drives.
     fn kind(&self) -> AgentKind;
 
     /// The command line for `session`, run by `program`; `resume` continues the agent's
@@ -198,8 +229,11 @@ pub(crate) fn u64_of(v: &Value, key: &str) -> u64 {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct AgentPaths {
+    /// The `claude` binary to run; None: found on PATH and in the usual install folders.
     pub claude: Option<String>,
+    /// The `codex` binary to run; None: found.
     pub codex: Option<String>,
+    /// The `gemini` binary to run; None: found.
     pub gemini: Option<String>,
 }
 
@@ -207,6 +241,7 @@ pub struct AgentPaths {
 // `view` (the types) does not depend on the agents.
 
 impl OutputItem {
+    /// A stored entry as the window and the CLI show it.
     pub fn from_entry(e: &OutputEntry) -> OutputItem {
         OutputItem { seq: e.seq, ts: e.ts, stream: e.stream, view: EntryView::of(e) }
     }

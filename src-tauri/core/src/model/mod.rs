@@ -78,9 +78,13 @@ impl AgentKind {
 /// What the UI shows and offers for an agent, whether or not it is installed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AgentProfile {
+    /// The agent.
     pub agent: AgentKind,
+    /// Its name for people: "Claude Code", "Codex", "Gemini CLI", "Command".
     pub label: String,
+    /// Whether a finished session of it can be continued (its conversation resumed).
     pub can_resume: bool,
+    /// Whether its context can be compacted from Switchboard.
     pub can_compact: bool,
 }
 

@@ -4,7 +4,15 @@ import type { AgentKind } from "./AgentKind";
 /**
  * Whether an agent can be started, and how to get it when it cannot.
  */
-export type AgentInfo = { agent: AgentKind, installed: boolean, 
+export type AgentInfo = { 
+/**
+ * The agent.
+ */
+agent: AgentKind, 
+/**
+ * Whether its program was found (and can be started).
+ */
+installed: boolean, 
 /**
  * The binary that will be run.
  */

@@ -3,4 +3,16 @@
 /**
  * Settings for finding agent binaries; part of the app's settings.
  */
-export type AgentPaths = { claude: string | null, codex: string | null, gemini: string | null, };
+export type AgentPaths = { 
+/**
+ * The `claude` binary to run; None: found on PATH and in the usual install folders.
+ */
+claude: string | null, 
+/**
+ * The `codex` binary to run; None: found.
+ */
+codex: string | null, 
+/**
+ * The `gemini` binary to run; None: found.
+ */
+gemini: string | null, };

@@ -4,4 +4,20 @@ import type { AgentKind } from "./AgentKind";
 /**
  * What the UI shows and offers for an agent, whether or not it is installed.
  */
-export type AgentProfile = { agent: AgentKind, label: string, can_resume: boolean, can_compact: boolean, };
+export type AgentProfile = { 
+/**
+ * The agent.
+ */
+agent: AgentKind, 
+/**
+ * Its name for people: "Claude Code", "Codex", "Gemini CLI", "Command".
+ */
+label: string, 
+/**
+ * Whether a finished session of it can be continued (its conversation resumed).
+ */
+can_resume: boolean, 
+/**
+ * Whether its context can be compacted from Switchboard.
+ */
+can_compact: boolean, };
