@@ -82,22 +82,28 @@ impl Engine {
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
         let live = {
             let procs = self.procs();
-            procs.get(id).filter(|p| p.interactive).map(|p| (p.handle.clone(), p.turn.is_busy()))
+            procs.get(id).filter(|p| p.interactive).map(|p| p.thread.clone())
         };
         match live {
-            Some((handle, busy)) if session.status.is_live() => {
-                if busy || matches!(session.status, SessionStatus::Running | SessionStatus::Compacting | SessionStatus::WaitingInput) {
+            Some(thread) if session.status.is_live() => {
+                if matches!(session.status, SessionStatus::Running | SessionStatus::Compacting | SessionStatus::WaitingInput) {
                     self.drop_waiter(id);
                     return Err(Error::invalid("text", "the agent is still working on the last message; wait for it or interrupt it"));
                 }
+                // The session's thread starts the turn (refusing it if one runs) and writes
+                // the message, in order with what the agent prints.
                 let line = crate::agents::adapter(session.agent).user_message(text).unwrap_or_default();
-                self.begin_turn(id, text)?;
-                if let Err(e) = handle.write_line(line).await {
-                    self.drop_waiter(id);
-                    return Err(Error::Spawn {
+                let (reply, sent) = tokio::sync::oneshot::channel();
+                thread.control(crate::engine::Control::Send { text: text.to_string(), line, reply });
+                let result = sent.await.unwrap_or_else(|_| {
+                    Err(Error::Spawn {
                         program: crate::agents::adapter(session.agent).binary_names().first().copied().unwrap_or("agent").into(),
-                        message: format!("could not send the message: {e}"),
-                    });
+                        message: "could not send the message: the agent's process has exited".into(),
+                    })
+                });
+                if let Err(e) = result {
+                    self.drop_waiter(id);
+                    return Err(e);
                 }
             }
             _ => {
@@ -170,7 +176,7 @@ impl Engine {
     /// stays usable), else SIGINT to the process group.
     pub async fn interrupt(&self, id: &str) -> Result<Session> {
         let session = self.get(id)?;
-        let handle = {
+        let thread = {
             let mut procs = self.procs();
             let Some(p) = procs.get_mut(id) else { return Ok(session) };
             // A turn that runs is marked as interrupted; a process without turns (a
@@ -178,21 +184,18 @@ impl Engine {
             if let Err(refused) = p.turn.interrupt() {
                 tracing::debug!(session = %id, from = refused.from, "interrupt with no turn running: signalling the process");
             }
-            p.handle.clone()
+            p.thread.clone()
         };
-        // A question the agent is waiting on is answered first ("no"), then the turn stops.
-        self.cancel_permissions(id, "the user interrupted the turn")?;
+        // The session's thread answers a question the agent waits on ("no"), then stops
+        // the turn: in order with what the agent prints.
         let request_id = format!("interrupt-{}", self.inner.ids.uuid().simple());
-        match crate::agents::adapter(session.agent).interrupt_message(&request_id) {
-            Some(line) => {
-                if let Err(e) = handle.write_line(line).await {
-                    warn!(session = %id, error = %e, "could not send the interrupt; signalling instead");
-                    handle.signal(nix::sys::signal::Signal::SIGINT).await;
-                }
+        let line = crate::agents::adapter(session.agent).interrupt_message(&request_id);
+        let (reply, done) = tokio::sync::oneshot::channel();
+        if thread.control(crate::engine::Control::Interrupt { line, reply }) {
+            if let Ok(result) = done.await {
+                result?;
             }
-            None => handle.signal(nix::sys::signal::Signal::SIGINT).await,
         }
-        self.record_output(id, Stream::System, "lifecycle", "interrupt requested".into());
         self.get(id)
     }
 

@@ -340,12 +340,13 @@ impl Engine {
             let started = tokio::time::Instant::now();
             loop {
                 let row = engine.inner.store.permission(&session_id, &request_id);
-                let Some(handle) = engine.procs().get(&session_id).map(|p| p.handle.clone()) else {
+                let Some(thread) = engine.procs().get(&session_id).map(|p| p.thread.clone()) else {
                     break; // the process is gone: nothing to answer
                 };
                 match row {
                     Ok(Some((request, false))) if request.decision.is_some() => {
-                        engine.deliver(&handle, &request).await;
+                        // Delivered by the session's thread, in order with the agent's output.
+                        thread.control(crate::engine::Control::Deliver { request: Box::new(request) });
                         break;
                     }
                     Ok(Some((_, true))) | Ok(None) => break,
@@ -366,8 +367,9 @@ impl Engine {
     }
 
     /// Writes the decision to the agent, once: only the caller that claims the delivery
-    /// (the row's `answered` flips 0 → 1) writes. Then moves the session on.
-    async fn deliver(&self, handle: &crate::runner::ProcessHandle, request: &PermissionRequest) {
+    /// (the row's `answered` flips 0 → 1) writes. Then moves the session on. Runs on the
+    /// session's own thread (see `engine/live.rs`).
+    pub(crate) fn deliver_now(&self, handle: &crate::runner::ProcessHandle, request: &PermissionRequest) {
         let Some(decision) = &request.decision else { return };
         let Ok(session) = self.get(&request.session_id) else { return };
         match self.inner.store.claim_permission_delivery(&request.session_id, &request.request_id) {
@@ -380,7 +382,7 @@ impl Engine {
         }
         let adapter = crate::agents::adapter(session.agent);
         if let Some(line) = adapter.permission_answer(&request.request_id, decision, &request.input) {
-            if let Err(e) = handle.write_line(line).await {
+            if let Err(e) = handle.queue_line(line) {
                 warn!(session = %request.session_id, error = %e, "could not deliver a permission answer");
             }
         }

@@ -298,6 +298,22 @@ impl ProcessHandle {
     pub async fn signal(&self, signal: Signal) {
         let _ = self.control.send(Control::Signal { signal }).await;
     }
+
+    /// [`ProcessHandle::write_line`] from a plain thread (a session's own), without waiting
+    /// for the write: lines queued from one thread are written in the order queued; the
+    /// receiver tells how the write went. Never call it on the async runtime.
+    pub fn queue_line(&self, line: String) -> std::io::Result<oneshot::Receiver<std::io::Result<()>>> {
+        let (done, wait) = oneshot::channel();
+        self.control
+            .blocking_send(Control::Write { line, done })
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the process has exited"))?;
+        Ok(wait)
+    }
+
+    /// [`ProcessHandle::signal`] from a plain thread. Never call it on the async runtime.
+    pub fn queue_signal(&self, signal: Signal) {
+        let _ = self.control.blocking_send(Control::Signal { signal });
+    }
 }
 
 /// Makes this process a child subreaper (`PR_SET_CHILD_SUBREAPER`): descendants orphaned

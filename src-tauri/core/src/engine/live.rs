@@ -32,10 +32,10 @@ impl Engine {
             format!("{}: {}", if resume { "resuming" } else { "starting" }, launch.display()),
         );
         let sink = SessionSink::start(self.clone(), id, session.agent).map_err(|e| Error::io("cannot start the session's thread", e))?;
-        match runner::spawn(&launch, sink) {
+        match runner::spawn(&launch, sink.clone()) {
             Ok(handle) => {
                 let pid = handle.pid();
-                self.procs().insert(id.to_string(), Proc::new(handle.clone(), adapter.interactive()));
+                self.procs().insert(id.to_string(), Proc::new(handle.clone(), sink, adapter.interactive()));
                 self.inner.store.set_process(id, &ProcessId::of(pid), &self.inner.me)?;
                 let launch_command = launch.display();
                 // Interactive agents wait for a message (Idle); one-shot agents work at once.
@@ -262,8 +262,19 @@ impl Engine {
         tokio::spawn(async move { engine.stop_process_by_id(&id).await });
     }
 
-    pub(super) fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit) {
-        let proc = self.procs().remove(id);
+    pub(super) fn process_exited(&self, id: &str, agent: AgentKind, exit: Exit, serial: u64) {
+        let proc = {
+            let mut procs = self.procs();
+            if procs.get(id).is_some_and(|p| p.thread.serial != serial) {
+                // A newer process of this session runs already (a one-shot agent's follow-up
+                // resumed it as soon as the turn ended): this exit is not the session's news.
+                info!(session = %id, exit = %exit.describe(), "an earlier process of this session exited");
+                return;
+            }
+            procs.remove(id)
+        };
+        // Callers wait only for a turn that runs; one that ended has answered them.
+        let turn_running = proc.as_ref().is_none_or(|p| p.turn.is_busy());
         let _ = self.cancel_permissions(id, "the agent exited before it was answered");
         self.record_output(id, Stream::System, "lifecycle", exit.describe());
         self.inner.output.close(id);
@@ -303,7 +314,9 @@ impl Engine {
             }
             Ok(None)
         });
-        self.finish_turn_waiters(id, Err(failed.unwrap_or_else(|| format!("the agent {} before answering", exit.describe()))));
+        if turn_running {
+            self.finish_turn_waiters(id, Err(failed.unwrap_or_else(|| format!("the agent {} before answering", exit.describe()))));
+        }
         if let Err(e) = result {
             // The row keeps its pid: the next sweep (or whichever Switchboard opens the
             // store next) finds the process gone and settles the session.
@@ -325,6 +338,8 @@ pub(crate) struct Proc {
     pub(crate) interactive: bool,
     /// The agent's cumulative cost reported so far by this process (Claude reports totals).
     pub(crate) reported_cost: f64,
+    /// The session's own thread: its process's events and the person's requests, in order.
+    pub(crate) thread: Arc<SessionSink>,
     /// Where the current turn is (see [`Turn`]).
     pub(crate) turn: Turn,
     /// Errors the agent reported during the turn, for a turn end that gives no reason.
@@ -341,10 +356,28 @@ pub(crate) struct Proc {
 /// faster than its output is handled and stored.
 pub const SESSION_BACKLOG: usize = 256;
 
-/// What the runner reports of a session's process, handled in order on the session's thread.
+/// What a session's thread handles, one at a time, in the order they arrive: what the
+/// runner reports of the process (its lines, then its exit, last) and what the person asks
+/// of the live session. So a message sent after the answer's last line was read sees the
+/// session as that line left it, and two sends cannot both start a turn.
 enum ProcessEvent {
     Line { stream: Stream, line: String, truncated: usize },
     Exited(Exit),
+    Control(Control),
+}
+
+/// What the person asks of a live session, through its thread (see [`ProcessEvent`]).
+/// Ending a session is not here: it stops the process, whose exit then comes through.
+pub(crate) enum Control {
+    /// Start a turn with `text`: the turn state and the stored status move to Running,
+    /// then `line` (the agent's form of the message) is written to its stdin. The reply
+    /// comes once the line is written (or failed).
+    Send { text: String, line: String, reply: tokio::sync::oneshot::Sender<Result<()>> },
+    /// Stop the current turn: the agent's own interrupt `line` when it has one, else
+    /// SIGINT to the process group; a question the agent waits on is answered "no" first.
+    Interrupt { line: Option<String>, reply: tokio::sync::oneshot::Sender<Result<()>> },
+    /// A permission request was decided: deliver the answer to the agent, once.
+    Deliver { request: Box<crate::model::PermissionRequest> },
 }
 
 /// Events sent to a session's thread and not yet handled, and the wake-up for a reader
@@ -363,7 +396,9 @@ struct Backlog {
 ///
 /// No process may be spawned from a session thread: it ends with its process, and a
 /// child's parent-death signal fires when the thread that spawned it exits.
-pub(super) struct SessionSink {
+pub(crate) struct SessionSink {
+    /// Tells this process's thread from those of earlier or later processes of the session.
+    serial: u64,
     events: std::sync::mpsc::Sender<ProcessEvent>,
     backlog: Arc<Backlog>,
     done: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
@@ -377,7 +412,8 @@ impl SessionSink {
         let backlog = Arc::new(Backlog::default());
         let thread_backlog = backlog.clone();
         let runtime = tokio::runtime::Handle::try_current().ok();
-        let handler = SessionThread { engine, id: id.to_string(), agent };
+        let serial = SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let handler = SessionThread { engine, id: id.to_string(), agent, serial };
         std::thread::Builder::new().name(format!("session-{}", id.chars().rev().take(8).collect::<String>())).spawn(move || {
             // Work this thread starts on the runtime (a stop after a failure) goes there.
             let _runtime = runtime.as_ref().map(|r| r.enter());
@@ -385,9 +421,10 @@ impl SessionSink {
                 let last = matches!(event, ProcessEvent::Exited(_));
                 match event {
                     ProcessEvent::Line { stream, line, truncated } => handler.line(stream, line, truncated),
+                    ProcessEvent::Control(control) => handler.control(control),
                     ProcessEvent::Exited(exit) => {
                         handler.engine.end_pieces(&handler.id);
-                        handler.engine.process_exited(&handler.id, handler.agent, exit)
+                        handler.engine.process_exited(&handler.id, handler.agent, exit, handler.serial)
                     }
                 }
                 thread_backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
@@ -398,21 +435,30 @@ impl SessionSink {
             }
             let _ = done_tx.send(());
         })?;
-        Ok(Arc::new(SessionSink { events, backlog, done: Mutex::new(Some(done)) }))
+        Ok(Arc::new(SessionSink { serial, events, backlog, done: Mutex::new(Some(done)) }))
     }
 
-    fn send(&self, event: ProcessEvent) {
+    fn send(&self, event: ProcessEvent) -> bool {
         self.backlog.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if self.events.send(event).is_err() {
             self.backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-            warn!("a session's thread is gone; its process's output is dropped");
+            return false;
         }
+        true
+    }
+
+    /// Hands a request to the session's thread; false when its process has already ended
+    /// (the request's reply channel then closes unanswered).
+    pub(crate) fn control(&self, control: Control) -> bool {
+        self.send(ProcessEvent::Control(control))
     }
 }
 
 impl ProcessSink for SessionSink {
     fn line(&self, stream: Stream, line: String, truncated: usize) {
-        self.send(ProcessEvent::Line { stream, line, truncated });
+        if !self.send(ProcessEvent::Line { stream, line, truncated }) {
+            warn!("a session's thread is gone; its process's output is dropped");
+        }
     }
 
     fn exited(&self, exit: Exit) {
@@ -450,9 +496,63 @@ struct SessionThread {
     engine: Engine,
     id: String,
     agent: AgentKind,
+    serial: u64,
 }
 
+/// Numbers the session threads of this engine process.
+static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 impl SessionThread {
+    fn control(&self, control: Control) {
+        let (engine, id) = (&self.engine, self.id.as_str());
+        let Some(handle) = engine.procs().get(id).map(|p| p.handle.clone()) else {
+            // Dropping the request closes its reply: the caller hears the process is gone.
+            return;
+        };
+        let program = crate::agents::adapter(self.agent).binary_names().first().copied().unwrap_or("agent");
+        match control {
+            Control::Send { text, line, reply } => {
+                let queued = engine.begin_turn(id, &text).and_then(|()| {
+                    handle
+                        .queue_line(line)
+                        .map_err(|e| Error::Spawn { program: program.into(), message: format!("could not send the message: {e}") })
+                });
+                // The write completes on the runtime; this thread goes on reading the output.
+                match (queued, tokio::runtime::Handle::try_current()) {
+                    (Ok(wait), Ok(runtime)) => {
+                        runtime.spawn(async move {
+                            let written = wait.await.unwrap_or_else(|_| Err(std::io::Error::other("the process has exited")));
+                            let _ = reply.send(written.map_err(|e| Error::Spawn {
+                                program: program.into(),
+                                message: format!("could not send the message: {e}"),
+                            }));
+                        });
+                    }
+                    (Ok(_), Err(_)) => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    (Err(e), _) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Control::Interrupt { line, reply } => {
+                let cancelled = engine.cancel_permissions(id, "the user interrupted the turn").map(drop);
+                match line.map(|l| handle.queue_line(l)) {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        warn!(session = %id, error = %e, "could not send the interrupt; signalling instead");
+                        handle.queue_signal(nix::sys::signal::Signal::SIGINT);
+                    }
+                    None => handle.queue_signal(nix::sys::signal::Signal::SIGINT),
+                }
+                engine.record_output(id, Stream::System, "lifecycle", "interrupt requested".into());
+                let _ = reply.send(cancelled);
+            }
+            Control::Deliver { request } => engine.deliver_now(&handle, &request),
+        }
+    }
+
     fn line(&self, stream: Stream, mut line: String, truncated: usize) {
         self.engine.agent_active(&self.id);
         if truncated > 0 {
@@ -495,9 +595,10 @@ impl SessionThread {
 }
 
 impl Proc {
-    fn new(handle: ProcessHandle, interactive: bool) -> Proc {
+    fn new(handle: ProcessHandle, thread: Arc<SessionSink>, interactive: bool) -> Proc {
         Proc {
             handle,
+            thread,
             interactive,
             reported_cost: 0.0,
             turn: Turn::default(),

@@ -13,8 +13,8 @@ mod turn;
 mod validate;
 
 pub use self::follow::{turn_over, TurnFollower};
-pub(crate) use self::live::Proc;
 pub use self::live::ACTIVITY_WRITE_INTERVAL;
+pub(crate) use self::live::{Control, Proc};
 pub use self::sweeper::{SweepReport, Sweeper};
 pub(crate) use self::turn::Turn;
 use self::validate::*;

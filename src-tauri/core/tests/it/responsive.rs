@@ -9,25 +9,48 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 use switchboard_core::*;
 
-/// The slowest answer the window may wait for while the store is busy.
+/// How quickly the window's reads must answer while the store is busy: 95 % of them
+/// within 100 ms, and none stalls (a stall is what a blocked runtime looks like: the
+/// whole hold of the lock, seconds). The 5 % allows for a machine loaded by the other
+/// tests of this binary, which run at the same time.
 const ANSWER_WITHIN: Duration = Duration::from_millis(100);
+const NEVER_STALLS: Duration = Duration::from_secs(1);
+
+/// What the probe measured: answer times in order.
+struct Answers(Vec<Duration>);
+
+impl Answers {
+    fn p95(&self) -> Duration {
+        let mut v = self.0.clone();
+        v.sort();
+        v[(v.len() * 95 / 100).min(v.len() - 1)]
+    }
+    fn slowest(&self) -> Duration {
+        self.0.iter().copied().max().unwrap_or_default()
+    }
+    fn check(&self, during: &str) {
+        let (p95, slowest) = (self.p95(), self.slowest());
+        println!("{during}: {} answers, p95 {p95:?}, slowest {slowest:?}", self.0.len());
+        assert!(p95 < ANSWER_WITHIN, "{during}: 95 % of answers within {ANSWER_WITHIN:?}; p95 was {p95:?}");
+        assert!(slowest < NEVER_STALLS, "{during}: a read stalled for {slowest:?}");
+    }
+}
 
 /// Asks what the window asks (the list, one session, a page of its output) every 20 ms
-/// until `stop`, from a task on the runtime; returns the slowest answer and how many rounds.
-fn probe(engine: Engine, id: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<(Duration, u32)> {
+/// until `stop`, from a task on the runtime; returns how long each round took.
+fn probe(engine: Engine, id: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Answers> {
     tokio::spawn(async move {
-        let (mut slowest, mut rounds) = (Duration::ZERO, 0u32);
+        let mut answers = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let t = Instant::now();
             engine.list(&SessionFilter::default()).expect("list");
             engine.get(&id).expect("get");
             let page = engine.output(&id, 0, 200).expect("read output");
             assert!(!page.is_empty(), "history is readable");
-            slowest = slowest.max(t.elapsed());
-            rounds += 1;
+            answers.push(t.elapsed());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        (slowest, rounds)
+        Answers(answers)
     })
 }
 
@@ -86,10 +109,10 @@ async fn a_database_locked_by_another_process_stalls_no_read_and_loses_no_output
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.store(true, Ordering::Relaxed);
-    let (slowest, rounds) = probing.await.unwrap();
+    let answers = probing.await.unwrap();
     holder.join().unwrap();
-    assert!(rounds > 100, "the window's reads kept coming: {rounds} rounds in 10 s");
-    assert!(slowest < ANSWER_WITHIN, "slowest answer while the database was locked: {slowest:?}");
+    assert!(answers.0.len() > 100, "the window's reads kept coming: {} rounds in 10 s", answers.0.len());
+    answers.check("while another process held the write lock for 10 s");
 
     // The stream resumes; nothing was lost or repeated, live or stored.
     let done = wait_final(&engine, &s.id).await;
@@ -134,10 +157,10 @@ async fn deleting_a_million_entries_keeps_the_window_and_other_sessions_going() 
     tokio::spawn(async move { e.delete(&id).await }).await.unwrap().unwrap();
     let took = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let (slowest, rounds) = probing.await.unwrap();
+    let answers = probing.await.unwrap();
     assert!(engine.find(&big.id).unwrap().is_none(), "the session is gone");
-    assert!(rounds >= 3, "reads went on during the deletion ({took:?}): {rounds} rounds");
-    assert!(slowest < ANSWER_WITHIN, "slowest answer while a million entries were deleted in {took:?}: {slowest:?}");
+    assert!(answers.0.len() >= 3, "reads went on during the deletion ({took:?}): {} rounds", answers.0.len());
+    answers.check(&format!("while a million entries were deleted (in {took:?})"));
 
     let done = wait_final(&engine, &s.id).await;
     assert_eq!(done.status, SessionStatus::Ended, "{:?}", done.status);
