@@ -111,6 +111,10 @@ pub enum Error {
 
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+
+    /// A git call failed: which one (its first words) and git's own message.
+    #[error("{command} failed: {message}")]
+    Git { command: String, message: String },
 }
 
 impl Error {
@@ -131,7 +135,7 @@ impl Error {
             Error::LimitReached { .. } => ErrorCode::LimitReached,
             Error::Spawn { .. } => ErrorCode::SpawnFailed,
             Error::Sqlite(_) | Error::Migration(_) | Error::Corrupt(_) => ErrorCode::Storage,
-            Error::Io { .. } => ErrorCode::Io,
+            Error::Io { .. } | Error::Git { .. } => ErrorCode::Io,
         }
     }
 
