@@ -95,6 +95,7 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
                     AppEvent::SessionChanged { session: Box::new(session.redacted()) }.emit(&app)
                 }
                 Ok(EngineEvent::SessionDeleted { id }) => AppEvent::SessionDeleted { id }.emit(&app),
+                Ok(EngineEvent::WorkspaceChanged { workspace }) => AppEvent::WorkspaceChanged { workspace: Box::new(workspace) }.emit(&app),
                 Ok(EngineEvent::PermissionChanged { request }) => {
                     notify::permission_changed(&app, &request);
                     AppEvent::PermissionChanged { request: Box::new(request) }.emit(&app)

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use switchboard_core::workspace::WorktreeRequest;
 use switchboard_core::{
     AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter, SessionStatus,
 };
@@ -73,6 +74,16 @@ pub enum Command {
         /// Print the session as JSON at the end instead of streaming its output
         #[arg(long)]
         json: bool,
+        /// Run in the folder itself, not in a git worktree of its own (the default inside a
+        /// git repository is a new worktree and branch under the data dir)
+        #[arg(long, conflicts_with_all = ["base", "branch"])]
+        no_worktree: bool,
+        /// The worktree's base branch or commit [default: the folder's current branch]
+        #[arg(long)]
+        base: Option<String>,
+        /// The worktree's new branch [default: switchboard/<title>-<short id>]
+        #[arg(long)]
+        branch: Option<String>,
         /// The prompt (agents), or the program and its arguments (command)
         #[arg(last = true, required = true, num_args = 1..)]
         words: Vec<String>,
@@ -96,6 +107,25 @@ pub enum Command {
         #[arg(long, default_value_t = 600)]
         timeout: u64,
     },
+    /// What a session changed in its worktree, against the merge-base with its base branch
+    /// (committed, uncommitted and untracked files): the unified diff
+    Diff {
+        id: String,
+        /// Only the files with their added/removed line counts
+        #[arg(long)]
+        stat: bool,
+        /// Print JSON: the files and counts (and, without --stat, the diff text as `diff`)
+        #[arg(long)]
+        json: bool,
+    },
+    /// A session's checkpoints (its worktree after each turn)
+    Checkpoints {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a session's worktree back to checkpoint N (the current state is checkpointed first)
+    Restore { id: String, n: u32 },
     /// End a session (its process is stopped; the history is kept)
     End { id: String },
     /// Delete a session with its output and task log
@@ -182,7 +212,21 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             }
             Ok(0)
         }
-        Command::Run { agent, cwd, task, title, model, max_turns, permission_mode, append_system_prompt, json, words } => {
+        Command::Run {
+            agent,
+            cwd,
+            task,
+            title,
+            model,
+            max_turns,
+            permission_mode,
+            append_system_prompt,
+            json,
+            no_worktree,
+            base,
+            branch,
+            words,
+        } => {
             let agent: AgentKind = agent.parse()?;
             // A blank --cwd would otherwise become "<here>/ " and then, trimmed, the current folder.
             if cwd.to_string_lossy().trim().is_empty() {
@@ -209,11 +253,31 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             } else {
                 config.prompt = Some(words.join(" "));
             }
-            let req =
-                NewSession { agent: Some(agent), cwd: cwd.to_string_lossy().into(), title, task_id: task, config, ..Default::default() };
+            // Own worktree: on by default inside a git repository, off outside one (as
+            // before); --base or --branch ask for one (refused outside a repository).
+            let in_repo = !no_worktree && base.is_none() && branch.is_none() && switchboard_core::workspace::probe(&cwd).await?.is_some();
+            let worktree = (in_repo || base.is_some() || branch.is_some()).then_some(WorktreeRequest { base, branch });
+            let req = NewSession {
+                agent: Some(agent),
+                cwd: cwd.to_string_lossy().into(),
+                title,
+                task_id: task,
+                config,
+                worktree,
+                ..Default::default()
+            };
             let session = engine.create(req).await?;
             if !json {
                 let _ = writeln!(out, "session {} ({})", session.id, session.agent);
+                if let Some(w) = engine.workspace(&session.id)? {
+                    let _ = writeln!(
+                        out,
+                        "worktree {} on branch {} (from {})",
+                        terminal_safe(&w.path),
+                        terminal_safe(&w.branch),
+                        terminal_safe(&w.base)
+                    );
+                }
             }
             let session = run_turn(engine, &session.id, !json, &mut out).await?;
             if json {
@@ -221,6 +285,67 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             }
             report_failure(&session);
             Ok(exit_code(&session))
+        }
+        Command::Diff { id, stat, json } => {
+            let changes = engine.changes(&id).await?;
+            let text = if stat { None } else { Some(engine.diff(&id, &changes.merge_base, &changes.tree, None).await?) };
+            if json {
+                let mut v = serde_json::to_value(&changes).map_err(|e| Error::Corrupt(e.to_string()))?;
+                if let Some(d) = &text {
+                    v["diff"] = json!(d.text);
+                    v["diff_cut"] = json!(d.cut);
+                }
+                print_json(&mut out, &v)?;
+            } else if let Some(d) = text {
+                let _ = write!(out, "{}", terminal_safe(&d.text));
+                if d.cut {
+                    eprintln!("switchboard: the diff was cut at {} MiB", switchboard_core::workspace::MAX_FILE_DIFF_BYTES / (1024 * 1024));
+                }
+            } else {
+                for f in &changes.files {
+                    let counts = if f.binary { "binary".to_string() } else { format!("+{} -{}", f.added, f.removed) };
+                    let renamed = f.old_path.as_deref().map(|o| format!(" (from {})", terminal_safe(o))).unwrap_or_default();
+                    let _ = writeln!(out, "{counts:>14}  {}{renamed}", terminal_safe(&f.path));
+                }
+                let s = changes.stats;
+                let _ = writeln!(
+                    out,
+                    "{} file(s) changed, +{} -{} on {} against {} ({})",
+                    s.files,
+                    s.added,
+                    s.removed,
+                    terminal_safe(&changes.branch),
+                    terminal_safe(&changes.base),
+                    &changes.merge_base[..changes.merge_base.len().min(12)]
+                );
+                if changes.files_cut {
+                    eprintln!("switchboard: only the first {} files are listed", changes.files.len());
+                }
+            }
+            Ok(0)
+        }
+        Command::Checkpoints { id, json } => {
+            let list = engine.checkpoints(&id).await?;
+            if json {
+                print_json(&mut out, &list)?;
+            } else {
+                for c in &list {
+                    let _ = writeln!(
+                        out,
+                        "{:>4}  {}  {}  {}",
+                        c.n,
+                        &c.commit[..12.min(c.commit.len())],
+                        c.at.format("%Y-%m-%d %H:%M:%S"),
+                        terminal_safe(&c.label)
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Restore { id, n } => {
+            let before = engine.restore_checkpoint(&id, n).await?;
+            let _ = writeln!(out, "restored checkpoint {n}; the state it replaced is checkpoint {} (restore it to undo)", before.n);
+            Ok(0)
         }
         Command::Show { id, json, output } => {
             let session = engine.get(&id)?.redacted();

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, RepoInfo, Workspace};
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session,
     SessionFilter, Settings, TaskEvent,
@@ -379,4 +380,38 @@ pub async fn set_focused_session(watch: State<'_, crate::notify::Watch>, id: Opt
 pub async fn quit_app<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> IpcResult<()> {
     crate::tray::request_quit(&app);
     Ok(())
+}
+
+#[tauri::command]
+pub async fn probe_repository(cwd: String) -> IpcResult<Option<RepoInfo>> {
+    let dir = std::path::PathBuf::from(cwd.trim());
+    if !dir.is_absolute() || !dir.is_dir() {
+        return Ok(None);
+    }
+    Ok(switchboard_core::workspace::probe(&dir).await?)
+}
+
+#[tauri::command]
+pub async fn list_workspaces(engine: State<'_, Engine>) -> IpcResult<Vec<Workspace>> {
+    Ok(engine.workspaces()?)
+}
+
+#[tauri::command]
+pub async fn session_changes(engine: State<'_, Engine>, id: String) -> IpcResult<Changes> {
+    Ok(engine.changes(&id).await?)
+}
+
+#[tauri::command]
+pub async fn session_diff(engine: State<'_, Engine>, id: String, from: String, to: String, path: Option<String>) -> IpcResult<FileDiff> {
+    Ok(engine.diff(&id, &from, &to, path.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn session_checkpoints(engine: State<'_, Engine>, id: String) -> IpcResult<Vec<Checkpoint>> {
+    Ok(engine.checkpoints(&id).await?)
+}
+
+#[tauri::command]
+pub async fn restore_checkpoint(engine: State<'_, Engine>, id: String, n: u32) -> IpcResult<Checkpoint> {
+    Ok(engine.restore_checkpoint(&id, n).await?)
 }

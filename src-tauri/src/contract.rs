@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, RepoInfo, Workspace};
 use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     SessionStatus, Settings, TaskEvent,
@@ -241,6 +242,19 @@ contract! {
     fn set_focused_session(id: Option<String>) -> ();
     /// Quits, asking first when agents are running.
     fn quit_app() -> ();
+    /// Whether a folder is in a git repository, and its branch (null: not a repository):
+    /// the New-session form offers "Own worktree", on by default, when it is.
+    fn probe_repository(cwd: String) -> Option<RepoInfo>;
+    /// Every session's worktree with its last measured changes (for the sessions list).
+    fn list_workspaces() -> Vec<Workspace>;
+    /// What the session changed against the merge-base with its base (files and counts).
+    fn session_changes(id: String) -> Changes;
+    /// The unified diff between two trees or commits (ids from `sessionChanges` or
+    /// `sessionCheckpoints`), of one file (`path`) or of all (null).
+    fn session_diff(id: String, from: String, to: String, path: Option<String>) -> FileDiff;
+    fn session_checkpoints(id: String) -> Vec<Checkpoint>;
+    /// Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo).
+    fn restore_checkpoint(id: String, n: u32) -> Checkpoint;
 }
 
 /// What the page may do besides our commands; the generated capability file grants the
@@ -373,6 +387,8 @@ pub enum AppEvent {
     OpenSession { id: String },
     /// The tray asks for the New-session form.
     NewSession {},
+    /// A session's worktree changed (after a turn, a checkpoint, a restore): its latest stats.
+    WorkspaceChanged { workspace: Box<Workspace> },
 }
 
 /// [`AppEvent::SessionChanged`]'s name, for Rust listeners (tests).
@@ -387,6 +403,8 @@ pub const SESSIONS_RESYNC: &str = "sessions-resync";
 pub const OPEN_SESSION: &str = "open-session";
 /// [`AppEvent::NewSession`]'s name.
 pub const NEW_SESSION: &str = "new-session";
+/// [`AppEvent::WorkspaceChanged`]'s name.
+pub const WORKSPACE_CHANGED: &str = "workspace-changed";
 
 impl AppEvent {
     /// The event's name (the serde tag; a unit test holds the two together).
@@ -398,6 +416,7 @@ impl AppEvent {
             AppEvent::SessionsResync { .. } => SESSIONS_RESYNC,
             AppEvent::OpenSession { .. } => OPEN_SESSION,
             AppEvent::NewSession {} => NEW_SESSION,
+            AppEvent::WorkspaceChanged { .. } => WORKSPACE_CHANGED,
         }
     }
 

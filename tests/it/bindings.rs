@@ -29,6 +29,10 @@ fn generate(dir: &Path) {
     switchboard_core::PermissionRule::export_all_to(dir).expect("export PermissionRule");
     switchboard_core::AgentProfile::export_all_to(dir).expect("export AgentProfile");
     switchboard::contract::AppEvent::export_all_to(dir).expect("export AppEvent");
+    switchboard_core::workspace::Changes::export_all_to(dir).expect("export Changes");
+    switchboard_core::workspace::Checkpoint::export_all_to(dir).expect("export Checkpoint");
+    switchboard_core::workspace::FileDiff::export_all_to(dir).expect("export FileDiff");
+    switchboard_core::workspace::RepoInfo::export_all_to(dir).expect("export RepoInfo");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -691,3 +691,59 @@ fn send_signal(pid: u32, signal: i32) {
     let ok = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
     assert!(ok.success());
 }
+
+/// `run` inside a git repository works in a worktree of its own by default; `diff` shows
+/// what it changed (whole, `--stat`, `--json`); `--no-worktree` works in the folder itself.
+#[test]
+fn run_in_a_repository_gets_a_worktree_and_diff_shows_its_changes() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let git = |args: &[&str]| {
+        let out = Command::new("git").args(args).current_dir(work.path()).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["-c", "user.email=t@t", "-c", "user.name=T", "commit", "-qm", "first"]);
+
+    let out = sb(dir.path())
+        .args(["run", "--agent", "command", "--json", "--branch", "task/edit", "--cwd"])
+        .arg(work.path())
+        .args(["--", "sh", "-c", "printf 'one\\ntwo\\n' > a.txt && printf 'new\\n' > b.txt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = json_of(&out);
+    let id = s["id"].as_str().unwrap().to_string();
+    assert!(s["cwd"].as_str().unwrap().starts_with(&dir.path().canonicalize().unwrap().join("worktrees").to_string_lossy().into_owned()));
+    assert_eq!(git(&["status", "--porcelain"]), "", "the user's checkout is untouched");
+
+    let stat = sb(dir.path()).args(["diff", &id, "--stat"]).output().unwrap();
+    let stat = String::from_utf8_lossy(&stat.stdout).into_owned();
+    assert!(stat.contains("+1 -0  a.txt") && stat.contains("+1 -0  b.txt"), "{stat}");
+    assert!(stat.contains("2 file(s) changed, +2 -0 on task/edit against main"), "{stat}");
+
+    let full = sb(dir.path()).args(["diff", &id]).output().unwrap();
+    let full = String::from_utf8_lossy(&full.stdout).into_owned();
+    assert!(full.contains("+++ b/b.txt") && full.contains("+two"), "{full}");
+
+    let j = json_of(&sb(dir.path()).args(["diff", &id, "--json"]).output().unwrap());
+    assert_eq!(j["branch"], "task/edit");
+    assert_eq!(j["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect::<Vec<_>>(), ["a.txt", "b.txt"]);
+    assert_eq!((j["stats"]["files"].as_u64(), j["stats"]["added"].as_u64()), (Some(2), Some(2)));
+    assert!(j["diff"].as_str().unwrap().contains("+new"));
+
+    // Opting out: the folder itself, as before worktrees; diff says there is nothing to compare.
+    let out = sb(dir.path())
+        .args(["run", "--agent", "command", "--json", "--no-worktree", "--cwd"])
+        .arg(work.path())
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let plain = json_of(&out);
+    assert_eq!(plain["cwd"].as_str().unwrap(), work.path().canonicalize().unwrap().to_string_lossy());
+    let refused = sb(dir.path()).args(["diff", plain["id"].as_str().unwrap()]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not in a worktree of its own"));
+}

@@ -296,6 +296,14 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::interrupt_session(id.clone()), Expect::Ok),
         (args::end_session(id.clone()), Expect::Ok),
         (args::resume_session(id.clone(), None), Expect::Err(ErrorCode::InvalidInput)),
+        // A session in a folder outside git: no worktree, nothing to compare (the
+        // workspaces:: tests cover sessions with one).
+        (args::probe_repository(work.path().to_string_lossy().into_owned()), Expect::Ok),
+        (args::list_workspaces(), Expect::Ok),
+        (args::session_changes(id.clone()), Expect::Err(ErrorCode::InvalidInput)),
+        (args::session_diff(id.clone(), "a".repeat(40), "b".repeat(40), None), Expect::Err(ErrorCode::InvalidInput)),
+        (args::session_checkpoints(id.clone()), Expect::Ok),
+        (args::restore_checkpoint(id.clone(), 1), Expect::Err(ErrorCode::InvalidInput)),
         (args::delete_session(id.clone()), Expect::Ok),
         (args::get_session(id.clone()), Expect::Err(ErrorCode::NotFound)),
         (args::quit_app(), Expect::Elsewhere("not on the mock runtime: it cannot exit (MockRuntime::request_exit is unimplemented!); quit_plan is unit-tested in tray_model.rs")),

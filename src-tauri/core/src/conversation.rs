@@ -342,6 +342,7 @@ impl Engine {
                 kind,
                 serde_json::json!({ "duration_ms": duration_ms, "length": answer.len(), "subtype": t.subtype, "interrupted": interrupted, "message": note }),
             )?;
+            self.after_turn(id);
             waiters.answer(if t.is_error && !interrupted { Err(t.error_message()) } else { Ok(answer) });
             return Ok(());
         }
@@ -355,6 +356,7 @@ impl Engine {
             TaskEventKind::Error,
             serde_json::json!({ "message": message, "api_error_status": t.api_error_status, "duration_ms": duration_ms }),
         )?;
+        self.after_turn(id);
         waiters.answer(Err(message));
         let engine = self.clone();
         let id = id.to_string();

@@ -146,6 +146,15 @@ pub enum Error {
     /// A stored value the model cannot read (an unknown agent, unparsable JSON).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+
+    /// A git call failed: which one (its first words) and git's own message.
+    #[error("{command} failed: {message}")]
+    Git {
+        /// The git command, by its first words (`git worktree add`).
+        command: String,
+        /// git's own message (its stderr, shortened).
+        message: String,
+    },
 }
 
 impl Error {
@@ -168,7 +177,7 @@ impl Error {
             Error::LimitReached { .. } => ErrorCode::LimitReached,
             Error::Spawn { .. } => ErrorCode::SpawnFailed,
             Error::Sqlite(_) | Error::Migration(_) | Error::Corrupt(_) => ErrorCode::Storage,
-            Error::Io { .. } => ErrorCode::Io,
+            Error::Io { .. } | Error::Git { .. } => ErrorCode::Io,
         }
     }
 

@@ -9,11 +9,13 @@
 //! - turns (send, interrupt, resume): `conversation.rs`; permission prompts: `permissions.rs`;
 //! - output, from an agent's pipe to SQLite: `output.rs` (the writer thread), rows in
 //!   `store/output.rs`; every other table: one file each under `store/`;
-//! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`.
+//! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`;
+//! - a session's own git worktree, its changes and checkpoints: `workspace/` (git calls),
+//!   reached through `engine/workspace.rs`, rows in `store/workspaces.rs`.
 //!
 //! The engine's own modules are private; what the shell, the CLI and the tests use is
-//! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error` and
-//! `permission_rules` are public namespaces of their own.
+//! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error`,
+//! `permission_rules` and `workspace` are public namespaces of their own.
 
 #![deny(missing_docs)]
 
@@ -32,6 +34,7 @@ pub mod runner;
 mod settings;
 mod store;
 mod view;
+pub mod workspace;
 
 pub use conversation::{CommandResult, MAX_MESSAGE_BYTES, MAX_TURN_TEXT};
 pub use engine::{

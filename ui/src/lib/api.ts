@@ -16,6 +16,7 @@ import type { AppEvent } from "./bindings/AppEvent";
 import type { OutputMessage } from "./bindings/OutputMessage";
 import type { PermissionRequest } from "./bindings/PermissionRequest";
 import type { Session } from "./bindings/Session";
+import type { Workspace } from "./bindings/Workspace";
 import { commands, type Invoke } from "./contract";
 import { ApiError, toIpcError } from "./errors";
 import type { OutputSource } from "./output.svelte";
@@ -240,4 +241,18 @@ export function onOpenSession(handler: (id: string) => void): Promise<UnlistenFn
 /** `new-session` (the tray): show the New-session form. */
 export function onNewSession(handler: () => void): Promise<UnlistenFn> {
   return listenTo("new-session", () => handler());
+}
+
+// ---------------------------------------------------------------- workspaces
+
+export const probeRepository = backend.probeRepository;
+export const listWorkspaces = backend.listWorkspaces;
+export const sessionChanges = backend.sessionChanges;
+export const sessionDiff = backend.sessionDiff;
+export const sessionCheckpoints = backend.sessionCheckpoints;
+export const restoreCheckpoint = backend.restoreCheckpoint;
+
+/** `workspace-changed`: a session's worktree changed (after a turn, a checkpoint, a restore). */
+export function onWorkspaceChanged(handler: (workspace: Workspace) => void): Promise<UnlistenFn> {
+  return listenTo("workspace-changed", (payload) => handler(payload.workspace));
 }

@@ -5,7 +5,10 @@ import type { AgentInfo } from "./bindings/AgentInfo";
 import type { AgentKind } from "./bindings/AgentKind";
 import type { AgentProfile } from "./bindings/AgentProfile";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { Changes } from "./bindings/Changes";
+import type { Checkpoint } from "./bindings/Checkpoint";
 import type { DayUsage } from "./bindings/DayUsage";
+import type { FileDiff } from "./bindings/FileDiff";
 import type { Metrics } from "./bindings/Metrics";
 import type { NewSession } from "./bindings/NewSession";
 import type { OutputItem } from "./bindings/OutputItem";
@@ -13,12 +16,14 @@ import type { OutputMessage } from "./bindings/OutputMessage";
 import type { PermissionDecision } from "./bindings/PermissionDecision";
 import type { PermissionRequest } from "./bindings/PermissionRequest";
 import type { PermissionRule } from "./bindings/PermissionRule";
+import type { RepoInfo } from "./bindings/RepoInfo";
 import type { Session } from "./bindings/Session";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionStatus } from "./bindings/SessionStatus";
 import type { Settings } from "./bindings/Settings";
 import type { TaskEvent } from "./bindings/TaskEvent";
 import type { TaskSummary } from "./bindings/TaskSummary";
+import type { Workspace } from "./bindings/Workspace";
 
 /** Every command's name. */
 export const COMMANDS = [
@@ -53,6 +58,12 @@ export const COMMANDS = [
   "revoke_permission_rule",
   "set_focused_session",
   "quit_app",
+  "probe_repository",
+  "list_workspaces",
+  "session_changes",
+  "session_diff",
+  "session_checkpoints",
+  "restore_checkpoint",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -90,6 +101,12 @@ export type Commands = {
   revoke_permission_rule: { args: { id: string; ruleId: number }; result: null };
   set_focused_session: { args: { id: string | null }; result: null };
   quit_app: { args: Record<string, never>; result: null };
+  probe_repository: { args: { cwd: string }; result: RepoInfo | null };
+  list_workspaces: { args: Record<string, never>; result: Array<Workspace> };
+  session_changes: { args: { id: string }; result: Changes };
+  session_diff: { args: { id: string; from: string; to: string; path: string | null }; result: FileDiff };
+  session_checkpoints: { args: { id: string }; result: Array<Checkpoint> };
+  restore_checkpoint: { args: { id: string; n: number }; result: Checkpoint };
 };
 
 export type CommandArgs<C extends CommandName> = Commands[C]["args"];
@@ -143,6 +160,19 @@ export function commands(call: Invoke) {
     setFocusedSession: (id: string | null) => call("set_focused_session", { id }),
     /** Quits, asking first when agents are running. */
     quitApp: () => call("quit_app", {}),
+    /** Whether a folder is in a git repository, and its branch (null: not a repository): */
+    /** the New-session form offers "Own worktree", on by default, when it is. */
+    probeRepository: (cwd: string) => call("probe_repository", { cwd }),
+    /** Every session's worktree with its last measured changes (for the sessions list). */
+    listWorkspaces: () => call("list_workspaces", {}),
+    /** What the session changed against the merge-base with its base (files and counts). */
+    sessionChanges: (id: string) => call("session_changes", { id }),
+    /** The unified diff between two trees or commits (ids from `sessionChanges` or */
+    /** `sessionCheckpoints`), of one file (`path`) or of all (null). */
+    sessionDiff: (id: string, from: string, to: string, path: string | null) => call("session_diff", { id, from, to, path }),
+    sessionCheckpoints: (id: string) => call("session_checkpoints", { id }),
+    /** Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo). */
+    restoreCheckpoint: (id: string, n: number) => call("restore_checkpoint", { id, n }),
   };
 }
 

@@ -26,6 +26,7 @@ describe("buildNewSession", () => {
         task_id: null,
         mcp_session_id: null,
         service_session_id: null,
+        worktree: null,
         config: {
           program: "bash",
           args: ["-c", "echo hi"],

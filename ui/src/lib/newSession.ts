@@ -223,6 +223,8 @@ export function buildNewSession(form: NewSessionForm, agents: readonly AgentInfo
       task_id: orNull(form.taskId),
       mcp_session_id: null,
       service_session_id: null,
+      // The form's "Own worktree" option is not there yet: the folder itself, as before.
+      worktree: null,
       config: isCommand
         ? {
             program: form.program.trim(),

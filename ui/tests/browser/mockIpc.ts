@@ -726,6 +726,13 @@ export function installMockIpc(options: Loose): void {
     app_info: async (args) => {
       return clone(state.appInfo);
     },
+    // Mocked sessions run in their folder: no worktrees (the Rust tests cover them).
+    probe_repository: async () => null,
+    list_workspaces: async () => [],
+    session_changes: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    session_diff: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    session_checkpoints: async () => [],
+    restore_checkpoint: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).

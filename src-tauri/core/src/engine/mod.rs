@@ -11,6 +11,7 @@ mod projects;
 mod sweeper;
 mod turn;
 mod validate;
+mod workspace;
 
 pub use self::follow::{turn_over, TurnFollower};
 pub use self::live::ACTIVITY_WRITE_INTERVAL;
@@ -301,14 +302,28 @@ impl Engine {
     #[instrument(skip_all, fields(cwd = %req.cwd))]
     pub async fn create(&self, req: NewSession) -> Result<Session> {
         let prompt = req.config.prompt.clone().filter(|p| !p.trim().is_empty());
-        let (session, program) = self.prepare(req)?;
+        let worktree = req.worktree.clone();
+        let (mut session, program) = self.prepare(req)?;
         let _starting = self.mark_starting(&session.id);
-        self.inner.store.insert_session_owned(&session, &self.inner.me, Some(self.inner.config.max_live_sessions))?;
-        info!(session = %session.id, agent = %session.agent, "session created");
+        // The worktree before the row: a request git refuses (bad branch, unknown base)
+        // leaves nothing stored; a row that cannot be stored takes its worktree with it.
+        let workspace = match worktree {
+            Some(w) => Some(self.create_worktree(&mut session, w).await?),
+            None => None,
+        };
+        let inserted =
+            self.inner.store.insert_session_with(&session, &self.inner.me, Some(self.inner.config.max_live_sessions), workspace.as_ref());
+        if let Err(e) = inserted {
+            if let Some(w) = &workspace {
+                crate::workspace::remove(w).await;
+            }
+            return Err(e);
+        }
+        info!(session = %session.id, agent = %session.agent, worktree = workspace.is_some(), "session created");
         self.log_task_event(
             &session.id,
             TaskEventKind::Created,
-            serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id, "initial_context": session.config.append_system_prompt }),
+            serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id, "initial_context": session.config.append_system_prompt, "branch": workspace.as_ref().map(|w| &w.branch) }),
         )?;
         self.emit(EngineEvent::SessionChanged { session: session.clone() });
         self.start(&session, &program, false, prompt).await

@@ -307,6 +307,9 @@ pub enum TaskEventKind {
     Error,
     /// The session ended (stopped, exited or expired).
     Ended,
+    /// A checkpoint of the session's worktree was taken (`detail`: `n`, `label`, `commit`),
+    /// or the worktree was restored to one (`detail`: `restored`, and the `n` taken first).
+    Checkpoint,
 }
 
 impl TaskEventKind {
@@ -318,12 +321,15 @@ impl TaskEventKind {
             TaskEventKind::ResponseReceived => "response_received",
             TaskEventKind::Error => "error",
             TaskEventKind::Ended => "ended",
+            TaskEventKind::Checkpoint => "checkpoint",
         }
     }
 
     /// The kind with this stored name; None for an unknown name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended].into_iter().find(|k| k.as_str() == s)
+        [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended, Self::Checkpoint]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -411,6 +417,11 @@ pub struct NewSession {
     pub service_session_id: Option<String>,
     /// How to start the agent: program, prompt, model, environment, ….
     pub config: SessionConfig,
+    /// Run the agent in a git worktree of its own (a new branch from a base): see
+    /// [`crate::workspace`]. None: in `cwd` itself, as always. The default of the app's form
+    /// and of `switchboard run` is on when `cwd` is in a git repository; the engine itself
+    /// never decides for the caller. Asked for outside a repository, it is refused.
+    pub worktree: Option<crate::workspace::WorktreeRequest>,
 }
 
 /// Which sessions a list asks for. Empty fields do not filter.
@@ -517,6 +528,12 @@ pub enum EngineEvent {
     PermissionChanged {
         /// The request as it is now: pending (`decision` None) or settled.
         request: PermissionRequest,
+    },
+    /// A session's worktree changed: files changed (measured after a turn or when read), a
+    /// checkpoint was taken or restored.
+    WorkspaceChanged {
+        /// The worktree's record as it is now, with its latest stats.
+        workspace: crate::workspace::Workspace,
     },
 }
 

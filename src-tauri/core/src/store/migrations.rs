@@ -207,4 +207,24 @@ CREATE INDEX permission_rules_session ON permission_rules(session_id);
 DROP TABLE session_tool_rules;
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 7 (issue 18, workspaces): a session's own git worktree. One row per session
+-- that has one; the session's cwd is inside `path`. The stats are the last measure of
+-- its changes (after a turn, or when read), for the sessions list: NULL until measured.
+CREATE TABLE workspaces (
+    session_id    TEXT PRIMARY KEY NOT NULL,
+    repo_root     TEXT NOT NULL,
+    base          TEXT NOT NULL,
+    base_commit   TEXT NOT NULL,
+    branch        TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    files_changed INTEGER,
+    lines_added   INTEGER,
+    lines_removed INTEGER
+) STRICT;
+CREATE INDEX workspaces_repo ON workspaces(repo_root);
+"#,
+    ),
 ];

@@ -2,7 +2,8 @@
 //!
 //! One connection writes, one reads (WAL lets them run side by side). Schema changes are
 //! forward-only migrations in `migrations.rs`; never edit a shipped one, add the next.
-//! One file per kind of row: `sessions`, `output`, `tasks`, `permissions`, `settings`.
+//! One file per kind of row: `sessions`, `output`, `tasks`, `permissions`, `settings`,
+//! `workspaces`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -25,6 +26,7 @@ mod permissions;
 mod sessions;
 mod settings;
 mod tasks;
+mod workspaces;
 
 use self::migrations::*;
 pub use self::permissions::MAX_RULES;

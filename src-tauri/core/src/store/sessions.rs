@@ -16,6 +16,18 @@ impl Store {
     /// `live_limit` — refuses it when that many sessions are already live, all in one
     /// immediate transaction, so concurrent creates (in any process) cannot both pass.
     pub fn insert_session_owned(&self, s: &Session, owner: &ProcessId, live_limit: Option<u32>) -> Result<()> {
+        self.insert_session_with(s, owner, live_limit, None)
+    }
+
+    /// [`Store::insert_session_owned`], with the session's worktree record in the same
+    /// transaction: a session never exists without the record of the worktree it runs in.
+    pub fn insert_session_with(
+        &self,
+        s: &Session,
+        owner: &ProcessId,
+        live_limit: Option<u32>,
+        workspace: Option<&crate::workspace::Workspace>,
+    ) -> Result<()> {
         self.immediate(|tx| {
             if let Some(limit) = live_limit {
                 let live: i64 =
@@ -29,6 +41,9 @@ impl Store {
                 "UPDATE sessions SET owner_pid = ?2, owner_start = ?3, proc_boot = ?4 WHERE id = ?1",
                 params![s.id, owner.pid as i64, owner.start.map(|v| v as i64), owner.boot],
             )?;
+            if let Some(w) = workspace {
+                super::workspaces::insert_workspace_in(tx, w)?;
+            }
             Ok(())
         })
     }
@@ -277,6 +292,7 @@ impl Store {
         tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_rules WHERE session_id = ?1", [id])?;
+        tx.execute("DELETE FROM workspaces WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)

@@ -17,3 +17,4 @@ mod runner;
 mod support;
 mod transcript;
 mod volume;
+mod workspaces;
