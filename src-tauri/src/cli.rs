@@ -316,7 +316,12 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 (None, Some(glob)) => Some(switchboard_core::RuleScope::Path { glob }),
                 (None, None) => None,
             };
-            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Allow { updated_input: None, always, rule })?;
+            let p = engine.decide(
+                &session,
+                &request,
+                switchboard_core::PermissionDecision::Allow { updated_input: None, always, rule },
+                switchboard_core::Decider::Cli,
+            )?;
             let _ = writeln!(out, "allowed: {}", p.gist);
             if always {
                 let saved = engine.permission_rules(&session)?.into_iter().find(|r| r.request_id == request);
@@ -354,7 +359,12 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             Ok(0)
         }
         Command::Deny { session, request, message } => {
-            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Deny { message })?;
+            let p = engine.decide(
+                &session,
+                &request,
+                switchboard_core::PermissionDecision::Deny { message },
+                switchboard_core::Decider::Cli,
+            )?;
             let _ = writeln!(out, "denied: {}", p.gist);
             Ok(0)
         }

@@ -350,7 +350,7 @@ pub async fn decide_permission(
     request_id: String,
     decision: PermissionDecision,
 ) -> IpcResult<PermissionRequest> {
-    Ok(engine.decide(&id, &request_id, decision)?)
+    Ok(engine.decide(&id, &request_id, decision, switchboard_core::Decider::App)?)
 }
 
 /// The "Allow for this session" rules in force for a session's running agent process.

@@ -644,8 +644,11 @@ export function installMockIpc(options: Loose): void {
       }
       req.decision = d;
       req.decided_at = now();
+      req.decided_by = "app";
       emit("permission-changed", { request: req });
-      logTask(args.id, d.behavior === "deny" ? "error" : "response_received", d.behavior === "deny" ? { message: `denied ${req.tool_name}: ${d.message}` } : { duration_ms: 1200, length: 0 });
+      // As the backend logs it (permissions.rs, log_decision).
+      const word = d.behavior === "deny" ? `denied: ${d.message}` : d.always ? `allowed; rule saved: ${label(req.tool_name, d.rule)}` : "allowed";
+      logTask(args.id, "command_sent", { permission: word, tool: req.tool_name, gist: req.gist, request_id: req.request_id, by: "app" });
       if (d.behavior === "allow") {
         update(args.id, { status: { state: "running" } });
         setTimeout(() => {
@@ -848,6 +851,7 @@ export function installMockIpc(options: Loose): void {
         asked_at: now(),
         decision: null,
         decided_at: null,
+        decided_by: null,
         proposed_rule: propose(toolName, input),
       };
       permissionRequests.push(request);

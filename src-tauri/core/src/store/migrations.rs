@@ -207,4 +207,11 @@ CREATE INDEX permission_rules_session ON permission_rules(session_id);
 DROP TABLE session_tool_rules;
 "#,
     ),
+    M::up(
+        r#"
+-- Who settled a permission request and where ('app', 'cli', 'rule', 'timeout'; model::Decider);
+-- NULL while pending, for cancellations, and for requests decided before it was recorded.
+ALTER TABLE permission_requests ADD COLUMN decided_by TEXT;
+"#,
+    ),
 ];
