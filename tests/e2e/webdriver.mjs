@@ -102,8 +102,14 @@ export class Session {
    * screenshot command hangs with WebKitGTK 2.50 under Xvfb, so we grab the X display with
    * ImageMagick and crop it to the window.
    */
-  async screenshot(file) {
-    const { x, y, width, height } = await this.cmd('GET', '/window/rect');
+  async screenshot(file, { pageOnly = false } = {}) {
+    let { x, y, width, height } = await this.cmd('GET', '/window/rect');
+    if (pageOnly) {
+      // Just the page, below a browser's toolbar (MiniBrowser's, in the views' WebKitGTK checks).
+      const inner = await this.exec('return [window.innerWidth, window.innerHeight]');
+      y += height - inner[1];
+      [width, height] = inner;
+    }
     execFileSync('import', ['-window', 'root', '-crop', `${width}x${height}+${Math.max(0, x)}+${Math.max(0, y)}`, '+repage', file]);
   }
   close() { return call(this.url, 'DELETE', `/session/${this.id}`); }

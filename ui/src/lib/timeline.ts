@@ -159,7 +159,9 @@ function permissionEntry(
   permission: string,
 ): TimelineEntry {
   const tool = text(d, "tool") ?? "a tool";
-  const [word, ...rest] = permission.split(":");
+  // "denied: <message>", "allowed; rule saved: <rule>"; but "allowed by <rule>" has no detail
+  // (and its rule may hold a colon: "Bash(touch:*)").
+  const [word, ...rest] = permission.startsWith("allowed by ") ? [permission] : permission.split(":");
   const detail = rest.join(":").trim();
   const outcome = (word ?? "").trim();
   const verb = outcome.startsWith("allowed") ? "Allowed" : outcome.startsWith("denied") ? "Denied" : outcome.startsWith("cancelled") ? "Cancelled" : outcome;
