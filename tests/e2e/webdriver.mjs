@@ -90,6 +90,14 @@ export class Session {
     return this.exec('return [...document.querySelectorAll(arguments[0])].map(e => e.textContent.trim())', [css]);
   }
   click(el) { return this.cmd('POST', `/element/${el}/click`, {}); }
+  /**
+   * Chooses the agent in the open New-session form, as a person would (a change event): the
+   * form then keeps it, whatever the agent check that is still running finds installed.
+   */
+  async chooseAgent(agent) {
+    await this.waitFor('[data-testid=field-agent]');
+    await this.exec(`const a = document.querySelector('[data-testid=field-agent]'); a.value = arguments[0]; a.dispatchEvent(new Event('change', { bubbles: true }));`, [agent]);
+  }
   async type(el, text) {
     await this.cmd('POST', `/element/${el}/clear`, {});
     if (text !== '') await this.cmd('POST', `/element/${el}/value`, { text });
