@@ -186,7 +186,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             let agent: AgentKind = agent.parse()?;
             // A blank --cwd would otherwise become "<here>/ " and then, trimmed, the current folder.
             if cwd.to_string_lossy().trim().is_empty() {
-                return Err(Error::invalid("cwd", "the folder is required"));
+                return Err(Error::invalid("cwd", "The folder is required."));
             }
             let cwd = std::path::absolute(&cwd).map_err(|e| Error::invalid("cwd", format!("bad folder: {e}")))?;
             let permission_mode = match permission_mode.as_deref() {

@@ -326,6 +326,11 @@ pub async fn recent_folders(engine: State<'_, Engine>) -> IpcResult<Vec<String>>
 }
 
 #[tauri::command]
+pub async fn check_folder(engine: State<'_, Engine>, path: String) -> IpcResult<()> {
+    Ok(engine.check_folder(&path)?)
+}
+
+#[tauri::command]
 pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
