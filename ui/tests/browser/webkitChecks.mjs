@@ -80,4 +80,28 @@ export const sections = [
       });
     },
   ],
+  [
+    "screenshots",
+    async (page, { check, fullOptions, ids, KEY }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}` });
+      await check("screenshot: a transcript (the user's prompts, tools, the turn's end)", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        await page.shot("webkit-transcript.png");
+      });
+      await check("screenshot: the Ctrl-K switcher with results (not collapsed in WebKitGTK)", async () => {
+        await page.chord(KEY.Control, "k");
+        await page.visible("[data-testid=switcher-item]");
+        const h = await page.eval("return document.querySelector('[data-testid=switcher-item]').getBoundingClientRect().height");
+        if (!(h > 16)) throw new Error(`switcher rows are ${h}px high`);
+        await page.shot("webkit-switcher.png");
+        await page.keys(KEY.Escape);
+      });
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
+      await check("screenshot: a session waiting for approval offers Interrupt", async () => {
+        await page.visible("[data-testid=permission-prompt]");
+        await page.visible("[data-testid=interrupt-button]");
+        await page.shot("webkit-waiting-interrupt.png");
+      });
+    },
+  ],
 ];
