@@ -225,7 +225,9 @@ pub(super) fn validate_dir(field: &'static str, dir: &str) -> Result<PathBuf> {
         return Err(Error::invalid(field, format!("The folder must be an absolute path, not '{shown}'.")));
     }
     let canonical = path.canonicalize().map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => Error::invalid(field, format!("You cannot enter the folder '{shown}' (permission denied).")),
+        std::io::ErrorKind::PermissionDenied => {
+            Error::invalid(field, format!("You cannot enter the folder '{shown}' (permission denied)."))
+        }
         _ => Error::invalid(field, format!("The folder '{shown}' does not exist.")),
     })?;
     if !canonical.is_dir() {
