@@ -230,7 +230,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             let agent: AgentKind = agent.parse()?;
             // A blank --cwd would otherwise become "<here>/ " and then, trimmed, the current folder.
             if cwd.to_string_lossy().trim().is_empty() {
-                return Err(Error::invalid("cwd", "the folder is required"));
+                return Err(Error::invalid("cwd", "The folder is required."));
             }
             let cwd = std::path::absolute(&cwd).map_err(|e| Error::invalid("cwd", format!("bad folder: {e}")))?;
             let permission_mode = match permission_mode.as_deref() {
@@ -441,7 +441,12 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 (None, Some(glob)) => Some(switchboard_core::RuleScope::Path { glob }),
                 (None, None) => None,
             };
-            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Allow { updated_input: None, always, rule })?;
+            let p = engine.decide(
+                &session,
+                &request,
+                switchboard_core::PermissionDecision::Allow { updated_input: None, always, rule },
+                switchboard_core::Decider::Cli,
+            )?;
             let _ = writeln!(out, "allowed: {}", p.gist);
             if always {
                 let saved = engine.permission_rules(&session)?.into_iter().find(|r| r.request_id == request);
@@ -479,7 +484,12 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             Ok(0)
         }
         Command::Deny { session, request, message } => {
-            let p = engine.decide(&session, &request, switchboard_core::PermissionDecision::Deny { message })?;
+            let p = engine.decide(
+                &session,
+                &request,
+                switchboard_core::PermissionDecision::Deny { message },
+                switchboard_core::Decider::Cli,
+            )?;
             let _ = writeln!(out, "denied: {}", p.gist);
             Ok(0)
         }

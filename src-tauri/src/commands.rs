@@ -327,6 +327,11 @@ pub async fn recent_folders(engine: State<'_, Engine>) -> IpcResult<Vec<String>>
 }
 
 #[tauri::command]
+pub async fn check_folder(engine: State<'_, Engine>, path: String) -> IpcResult<()> {
+    Ok(engine.check_folder(&path)?)
+}
+
+#[tauri::command]
 pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -351,7 +356,7 @@ pub async fn decide_permission(
     request_id: String,
     decision: PermissionDecision,
 ) -> IpcResult<PermissionRequest> {
-    Ok(engine.decide(&id, &request_id, decision)?)
+    Ok(engine.decide(&id, &request_id, decision, switchboard_core::Decider::App)?)
 }
 
 /// The "Allow for this session" rules in force for a session's running agent process.

@@ -231,6 +231,9 @@ contract! {
     fn get_settings() -> Settings;
     fn save_settings(settings: Settings) -> Settings;
     fn recent_folders() -> Vec<String>;
+    /// Refused (field `cwd`) when `path` cannot be a session's folder, as create_session would:
+    /// lets the new-session form say so before Create.
+    fn check_folder(path: String) -> ();
     fn app_info() -> AppInfo;
     /// Tool uses waiting for an answer: one session's, or every session's (null).
     fn pending_permissions(id: Option<String>) -> Vec<PermissionRequest>;

@@ -197,6 +197,7 @@ mod tests {
             asked_at: Utc::now(),
             decision: None,
             decided_at: None,
+            decided_by: None,
             proposed_rule: None,
         };
         assert_eq!(for_permission(&s(SessionStatus::WaitingInput), &r).1, "Claude Code wants to run: npm test");
@@ -219,6 +220,7 @@ mod tests {
             asked_at: Utc::now(),
             decision: None,
             decided_at: None,
+            decided_by: None,
             proposed_rule: None,
         };
         let (_, body) = for_permission(&session, &r);

@@ -22,7 +22,8 @@ after(() => driver.stop());
 async function createThroughUi(s, { program, args, title, task }) {
   await s.click(await s.waitFor('[data-testid=new-session-button]'));
   await s.waitFor('[data-testid=new-session-dialog]');
-  await s.type(await s.find('[data-testid=field-program]'), program);
+  await s.chooseAgent('command');
+  await s.type(await s.waitFor('[data-testid=field-program]'), program);
   await s.type(await s.find('[data-testid=field-args]'), args);
   await s.type(await s.find('[data-testid=field-cwd]'), work);
   await s.type(await s.find('[data-testid=field-title]'), title);
@@ -35,6 +36,9 @@ async function createThroughUi(s, { program, args, title, task }) {
     if (dialogs.length === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
+  // The new session opens; back to the list.
+  await s.waitFor('[data-testid=session-detail]');
+  await s.exec('location.hash = "#/sessions"');
   for (;;) {
     const titles = await s.texts('[data-testid=session-title]');
     if (titles.includes(title)) return titles;
@@ -109,6 +113,7 @@ test('create sessions in the UI, see them live, and keep them across a restart',
 
     // A bad folder is refused at the field, and nothing is created.
     await s.click(await s.find('[data-testid=new-session-button]'));
+    await s.chooseAgent('command');
     await s.type(await s.waitFor('[data-testid=field-program]'), 'true');
     await s.type(await s.find('[data-testid=field-cwd]'), '/no/such/folder');
     await s.click(await s.find('[data-testid=create-session-submit]'));

@@ -65,6 +65,7 @@ test('the tray icon registers, shows, and asks for attention when a session fail
 
     // A failing command: the tray switches to the attention icon.
     await s.click(await s.find('[data-testid=new-session-button]'));
+    await s.chooseAgent('command');
     await s.type(await s.waitFor('[data-testid=field-program]'), 'sh');
     await s.type(await s.find('[data-testid=field-args]'), '-c "echo about to fail; exit 3"');
     await s.type(await s.find('[data-testid=field-cwd]'), work);
@@ -177,6 +178,7 @@ test('the tray menu, driven over D-Bus like a tray host: a session item opens it
     await s.waitFor('[data-testid=empty-state]');
     // A live session for the menu to list.
     await s.click(await s.find('[data-testid=new-session-button]'));
+    await s.chooseAgent('command');
     await s.type(await s.waitFor('[data-testid=field-program]'), 'sleep');
     await s.type(await s.find('[data-testid=field-args]'), '300');
     await s.type(await s.find('[data-testid=field-cwd]'), work);

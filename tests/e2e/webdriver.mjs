@@ -90,6 +90,14 @@ export class Session {
     return this.exec('return [...document.querySelectorAll(arguments[0])].map(e => e.textContent.trim())', [css]);
   }
   click(el) { return this.cmd('POST', `/element/${el}/click`, {}); }
+  /**
+   * Chooses the agent in the open New-session form, as a person would (a change event): the
+   * form then keeps it, whatever the agent check that is still running finds installed.
+   */
+  async chooseAgent(agent) {
+    await this.waitFor('[data-testid=field-agent]');
+    await this.exec(`const a = document.querySelector('[data-testid=field-agent]'); a.value = arguments[0]; a.dispatchEvent(new Event('change', { bubbles: true }));`, [agent]);
+  }
   async type(el, text) {
     await this.cmd('POST', `/element/${el}/clear`, {});
     if (text !== '') await this.cmd('POST', `/element/${el}/value`, { text });
@@ -102,8 +110,14 @@ export class Session {
    * screenshot command hangs with WebKitGTK 2.50 under Xvfb, so we grab the X display with
    * ImageMagick and crop it to the window.
    */
-  async screenshot(file) {
-    const { x, y, width, height } = await this.cmd('GET', '/window/rect');
+  async screenshot(file, { pageOnly = false } = {}) {
+    let { x, y, width, height } = await this.cmd('GET', '/window/rect');
+    if (pageOnly) {
+      // Just the page, below a browser's toolbar (MiniBrowser's, in the views' WebKitGTK checks).
+      const inner = await this.exec('return [window.innerWidth, window.innerHeight]');
+      y += height - inner[1];
+      [width, height] = inner;
+    }
     execFileSync('import', ['-window', 'root', '-crop', `${width}x${height}+${Math.max(0, x)}+${Math.max(0, y)}`, '+repage', file]);
   }
   close() { return call(this.url, 'DELETE', `/session/${this.id}`); }

@@ -297,15 +297,15 @@ fn bad_values_through_the_cli_are_refused_with_one_clear_line() {
     let cases: Vec<(&str, Vec<String>, i32, &str)> = vec![
         ("run: agent unknown", own(&["run", "--agent", "robot", "--", "true"]), 2, "unknown agent 'robot'"),
         ("run: agent 100k", own(&["run", "--agent", &h, "--", "true"]), 2, "…(100000 chars)"),
-        ("run: cwd blank", own(&["run", "--agent", "command", "--cwd", " ", "--", "true"]), 2, "the folder is required"),
+        ("run: cwd blank", own(&["run", "--agent", "command", "--cwd", " ", "--", "true"]), 2, "The folder is required."),
         ("run: cwd -rf", own(&["run", "--agent", "command", "--cwd=-rf", "--", "true"]), 2, "-rf' does not exist"),
         (
             "run: cwd missing",
             own(&["run", "--agent", "command", "--cwd", "/no/such/dir", "--", "true"]),
             2,
-            "the folder '/no/such/dir' does not exist",
+            "The folder '/no/such/dir' does not exist.",
         ),
-        ("run: cwd ../../etc/passwd", own(&["run", "--agent", "command", "--cwd", &passwd, "--", "true"]), 2, "is not a folder"),
+        ("run: cwd ../../etc/passwd", own(&["run", "--agent", "command", "--cwd", &passwd, "--", "true"]), 2, "is a file, not a folder"),
         ("run: cwd SQL", own(&["run", "--agent", "command", "--cwd", SQL, "--", "true"]), 2, "does not exist"),
         ("run: title 100k", run(&["--title", &h], &["true"]), 2, "title is longer"),
         ("run: task control characters", run(&["--task", &control], &["true"]), 2, "task id"),

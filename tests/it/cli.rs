@@ -564,7 +564,7 @@ fn a_folder_that_cannot_be_entered_is_reported_as_such() {
     let out = cmd.args(["run", "--agent", "command", "--cwd"]).arg(&work).args(["--", "true"]).output().unwrap();
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("cannot enter folder '{}': permission denied", work.display())), "{stderr}");
+    assert!(stderr.contains(&format!("You cannot enter the folder '{}' (permission denied).", work.display())), "{stderr}");
     assert!(!stderr.contains("is it executable"), "{stderr}");
 }
 

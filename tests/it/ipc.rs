@@ -110,7 +110,7 @@ async fn command_errors_cross_ipc_as_code_and_message() {
     .expect_err("bad cwd");
     assert_eq!(err["code"], "invalid_input");
     assert_eq!(err["field"], "cwd");
-    assert_eq!(err["message"], "the folder '/definitely/not/here' does not exist");
+    assert_eq!(err["message"], "The folder '/definitely/not/here' does not exist.");
 
     let err = invoke(&window, "create_session", json!({ "request": { "cwd": "/", "config": {} } })).expect_err("no program");
     assert_eq!(err["field"], "program");
@@ -282,6 +282,7 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::get_settings(), Expect::Ok),
         (args::save_settings(settings), Expect::Ok),
         (args::recent_folders(), Expect::Ok),
+        (args::check_folder("/".into()), Expect::Ok),
         (args::app_info(), Expect::Ok),
         (args::pending_permissions(None), Expect::Ok),
         (

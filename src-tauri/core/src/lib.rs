@@ -43,9 +43,9 @@ pub use engine::{
 };
 pub use error::{Error, ErrorCode, Result};
 pub use model::{
-    AgentKind, AgentProfile, CompactionPolicy, DayUsage, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision, PermissionMode,
-    PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent, TaskEventKind,
-    TaskSummary, Usage, REDACTED,
+    AgentKind, AgentProfile, CompactionPolicy, DayUsage, Decider, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision,
+    PermissionMode, PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent,
+    TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
     FailureHandler, Follower, StorageFailure, Subscription, FAILED_BUFFER_BYTES, FAIL_AFTER, FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS,

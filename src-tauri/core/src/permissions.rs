@@ -21,7 +21,7 @@ use tracing::{info, warn};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::{PermissionDecision, PermissionRequest, SessionStatus, TaskEventKind};
+use crate::model::{Decider, PermissionDecision, PermissionRequest, SessionStatus, TaskEventKind};
 use crate::permission_rules::{self, PermissionRule, RuleScope};
 
 /// How often the agent's process looks for a decision made by another process.
@@ -127,6 +127,7 @@ impl Engine {
             asked_at: now,
             decision: None,
             decided_at: None,
+            decided_by: None,
         };
         if !self.inner.store.insert_permission(&request)? {
             warn!(session = %session_id, request = %request_id, "the agent repeated a permission request id: ignored, the first one stands");
@@ -141,8 +142,8 @@ impl Engine {
         if let Some(rule) = rule {
             info!(session = %session_id, tool = %tool_name, rule = %rule.label, "allowed by a session rule: answering at once");
             let decision = PermissionDecision::Allow { updated_input: None, always: true, rule: Some(rule.scope.clone()) };
-            self.inner.store.decide_permission(session_id, &request_id, &decision, now)?;
-            self.log_decision(&request, &format!("allowed by {}", rule.label))?;
+            self.inner.store.decide_permission(session_id, &request_id, &decision, Some(Decider::Rule), now)?;
+            self.log_decision(&request, &format!("allowed by {}", rule.label), Some(Decider::Rule))?;
         } else {
             info!(session = %session_id, tool = %tool_name, gist = %request.gist, "waiting for a permission decision");
             if let Some(p) = self.procs().get_mut(session_id) {
@@ -211,7 +212,13 @@ impl Engine {
     /// turn was interrupted). `Allow { always: true }` also saves a rule for the agent
     /// process running now (the given `rule`, else the request's proposed one), checked by
     /// [`permission_rules::validate`] before anything is stored; the stored decision names it.
-    pub fn decide(&self, session_id: &str, request_id: &str, decision: PermissionDecision) -> Result<PermissionRequest> {
+    /// `by` says who decided and where (the window, the CLI): stored and logged with it.
+    pub fn decide(&self, session_id: &str, request_id: &str, decision: PermissionDecision, by: Decider) -> Result<PermissionRequest> {
+        self.settle(session_id, request_id, decision, Some(by))
+    }
+
+    /// [`decide`](Self::decide), or a cancellation (`by` None: nobody decided).
+    fn settle(&self, session_id: &str, request_id: &str, decision: PermissionDecision, by: Option<Decider>) -> Result<PermissionRequest> {
         self.get(session_id)?;
         let (request, _) = self
             .inner
@@ -268,7 +275,7 @@ impl Engine {
             }
         }
         let now = self.inner.clock.now();
-        if !self.inner.store.decide_permission(session_id, request_id, &decision, now)? {
+        if !self.inner.store.decide_permission(session_id, request_id, &decision, by, now)? {
             // Someone else answered in between.
             let done = self.inner.store.permission(session_id, request_id)?.and_then(|(r, _)| r.decision);
             return Err(match done {
@@ -287,7 +294,7 @@ impl Engine {
             let saved = self.inner.store.add_permission_rule(session_id, &request.tool_name, scope, request_id, process, now)?;
             word = format!("allowed; rule saved: {}", saved.label);
         }
-        self.log_decision(&request, &word)?;
+        self.log_decision(&request, &word, by)?;
         self.wake_permission_watch(session_id, request_id);
         self.emit_permission(session_id, request_id);
         let (decided, _) = self.inner.store.permission(session_id, request_id)?.ok_or_else(|| Error::NotFound(session_id.into()))?;
@@ -298,16 +305,19 @@ impl Engine {
     pub(crate) fn cancel_permissions(&self, session_id: &str, reason: &str) -> Result<usize> {
         let pending = self.inner.store.pending_permissions(Some(session_id))?;
         for p in &pending {
-            let _ = self.decide(session_id, &p.request_id, PermissionDecision::Cancelled { reason: reason.to_string() });
+            let _ = self.settle(session_id, &p.request_id, PermissionDecision::Cancelled { reason: reason.to_string() }, None);
         }
         Ok(pending.len())
     }
 
-    fn log_decision(&self, r: &PermissionRequest, decision: &str) -> Result<()> {
+    fn log_decision(&self, r: &PermissionRequest, decision: &str, by: Option<Decider>) -> Result<()> {
         self.log_task_event(
             &r.session_id,
             TaskEventKind::CommandSent,
-            serde_json::json!({ "permission": decision, "tool": r.tool_name, "gist": r.gist, "request_id": r.request_id }),
+            serde_json::json!({
+                "permission": decision, "tool": r.tool_name, "gist": r.gist, "request_id": r.request_id,
+                "by": by.map(Decider::as_str),
+            }),
         )
         .map(drop)
     }
@@ -356,7 +366,7 @@ impl Engine {
                 if let Some(limit) = engine.inner.config.permission_timeout {
                     if started.elapsed() >= limit {
                         let reason = format!("nobody answered within {} minutes", limit.as_secs() / 60);
-                        let _ = engine.decide(&session_id, &request_id, PermissionDecision::Deny { message: reason });
+                        let _ = engine.decide(&session_id, &request_id, PermissionDecision::Deny { message: reason }, Decider::Timeout);
                         continue;
                     }
                 }

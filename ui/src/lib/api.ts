@@ -142,6 +142,8 @@ export const listAgents = backend.agents;
 export const getSettings = backend.getSettings;
 export const saveSettings = backend.saveSettings;
 export const recentFolders = backend.recentFolders;
+/** Rejects (field `cwd`) when `path` cannot be a session's folder, as create would. */
+export const checkFolder = backend.checkFolder;
 export const appInfo = backend.appInfo;
 /** Quits the app, asking first when agents are running. */
 export const quitApp = backend.quitApp;

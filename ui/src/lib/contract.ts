@@ -51,6 +51,7 @@ export const COMMANDS = [
   "get_settings",
   "save_settings",
   "recent_folders",
+  "check_folder",
   "app_info",
   "pending_permissions",
   "decide_permission",
@@ -94,6 +95,7 @@ export type Commands = {
   get_settings: { args: Record<string, never>; result: Settings };
   save_settings: { args: { settings: Settings }; result: Settings };
   recent_folders: { args: Record<string, never>; result: Array<string> };
+  check_folder: { args: { path: string }; result: null };
   app_info: { args: Record<string, never>; result: AppInfo };
   pending_permissions: { args: { id: string | null }; result: Array<PermissionRequest> };
   decide_permission: { args: { id: string; requestId: string; decision: PermissionDecision }; result: PermissionRequest };
@@ -149,6 +151,9 @@ export function commands(call: Invoke) {
     getSettings: () => call("get_settings", {}),
     saveSettings: (settings: Settings) => call("save_settings", { settings }),
     recentFolders: () => call("recent_folders", {}),
+    /** Refused (field `cwd`) when `path` cannot be a session's folder, as create_session would: */
+    /** lets the new-session form say so before Create. */
+    checkFolder: (path: string) => call("check_folder", { path }),
     appInfo: () => call("app_info", {}),
     /** Tool uses waiting for an answer: one session's, or every session's (null). */
     pendingPermissions: (id: string | null) => call("pending_permissions", { id }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AgentInfo } from "./bindings/AgentInfo";
-import { buildNewSession, emptyForm, formFieldOf, isAbsolutePath, parseEnv, permissionHint } from "./newSession";
+import { buildNewSession, defaultAgent, emptyForm, formFieldOf, hasDraft, isAbsolutePath, parseEnv, permissionHint } from "./newSession";
 
 const AGENTS: AgentInfo[] = [
   { agent: "claude", installed: true, path: "/bin/claude", source: "PATH", install_hint: "npm install -g @anthropic-ai/claude-code" },
@@ -147,5 +147,26 @@ describe("permissionHint", () => {
     expect(permissionHint("codex", "plan")).toMatch(/read-only sandbox/i);
     expect(permissionHint("gemini", "default")).toMatch(/read-only tools/i);
     expect(permissionHint("gemini", "acceptEdits")).toMatch(/no commands/);
+  });
+});
+
+describe("defaultAgent", () => {
+  const claude = (installed: boolean): AgentInfo[] => [{ agent: "claude", installed, path: null, source: null, install_hint: "" }];
+  it("starts a first-time user on Claude Code when it is installed", () => {
+    expect(defaultAgent(null, claude(true))).toBe("claude");
+    expect(defaultAgent(null, claude(false))).toBe("command");
+    expect(defaultAgent(null, null)).toBe("command");
+  });
+  it("keeps the agent used last", () => {
+    expect(defaultAgent("command", claude(true))).toBe("command");
+    expect(defaultAgent("codex", claude(true))).toBe("codex");
+  });
+});
+
+describe("hasDraft", () => {
+  it("is a draft once something is typed; a prefilled folder is not", () => {
+    expect(hasDraft(emptyForm("/home/me"))).toBe(false);
+    expect(hasDraft({ ...emptyForm("/home/me"), prompt: "Fix the test" })).toBe(true);
+    expect(hasDraft({ ...emptyForm(), program: "bash" })).toBe(true);
   });
 });

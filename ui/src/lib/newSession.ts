@@ -164,6 +164,20 @@ export function parseEnv(text: string): EnvResult {
   return { ok: true, env };
 }
 
+/**
+ * The agent the form starts with: the last one used, else Claude Code when it is installed
+ * (what most people come for), else a command.
+ */
+export function defaultAgent(last: AgentKind | null, agents: readonly AgentInfo[] | null): AgentKind {
+  if (last !== null) return last;
+  return agents?.find((a) => a.agent === "claude")?.installed ? "claude" : "command";
+}
+
+/** Whether the form holds something typed that closing it would throw away (the folder is remembered). */
+export function hasDraft(form: NewSessionForm): boolean {
+  return [form.program, form.args, form.prompt, form.model, form.systemPrompt, form.env, form.title, form.taskId].some((v) => v.trim() !== "");
+}
+
 /** Whether an agent can be started, given what `agents` said (unknown: let the backend decide). */
 export function agentAvailable(agent: AgentKind, agents: readonly AgentInfo[] | null): boolean {
   if (agent === "command") return true;

@@ -30,9 +30,10 @@ export function saveLastCwd(cwd: string): void {
   set(LAST_CWD, cwd);
 }
 
-export function loadLastAgent(): AgentKind {
+/** The agent of the last session created here; null before the first one. */
+export function loadLastAgent(): AgentKind | null {
   const v = get(LAST_AGENT);
-  return (AGENT_KINDS as readonly string[]).includes(v ?? "") ? (v as AgentKind) : "command";
+  return (AGENT_KINDS as readonly string[]).includes(v ?? "") ? (v as AgentKind) : null;
 }
 
 export function saveLastAgent(agent: AgentKind): void {

@@ -14,6 +14,7 @@ function request(tool_name: string, input: unknown, proposed_rule: RuleScope | n
     asked_at: "2026-01-01T00:00:00Z",
     decision: null,
     decided_at: null,
+    decided_by: null,
     proposed_rule,
   };
 }

@@ -62,6 +62,19 @@ describe("task timeline", () => {
     });
   });
 
+  it("says who decided a permission request, and where", () => {
+    expect(describeTaskEvent(ev(1, "command_sent", { permission: "allowed", tool: "Write", by: "app" })).meta).toBe("by you, in the app · permission");
+    expect(describeTaskEvent(ev(2, "command_sent", { permission: "denied: no", tool: "Bash", by: "cli" })).meta).toBe("by you, from the CLI · permission");
+    expect(describeTaskEvent(ev(3, "command_sent", { permission: "allowed by Bash(touch:*)", tool: "Bash", by: "rule" })).meta).toBe(
+      "by Bash(touch:*) · permission",
+    );
+    expect(describeTaskEvent(ev(4, "command_sent", { permission: "denied: nobody answered within 5 minutes", tool: "Bash", by: "timeout" })).meta).toBe(
+      "nobody answered in time · permission",
+    );
+    // Decided before this was recorded: no claim about who.
+    expect(describeTaskEvent(ev(5, "command_sent", { permission: "allowed", tool: "Write" })).meta).toBe("permission");
+  });
+
   it("copes with odd details", () => {
     expect(describeTaskEvent(ev(1, "error", "plain text"))).toMatchObject({ body: "plain text" });
     expect(describeTaskEvent(ev(2, "error", null))).toMatchObject({ body: "Unknown error" });

@@ -5,6 +5,7 @@ import type { TaskEvent } from "./bindings/TaskEvent";
 import type { TaskEventKind } from "./bindings/TaskEventKind";
 import { formatDuration, formatInteger } from "./format";
 import { AGENT_PROFILES } from "./contract";
+import type { Decider } from "./bindings/Decider";
 
 export type TimelineTone = "neutral" | "accent" | "success" | "error" | "muted";
 
@@ -144,22 +145,35 @@ export function describeTaskEvent(event: TaskEvent): TimelineEntry {
  * decided, on which tool, about what — "Allowed: Write" / "wants to write notes.md", a
  * deny with its message, a saved rule.
  */
+/** Who settled a permission request, and where (the task log's `by`). */
+const DECIDED_BY: Readonly<Record<Decider, string>> = {
+  app: "by you, in the app",
+  cli: "by you, from the CLI",
+  rule: "by a saved rule",
+  timeout: "nobody answered in time",
+};
+
 function permissionEntry(
   base: Pick<TimelineEntry, "id" | "kind" | "sessionId" | "ts" | "sessionTitle">,
   d: Detail,
   permission: string,
 ): TimelineEntry {
   const tool = text(d, "tool") ?? "a tool";
-  const [word, ...rest] = permission.split(":");
+  // "denied: <message>", "allowed; rule saved: <rule>"; but "allowed by <rule>" has no detail
+  // (and its rule may hold a colon: "Bash(touch:*)").
+  const [word, ...rest] = permission.startsWith("allowed by ") ? [permission] : permission.split(":");
   const detail = rest.join(":").trim();
   const outcome = (word ?? "").trim();
   const verb = outcome.startsWith("allowed") ? "Allowed" : outcome.startsWith("denied") ? "Denied" : outcome.startsWith("cancelled") ? "Cancelled" : outcome;
   const extra = outcome.startsWith("allowed") && outcome !== "allowed" ? outcome.replace(/^allowed\s*;?\s*/, "") : "";
   const body = [text(d, "gist"), detail !== "" ? (verb === "Denied" ? `“${detail}”` : detail) : null].filter((p): p is string => p !== null).join("\n");
+  const by = text(d, "by");
+  // A rule's decision already names the rule ("by Bash(npm test:*)").
+  const who = by === null || (by === "rule" && extra.startsWith("by ")) ? "" : (DECIDED_BY[by as Decider] ?? `by ${by}`);
   return {
     ...base,
     title: `${verb}: ${tool}`,
-    meta: [extra, "permission"].filter((p) => p !== "").join(" · "),
+    meta: [extra, who, "permission"].filter((p) => p !== "").join(" · "),
     body: body !== "" ? body : null,
     mono: false,
     tone: verb === "Allowed" ? "success" : verb === "Denied" ? "error" : "muted",

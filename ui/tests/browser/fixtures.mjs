@@ -492,6 +492,7 @@ export const PERMISSIONS = [
     asked_at: iso(0.8),
     decision: null,
     decided_at: null,
+    decided_by: null,
   },
 ];
 

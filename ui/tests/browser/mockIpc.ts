@@ -369,7 +369,7 @@ export function installMockIpc(options: Loose): void {
     const agent = req.agent || "command";
     const program = req.config && req.config.program;
     if (!req.cwd || !req.cwd.startsWith("/")) reject("invalid_input", `the folder must be an absolute path, not '${req.cwd || ""}'`, "cwd");
-    if (req.cwd.startsWith("/does/not/exist")) reject("invalid_input", `Folder does not exist: ${req.cwd}`, "cwd");
+    if (req.cwd.startsWith("/does/not/exist")) reject("invalid_input", `The folder '${req.cwd}' does not exist.`, "cwd");
     if (agent === "command") {
       if (!program) reject("invalid_input", "program is required for the command agent", "program");
       if (program === "crash") throw "spawn failed: No such file or directory (os error 2)";
@@ -644,8 +644,11 @@ export function installMockIpc(options: Loose): void {
       }
       req.decision = d;
       req.decided_at = now();
+      req.decided_by = "app";
       emit("permission-changed", { request: req });
-      logTask(args.id, d.behavior === "deny" ? "error" : "response_received", d.behavior === "deny" ? { message: `denied ${req.tool_name}: ${d.message}` } : { duration_ms: 1200, length: 0 });
+      // As the backend logs it (permissions.rs, log_decision).
+      const word = d.behavior === "deny" ? `denied: ${d.message}` : d.behavior === "allow" && d.always ? `allowed; rule saved: ${label(req.tool_name, d.rule)}` : "allowed";
+      logTask(args.id, "command_sent", { permission: word, tool: req.tool_name, gist: req.gist, request_id: req.request_id, by: "app" });
       if (d.behavior === "allow") {
         update(args.id, { status: { state: "running" } });
         setTimeout(() => {
@@ -714,6 +717,11 @@ export function installMockIpc(options: Loose): void {
         if (p && info) Object.assign(info, { installed: true, path: p, source: "setting" });
       }
       return clone(state.settings);
+    },
+    check_folder: async (args) => {
+      need("check_folder", args, "path");
+      if (args.path.startsWith("/does/not/exist")) reject("invalid_input", `The folder '${args.path}' does not exist.`, "cwd");
+      return null;
     },
     recent_folders: async (args) => {
       return clone(state.recent.slice(0, 12));
@@ -855,6 +863,7 @@ export function installMockIpc(options: Loose): void {
         asked_at: now(),
         decision: null,
         decided_at: null,
+        decided_by: null,
         proposed_rule: propose(toolName, input),
       };
       permissionRequests.push(request);

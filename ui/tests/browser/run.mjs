@@ -212,15 +212,15 @@ async function main() {
 
       await shot(page, "ui-empty.png");
 
-      await check("Ctrl+N opens the dialog with the agent field focused, agents listed", async () => {
+      await check("Ctrl+N opens the dialog: Claude Code (installed) with the prompt focused, agents listed", async () => {
         await page.keyboard.press("Control+n");
         await dialog.waitFor({ state: "visible" });
-        const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-testid"));
-        assertEq(focused, "field-agent", "focused field");
         await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="field-agent"] option')].some((o) => /not installed/.test(o.textContent)));
         const opts = await byTestId(page, "field-agent").locator("option").evaluateAll((os) => os.map((o) => `${o.value}:${o.textContent.trim()}`));
         assertEq(opts, ["command:Command (any program)", "claude:Claude Code", "codex:Codex", "gemini:Gemini CLI — not installed"], "agent options");
-        assertEq(await byTestId(page, "field-agent").inputValue(), "command", "default agent");
+        assertEq(await byTestId(page, "field-agent").inputValue(), "claude", "default agent");
+        await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "field-prompt");
+        await byTestId(page, "field-agent").selectOption("command");
       });
 
       await check("Esc closes the dialog", async () => {
@@ -238,6 +238,7 @@ async function main() {
       await check("submitting an empty form shows field errors", async () => {
         await byTestId(page, "new-session-button").click();
         await dialog.waitFor({ state: "visible" });
+        await byTestId(page, "field-agent").selectOption("command");
         await byTestId(page, "field-cwd").fill("");
         await byTestId(page, "create-session-submit").click();
         await byTestId(page, "field-error-program").waitFor({ state: "visible" });
@@ -257,7 +258,7 @@ async function main() {
         await byTestId(page, "field-cwd").fill("/does/not/exist");
         await byTestId(page, "create-session-submit").click();
         await byTestId(page, "field-error-cwd").waitFor({ state: "visible" });
-        assertEq(await byTestId(page, "field-error-cwd").innerText(), "Folder does not exist: /does/not/exist", "cwd error");
+        assertEq(await byTestId(page, "field-error-cwd").innerText(), "The folder '/does/not/exist' does not exist.", "cwd error");
         const sent = (await calls(page, "create_session")).at(-1);
         assertEq(sent.request.config.args, ["-c", "echo hi"], "split args");
         assertEq(sent.request.agent, "command", "agent");
@@ -272,7 +273,7 @@ async function main() {
         assertEq((await byTestId(page, "form-error").innerText()).trim(), "spawn failed: No such file or directory (os error 2)", "form error");
       });
 
-      await check("a valid form creates a session, closes the dialog and lists it", async () => {
+      await check("a valid form creates a session, closes the dialog, opens it and lists it", async () => {
         await byTestId(page, "field-program").fill("bash");
         await byTestId(page, "field-args").fill(`-c "echo hi; sleep 1"`);
         await byTestId(page, "field-cwd").fill("/home/dev/src/switchboard");
@@ -280,6 +281,8 @@ async function main() {
         await byTestId(page, "field-task").fill("ENG-7");
         await byTestId(page, "create-session-submit").click();
         await dialog.waitFor({ state: "detached" });
+        await byTestId(page, "session-detail").waitFor();
+        await page.keyboard.press("Escape");
         await rows.first().waitFor({ state: "visible" });
         assertEq(await rows.count(), 1, "row count");
         assertEq(await rows.first().locator('[data-testid="session-title"]').innerText(), "Say hi", "title");
@@ -301,6 +304,8 @@ async function main() {
         await byTestId(page, "field-args").fill("600");
         await byTestId(page, "field-program").press("Enter");
         await dialog.waitFor({ state: "detached" });
+        await byTestId(page, "session-detail").waitFor();
+        await page.keyboard.press("Escape");
         await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 2);
         assertEq(await page.locator('[data-testid="session-title"]').allInnerTexts(), ["sleep 600", "Say hi"], "titles in order");
       });

@@ -510,6 +510,12 @@ impl Engine {
         self.inner.store.usage_by_day(self.inner.clock.now() - chrono::Duration::days(days.min(3650) as i64))
     }
 
+    /// Refused (field `cwd`) when `path` cannot be a session's folder: missing, relative, a
+    /// file, or not enterable. The same check [`create`](Self::create) makes.
+    pub fn check_folder(&self, path: &str) -> Result<()> {
+        validate::validate_dir("cwd", path).map(drop)
+    }
+
     /// Folders recently used for sessions, newest first.
     pub fn recent_folders(&self, limit: u32) -> Result<Vec<String>> {
         self.inner.store.recent_folders(limit.min(100))

@@ -216,24 +216,27 @@ pub(super) fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
 pub(super) fn validate_dir(field: &'static str, dir: &str) -> Result<PathBuf> {
     let trimmed = dir.trim();
     if trimmed.is_empty() {
-        return Err(Error::invalid(field, "the folder is required"));
+        return Err(Error::invalid(field, "The folder is required."));
     }
+    // Said as sentences: the new-session form shows them under the field as they are.
     let shown = crate::error::shorten(trimmed, 200);
     let path = Path::new(trimmed);
     if !path.is_absolute() {
-        return Err(Error::invalid(field, format!("the folder must be an absolute path, not '{shown}'")));
+        return Err(Error::invalid(field, format!("The folder must be an absolute path, not '{shown}'.")));
     }
     let canonical = path.canonicalize().map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => Error::invalid(field, format!("cannot enter folder '{shown}': permission denied")),
-        _ => Error::invalid(field, format!("the folder '{shown}' does not exist")),
+        std::io::ErrorKind::PermissionDenied => {
+            Error::invalid(field, format!("You cannot enter the folder '{shown}' (permission denied)."))
+        }
+        _ => Error::invalid(field, format!("The folder '{shown}' does not exist.")),
     })?;
     if !canonical.is_dir() {
-        return Err(Error::invalid(field, format!("'{shown}' is not a folder")));
+        return Err(Error::invalid(field, format!("'{shown}' is a file, not a folder.")));
     }
     // The agent starts in it: without search (x) permission the start would fail later and
     // look like the program's fault.
     if nix::unistd::access(&canonical, nix::unistd::AccessFlags::X_OK).is_err() {
-        return Err(Error::invalid(field, format!("cannot enter folder '{shown}': permission denied")));
+        return Err(Error::invalid(field, format!("You cannot enter the folder '{shown}' (permission denied).")));
     }
     Ok(canonical)
 }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 mod permission;
 mod status;
 
-pub use self::permission::{PermissionDecision, PermissionRequest};
+pub use self::permission::{Decider, PermissionDecision, PermissionRequest};
 pub use self::status::SessionStatus;
 
 /// Which agent drives a session. The lowercase name is also the id prefix (`claude_…`).

@@ -26,11 +26,50 @@ pub struct PermissionRequest {
     /// When it was settled (UTC); None while pending.
     #[ts(type = "string | null")]
     pub decided_at: Option<DateTime<Utc>>,
+    /// Who settled it, and where; None while pending, for a cancellation, and for requests
+    /// decided before this was recorded.
+    #[serde(default)]
+    pub decided_by: Option<Decider>,
     /// The "Allow for this session" rule offered for this request (the person may edit it
     /// before saving); None when there is nothing sensible to offer. Derived from the tool
     /// and input, not stored.
     #[serde(default)]
     pub proposed_rule: Option<crate::permission_rules::RuleScope>,
+}
+
+/// Who settled a permission request, and where: shown with the decision in the task timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    /// The person, in the app's window.
+    App,
+    /// The person, with `switchboard allow` / `switchboard deny`.
+    Cli,
+    /// A saved "Allow for this session" rule, without asking.
+    Rule,
+    /// Nobody: denied when the configured permission timeout ran out.
+    Timeout,
+}
+
+impl Decider {
+    /// How the store and the task log spell it (as serde does).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decider::App => "app",
+            Decider::Cli => "cli",
+            Decider::Rule => "rule",
+            Decider::Timeout => "timeout",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Decider> {
+        [Decider::App, Decider::Cli, Decider::Rule, Decider::Timeout].into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Reads a stored value; unknown spellings (a newer version's) read as None.
+    pub fn from_stored(s: Option<String>) -> Option<Decider> {
+        s.as_deref().and_then(Decider::parse)
+    }
 }
 
 /// How a permission request was settled.

@@ -227,4 +227,11 @@ CREATE TABLE workspaces (
 CREATE INDEX workspaces_repo ON workspaces(repo_root);
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 8 (issue 14): who settled a permission request and where ('app', 'cli', 'rule', 'timeout'; model::Decider);
+-- NULL while pending, for cancellations, and for requests decided before it was recorded.
+ALTER TABLE permission_requests ADD COLUMN decided_by TEXT;
+"#,
+    ),
 ];

@@ -27,12 +27,14 @@ impl Store {
         session_id: &str,
         request_id: &str,
         decision: &crate::model::PermissionDecision,
+        by: Option<crate::model::Decider>,
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let json = serde_json::to_string(decision).map_err(|e| Error::Corrupt(e.to_string()))?;
         let n = self.writer().execute(
-            "UPDATE permission_requests SET decision = ?3, decided_at = ?4 WHERE session_id = ?1 AND request_id = ?2 AND decided_at IS NULL",
-            params![session_id, request_id, json, at.timestamp_millis()],
+            "UPDATE permission_requests SET decision = ?3, decided_at = ?4, decided_by = ?5 \
+             WHERE session_id = ?1 AND request_id = ?2 AND decided_at IS NULL",
+            params![session_id, request_id, json, at.timestamp_millis(), by.map(|b| b.as_str())],
         )?;
         Ok(n == 1)
     }
@@ -54,7 +56,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {PERMISSION_COLUMNS}, answered FROM permission_requests WHERE session_id = ?1 AND request_id = ?2"
         ))?;
-        Ok(stmt.query_row([session_id, request_id], |r| Ok((permission_from_row(r)?, r.get::<_, i64>(9)? != 0))).optional()?)
+        Ok(stmt.query_row([session_id, request_id], |r| Ok((permission_from_row(r)?, r.get::<_, i64>(10)? != 0))).optional()?)
     }
 
     /// Requests still waiting for a decision, oldest first (one session's, or all).
@@ -149,7 +151,8 @@ impl Store {
     }
 }
 
-pub(super) const PERMISSION_COLUMNS: &str = "session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at";
+pub(super) const PERMISSION_COLUMNS: &str =
+    "session_id, request_id, tool_name, input, description, gist, asked_at, decision, decided_at, decided_by";
 
 pub(super) fn permission_from_row(r: &Row<'_>) -> rusqlite::Result<crate::model::PermissionRequest> {
     let input: String = r.get(3)?;
@@ -167,5 +170,6 @@ pub(super) fn permission_from_row(r: &Row<'_>) -> rusqlite::Result<crate::model:
         asked_at: ts_from_ms(r.get(6)?),
         decision: decision.and_then(|d| serde_json::from_str(&d).ok()),
         decided_at: r.get::<_, Option<i64>>(8)?.map(ts_from_ms),
+        decided_by: crate::model::Decider::from_stored(r.get(9)?),
     })
 }

@@ -21,8 +21,12 @@ pub async fn probe(dir: &Path) -> Result<Option<RepoInfo>> {
     let top = match Git::new(dir).args(["rev-parse", "--show-toplevel"]).output().await {
         Ok(out) if out.success => String::from_utf8_lossy(&out.stdout).trim().to_string(),
         Ok(_) => return Ok(None),
-        Err(Error::Invalid { .. }) => return Ok(None), // git is not installed
-        Err(e) => return Err(e),
+        // git could not be started there: it is not installed, or the folder cannot be
+        // entered (then creating the session says so, in the folder's own words).
+        Err(e) => {
+            tracing::debug!(error = %e, dir = %dir.display(), "no git repository probed");
+            return Ok(None);
+        }
     };
     if top.is_empty() {
         return Ok(None); // inside a .git folder, or a bare repository: no work tree

@@ -75,7 +75,7 @@ async fn a_write_waits_for_approval_and_allowing_writes_the_file() {
 
     // As the window sends it: the (unchanged) input comes back with the Allow.
     let as_sent = PermissionDecision::Allow { updated_input: Some(p.input.clone()), always: false, rule: None };
-    let decided = f.e.decide(&s.id, &p.request_id, as_sent).unwrap();
+    let decided = f.e.decide(&s.id, &p.request_id, as_sent, Decider::App).unwrap();
     assert!(
         matches!(decided.decision, Some(PermissionDecision::Allow { updated_input: None, .. })),
         "an unchanged input is no edit: {:?}",
@@ -86,7 +86,11 @@ async fn a_write_waits_for_approval_and_allowing_writes_the_file() {
     assert_eq!(f.last_text(&s.id), format!("Wrote {}.", target.display()));
     assert!(f.e.pending_permissions(None).unwrap().is_empty());
     let log = f.e.session_log(&s.id).unwrap();
-    assert!(log.iter().any(|e| e.detail["permission"] == "allowed" && e.detail["tool"] == "Write"), "the decision is in the task log");
+    assert!(
+        log.iter().any(|e| e.detail["permission"] == "allowed" && e.detail["tool"] == "Write" && e.detail["by"] == "app"),
+        "the decision is in the task log, with who decided where"
+    );
+    assert_eq!(decided.decided_by, Some(Decider::App), "stored with who decided");
     f.e.end(&s.id).await.unwrap();
     assert!(!switchboard_core::runner::group_alive(idle.pid.unwrap()));
 }
@@ -97,11 +101,11 @@ async fn denying_with_a_message_writes_nothing_and_the_turn_ends_cleanly() {
     let target = f.path("denied.txt");
     let s = f.start(&format!("[[tool:write {} nope]]", target.display())).await;
     let p = f.pending(&s.id).await;
-    f.e.decide(&s.id, &p.request_id, PermissionDecision::Deny { message: "Not in this folder.".into() }).unwrap();
+    f.e.decide(&s.id, &p.request_id, PermissionDecision::Deny { message: "Not in this folder.".into() }, Decider::App).unwrap();
     wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     assert!(!target.exists());
     assert_eq!(f.last_text(&s.id), "Write was refused: Not in this folder.");
-    let err = f.e.decide(&s.id, &p.request_id, allow()).unwrap_err();
+    let err = f.e.decide(&s.id, &p.request_id, allow(), Decider::App).unwrap_err();
     assert!(err.to_string().contains("already answered"), "{err}");
     f.e.end(&s.id).await.unwrap();
 }
@@ -113,7 +117,10 @@ async fn allow_for_the_session_answers_that_tool_later_but_other_sessions_still_
     let p = f.pending(&s.id).await;
     let folder = f.work.path().canonicalize().unwrap();
     assert_eq!(p.proposed_rule, Some(RuleScope::Path { glob: format!("{}/**", folder.display()) }), "the file's folder is offered");
-    let decided = f.e.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }).unwrap();
+    let decided =
+        f.e.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }, Decider::Cli)
+            .unwrap();
+    assert_eq!(decided.decided_by, Some(Decider::Cli));
     assert!(
         matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Path { .. }), .. })),
         "the decision names the rule saved"
@@ -130,7 +137,7 @@ async fn allow_for_the_session_answers_that_tool_later_but_other_sessions_still_
     };
     let asked = f.pending(&s.id).await;
     assert_eq!(asked.input["file_path"], outside.to_string_lossy().as_ref());
-    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }).unwrap();
+    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }, Decider::App).unwrap();
     turn.await.unwrap().unwrap();
     assert!(!outside.exists());
     let other = f.start(&format!("[[tool:write {} three]]", f.path("three.txt").display())).await;
@@ -155,14 +162,14 @@ async fn three_sessions_wait_at_once_and_are_answered_independently() {
     assert_eq!(f.e.pending_permissions(None).unwrap().len(), 3);
     assert_eq!(requests[1].gist, format!("wants to run: touch {}", f.path("s1").display()));
     // Answer the middle one: only it moves on.
-    f.e.decide(&ids[1], &requests[1].request_id, allow()).unwrap();
+    f.e.decide(&ids[1], &requests[1].request_id, allow(), Decider::App).unwrap();
     wait_until(&f.e, &ids[1], 60, |s| s.status == SessionStatus::Idle).await;
     for i in [0, 2] {
         assert_eq!(f.e.get(&ids[i]).unwrap().status, SessionStatus::WaitingInput);
     }
     assert!(f.path("s1").exists() && !f.path("s0").exists() && !f.path("s2").exists());
-    f.e.decide(&ids[0], &requests[0].request_id, PermissionDecision::Deny { message: "no".into() }).unwrap();
-    f.e.decide(&ids[2], &requests[2].request_id, allow()).unwrap();
+    f.e.decide(&ids[0], &requests[0].request_id, PermissionDecision::Deny { message: "no".into() }, Decider::App).unwrap();
+    f.e.decide(&ids[2], &requests[2].request_id, allow(), Decider::App).unwrap();
     for id in &ids {
         wait_until(&f.e, id, 60, |s| s.status == SessionStatus::Idle).await;
         f.e.end(id).await.unwrap();
@@ -203,7 +210,7 @@ async fn a_bash_rule_allows_only_commands_that_start_with_its_words() {
     let s = f.start("[[tool:bash touch one]]").await;
     let p = f.pending(&s.id).await;
     assert_eq!(p.proposed_rule, Some(prefix("touch one")), "the first two words are offered");
-    let decided = f.e.decide(&s.id, &p.request_id, allow_with(prefix("  touch  "))).unwrap();
+    let decided = f.e.decide(&s.id, &p.request_id, allow_with(prefix("  touch  ")), Decider::App).unwrap();
     assert!(
         matches!(decided.decision, Some(PermissionDecision::Allow { rule: Some(RuleScope::Command { ref prefix }), .. }) if prefix == "touch")
     );
@@ -216,13 +223,16 @@ async fn a_bash_rule_allows_only_commands_that_start_with_its_words() {
     let done = f.e.send(&s.id, "[[tool:bash touch two]]", Duration::from_secs(60)).await.unwrap();
     assert!(done.success && f.path("two").exists(), "{done:?}");
     let log = f.e.session_log(&s.id).unwrap();
-    assert!(log.iter().any(|e| e.detail["permission"] == "allowed by Bash(touch:*)"), "the task log names the rule");
+    assert!(
+        log.iter().any(|e| e.detail["permission"] == "allowed by Bash(touch:*)" && e.detail["by"] == "rule"),
+        "the task log names the rule"
+    );
 
     // Shell control after the prefix: asked, and nothing ran.
     let turn = send_in_background(&f.e, &s.id, "[[tool:bash touch three; touch four]]".into());
     let asked = f.pending(&s.id).await;
     assert_eq!(asked.input["command"], "touch three; touch four");
-    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }).unwrap();
+    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }, Decider::App).unwrap();
     let r = turn.await.unwrap().unwrap();
     assert!(r.success, "three: {:?}", r.error);
     assert!(!f.path("three").exists() && !f.path("four").exists());
@@ -238,7 +248,7 @@ async fn a_revoked_rule_asks_again() {
     let f = fx();
     let s = f.start("[[tool:bash touch one]]").await;
     let p = f.pending(&s.id).await;
-    f.e.decide(&s.id, &p.request_id, allow_with(prefix("touch"))).unwrap();
+    f.e.decide(&s.id, &p.request_id, allow_with(prefix("touch")), Decider::App).unwrap();
     wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     let rules = f.e.permission_rules(&s.id).unwrap();
     assert_eq!(rules.len(), 1);
@@ -247,7 +257,7 @@ async fn a_revoked_rule_asks_again() {
     assert!(f.e.revoke_permission_rule(&s.id, rules[0].id).is_err(), "revoking twice is refused");
     let turn = send_in_background(&f.e, &s.id, "[[tool:bash touch five]]".into());
     let asked = f.pending(&s.id).await;
-    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }).unwrap();
+    f.e.decide(&s.id, &asked.request_id, PermissionDecision::Deny { message: "no".into() }, Decider::App).unwrap();
     let r = turn.await.unwrap().unwrap();
     assert!(r.success, "five: {:?}", r.error);
     assert!(!f.path("five").exists());
@@ -259,7 +269,7 @@ async fn when_the_agent_dies_its_questions_are_cancelled_and_its_rules_do_not_ca
     let f = fx();
     let s = f.start("[[tool:bash touch a]]").await;
     let p = f.pending(&s.id).await;
-    f.e.decide(&s.id, &p.request_id, allow_with(prefix("touch"))).unwrap();
+    f.e.decide(&s.id, &p.request_id, allow_with(prefix("touch")), Decider::App).unwrap();
     wait_until(&f.e, &s.id, 60, |s| s.status == SessionStatus::Idle).await;
     assert!(f.path("a").exists());
 
@@ -276,7 +286,8 @@ async fn when_the_agent_dies_its_questions_are_cancelled_and_its_rules_do_not_ca
     let (row, _) = Store::open(f._dir.path()).unwrap().permission(&s.id, &asked.request_id).unwrap().unwrap();
     assert!(matches!(row.decision, Some(PermissionDecision::Cancelled { .. })), "{row:?}");
     let err =
-        f.e.decide(&s.id, &asked.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }).unwrap_err();
+        f.e.decide(&s.id, &asked.request_id, PermissionDecision::Allow { updated_input: None, always: true, rule: None }, Decider::App)
+            .unwrap_err();
     assert!(err.to_string().contains("already cancelled"), "{err}");
     assert!(!target.exists());
     assert!(f.e.permission_rules(&s.id).unwrap().is_empty(), "no rule outlives its agent");
@@ -305,10 +316,11 @@ fn a_repeated_request_id_keeps_its_decision_and_is_delivered_once() {
         asked_at: t,
         decision: None,
         decided_at: None,
+        decided_by: None,
         proposed_rule: None,
     };
     assert!(store.insert_permission(&request("touch x")).unwrap());
-    assert!(store.decide_permission("claude_1", "r1", &PermissionDecision::Deny { message: "no".into() }, t).unwrap());
+    assert!(store.decide_permission("claude_1", "r1", &PermissionDecision::Deny { message: "no".into() }, Some(Decider::Cli), t).unwrap());
     assert!(store.claim_permission_delivery("claude_1", "r1").unwrap(), "the first delivery is claimed");
     assert!(!store.insert_permission(&request("rm -rf /")).unwrap(), "the repeat is refused");
     let (row, answered) = store.permission("claude_1", "r1").unwrap().unwrap();
@@ -317,7 +329,7 @@ fn a_repeated_request_id_keeps_its_decision_and_is_delivered_once() {
     assert!(answered);
     assert!(!store.claim_permission_delivery("claude_1", "r1").unwrap(), "never delivered twice");
     assert!(!store
-        .decide_permission("claude_1", "r1", &PermissionDecision::Allow { updated_input: None, always: true, rule: None }, t)
+        .decide_permission("claude_1", "r1", &PermissionDecision::Allow { updated_input: None, always: true, rule: None }, None, t)
         .unwrap());
     assert!(store.pending_permissions(None).unwrap().is_empty());
 }

@@ -1,0 +1,107 @@
+// The checks webkit.mjs runs in WebKitGTK, by section (ONLY=<regex> picks sections). Each
+// names the issue-14 item it covers; each failed on main before its fix.
+export const sections = [
+  [
+    "sessions list",
+    async (page, { check, fullOptions }) => {
+      await page.open(fullOptions());
+      await check("the sessions list renders in WebKitGTK", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+      });
+      await page.shot("webkit-sessions.png");
+    },
+  ],
+  [
+    "new session form",
+    async (page, { check, assert, assertEq, fullOptions, KEY }) => {
+      await page.open(fullOptions());
+      await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+
+      await check("new session, first launch: Claude Code is the agent (it is installed) and the prompt has the focus", async () => {
+        await page.chord(KEY.Control, "n");
+        await page.visible("[data-testid=new-session-dialog]");
+        await page.waitFn("return document.querySelector('[data-testid=field-agent]').value === 'claude'", [], { what: "agent claude" });
+        await page.waitFn("return document.activeElement && document.activeElement.dataset.testid === 'field-prompt'", [], { what: "prompt focused" });
+      });
+
+      await check("new session: Esc with a typed draft asks first; Cancel keeps the draft, Discard closes", async () => {
+        await page.keys("Fix the flaky test");
+        await page.keys(KEY.Escape);
+        await page.visible("[data-testid=discard-draft]");
+        assertEq(await page.count("[data-testid=new-session-dialog]"), 1, "the form is still open");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=discard-draft]");
+        assertEq(await page.eval("return document.querySelector('[data-testid=field-prompt]').value"), "Fix the flaky test", "draft kept");
+        await page.keys(KEY.Escape);
+        await page.click("[data-testid=discard-draft]");
+        await page.gone("[data-testid=new-session-dialog]");
+      });
+
+      await check("new session: a missing folder is said before Create, in plain words; the Recent list is not marked red", async () => {
+        await page.chord(KEY.Control, "n");
+        await page.visible("[data-testid=new-session-dialog]");
+        await page.fill("[data-testid=field-cwd]", "/does/not/exist");
+        await page.click("[data-testid=field-title]");
+        await page.visible("[data-testid=field-error-cwd]");
+        assertEq(await page.text("[data-testid=field-error-cwd]"), "The folder '/does/not/exist' does not exist.", "the folder's error");
+        assertEq((await page.calls("create_session")).length, 0, "nothing created");
+        const [cwd, recent] = await page.eval(
+          "return ['field-cwd', 'recent-folders'].map(t => getComputedStyle(document.querySelector(`[data-testid=${t}]`)).borderTopColor)",
+        );
+        assert(cwd !== recent, `the folder is marked (${cwd}), the Recent list is not (${recent})`);
+        await page.shot("webkit-new-session-folder.png");
+      });
+
+      await check("new session: a command session opens its detail after Create", async () => {
+        await page.eval("const s = document.querySelector('[data-testid=field-agent]'); s.value = 'command'; s.dispatchEvent(new Event('change'))");
+        await page.fill("[data-testid=field-program]", "bash");
+        await page.fill("[data-testid=field-args]", '-c "echo hi"');
+        await page.fill("[data-testid=field-cwd]", "/home/dev/src/switchboard");
+        await page.click("[data-testid=create-session-submit]");
+        await page.gone("[data-testid=new-session-dialog]");
+        await page.visible("[data-testid=session-detail]");
+      });
+    },
+  ],
+  [
+    "permission timeline",
+    async (page, { check, fullOptions, ids }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
+      await check("timeline: an Allow in the app shows as \"Allowed: Bash\", by you, in the app", async () => {
+        await page.click("[data-testid=permission-allow]");
+        await page.gone("[data-testid=permission-prompt]");
+        await page.eval("location.hash = '#/tasks/ENG-1450'");
+        await page.waitFn(
+          "return [...document.querySelectorAll('[data-testid=timeline-event]')].some(e => /Allowed: Bash/.test(e.innerText) && /by you, in the app/.test(e.innerText))",
+          [],
+          { what: "the decision in the timeline" },
+        );
+        await page.shot("webkit-timeline-permission.png");
+      });
+    },
+  ],
+  [
+    "screenshots",
+    async (page, { check, fullOptions, ids, KEY }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}` });
+      await check("screenshot: a transcript (the user's prompts, tools, the turn's end)", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        await page.shot("webkit-transcript.png");
+      });
+      await check("screenshot: the Ctrl-K switcher with results (not collapsed in WebKitGTK)", async () => {
+        await page.chord(KEY.Control, "k");
+        await page.visible("[data-testid=switcher-item]");
+        const h = await page.eval("return document.querySelector('[data-testid=switcher-item]').getBoundingClientRect().height");
+        if (!(h > 16)) throw new Error(`switcher rows are ${h}px high`);
+        await page.shot("webkit-switcher.png");
+        await page.keys(KEY.Escape);
+      });
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
+      await check("screenshot: a session waiting for approval offers Interrupt", async () => {
+        await page.visible("[data-testid=permission-prompt]");
+        await page.visible("[data-testid=interrupt-button]");
+        await page.shot("webkit-waiting-interrupt.png");
+      });
+    },
+  ],
+];
