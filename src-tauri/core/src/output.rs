@@ -125,15 +125,20 @@ pub struct PartialText {
     pub done_through: Option<u64>,
 }
 
-/// What a follower is told of the partial text since it last looked (see [`Follower::next_update`]).
-#[derive(Debug, Clone, PartialEq)]
+/// What a follower is told of the partial text (live typing) since it last looked (see
+/// [`Follower::next_update`]): never stored, no seq of its own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct PartialUpdate {
+    /// Which message the agent is writing.
     pub key: String,
+    /// The seq of the last entry before the message: it is drawn after that one.
+    #[ts(type = "number")]
     pub after_seq: u64,
-    /// `text` continues what this follower was last told for `key`; else it replaces it.
+    /// `text` continues what this follower was last told; else it replaces it (a new message).
     pub append: bool,
     pub text: String,
-    /// The message is final: drop it once the entries up to this seq are shown.
+    /// The message is final: drop the partial text once the entries up to this seq are shown (one of them is the message, whole).
+    #[ts(type = "number | null")]
     pub done_through: Option<u64>,
 }
 
@@ -523,12 +528,14 @@ impl Follower {
     /// handed out. However many deltas came meanwhile, the partial text is one update.
     pub async fn next_update(&mut self, max: usize) -> Result<Option<Update>> {
         loop {
-            let Some(mut watch) = self.partial.take() else {
+            // A clone to wait on: dropped when this future is (a `select!` elsewhere), the
+            // follower's own receiver stays; it is marked seen when the text is read.
+            let Some(mut watch) = self.partial.clone() else {
                 return Ok(self.next_batch(max).await?.map(|entries| Update { entries, partial: None }));
             };
             let ready = !self.pending.is_empty() || self.held.is_some();
-            let changed = if ready {
-                None
+            let batch = if ready {
+                Some(self.next_batch(max).await)
             } else {
                 tokio::select! {
                     // Cancel-safe: what `next_batch` received before it waits is kept in `self`.
@@ -537,25 +544,21 @@ impl Follower {
                         Ok(()) => None,
                         Err(_) => {
                             // The session's output state is gone: no more partial text.
+                            self.partial = None;
                             self.told = None;
                             continue;
                         }
                     },
                 }
             };
-            let entries = match changed {
+            let entries = match batch {
                 Some(batch) => match batch? {
-                    Some(entries) => entries,
-                    None => return Ok(None),
-                },
-                None if ready => match self.next_batch(max).await? {
                     Some(entries) => entries,
                     None => return Ok(None),
                 },
                 None => Vec::new(),
             };
-            let partial = self.partial_update(&mut watch);
-            self.partial = Some(watch);
+            let partial = self.partial_update();
             if entries.is_empty() && partial.is_none() {
                 continue;
             }
@@ -565,8 +568,8 @@ impl Follower {
 
     /// What changed in the partial text since this follower was last told (compared with
     /// what it was told, not with the channel's version: `changed()` marks it seen).
-    fn partial_update(&mut self, watch: &mut watch::Receiver<Option<PartialText>>) -> Option<PartialUpdate> {
-        let current = watch.borrow_and_update().clone()?;
+    fn partial_update(&mut self) -> Option<PartialUpdate> {
+        let current = self.partial.as_mut()?.borrow_and_update().clone()?;
         let continues = self.told.filter(|(number, len)| *number == current.number && *len <= current.text.len()).map(|(_, len)| len);
         if current.done_through.is_some() {
             // Only news to a follower that was shown the message.
