@@ -538,6 +538,9 @@ impl Follower {
                 Some(self.next_batch(max).await)
             } else {
                 tokio::select! {
+                    // Entries first: a final entry that is ready goes out with the end of its
+                    // partial text, in one update.
+                    biased;
                     // Cancel-safe: what `next_batch` received before it waits is kept in `self`.
                     batch = self.next_batch(max) => Some(batch),
                     changed = watch.changed() => match changed {

@@ -161,7 +161,7 @@ async fn a_slow_reply_is_typed_live_and_stored_once() {
     wait_until(&f.engine, &s.id, 30, |s| s.status == SessionStatus::Idle).await;
     f.engine.flush_output();
     let stored = f.engine.output(&s.id, 0, 10_000).unwrap();
-    let texts: Vec<_> = stored.iter().filter(|e| e.kind == "assistant_text").map(|e| EntryView::of(e)).collect();
+    let texts: Vec<_> = stored.iter().filter(|e| e.kind == "assistant_text").map(EntryView::of).collect();
     assert_eq!(texts, [EntryView::AssistantText { text: full }], "one assistant row, the whole message");
     assert!(stored.iter().all(|e| e.kind != "stream_event" && !e.payload.contains("text_delta")), "no delta is stored");
     assert!(stored.len() < 20, "{} rows for a 20-delta reply", stored.len());
