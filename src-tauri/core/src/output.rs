@@ -136,6 +136,7 @@ pub struct PartialUpdate {
     pub after_seq: u64,
     /// `text` continues what this follower was last told; else it replaces it (a new message).
     pub append: bool,
+    /// The new text: what follows what was told (`append`), or the whole text so far.
     pub text: String,
     /// The message is final: drop the partial text once the entries up to this seq are shown (one of them is the message, whole).
     #[ts(type = "number | null")]
@@ -513,7 +514,9 @@ pub struct Follower {
 /// the partial text since the last update (None: nothing).
 #[derive(Debug, Default)]
 pub struct Update {
+    /// The next entries, in seq order; empty when only the partial text changed.
     pub entries: Vec<OutputEntry>,
+    /// The partial text's change, applied after `entries`.
     pub partial: Option<PartialUpdate>,
 }
 

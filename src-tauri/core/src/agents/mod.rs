@@ -41,7 +41,12 @@ pub enum Signal {
     /// More text of a message the agent is still writing (a streaming delta): shown live,
     /// never stored; the stored line that follows (the whole message) replaces it. A new
     /// `key` is a new message.
-    Partial { key: String, text: String },
+    Partial {
+        /// Which message (content block) the text belongs to.
+        key: String,
+        /// The text that follows what came before for `key`.
+        text: String,
+    },
 }
 
 /// The end of a turn as the agent reports it.
