@@ -109,6 +109,9 @@ test('a Claude Code session from the New-session form to its task log', async ()
     await allowPending(s, 'permission-write.png');
     await until('the write turn ends', async () => (await status(s)) === 'idle');
     assert.equal(readFileSync(join(work, 'notes.md'), 'utf8'), '# Notes from the agent');
+    // Idle can be shown before the last output batch (the final message, the result).
+    await until('the write turn is shown whole', async () => s.exec(`return !document.querySelector('[data-testid=output-partial]')
+      && document.querySelectorAll('[data-testid=output-item][data-kind=turn_result]').length === 2`), 10000);
     await s.screenshot(join(shots, 'session-claude.png'));
 
     // Live typing: a slow reply (40 deltas, 100 ms apart) shows as it is written, in one
