@@ -16,7 +16,11 @@ after_seq: number,
 /**
  * `text` continues what this follower was last told; else it replaces it (a new message).
  */
-append: boolean, text: string, 
+append: boolean, 
+/**
+ * The new text: what follows what was told (`append`), or the whole text so far.
+ */
+text: string, 
 /**
  * The message is final: drop the partial text once the entries up to this seq are shown (one of them is the message, whole).
  */
