@@ -515,15 +515,68 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
 /// an agent's process go so this command can exit. Returns the session as it ended.
 async fn run_turn(engine: &Engine, id: &str, stream: bool, out: &mut impl Write) -> switchboard_core::Result<Session> {
     let mut turn = engine.follow_turn(id, 0)?;
-    while let Some(entries) = turn.next_batch(1000).await? {
+    let mut typed = Typed::default();
+    while let Some(update) = turn.next_update(1000).await? {
         if stream {
-            for e in &entries {
-                print_item(out, &OutputItem::from_entry(e));
+            for e in &update.entries {
+                typed.print_item(out, &OutputItem::from_entry(e));
+            }
+            if let Some(partial) = update.partial {
+                typed.print_partial(out, &partial);
             }
             let _ = out.flush();
         }
     }
+    typed.finish(out);
     settle(engine, id).await
+}
+
+/// Live typing in a terminal: the text the agent is still writing is printed as it comes;
+/// its final entry then prints only what was not printed yet (the same bytes in the end as
+/// printing the whole message at once).
+#[derive(Default)]
+struct Typed {
+    /// What was printed of the message being written (terminal-safe, as printed).
+    printed: String,
+}
+
+impl Typed {
+    fn print_partial(&mut self, out: &mut impl Write, partial: &switchboard_core::PartialUpdate) {
+        if partial.done_through.is_some() {
+            return; // its final entry (printed with the items) finished the line
+        }
+        if !partial.append {
+            self.finish(out); // a new message: the old one's line is over
+        }
+        let text = terminal_safe(&partial.text);
+        let _ = out.write_all(text.as_bytes());
+        self.printed.push_str(&text);
+    }
+
+    fn print_item(&mut self, out: &mut impl Write, item: &OutputItem) {
+        // Stderr goes to its own stream: it does not cut the line being typed.
+        if self.printed.is_empty() || matches!(item.view, EntryView::Stderr { .. }) {
+            return print_item(out, item);
+        }
+        if let EntryView::AssistantText { text } = &item.view {
+            let whole = terminal_safe(text);
+            if let Some(rest) = whole.strip_prefix(self.printed.as_str()) {
+                let _ = writeln!(out, "{rest}");
+                self.printed.clear();
+                return;
+            }
+        }
+        self.finish(out);
+        print_item(out, item);
+    }
+
+    /// Ends a line left open by partial text that no final entry finished.
+    fn finish(&mut self, out: &mut impl Write) {
+        if !self.printed.is_empty() {
+            let _ = writeln!(out);
+            self.printed.clear();
+        }
+    }
 }
 
 /// Before the CLI exits: a live agent session is ended gracefully (Claude keeps its

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, RepoInfo, Workspace};
 use switchboard_core::{
-    AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session,
-    SessionFilter, Settings, TaskEvent,
+    AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
+    Session, SessionFilter, Settings, TaskEvent,
 };
 use switchboard_core::{DayUsage, TaskSummary};
 use tauri::ipc::Channel;
@@ -36,8 +36,11 @@ pub const MAX_SUBSCRIPTIONS: usize = 64;
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutputMessage {
-    /// Entries in seq order, none seen before on this subscription.
-    Items { items: Vec<OutputItem> },
+    /// Entries in seq order, none seen before on this subscription, and what changed in
+    /// the text the agent is still writing (live typing; null: nothing). The partial text
+    /// is applied after the items, in the same message: a final entry and the end of its
+    /// partial text never reach the page apart.
+    Items { items: Vec<OutputItem>, partial: Option<PartialUpdate> },
     /// The session's output ended (its process exited); nothing more will come.
     End,
     /// The subscription failed; the message says why.
@@ -221,10 +224,12 @@ pub async fn subscribe_output(
     };
     let task = tauri::async_runtime::spawn(async move {
         loop {
-            match follower.next_batch(OUTPUT_BATCH_MAX).await {
-                Ok(Some(batch)) => {
-                    let items = batch.iter().map(OutputItem::from_entry).collect();
-                    if channel.send(OutputMessage::Items { items }).is_err() {
+            // However many deltas came since the last message, the partial text is one
+            // update in it: a 10 000-delta reply costs a message per batch interval.
+            match follower.next_update(OUTPUT_BATCH_MAX).await {
+                Ok(Some(update)) => {
+                    let items = update.entries.iter().map(OutputItem::from_entry).collect();
+                    if channel.send(OutputMessage::Items { items, partial: update.partial }).is_err() {
                         break; // the page went away
                     }
                 }

@@ -1,8 +1,8 @@
 // The real app driving the real Claude Code CLI (pinned, tests/node_modules) against our
 // fake Anthropic API on 127.0.0.1: start a session from the New-session form, approve a
 // Bash command and a file write in the window, watch text and tool calls stream in, send a
-// follow-up, interrupt, end, and read the task's log. Screenshots of the permission
-// prompts and of the session go to docs/screenshots/.
+// follow-up, see a slow reply typed live, interrupt, end, and read the task's log.
+// Screenshots of the permission prompts, live typing and the session go to docs/screenshots/.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
@@ -109,7 +109,36 @@ test('a Claude Code session from the New-session form to its task log', async ()
     await allowPending(s, 'permission-write.png');
     await until('the write turn ends', async () => (await status(s)) === 'idle');
     assert.equal(readFileSync(join(work, 'notes.md'), 'utf8'), '# Notes from the agent');
+    // Idle can be shown before the last output batch (the final message, the result).
+    await until('the write turn is shown whole', async () => s.exec(`return !document.querySelector('[data-testid=output-partial]')
+      && document.querySelectorAll('[data-testid=output-item][data-kind=turn_result]').length === 2`), 10000);
     await s.screenshot(join(shots, 'session-claude.png'));
+
+    // Live typing: a slow reply (40 deltas, 100 ms apart) shows as it is written, in one
+    // growing bubble, before the turn ends; then its final message replaces it, once.
+    await send(s, '[[slow 40]]');
+    const typing = await until('part of the reply is shown while the turn runs', async () => {
+      const t = await s.exec(`return {
+        text: document.querySelector('[data-testid=output-partial]')?.innerText ?? '',
+        bubbles: document.querySelectorAll('[data-testid=output-partial]').length,
+        status: document.querySelector('[data-testid=session-header-status]')?.getAttribute('data-status') }`);
+      return /chunk 3 /.test(t.text) ? t : null;
+    }, 30000);
+    assert.equal(typing.status, 'running', JSON.stringify(typing));
+    assert.equal(typing.bubbles, 1, JSON.stringify(typing));
+    assert.ok(!typing.text.includes('chunk 40.'), `only part of it yet: ${JSON.stringify(typing)}`);
+    await sleep(600);
+    await s.screenshot(join(shots, 'live-typing.png'));
+    const later = await s.exec(`return document.querySelector('[data-testid=output-partial]')?.innerText ?? ''`);
+    assert.ok(later.length > typing.text.length, `it grows: ${typing.text} → ${later}`);
+    await until('the slow turn ends', async () => (await status(s)) === 'idle');
+    const final = await until('the final message replaces the typed one', async () => {
+      const f = await s.exec(`return {
+        partial: document.querySelectorAll('[data-testid=output-partial]').length,
+        text: document.querySelector('[data-testid=output-list]')?.innerText ?? '' }`);
+      return f.partial === 0 && f.text.includes('chunk 40.') ? f : null;
+    }, 10000);
+    assert.equal(final.text.split('chunk 1 chunk 2 ').length - 1, 1, 'the reply is shown once');
 
     // A slow answer, interrupted mid-stream: the session is usable again.
     await send(s, '[[slow 100]]');

@@ -113,6 +113,13 @@ function scenarioOf(prompt) {
 
 const DEFAULT_TEXT = 'Hello from the fake API.';
 
+// `chunk 1 chunk 2 … chunk N.`, one piece per chunk.
+function slowChunks(n) {
+  const chunks = [];
+  for (let i = 1; i <= n; i++) chunks.push(`chunk ${i}${i === n ? '.' : ' '}`);
+  return chunks;
+}
+
 function textReply(text, chunks) {
   return { content: [{ type: 'text', text }], chunks, stop_reason: 'end_turn' };
 }
@@ -151,8 +158,7 @@ function replyFor(body, scenario) {
     case 'loop':
       return toolReply('Bash', { command: 'echo again', description: 'Echo again' });
     case 'slow': {
-      const chunks = [];
-      for (let i = 1; i <= scenario.n; i++) chunks.push(`chunk ${i}${i === scenario.n ? '.' : ' '}`);
+      const chunks = slowChunks(scenario.n);
       return textReply(chunks.join(''), chunks);
     }
     default:
@@ -543,6 +549,8 @@ async function handleGemini(req, res, body, model, method) {
         : [{ text: `NO-WRITE-TOOL: offered ${decls.join(',')}` }];
     } else if (scenario.name === 'empty') {
       parts = [];
+    } else if (scenario.name === 'slow') {
+      parts = slowChunks(scenario.n).map((text) => ({ text }));
     } else {
       parts = [{ text: `FAKE-OK: ${prompt}` }];
     }
@@ -552,7 +560,22 @@ async function handleGemini(req, res, body, model, method) {
     ...(last ? { usageMetadata: GEMINI_USAGE } : {}),
     modelVersion: model,
   });
-  if (method !== 'streamGenerateContent') return sendJson(res, 200, chunk(parts, true));
+  if (method !== 'streamGenerateContent') {
+    if (scenario.name === 'slow') await sleep(parts.length * SLOW_DELTA_MS);
+    const text = parts.map((p) => p.text).join('');
+    return sendJson(res, 200, chunk(scenario.name === 'slow' ? [{ text }] : parts, true));
+  }
+  if (scenario.name === 'slow') {
+    // One SSE chunk per piece, SLOW_DELTA_MS apart: live typing can be seen.
+    sseHeaders(res);
+    let closed = false;
+    res.on('close', () => (closed = true));
+    for (let i = 0; i < parts.length && !closed; i++) {
+      res.write(`data: ${JSON.stringify(chunk([parts[i]], i === parts.length - 1))}\r\n\r\n`);
+      if (i + 1 < parts.length) await sleep(SLOW_DELTA_MS);
+    }
+    return res.end();
+  }
   // Text in two pieces, as the real API streams it.
   const pieces = [];
   for (const p of parts) {

@@ -195,6 +195,47 @@ fn run_send_end_with_the_real_claude_cli() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
+/// Live typing in the terminal (issue 14): `run` prints the reply as it is written — its
+/// first words about 2 s before the turn ends on a 20-delta reply — and the final message
+/// adds only the rest: the whole reply once, on one line.
+#[test]
+fn run_prints_the_reply_as_it_is_typed() {
+    use std::io::Read;
+    let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+    let api = crate::support::FakeApi::start();
+    let mut child = sb(dir.path())
+        .envs(api.claude_env(home.path()))
+        .args(["run", "--agent", "claude", "--cwd"])
+        .arg(work.path())
+        .args(["--", "[[slow 20]]"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let started = std::time::Instant::now();
+    let (mut all, mut buf) = (String::new(), [0u8; 4096]);
+    let (mut first_words, mut done) = (None, None);
+    loop {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        all.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if first_words.is_none() && all.contains("chunk 1 ") {
+            first_words = Some(started.elapsed());
+        }
+        if done.is_none() && all.contains("-- done") {
+            done = Some(started.elapsed());
+        }
+    }
+    assert!(child.wait().unwrap().success(), "{all}");
+    let (first_words, done) = (first_words.expect(&all), done.expect(&all));
+    assert!(done - first_words > std::time::Duration::from_millis(1000), "typed at {first_words:?}, done at {done:?}:\n{all}");
+    let full = (1..=20).map(|i| format!("chunk {i}")).collect::<Vec<_>>().join(" ") + ".";
+    assert_eq!(all.matches("chunk 1 ").count(), 1, "{all}");
+    assert!(all.lines().any(|l| l == full), "{all}");
+}
+
 /// `run --agent gemini` prints the answer (the CLI streams it only in pieces), in a folder
 /// the Gemini CLI was never told to trust.
 #[test]

@@ -247,6 +247,8 @@ impl Engine {
                 p.pieces.push_str(text);
             }
         }
+        // Shown as it comes; the joined message replaces it (see `end_pieces`).
+        self.partial_text(id, "pieces", text);
     }
 
     /// The line after a streamed message's last piece (or the exit): the whole message is
@@ -259,6 +261,7 @@ impl Engine {
         let line = crate::agents::piece_line(&pieces);
         self.collect_turn_text(id, &line);
         self.record_output(id, Stream::Stdout, "assistant_text", line);
+        self.end_partial(id);
     }
 
     pub(crate) fn on_signal(&self, id: &str, signal: Signal) {
@@ -271,6 +274,10 @@ impl Engine {
             },
             Signal::TurnEnd(t) => self.end_turn(id, t),
             Signal::ControlResponse { .. } => Ok(()),
+            Signal::Partial { key, text } => {
+                self.partial_text(id, &key, &text);
+                Ok(())
+            }
             Signal::Error(message) => {
                 if let Some(p) = self.procs().get_mut(id) {
                     p.turn_errors.push(message);

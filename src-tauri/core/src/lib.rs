@@ -48,8 +48,8 @@ pub use model::{
     TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
-    FailureHandler, Follower, StorageFailure, Subscription, FAILED_BUFFER_BYTES, FAIL_AFTER, FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS,
-    LIVE_CHANNEL, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
+    FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
+    FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS, LIVE_CHANNEL, PARTIAL_BYTES, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
 };
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};

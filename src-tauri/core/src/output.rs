@@ -19,13 +19,22 @@
 //! reader then stops reading the agent's pipe and the agent blocks on its write. Other
 //! sessions, the UI and the async runtime go on. Lines Switchboard writes itself
 //! ([`OutputHub::push`]) never wait.
+//!
+//! Partial text (live typing): beside the seq'd entries, each live session has at most one
+//! [`PartialText`] — the message the agent is still writing, grown from its deltas. It is
+//! live-only: never stored, no seq, not in the ring. Subscribers watch it (a `watch`
+//! channel: they see its latest state, however many deltas came meanwhile, so a 10 000-delta
+//! reply costs a subscriber one update per read, not 10 000). When the agent's final
+//! message is stored, the partial is marked [`PartialText::done_through`] that entry's seq:
+//! a reader drops the growing bubble once it holds that entry, so the two never show at once
+//! and never neither.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tracing::{error, warn};
 
 use crate::error::Result;
@@ -51,6 +60,11 @@ pub const WRITE_QUEUE: usize = 16_384;
 /// …and at most this many payload bytes waiting: a stream of 1 MiB tool results must not
 /// park 16 GB in the queue. Producers wait until the writer has committed some.
 pub const WRITE_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The text of a partial message kept per session at most: a reply that long shows its
+/// first 256 KiB while it streams (the whole once final). Bounds memory and what each
+/// subscriber may be sent per update.
+pub const PARTIAL_BYTES: usize = 256 * 1024;
 
 /// The writer commits at least this often while entries are waiting (the latency bound
 /// of persisted output)…
@@ -95,6 +109,40 @@ enum WriteMsg {
     Flush(mpsc::SyncSender<()>),
 }
 
+/// The message an agent is still writing: live-only (never stored, no seq).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialText {
+    /// Which message (or content block) it is; a new key starts a new message.
+    pub key: String,
+    /// Counts the session's partial messages: a new one (even with the same key, after the
+    /// last one ended) has a new number.
+    pub number: u64,
+    /// The seq of the last entry pushed before it began: it is shown after that one.
+    pub after_seq: u64,
+    /// The text so far (at most [`PARTIAL_BYTES`]).
+    pub text: String,
+    /// Set once its final form is stored: entries up to this seq replace it.
+    pub done_through: Option<u64>,
+}
+
+/// What a follower is told of the partial text (live typing) since it last looked (see
+/// [`Follower::next_update`]): never stored, no seq of its own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+pub struct PartialUpdate {
+    /// Which message the agent is writing.
+    pub key: String,
+    /// The seq of the last entry before the message: it is drawn after that one.
+    #[ts(type = "number")]
+    pub after_seq: u64,
+    /// `text` continues what this follower was last told; else it replaces it (a new message).
+    pub append: bool,
+    /// The new text: what follows what was told (`append`), or the whole text so far.
+    pub text: String,
+    /// The message is final: drop the partial text once the entries up to this seq are shown (one of them is the message, whole).
+    #[ts(type = "number | null")]
+    pub done_through: Option<u64>,
+}
+
 /// Live state of one session's output.
 struct Live {
     next_seq: u64,
@@ -106,6 +154,8 @@ struct Live {
     committed: u64,
     /// None once closed: subscribers' channels end; the ring stays until committed.
     tx: Option<broadcast::Sender<OutputEntry>>,
+    /// The message being written, if any (see [`PartialText`]).
+    partial: watch::Sender<Option<PartialText>>,
 }
 
 impl Live {
@@ -139,6 +189,32 @@ impl Live {
     }
 }
 
+/// Marks an open partial message as replaced by the entries pushed so far.
+fn end_partial(live: &Live) {
+    let through = live.next_seq - 1;
+    live.partial.send_if_modified(|p| match p {
+        Some(p) if p.done_through.is_none() => {
+            p.done_through = Some(through);
+            true
+        }
+        _ => false,
+    });
+}
+
+/// Appends `delta` to `text` up to [`PARTIAL_BYTES`], cut at a character boundary.
+fn push_capped(text: &mut String, delta: &str) {
+    let room = PARTIAL_BYTES.saturating_sub(text.len());
+    if delta.len() <= room {
+        text.push_str(delta);
+        return;
+    }
+    let mut cut = room;
+    while !delta.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.push_str(&delta[..cut]);
+}
+
 /// Live sessions' output state, shared by the hub and the writer (which marks commits).
 type LiveMap = Arc<Mutex<HashMap<String, Arc<Mutex<Live>>>>>;
 
@@ -148,6 +224,8 @@ pub struct Subscription {
     pub backfill: Vec<OutputEntry>,
     /// Entries from `next_seq` on, as they happen. None when the session has no live output.
     pub live: Option<broadcast::Receiver<OutputEntry>>,
+    /// The partial text as it changes (with `live`).
+    pub partial: Option<watch::Receiver<Option<PartialText>>>,
     /// The seq the first live entry will have.
     pub next_seq: u64,
 }
@@ -199,7 +277,14 @@ impl OutputHub {
             return Ok(());
         }
         let last = self.store.last_seq(session_id)?;
-        let live = Live { next_seq: last + 1, ring: VecDeque::new(), ring_bytes: 0, committed: last, tx: Some(tx) };
+        let live = Live {
+            next_seq: last + 1,
+            ring: VecDeque::new(),
+            ring_bytes: 0,
+            committed: last,
+            tx: Some(tx),
+            partial: watch::channel(None).0,
+        };
         map.insert(session_id.to_string(), Arc::new(Mutex::new(live)));
         Ok(())
     }
@@ -211,6 +296,7 @@ impl OutputHub {
         let settled = map.get(session_id).is_some_and(|live| {
             let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
             live.tx = None;
+            end_partial(&live);
             live.settled()
         });
         if settled {
@@ -274,6 +360,35 @@ impl OutputHub {
         Some(entry)
     }
 
+    /// Adds `delta` to the message `key` the agent is writing (a new key, or one after a
+    /// finished message, starts a new one). Live-only: nothing is stored and no seq is
+    /// taken; subscribers see the text grow. Never waits.
+    pub fn partial(&self, session_id: &str, key: &str, delta: &str) {
+        let Some(live) = self.live_of(session_id) else { return };
+        let live = live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.tx.is_none() {
+            return;
+        }
+        let after_seq = live.next_seq - 1;
+        live.partial.send_modify(|p| match p {
+            Some(p) if p.key == key && p.done_through.is_none() => push_capped(&mut p.text, delta),
+            _ => {
+                let mut text = String::new();
+                push_capped(&mut text, delta);
+                let number = p.as_ref().map_or(1, |p| p.number + 1);
+                *p = Some(PartialText { key: key.to_string(), number, after_seq, text, done_through: None });
+            }
+        });
+    }
+
+    /// The message being written is final: its stored form is the last entry pushed (push
+    /// it first). Readers replace the partial text with it. Nothing to do when none is open.
+    pub fn end_partial(&self, session_id: &str) {
+        if let Some(live) = self.live_of(session_id) {
+            end_partial(&live.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+    }
+
     fn release_now(&self, bytes: usize) {
         let (lock, room) = &*self.queued;
         let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -335,12 +450,20 @@ impl OutputHub {
         let Some(live) = self.live_of(session_id) else {
             let backfill = self.store.read_output(session_id, after_seq, limit)?;
             let next_seq = backfill.last().map_or(after_seq.saturating_add(1), |e| e.seq + 1);
-            return Ok(Subscription { backfill, live: None, next_seq });
+            return Ok(Subscription { backfill, live: None, partial: None, next_seq });
         };
-        let (rx, ring, next_seq) = {
+        let (rx, partial, ring, next_seq) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
             let ring: Vec<OutputEntry> = live.ring.iter().filter(|e| e.seq > after_seq).cloned().collect();
-            (live.tx.as_ref().map(|tx| tx.subscribe()), ring, live.next_seq)
+            let partial = live.tx.as_ref().map(|_| {
+                let mut rx = live.partial.subscribe();
+                // A message being written when the subscriber comes is news to it.
+                if rx.borrow().as_ref().is_some_and(|p| p.done_through.is_none()) {
+                    rx.mark_changed();
+                }
+                rx
+            });
+            (live.tx.as_ref().map(|tx| tx.subscribe()), partial, ring, live.next_seq)
         };
         // What the ring no longer holds comes from the store: the ring keeps everything
         // not yet committed, so it is there.
@@ -352,7 +475,7 @@ impl OutputHub {
         }
         let room = (limit as usize).saturating_sub(backfill.len());
         backfill.extend(ring.into_iter().take(room));
-        Ok(Subscription { backfill, live: rx, next_seq })
+        Ok(Subscription { backfill, live: rx, partial, next_seq })
     }
 
     /// Follows a session's output from `after_seq` on, recovering from lag by reading the
@@ -366,6 +489,8 @@ impl OutputHub {
             pending: sub.backfill.into(),
             live: sub.live,
             held: None,
+            partial: sub.partial,
+            told: None,
         })
     }
 }
@@ -379,6 +504,20 @@ pub struct Follower {
     live: Option<broadcast::Receiver<OutputEntry>>,
     /// A live entry received after a gap, handed out once the gap is filled.
     held: Option<OutputEntry>,
+    /// The partial text as it changes; None when there is none to follow.
+    partial: Option<watch::Receiver<Option<PartialText>>>,
+    /// The partial message this follower was last told of: its number and how many bytes.
+    told: Option<(u64, usize)>,
+}
+
+/// What a follower hands out next: entries (in seq order, maybe none) and what changed in
+/// the partial text since the last update (None: nothing).
+#[derive(Debug, Default)]
+pub struct Update {
+    /// The next entries, in seq order; empty when only the partial text changed.
+    pub entries: Vec<OutputEntry>,
+    /// The partial text's change, applied after `entries`.
+    pub partial: Option<PartialUpdate>,
 }
 
 impl Follower {
@@ -387,8 +526,83 @@ impl Follower {
         self.last_seq
     }
 
+    /// Up to `max` next entries and the partial text's change since the last update;
+    /// waits for either. None once the session's output has ended and everything was
+    /// handed out. However many deltas came meanwhile, the partial text is one update.
+    pub async fn next_update(&mut self, max: usize) -> Result<Option<Update>> {
+        loop {
+            // A clone to wait on: dropped when this future is (a `select!` elsewhere), the
+            // follower's own receiver stays; it is marked seen when the text is read.
+            let Some(mut watch) = self.partial.clone() else {
+                return Ok(self.next_batch(max).await?.map(|entries| Update { entries, partial: None }));
+            };
+            let ready = !self.pending.is_empty() || self.held.is_some();
+            let batch = if ready {
+                Some(self.next_batch(max).await)
+            } else {
+                tokio::select! {
+                    // Entries first: a final entry that is ready goes out with the end of its
+                    // partial text, in one update.
+                    biased;
+                    // Cancel-safe: what `next_batch` received before it waits is kept in `self`.
+                    batch = self.next_batch(max) => Some(batch),
+                    changed = watch.changed() => match changed {
+                        Ok(()) => None,
+                        Err(_) => {
+                            // The session's output state is gone: no more partial text.
+                            self.partial = None;
+                            self.told = None;
+                            continue;
+                        }
+                    },
+                }
+            };
+            let entries = match batch {
+                Some(batch) => match batch? {
+                    Some(entries) => entries,
+                    None => return Ok(None),
+                },
+                None => Vec::new(),
+            };
+            let partial = self.partial_update();
+            if entries.is_empty() && partial.is_none() {
+                continue;
+            }
+            return Ok(Some(Update { entries, partial }));
+        }
+    }
+
+    /// What changed in the partial text since this follower was last told (compared with
+    /// what it was told, not with the channel's version: `changed()` marks it seen).
+    fn partial_update(&mut self) -> Option<PartialUpdate> {
+        let current = self.partial.as_mut()?.borrow_and_update().clone()?;
+        let continues = self.told.filter(|(number, len)| *number == current.number && *len <= current.text.len()).map(|(_, len)| len);
+        if current.done_through.is_some() {
+            // Only news to a follower that was shown the message.
+            let told = self.told.take()?;
+            if told.0 != current.number {
+                return None;
+            }
+            return Some(PartialUpdate {
+                key: current.key,
+                after_seq: current.after_seq,
+                append: true,
+                text: String::new(),
+                done_through: current.done_through,
+            });
+        }
+        let (append, text) = match continues {
+            Some(len) if len == current.text.len() => return None,
+            Some(len) => (true, current.text[len..].to_string()),
+            None => (false, current.text.clone()),
+        };
+        self.told = Some((current.number, current.text.len()));
+        Some(PartialUpdate { key: current.key, after_seq: current.after_seq, append, text, done_through: None })
+    }
+
     /// Up to `max` next entries in seq order; waits for at least one. None once the
-    /// session's output has ended and everything was handed out.
+    /// session's output has ended and everything was handed out. Partial text is skipped
+    /// (see [`Follower::next_update`]).
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<OutputEntry>>> {
         loop {
             if !self.pending.is_empty() {
@@ -676,5 +890,102 @@ fn trim(store: &Store, batch: &[OutputEntry], cap: u64) {
             Ok(_) => {}
             Err(e) => warn!(session, error = %e, "could not read the trim mark"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> (tempfile::TempDir, Arc<Store>, Arc<OutputHub>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("store"));
+        let hub = OutputHub::new(store.clone(), 0);
+        (dir, store, hub)
+    }
+
+    fn entry(kind: &str, payload: &str) -> OutputEntry {
+        OutputEntry {
+            session_id: "s".into(),
+            seq: 0,
+            ts: chrono::Utc::now(),
+            stream: crate::model::Stream::Stdout,
+            kind: kind.into(),
+            payload: payload.into(),
+        }
+    }
+
+    /// 10 000 deltas pushed while a follower reads once per frame (25 ms, as the window's
+    /// channel does): no stored row and no seq for any of them, a few dozen updates in all,
+    /// and the final entry replaces the partial text.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ten_thousand_deltas_cost_no_rows_and_one_update_per_frame() {
+        let (_dir, store, hub) = hub();
+        hub.open("s").expect("open");
+        hub.push(entry("system_init", "{}"));
+        let mut follower = hub.follow("s", 0).expect("follow");
+        let first = follower.next_update(100).await.expect("update").expect("some");
+        assert_eq!((first.entries.len(), first.partial), (1, None));
+
+        let producer = {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                for i in 0..10_000 {
+                    hub.partial("s", "m1", "word ");
+                    if i % 100 == 99 {
+                        std::thread::sleep(Duration::from_millis(10)); // ~1 s in all, like a fast model
+                    }
+                }
+                started.elapsed()
+            })
+        };
+        let mut shown = String::new();
+        let mut updates = 0;
+        while shown.len() < 50_000 {
+            let u = follower.next_update(100).await.expect("update").expect("some");
+            let p = u.partial.expect("partial text");
+            assert!(u.entries.is_empty() && p.done_through.is_none());
+            assert_eq!((p.key.as_str(), p.after_seq, p.append), ("m1", 1, updates > 0));
+            shown.push_str(&p.text);
+            updates += 1;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let took = producer.join().expect("producer");
+        assert_eq!(shown, "word ".repeat(10_000));
+        // One update per frame the producer ran for (plus a few for scheduling noise).
+        let frames = took.as_millis() as usize / 25 + 1;
+        assert!(updates <= frames + 10, "{updates} updates for {frames} frames");
+        println!("10000 deltas in {took:?}: {updates} follower updates, 0 rows");
+
+        hub.push(entry("assistant_text", "the whole message"));
+        hub.end_partial("s");
+        let u = follower.next_update(100).await.expect("update").expect("some");
+        assert_eq!(u.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [2], "no seq was taken by the deltas");
+        assert_eq!(u.partial.and_then(|p| p.done_through), Some(2), "the final entry replaces the partial text");
+        hub.flush();
+        assert_eq!(store.read_output("s", 0, 100).expect("read").len(), 2, "only the seq'd entries are stored");
+    }
+
+    /// A follower that comes mid-message is sent the text so far; one that never saw the
+    /// message is not told it ended; the text is capped at a character boundary.
+    #[tokio::test]
+    async fn late_followers_get_the_text_so_far_and_the_text_is_capped() {
+        let (_dir, _store, hub) = hub();
+        hub.open("s").expect("open");
+        hub.partial("s", "m1", "hello ");
+        hub.partial("s", "m1", "world");
+        let mut late = hub.follow("s", 0).expect("follow");
+        let u = late.next_update(10).await.expect("update").expect("some");
+        assert_eq!(u.partial.map(|p| (p.append, p.text)), Some((false, "hello world".to_string())));
+
+        hub.end_partial("s");
+        let mut after_end = hub.follow("s", 0).expect("follow");
+        hub.partial("s", "m1", "é".repeat(PARTIAL_BYTES).as_str()); // same key, after an end: a new message
+        let u = after_end.next_update(10).await.expect("update").expect("some");
+        let p = u.partial.expect("partial");
+        assert!(!p.append && p.text.len() <= PARTIAL_BYTES && p.text.len() > PARTIAL_BYTES - 2 && p.text.chars().all(|c| c == 'é'));
+        let u = late.next_update(10).await.expect("update").expect("some");
+        assert!(u.partial.is_some_and(|p| !p.append && p.done_through.is_none()), "a new message replaces the old one");
     }
 }

@@ -11,9 +11,15 @@
  * Opening another session (or closing) makes every pending reply and every
  * message of the previous subscription stale: they are dropped, so two
  * sessions' entries never mix. Entries are deduplicated by seq anyway.
+ *
+ * Live typing: a subscription's messages also carry the text the agent is
+ * still writing (`partial`, never stored, no seq). It is drawn as one growing
+ * assistant row after the entries, and dropped in the same render that shows
+ * its final entry (`done_through`), so it never flickers and never doubles.
  */
 import type { OutputItem } from "./bindings/OutputItem";
 import type { OutputMessage } from "./bindings/OutputMessage";
+import type { PartialUpdate } from "./bindings/PartialUpdate";
 import { flushSync } from "svelte";
 import { errorMessage } from "./errors";
 import { OutputLog, OutputRows, type OutputRow } from "./output";
@@ -78,6 +84,8 @@ export class OutputStore {
   #subToken: object = {};
   #unsubscribe: (() => void) | null = null;
   #trimmedThrough = 0;
+  /** The message being written (see `partial` in the subscription's messages). */
+  #partial: { key: string; text: string; doneThrough: number | null } | null = null;
 
   sessionId: string | null = $state(null);
   phase: OutputPhase = $state("idle");
@@ -111,6 +119,12 @@ export class OutputStore {
   get rows(): readonly OutputRow[] {
     void this.version;
     return this.#rows.rows;
+  }
+
+  /** The text the agent is still writing, shown as the last row; null when none. */
+  get partialText(): string | null {
+    void this.version;
+    return this.#partial?.text ?? null;
   }
 
   get items(): readonly OutputItem[] {
@@ -177,6 +191,7 @@ export class OutputStore {
     this.#subToken = {};
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#partial = null;
     this.#log.clear();
     this.#rows = new OutputRows(this.showRaw);
     this.sessionId = null;
@@ -266,9 +281,11 @@ export class OutputStore {
     switch (message.type) {
       case "items":
         this.#ingest(message.items, true);
+        if (message.partial) this.#applyPartial(message.partial);
         break;
       case "end":
         this.stream = "ended";
+        if (this.#partial !== null) this.#setPartial(null);
         break;
       case "error":
         this.stream = "error";
@@ -277,12 +294,43 @@ export class OutputStore {
     }
   }
 
+  #applyPartial(p: PartialUpdate): void {
+    const current = this.#partial;
+    if (p.done_through !== null) {
+      if (current === null || current.key !== p.key) return;
+      current.doneThrough = p.done_through;
+      this.#settlePartial();
+      return;
+    }
+    if (p.append) {
+      if (current === null) return; // dropped meanwhile: its final entry shows it
+      current.text += p.text;
+    } else {
+      this.#partial = { key: p.key, text: p.text, doneThrough: null };
+    }
+    this.#setPartial(this.#partial);
+  }
+
+  /** Drops the partial text once its final entry is shown. */
+  #settlePartial(): void {
+    const done = this.#partial?.doneThrough;
+    if (done === null || done === undefined) return;
+    if ((this.#log.lastSeq ?? 0) >= done) this.#setPartial(null);
+  }
+
+  #setPartial(partial: { key: string; text: string; doneThrough: number | null } | null): void {
+    this.#partial = partial;
+    this.#rows.setPartial(partial === null ? null : { text: partial.text, ts: new Date().toISOString() });
+    this.#bumpSoon();
+  }
+
   #ingest(items: readonly OutputItem[], live = false): void {
     if (items.length === 0) return;
     const added = this.#log.add(items);
     if (added.inserted > 0) this.#rows.rebuild(this.#log.items);
     else if (added.appended.length > 0) this.#rows.append(added.appended);
     else return;
+    this.#settlePartial();
     if (live) {
       this.#sinceRender += added.appended.length;
       this.#bumpSoon();

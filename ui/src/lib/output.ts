@@ -143,8 +143,11 @@ export type ToolRow = {
   result: (OutputItem & { view: ViewOf<"tool_result"> }) | null;
 };
 
-/** Any other entry, drawn on its own. */
-export type EntryRow = { key: number; type: "entry"; item: OutputItem };
+/**
+ * Any other entry, drawn on its own. `partial`: the text the agent is still
+ * writing (live typing), not an entry yet; its final entry replaces it.
+ */
+export type EntryRow = { key: number; type: "entry"; item: OutputItem; partial?: true };
 
 export type OutputRow = ToolRow | EntryRow;
 
@@ -170,6 +173,8 @@ export class OutputRows {
   /** tool_use id → index of its row. */
   #tools = new Map<string, number>();
   #hidden = 0;
+  /** The text being written, drawn as the last row (see `setPartial`). */
+  #partial: { text: string; ts: string } | null = null;
   showRaw: boolean;
 
   constructor(showRaw = false) {
@@ -180,20 +185,58 @@ export class OutputRows {
     return this.#rows;
   }
 
+  /**
+   * Shows `text` as an assistant message being written, after every row (null:
+   * none). Its key is just above the last row's, so keys stay ascending. Growing
+   * text replaces the last row in place (the same array, as for an append);
+   * taking the row away gives a new array (see VirtualList's contract).
+   */
+  setPartial(partial: { text: string; ts: string } | null): void {
+    const had = this.#partial !== null;
+    this.#partial = partial;
+    if (partial === null) {
+      if (had) this.#rows = this.#rows.slice(0, -1);
+      return;
+    }
+    const last = had ? this.#rows.length - 2 : this.#rows.length - 1;
+    const key = (this.#rows[last]?.key ?? 0) + 0.5;
+    const row: EntryRow = {
+      key,
+      type: "entry",
+      partial: true,
+      item: { seq: key, ts: partial.ts, stream: "stdout", view: { kind: "assistant_text", text: partial.text } },
+    };
+    if (had) this.#rows[this.#rows.length - 1] = row;
+    else this.#rows.push(row);
+  }
+
   /** Entries left out because raw output is hidden. */
   get hidden(): number {
     return this.#hidden;
   }
 
   rebuild(items: readonly OutputItem[]): void {
+    const partial = this.#partial;
+    this.#partial = null;
     this.#rows = [];
     this.#tools.clear();
     this.#hidden = 0;
     this.append(items);
+    this.setPartial(partial);
   }
 
-  /** Adds entries that come after every entry already added. */
+  /** Adds entries that come after every entry already added (and before the partial text). */
   append(items: readonly OutputItem[]): void {
+    const partial = this.#partial;
+    if (partial !== null && items.length > 0) {
+      // Entries go before the text being written: a new array, as for any change but an append.
+      this.setPartial(null);
+    }
+    this.#appendEntries(items);
+    if (partial !== null && this.#partial === null) this.setPartial(partial);
+  }
+
+  #appendEntries(items: readonly OutputItem[]): void {
     for (const item of items) {
       const kind = item.view.kind;
       if (!this.showRaw && RAW_KINDS.has(kind)) {

@@ -46,7 +46,7 @@ class FakeSource implements OutputSource {
 
 const range = (from: number, to: number, tag = "") =>
   Array.from({ length: to - from + 1 }, (_, k) => entry(from + k, { kind: "line", text: `${tag}${from + k}` }));
-const items = (...list: OutputItem[]): OutputMessage => ({ type: "items", items: list });
+const items = (...list: OutputItem[]): OutputMessage => ({ type: "items", items: list, partial: null });
 const settle = () => new Promise((r) => setTimeout(r, 0));
 const seqsOf = (store: OutputStore) => store.items.map((i) => i.seq);
 
@@ -221,5 +221,61 @@ describe("OutputStore", () => {
     store.setShowRaw(true);
     expect(store.rows).toHaveLength(3);
     expect(store.version).toBeGreaterThan(v);
+  });
+});
+
+describe("OutputStore: live typing", () => {
+  const typing = (key: string, text: string, append: boolean, done: number | null = null): OutputMessage => ({
+    type: "items",
+    items: [],
+    partial: { key, after_seq: 0, append, text, done_through: done },
+  });
+  const partialRows = (store: OutputStore) => store.rows.filter((r) => r.type === "entry" && r.partial);
+
+  it("grows one row in place, after the entries, and the final entry replaces it in the same message", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    const sub = await openOn(store, source, "s1", range(1, 3));
+    sub.send(typing("m", "Hel", false));
+    const rows = store.rows;
+    sub.send(typing("m", "lo, wor", true));
+    expect(store.partialText).toBe("Hello, wor");
+    expect(store.rows).toBe(rows); // grown in place: the list sees no new array
+    expect(partialRows(store)).toHaveLength(1);
+    const last = store.rows.at(-1);
+    expect(last?.type === "entry" && last.partial && last.item.view).toEqual({ kind: "assistant_text", text: "Hello, wor" });
+    expect(store.rows.map((r) => r.key)).toEqual([1, 2, 3, 3.5]);
+    expect(store.size).toBe(3); // not an entry
+
+    // An entry meanwhile goes before it; keys stay ascending.
+    sub.send(items(entry(4)));
+    expect(store.rows.map((r) => r.key)).toEqual([1, 2, 3, 4, 4.5]);
+
+    // The final entry and the end of the partial text, in one message: no duplicate, no gap.
+    sub.send({
+      type: "items",
+      items: [entry(5, { kind: "assistant_text", text: "Hello, world" })],
+      partial: { key: "m", after_seq: 3, append: true, text: "", done_through: 5 },
+    });
+    expect(partialRows(store)).toHaveLength(0);
+    expect(store.partialText).toBeNull();
+    expect(store.rows.map((r) => r.key)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("keeps the text until its final entry is shown, and a new message replaces it", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    const sub = await openOn(store, source, "s1", range(1, 2));
+    sub.send(typing("m", "first", false));
+    sub.send(typing("m", "", true, 3)); // done through 3, which has not come yet
+    expect(store.partialText).toBe("first");
+    sub.send(items(entry(3, { kind: "assistant_text", text: "first" })));
+    expect(store.partialText).toBeNull();
+    sub.send(typing("n", "second", false));
+    sub.send(typing("o", "third", false));
+    expect(store.partialText).toBe("third");
+    expect(partialRows(store)).toHaveLength(1);
+    sub.send({ type: "end" });
+    expect(partialRows(store)).toHaveLength(0);
   });
 });

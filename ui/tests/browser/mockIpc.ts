@@ -261,7 +261,7 @@ export function installMockIpc(options: Loose): void {
       sub.after = items[items.length - 1].seq;
       sub.lastSent = performance.now();
       sub.batches += 1;
-      channelSend(sub, { message: { type: "items", items: clone(items) } });
+      channelSend(sub, { message: { type: "items", items: clone(items), partial: null } });
     }
     if (sub.after < lastSeqOf(sub.sessionId)) {
       schedule(sub);

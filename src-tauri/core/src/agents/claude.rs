@@ -1,6 +1,6 @@
 //! Claude Code, driven in stream-json mode:
 //! `claude -p --output-format stream-json --verbose --input-format stream-json
-//!  --session-id <uuid> | --resume <uuid>` with stdin kept open for follow-ups.
+//!  --include-partial-messages --session-id <uuid> | --resume <uuid>` with stdin kept open for follow-ups.
 //! The protocol as seen on the real CLI is in tests/fake-api/README.md.
 
 use std::path::{Path, PathBuf};
@@ -30,8 +30,18 @@ impl Adapter for Claude {
             .agent_session_id
             .as_deref()
             .ok_or_else(|| Error::invalid("agent_session_id", "a Claude session needs its session id"))?;
-        let mut args: Vec<String> =
-            ["-p", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json"].map(String::from).to_vec();
+        let mut args: Vec<String> = [
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--input-format",
+            "stream-json",
+            // `stream_event` lines with the API's deltas: live typing (see `text_delta`).
+            "--include-partial-messages",
+        ]
+        .map(String::from)
+        .to_vec();
         // `--flag=value` forms: a value can never be read as a flag of its own.
         args.push(if resume { format!("--resume={id}") } else { format!("--session-id={id}") });
         if let Some(model) = c.model.as_deref().filter(|m| !m.is_empty()) {
@@ -144,8 +154,12 @@ impl Adapter for Claude {
                 Some(id) => Parsed { kind: "control", store: false, signal: Some(Signal::ControlResponse { request_id: id.to_string() }) },
                 None => Parsed::skipped("control"),
             },
-            // Live typing deltas: not stored (the final assistant line is).
-            (Some("stream_event"), _) => Parsed::skipped("stream_event"),
+            // Live typing (`--include-partial-messages`): text deltas are shown as they come,
+            // not stored (the final assistant line is).
+            (Some("stream_event"), _) => match text_delta(&v) {
+                Some(signal) => Parsed { kind: "stream_event", store: false, signal: Some(signal) },
+                None => Parsed::skipped("stream_event"),
+            },
             _ => Parsed::stored("raw"),
         }
     }
@@ -157,6 +171,19 @@ impl Adapter for Claude {
     fn binary_names(&self) -> &'static [&'static str] {
         &["claude"]
     }
+}
+
+/// A `stream_event` carrying a `text_delta`, as partial text keyed by its content block
+/// (and the subagent's tool call, whose messages stream too).
+fn text_delta(v: &Value) -> Option<Signal> {
+    let event = v.get("event")?;
+    if str_of(event, "type") != Some("content_block_delta") || event.pointer("/delta/type").and_then(Value::as_str) != Some("text_delta") {
+        return None;
+    }
+    let text = event.pointer("/delta/text").and_then(Value::as_str)?;
+    let index = event.get("index").and_then(Value::as_u64).unwrap_or(0);
+    let parent = str_of(v, "parent_tool_use_id").unwrap_or("");
+    Some(Signal::Partial { key: format!("claude:{parent}:{index}"), text: text.to_string() })
 }
 
 /// Permission prompts go to Switchboard unless the session bypasses permissions.

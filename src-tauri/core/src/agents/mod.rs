@@ -55,6 +55,15 @@ pub enum Signal {
     /// The agent reported an error on its own line (Gemini's `error` event); the turn's end
     /// may come without a reason, and then this is it.
     Error(String),
+    /// More text of a message the agent is still writing (a streaming delta): shown live,
+    /// never stored; the stored line that follows (the whole message) replaces it. A new
+    /// `key` is a new message.
+    Partial {
+        /// Which message (content block) the text belongs to.
+        key: String,
+        /// The text that follows what came before for `key`.
+        text: String,
+    },
 }
 
 /// The end of a turn as the agent reports it.

@@ -2,7 +2,7 @@
 //! Awaits the engine's own events (no polling), so the app and the CLI share one API.
 
 use super::*;
-use crate::output::Follower;
+use crate::output::{Follower, Update};
 
 /// How long the rest of a turn's output may take to arrive once its end is known (entries
 /// are pushed before the status that ends the turn is written, so this is a margin, not a
@@ -41,11 +41,24 @@ impl Engine {
 
 impl TurnFollower {
     /// Up to `max` next entries; waits for some. None once the turn is over and its
-    /// output was all handed out.
+    /// output was all handed out. Partial text is skipped (see [`TurnFollower::next_update`]).
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<OutputEntry>>> {
         loop {
+            match self.next_update(max).await? {
+                Some(update) if update.entries.is_empty() => continue,
+                Some(update) => return Ok(Some(update.entries)),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Up to `max` next entries and the change in the text the agent is still writing
+    /// (see [`Follower::next_update`]); waits for either. None once the turn is over and
+    /// its output was all handed out.
+    pub async fn next_update(&mut self, max: usize) -> Result<Option<Update>> {
+        loop {
             if self.over {
-                return match tokio::time::timeout(DRAIN_AFTER_TURN, self.output.next_batch(max)).await {
+                return match tokio::time::timeout(DRAIN_AFTER_TURN, self.output.next_update(max)).await {
                     Ok(batch) => batch,
                     Err(_) => Ok(None),
                 };
@@ -60,7 +73,7 @@ impl TurnFollower {
                 continue;
             }
             tokio::select! {
-                batch = self.output.next_batch(max) => match batch? {
+                batch = self.output.next_update(max) => match batch? {
                     Some(batch) => return Ok(Some(batch)),
                     None => {
                         self.output_done = true;

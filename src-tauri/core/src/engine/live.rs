@@ -160,6 +160,17 @@ impl Engine {
         self.inner.output.push(entry);
     }
 
+    /// More text of the message the agent is writing: shown to live subscribers, never
+    /// stored (see [`crate::output::PartialText`]).
+    pub(crate) fn partial_text(&self, id: &str, key: &str, text: &str) {
+        self.inner.output.partial(id, key, text);
+    }
+
+    /// The message being written is final: the entry just recorded replaces its partial text.
+    pub(crate) fn end_partial(&self, id: &str) {
+        self.inner.output.end_partial(id);
+    }
+
     /// Appends an agent's line, waiting while the output queue is full (back-pressure:
     /// only ever called on the session's own thread).
     fn record_agent_output(&self, id: &str, stream: Stream, kind: &str, payload: String) {
@@ -587,6 +598,9 @@ impl SessionThread {
                 self.engine.collect_turn_text(&self.id, &line);
             }
             self.engine.record_agent_output(&self.id, stream, parsed.kind, line);
+            // A stored line ends the message being typed: when it is that message, whole,
+            // it replaces the partial text.
+            self.engine.end_partial(&self.id);
         }
         if let Some(signal) = signal {
             self.engine.on_signal(&self.id, signal);

@@ -139,6 +139,36 @@ async fn a_bash_tool_use_and_its_result() {
     f.assert_no_process_left(idle.pid).await;
 }
 
+/// Live typing (issue 14): a slow reply (20 deltas 100 ms apart) reaches a live follower
+/// as partial text while it is written, before the turn's result; the store keeps the one
+/// final assistant message and no delta.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reply_is_typed_live_and_stored_once() {
+    let f = fixture();
+    let s = f.engine.create(f.request(Some("[[slow 20]]"))).await.unwrap();
+    let typing = watch_typing(&f.engine, &s.id, 0, 60).await;
+    let full = (1..=20).map(|i| format!("chunk {i}")).collect::<Vec<_>>().join(" ") + ".";
+    assert!(typing.before_final.starts_with("chunk 1 chunk 2 "), "partial text before the final message: {typing:?}");
+    assert!(
+        typing.first.starts_with("chunk 1") && typing.first.len() < full.len() / 2,
+        "the text was first seen in part, not whole: {typing:?}"
+    );
+    assert!(typing.updates >= 4, "the text grew in several updates: {typing:?}");
+    assert!(full.starts_with(&typing.before_final), "{typing:?}");
+    let final_seq = typing.final_seq.expect("the final assistant entry");
+    assert!(typing.done_through.is_some_and(|d| d >= final_seq), "the partial text is replaced by the final entry: {typing:?}");
+
+    wait_until(&f.engine, &s.id, 30, |s| s.status == SessionStatus::Idle).await;
+    f.engine.flush_output();
+    let stored = f.engine.output(&s.id, 0, 10_000).unwrap();
+    let texts: Vec<_> = stored.iter().filter(|e| e.kind == "assistant_text").map(EntryView::of).collect();
+    assert_eq!(texts, [EntryView::AssistantText { text: full }], "one assistant row, the whole message");
+    assert!(stored.iter().all(|e| e.kind != "stream_event" && !e.payload.contains("text_delta")), "no delta is stored");
+    assert!(stored.len() < 20, "{} rows for a 20-delta reply", stored.len());
+    let ended = f.engine.end(&s.id).await.unwrap();
+    f.assert_no_process_left(ended.pid.or(s.pid)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_mid_stream_keeps_the_process_usable() {
     let f = fixture();

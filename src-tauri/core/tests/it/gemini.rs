@@ -178,3 +178,23 @@ async fn a_retried_api_error_is_shown_and_the_turn_recovers() {
     );
     assert_eq!(f.text(&s.id), "FAKE-OK: [[flaky 1 500]] then answer");
 }
+
+/// Live typing (issue 14): Gemini's answer pieces reach a live follower while the message is
+/// written (not only once it is joined); the store keeps the joined message only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_is_typed_live_while_its_pieces_come() {
+    let f = fixture();
+    let s = f.engine.create(f.request("[[slow 20]]", PermissionMode::Default)).await.unwrap();
+    let typing = watch_typing(&f.engine, &s.id, 0, 90).await;
+    let full = (1..=20).map(|i| format!("chunk {i}")).collect::<Vec<_>>().join(" ") + ".";
+    assert!(typing.before_final.starts_with("chunk 1 "), "partial text before the joined message: {typing:?}");
+    assert!(
+        typing.first.starts_with("chunk 1") && typing.first.len() < full.len() / 2,
+        "the text was first seen in part, not whole: {typing:?}"
+    );
+    assert!(typing.done_through >= typing.final_seq && typing.final_seq.is_some(), "{typing:?}");
+    let done = wait_until(&f.engine, &s.id, 30, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await;
+    assert_eq!(done.status, SessionStatus::Idle, "{done:?}");
+    assert_eq!(f.text(&s.id), full);
+    assert_eq!(f.views(&s.id).iter().filter(|v| matches!(v, EntryView::AssistantText { .. })).count(), 1);
+}

@@ -164,3 +164,58 @@ pub fn claude_request(cwd: &Path, prompt: Option<&str>) -> NewSession {
         ..Default::default()
     }
 }
+
+/// What a live follower saw of a turn's partial text (live typing), until its `result`.
+#[derive(Debug, Default)]
+pub struct Typing {
+    /// The partial text as first shown.
+    pub first: String,
+    /// The longest partial text shown before the stored assistant entry arrived.
+    pub before_final: String,
+    /// Partial updates received (each one channel message's worth).
+    pub updates: usize,
+    /// The stored assistant entry's seq, and whether a `done_through` covering it came.
+    pub final_seq: Option<u64>,
+    pub done_through: Option<u64>,
+}
+
+/// Follows a session's output live from `after_seq` until a `result` entry (or `secs`
+/// pass), keeping what the partial text showed before the first stored assistant text.
+pub async fn watch_typing(engine: &Engine, id: &str, after_seq: u64, secs: u64) -> Typing {
+    let mut follower = engine.follow_output(id, after_seq).unwrap();
+    let mut typing = Typing::default();
+    let mut shown = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let update = tokio::time::timeout_at(deadline, follower.next_update(1000))
+            .await
+            .unwrap_or_else(|_| panic!("no result within {secs} s; saw {typing:?}"))
+            .unwrap();
+        let Some(update) = update else { break };
+        if let Some(p) = update.partial {
+            typing.updates += 1;
+            if p.done_through.is_some() {
+                typing.done_through = p.done_through;
+            } else if p.append {
+                shown.push_str(&p.text);
+            } else {
+                shown = p.text;
+            }
+            if typing.first.is_empty() {
+                typing.first = shown.clone();
+            }
+            if typing.final_seq.is_none() && shown.len() > typing.before_final.len() {
+                typing.before_final = shown.clone();
+            }
+        }
+        for e in &update.entries {
+            if e.kind == "assistant_text" && typing.final_seq.is_none() {
+                typing.final_seq = Some(e.seq);
+            }
+        }
+        if update.entries.iter().any(|e| e.kind == "result") {
+            break;
+        }
+    }
+    typing
+}
