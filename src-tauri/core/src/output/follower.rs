@@ -1,0 +1,183 @@
+//! A consumer's cursor over one session's output: backfill, then live, with lag recovery
+//! from the store, and the partial text (live typing) beside it.
+
+use super::*;
+
+/// A consumer's cursor over one session's output: backfill, then live, with lag recovery.
+pub struct Follower {
+    pub(super) hub: Arc<OutputHub>,
+    pub(super) session_id: String,
+    pub(super) last_seq: u64,
+    pub(super) pending: VecDeque<OutputEntry>,
+    pub(super) live: Option<broadcast::Receiver<OutputEntry>>,
+    /// A live entry received after a gap, handed out once the gap is filled.
+    pub(super) held: Option<OutputEntry>,
+    /// The partial text as it changes; None when there is none to follow.
+    pub(super) partial: Option<watch::Receiver<Option<PartialText>>>,
+    /// The partial message this follower was last told of: its number and how many bytes.
+    pub(super) told: Option<(u64, usize)>,
+}
+
+/// What a follower hands out next: entries (in seq order, maybe none) and what changed in
+/// the partial text since the last update (None: nothing).
+#[derive(Debug, Default)]
+pub struct Update {
+    /// The next entries, in seq order; empty when only the partial text changed.
+    pub entries: Vec<OutputEntry>,
+    /// The partial text's change, applied after `entries`.
+    pub partial: Option<PartialUpdate>,
+}
+
+impl Follower {
+    /// The seq of the last entry handed out.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Up to `max` next entries and the partial text's change since the last update;
+    /// waits for either. None once the session's output has ended and everything was
+    /// handed out. However many deltas came meanwhile, the partial text is one update.
+    pub async fn next_update(&mut self, max: usize) -> Result<Option<Update>> {
+        loop {
+            // A clone to wait on: dropped when this future is (a `select!` elsewhere), the
+            // follower's own receiver stays; it is marked seen when the text is read.
+            let Some(mut watch) = self.partial.clone() else {
+                return Ok(self.next_batch(max).await?.map(|entries| Update { entries, partial: None }));
+            };
+            let ready = !self.pending.is_empty() || self.held.is_some();
+            let batch = if ready {
+                Some(self.next_batch(max).await)
+            } else {
+                tokio::select! {
+                    // Entries first: a final entry that is ready goes out with the end of its
+                    // partial text, in one update.
+                    biased;
+                    // Cancel-safe: what `next_batch` received before it waits is kept in `self`.
+                    batch = self.next_batch(max) => Some(batch),
+                    changed = watch.changed() => match changed {
+                        Ok(()) => None,
+                        Err(_) => {
+                            // The session's output state is gone: no more partial text.
+                            self.partial = None;
+                            self.told = None;
+                            continue;
+                        }
+                    },
+                }
+            };
+            let entries = match batch {
+                Some(batch) => match batch? {
+                    Some(entries) => entries,
+                    None => return Ok(None),
+                },
+                None => Vec::new(),
+            };
+            let partial = self.partial_update();
+            if entries.is_empty() && partial.is_none() {
+                continue;
+            }
+            return Ok(Some(Update { entries, partial }));
+        }
+    }
+
+    /// What changed in the partial text since this follower was last told (compared with
+    /// what it was told, not with the channel's version: `changed()` marks it seen).
+    fn partial_update(&mut self) -> Option<PartialUpdate> {
+        let current = self.partial.as_mut()?.borrow_and_update().clone()?;
+        let continues = self.told.filter(|(number, len)| *number == current.number && *len <= current.text.len()).map(|(_, len)| len);
+        if current.done_through.is_some() {
+            // Only news to a follower that was shown the message.
+            let told = self.told.take()?;
+            if told.0 != current.number {
+                return None;
+            }
+            return Some(PartialUpdate {
+                key: current.key,
+                after_seq: current.after_seq,
+                append: true,
+                text: String::new(),
+                done_through: current.done_through,
+            });
+        }
+        let (append, text) = match continues {
+            Some(len) if len == current.text.len() => return None,
+            Some(len) => (true, current.text[len..].to_string()),
+            None => (false, current.text.clone()),
+        };
+        self.told = Some((current.number, current.text.len()));
+        Some(PartialUpdate { key: current.key, after_seq: current.after_seq, append, text, done_through: None })
+    }
+
+    /// Up to `max` next entries in seq order; waits for at least one. None once the
+    /// session's output has ended and everything was handed out. Partial text is skipped
+    /// (see [`Follower::next_update`]).
+    pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<OutputEntry>>> {
+        loop {
+            if !self.pending.is_empty() {
+                let n = max.min(self.pending.len());
+                let batch: Vec<OutputEntry> = self.pending.drain(..n).collect();
+                self.last_seq = batch.last().map_or(self.last_seq, |e| e.seq);
+                return Ok(Some(batch));
+            }
+            // A live entry that arrived after a gap (a backfill cut at one page, or a lag)
+            // waits until the gap is read from the store, one page at a time.
+            if let Some(held) = self.held.take() {
+                if self.last_seq.saturating_add(1) < held.seq {
+                    let page = self.hub.read_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
+                    let progressed = !page.is_empty();
+                    self.pending.extend(page);
+                    if progressed {
+                        self.held = Some(held);
+                        continue;
+                    }
+                    // Trimmed away meanwhile: nothing more to read before it.
+                }
+                self.pending.push_back(held);
+                continue;
+            }
+            let Some(live) = self.live.as_mut() else {
+                // No live channel (a finished session, or it closed): the rest is stored.
+                self.refill_from_store()?;
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                continue;
+            };
+            match live.recv().await {
+                Ok(e) if e.seq <= self.last_seq => {}
+                Ok(e) if e.seq > self.last_seq.saturating_add(1) => self.held = Some(e),
+                Ok(e) => {
+                    self.pending.push_back(e);
+                    // Take what else is ready without waiting, as long as it is contiguous.
+                    while self.pending.len() < max {
+                        let tail = self.pending.back().map_or(self.last_seq, |e| e.seq);
+                        match live.try_recv() {
+                            Ok(e) if e.seq <= tail => {}
+                            Ok(e) if e.seq == tail + 1 => self.pending.push_back(e),
+                            Ok(e) => {
+                                self.held = Some(e);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // The next entry received shows the gap; it is filled from the store.
+                    tracing::debug!(session = %self.session_id, missed, "output follower lagged: reading the gap from the store");
+                }
+                Err(broadcast::error::RecvError::Closed) => self.live = None,
+            }
+        }
+    }
+
+    /// Reads what the store has after `last_seq` (one page) into `pending`.
+    fn refill_from_store(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            return Ok(());
+        }
+        let page = self.hub.read_range(&self.session_id, self.last_seq, u64::MAX, crate::store::MAX_PAGE)?;
+        self.pending.extend(page);
+        Ok(())
+    }
+}
