@@ -101,9 +101,10 @@ export const sections = [
         await page.keys(KEY.Escape);
       });
       await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
-      await check("screenshot: a session waiting for approval offers Interrupt", async () => {
+      await check("screenshot: a session waiting for approval offers Interrupt; its tool card says \"waiting for approval\", not running", async () => {
         await page.visible("[data-testid=permission-prompt]");
         await page.visible("[data-testid=interrupt-button]");
+        await page.visible("[data-testid=tool-waiting]");
         await page.shot("webkit-waiting-interrupt.png");
       });
     },
