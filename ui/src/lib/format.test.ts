@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatCostPrecise, formatDuration, formatTokens, shortenPath } from "./format";
+import { formatCost, formatDuration, formatTokens, shortenPath } from "./format";
 import { compareTimestamps, relativeTime } from "./time";
 
 describe("formatTokens", () => {
@@ -19,7 +19,11 @@ describe("formatCost", () => {
   it("uses two decimals", () => {
     expect(formatCost(0)).toBe("$0.00");
     expect(formatCost(1.234)).toBe("$1.23");
-    expect(formatCost(0.005)).toBe("$0.01");
+    expect(formatCost(0.005)).toBe("$0.005");
+    // One rule everywhere: a small cost is not shown as free (the list said $0.00, the detail $0.0005).
+    expect(formatCost(0.0005)).toBe("$0.0005");
+    expect(formatCost(0.00001)).toBe("<$0.0001");
+    expect(formatCost(0.01)).toBe("$0.01");
     expect(formatCost(Number.NaN)).toBe("$0.00");
   });
 });
@@ -87,7 +91,7 @@ describe("formatDuration", () => {
   });
 
   it("shows small costs precisely", () => {
-    expect(formatCostPrecise(0.0042)).toBe("$0.0042");
-    expect(formatCostPrecise(0.7342)).toBe("$0.73");
+    expect(formatCost(0.0042)).toBe("$0.0042");
+    expect(formatCost(0.7342)).toBe("$0.73");
   });
 });

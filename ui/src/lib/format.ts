@@ -12,10 +12,17 @@ function trimZero(s: string): string {
   return s.endsWith(".0") ? s.slice(0, -2) : s;
 }
 
-/** Always two decimals: "$0.00", "$1.25". */
+/**
+ * The one rounding rule for costs, used everywhere a cost is shown (the list, Metrics,
+ * the detail, the transcript, the charts): two decimals from a cent up ("$1.25"),
+ * up to four below it so a small session does not read as free ("$0.0005", "$0.0042"),
+ * "<$0.0001" below that, and "$0.00" only for nothing at all.
+ */
 export function formatCost(usd: number): string {
   if (!Number.isFinite(usd) || usd <= 0) return "$0.00";
-  return `$${usd.toFixed(2)}`;
+  if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+  if (usd < 0.0001) return "<$0.0001";
+  return `$${usd.toFixed(4).replace(/0+$/, "")}`;
 }
 
 export function formatInteger(n: number): string {
@@ -59,13 +66,6 @@ export function formatDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
-}
-
-/** Cost with more precision for small amounts: "$0.0042" → "$0.004", else like formatCost. */
-export function formatCostPrecise(usd: number): string {
-  if (!Number.isFinite(usd) || usd <= 0) return "$0.00";
-  if (usd < 0.01) return `$${usd.toFixed(4).replace(/0+$/, "")}`;
-  return `$${usd.toFixed(2)}`;
 }
 
 /** Bytes or characters: 980 → "980", 12_300 → "12.3k". Alias of formatTokens for sizes. */

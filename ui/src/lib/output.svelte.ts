@@ -22,7 +22,7 @@ import type { OutputMessage } from "./bindings/OutputMessage";
 import type { PartialUpdate } from "./bindings/PartialUpdate";
 import { flushSync } from "svelte";
 import { errorMessage } from "./errors";
-import { OutputLog, OutputRows, type OutputRow } from "./output";
+import { OutputLog, OutputRows, storedTotal, type OutputRow } from "./output";
 
 /** Where output comes from: the backend (see `api.ts`) or a fake in tests. */
 export interface OutputSource {
@@ -135,6 +135,12 @@ export class OutputStore {
   get size(): number {
     void this.version;
     return this.#log.size;
+  }
+
+  /** Entries the session has stored (loaded or not): stable while older pages load. */
+  get total(): number {
+    void this.version;
+    return storedTotal(this.#log.lastSeq, this.#trimmedThrough, this.#log.size);
   }
 
   get hidden(): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OutputItem } from "./bindings/OutputItem";
-import { OutputLog, OutputRows, rowKind } from "./output";
+import { OutputLog, OutputRows, rowKind, storedTotal } from "./output";
 import { entry } from "./testing";
 
 
@@ -104,5 +104,16 @@ describe("OutputRows", () => {
     shown.rebuild(items);
     expect(shown.rows).toHaveLength(5);
     expect(shown.hidden).toBe(0);
+  });
+});
+
+describe("storedTotal", () => {
+  it("counts what is stored, so loading older pages does not change it", () => {
+    // The tail of 3,002 stored entries: 500 loaded, then all of them.
+    expect(storedTotal(3002, 0, 500)).toBe(3002);
+    expect(storedTotal(3002, 0, 3002)).toBe(3002);
+    // Trimmed by the cap through seq 1000.
+    expect(storedTotal(3002, 1000, 500)).toBe(2002);
+    expect(storedTotal(null, 0, 0)).toBe(0);
   });
 });

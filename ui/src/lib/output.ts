@@ -34,6 +34,17 @@ function isAscending(batch: readonly OutputItem[]): boolean {
   return true;
 }
 
+/**
+ * How many entries the session has stored, not how many are loaded: seqs run from 1
+ * without gaps, and the per-session cap trims the oldest through `trimmedThrough`, so
+ * the newest seq minus that is the total. The count then stays put while older pages
+ * load (it read 500, then 3,002, for the same output).
+ */
+export function storedTotal(lastSeq: number | null, trimmedThrough: number, loaded: number): number {
+  if (lastSeq === null) return loaded;
+  return Math.max(loaded, lastSeq - Math.max(0, trimmedThrough));
+}
+
 export class OutputLog {
   #items: OutputItem[] = [];
 

@@ -10,6 +10,11 @@ export interface PermissionSource {
   pending(id: string): Promise<PermissionRequest[]>;
 }
 
+/** Every session's pending requests at once (the sessions list says what each waits for). */
+export interface AllPermissionSource {
+  pendingAll(): Promise<PermissionRequest[]>;
+}
+
 export class PermissionStore {
   /** session id → its pending requests, oldest first. */
   #bySession: Map<string, PermissionRequest[]> = $state(new Map());
@@ -24,6 +29,21 @@ export class PermissionStore {
     try {
       const list = await source.pending(id);
       this.#set(id, list.filter((r) => r.decision === null));
+      this.error = null;
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+
+  /** Loads every session's pending requests (the app started; events keep them current). */
+  async loadAll(source: AllPermissionSource): Promise<void> {
+    try {
+      const bySession = new Map<string, PermissionRequest[]>();
+      for (const r of await source.pendingAll()) {
+        if (r.decision !== null) continue;
+        bySession.set(r.session_id, [...(bySession.get(r.session_id) ?? []), r]);
+      }
+      this.#bySession = bySession;
       this.error = null;
     } catch (err) {
       this.error = errorMessage(err);

@@ -30,6 +30,16 @@ describe("what can be done with a session", () => {
   it("measures duration and checks task ids like the backend", () => {
     const s = makeSession({ created_at: "2025-01-01T10:00:00Z", ended_at: "2025-01-01T10:01:30Z" });
     expect(sessionDurationMs(s, Date.now())).toBe(90_000);
+    // Resumed (ended_at cleared, last_activity moved on) with a clock that ticked before the
+    // resume: the duration does not go back below what it showed when it ended.
+    const resumed = makeSession({
+      created_at: "2026-01-01T00:00:00Z",
+      ended_at: null,
+      last_activity: "2026-01-01T00:00:23Z",
+      status: "running",
+    });
+    expect(sessionDurationMs(resumed, Date.parse("2026-01-01T00:00:17Z"))).toBe(23_000);
+    expect(sessionDurationMs(resumed, Date.parse("2026-01-01T00:00:30Z"))).toBe(30_000);
     expect(taskIdError("ENG-1")).toBeNull();
     expect(taskIdError("")).toBeNull();
     expect(taskIdError("-x")).not.toBeNull();

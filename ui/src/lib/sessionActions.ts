@@ -57,10 +57,19 @@ export function canResume(session: Session): boolean {
   return !isLive(session.status) && AGENT_PROFILES[session.agent].can_resume;
 }
 
-/** Wall time of the session: until it ended, or until now while it lives. */
+/**
+ * Wall time of the session, from `created_at` to `ended_at`, or to now while it lives.
+ * Never less than what was last shown: a resumed session clears `ended_at`, and a `nowMs`
+ * that ticked before the resume would make the duration run backwards (23 s → 17 s), so
+ * a live session's end is at least its `last_activity` (which the resume moved past the
+ * old `ended_at`).
+ */
 export function sessionDurationMs(session: Session, nowMs: number): number {
   const start = Date.parse(session.created_at);
-  const end = session.ended_at ? Date.parse(session.ended_at) : nowMs;
+  const activity = Date.parse(session.last_activity);
+  const end = session.ended_at
+    ? Date.parse(session.ended_at)
+    : Math.max(nowMs, Number.isNaN(activity) ? nowMs : activity);
   return Number.isNaN(start) || Number.isNaN(end) ? 0 : Math.max(0, end - start);
 }
 

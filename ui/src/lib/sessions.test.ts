@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareSessions, countByStatus, pickNewer, SessionModel, sortSessions } from "./sessions";
+import { commandLineOf, compareSessions, countByStatus, displayTitle, pickNewer, rowNote, SessionModel, sortSessions } from "./sessions";
+import type { PermissionRequest } from "./bindings/PermissionRequest";
 import { makeSession } from "./testing";
 
 const t = (minute: number, extra = "") => `2025-01-01T10:${String(minute).padStart(2, "0")}:00${extra}Z`;
@@ -192,5 +193,30 @@ describe("SessionModel initial load merge", () => {
     expect(m.has("a")).toBe(true);
     m.upsert(makeSession({ id: "b" }));
     expect(m.size).toBe(2);
+  });
+});
+
+describe("what a row and a header show", () => {
+  const cmd = (title: string, args: string[]) => {
+    const base = makeSession({ agent: "command" });
+    return makeSession({ agent: "command", title, config: { ...base.config, program: "bash", args } });
+  };
+
+  it("shows a command with its quotes (shell-quoted), a typed title as typed", () => {
+    const s = cmd("bash -c echo hi", ["-c", "echo hi"]);
+    expect(commandLineOf(s)).toBe("bash -c 'echo hi'");
+    expect(displayTitle(s)).toBe("bash -c 'echo hi'");
+    expect(displayTitle(cmd("Say hi", ["-c", "echo hi"]))).toBe("Say hi");
+    expect(commandLineOf(makeSession({ agent: "claude" }))).toBe("");
+  });
+
+  it("says what a waiting row waits for, and a failed row's error", () => {
+    const waiting = makeSession({ status: "waiting_input", cwd: "/w" });
+    const ask = { tool_name: "Bash", input: { command: "npm test" }, description: null } as unknown as PermissionRequest;
+    expect(rowNote(waiting, ask)).toEqual({ kind: "waiting", text: "waiting: Bash npm test" });
+    expect(rowNote(waiting, undefined)).toEqual({ kind: "waiting", text: "waiting for you" });
+    const failed = makeSession({ status: { state: "error", message: "API Error: 529 overloaded" } });
+    expect(rowNote(failed, undefined)).toEqual({ kind: "error", text: "API Error: 529 overloaded" });
+    expect(rowNote(makeSession({ status: "idle" }), undefined)).toBeNull();
   });
 });

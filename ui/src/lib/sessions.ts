@@ -1,4 +1,7 @@
 import type { Session } from "./bindings/Session";
+import type { PermissionRequest } from "./bindings/PermissionRequest";
+import { joinArgs } from "./args";
+import { summarizeTool } from "./tools";
 import { compareTimestamps } from "./time";
 import { emptyCounts, type StatusCounts } from "./status";
 
@@ -157,4 +160,49 @@ export class SessionModel {
   counts(): StatusCounts {
     return countByStatus(this.#byId.values());
   }
+}
+
+/**
+ * A command session's command line as a shell would read it, quotes kept:
+ * `bash -c 'echo hi'`, not `bash -c echo hi` (which is another command). "" for agents.
+ */
+export function commandLineOf(session: Session): string {
+  if (session.agent !== "command" || !session.config.program) return "";
+  return joinArgs([session.config.program, ...session.config.args]);
+}
+
+/**
+ * The session's name as shown. A command session's default title is its program and
+ * arguments joined with spaces (quotes lost); that one is shown shell-quoted instead.
+ * A title the person typed is shown as typed.
+ */
+export function displayTitle(session: Session): string {
+  const typed = session.title.trim();
+  if (session.agent === "command" && session.config.program) {
+    const plain = [session.config.program, ...session.config.args].join(" ");
+    if (typed === "" || typed === plain) return commandLineOf(session);
+  }
+  return typed || session.config.program || "Untitled session";
+}
+
+/** The one-line note a list row shows under its status: what it waits for, or its error. */
+export type RowNote = { kind: "waiting" | "error"; text: string };
+
+/**
+ * What a row says beyond its badge: a waiting session names the tool use it waits for
+ * ("waiting: Bash npm test"), a failed one its error (the row cuts it to one line; the
+ * full text is the note's tooltip). `pending` is the session's oldest unanswered request.
+ */
+export function rowNote(session: Session, pending: PermissionRequest | undefined): RowNote | null {
+  if (session.status.state === "error") {
+    const message = session.status.message || session.last_error || "";
+    return message ? { kind: "error", text: message } : null;
+  }
+  if (session.status.state === "waiting_input") {
+    if (!pending) return { kind: "waiting", text: "waiting for you" };
+    const { name, summary } = summarizeTool(pending.tool_name, pending.input, session.cwd);
+    const what = summary || pending.description || "";
+    return { kind: "waiting", text: `waiting: ${name}${what ? ` ${what}` : ""}` };
+  }
+  return null;
 }

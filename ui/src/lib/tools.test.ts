@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeResult, formatToolInput, relativePath, summarizeTool } from "./tools";
+import { describeResult, formatToolInput, relativePath, summarizeTool, awaitsApproval } from "./tools";
 
 describe("tool summaries", () => {
   it("shows the command, the path, the pattern", () => {
@@ -25,5 +25,14 @@ describe("tool summaries", () => {
     expect(formatToolInput({ command: "ls -la", description: "list" })).toBe("ls -la");
     expect(formatToolInput({ file_path: "/a" })).toBe('{\n  "file_path": "/a"\n}');
     expect(relativePath("/a/b/c", "/a/b/")).toBe("c");
+  });
+});
+
+describe("awaitsApproval", () => {
+  it("tells a tool call that waits for approval from one that runs", () => {
+    const pending = [{ tool_name: "Bash", input: { command: "npm install open@10 --save" } }];
+    expect(awaitsApproval("Bash", { command: "npm install open@10 --save", description: "Add open" }, pending)).toBe(true);
+    expect(awaitsApproval("Bash", { command: "npm test" }, pending)).toBe(false);
+    expect(awaitsApproval("Bash", { command: "npm test" }, [])).toBe(false);
   });
 });

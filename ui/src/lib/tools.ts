@@ -168,3 +168,17 @@ export function formatToolInput(input: unknown): string {
     return String(input);
   }
 }
+
+/**
+ * Whether a tool call without a result waits for the person's approval rather than runs:
+ * a pending request names the same tool with the same gist (the request carries no tool
+ * call id, and its input may lack fields the call has, such as Bash's description).
+ */
+export function awaitsApproval(
+  name: string,
+  input: unknown,
+  pending: ReadonlyArray<{ tool_name: string; input: unknown }>,
+): boolean {
+  const mine = summarizeTool(name, input).summary;
+  return pending.some((r) => r.tool_name === name && summarizeTool(r.tool_name, r.input).summary === mine);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeTurnEnd, type TurnResultView } from "./turnResult";
+import { describeTurnEnd, type TurnResultView, repeatsSessionError } from "./turnResult";
 
 function result(fields: Partial<TurnResultView>): TurnResultView {
   return {
@@ -31,5 +31,14 @@ describe("describeTurnEnd", () => {
   });
   it("a finished turn is done", () => {
     expect(describeTurnEnd(result({})).title).toBe("Turn done");
+  });
+});
+
+describe("an API error is said once", () => {
+  it("knows a reply or error box that only repeats the session's error", () => {
+    const err = "API Error: 429 rate_limit_error: slow down";
+    expect(repeatsSessionError(`${err}\n`, err)).toBe(true);
+    expect(repeatsSessionError("Let me check.", err)).toBe(false);
+    expect(repeatsSessionError(err, null)).toBe(false);
   });
 });

@@ -31,3 +31,14 @@ export function describeTurnEnd(view: TurnResultView): TurnEnd {
   const words = SUBTYPE_WORDS[view.subtype];
   return { title: words ? `Turn failed: ${words}` : "Turn failed", tone: "error", message };
 }
+
+/**
+ * Whether a transcript text only repeats the failed session's error, which the detail's
+ * header already shows in full: the CLI's reply to an API error is the error itself, and
+ * the turn's error box says it again (the same text three times). Such a reply or box is
+ * shown as a short reference instead.
+ */
+export function repeatsSessionError(text: string | null | undefined, sessionError: string | null | undefined): boolean {
+  if (!text || !sessionError) return false;
+  return text.trim() === sessionError.trim();
+}

@@ -351,6 +351,8 @@ function failedConversation() {
     item(119, { kind: "tool_use", id: "t1", name: "Grep", input: { pattern: "\"astro\"", path: "/home/dev/src/docs/package.json" } }),
     item(119, { kind: "tool_result", tool_use_id: "t1", content: '  "astro": "^4.16.18",', is_error: false }),
     item(118, { kind: "api_retry", attempt: 3, max_retries: 10, error: "rate_limit_error" }),
+    // The Claude CLI answers an API error with the error as its reply.
+    item(116, { kind: "assistant_text", text: "API Error: 429 rate_limit_error: Number of request tokens has exceeded your per-minute rate limit" }),
     item(116, { kind: "turn_result", subtype: "error", is_error: true, num_turns: 2, duration_ms: 240_000, cost_usd: 0.11, input_tokens: 9_120, output_tokens: 880, text: null, errors: ["API Error: 429 rate_limit_error: Number of request tokens has exceeded your per-minute rate limit"], api_error_status: 429 }),
     item(115, { kind: "lifecycle", text: "exited with status 1" }, "system"),
   ];

@@ -61,6 +61,10 @@ export const sections = [
         await page.gone("[data-testid=new-session-dialog]");
         await page.visible("[data-testid=session-detail]");
       });
+
+      await check("a command session's header shows the command with its quotes", async () => {
+        await page.waitFn("const h = document.querySelector('[data-testid=session-detail] h1.title'); return h && h.innerText.trim() === \"bash -c 'echo hi'\"", [], { what: "header bash -c 'echo hi'" });
+      });
     },
   ],
   [
@@ -97,10 +101,85 @@ export const sections = [
         await page.keys(KEY.Escape);
       });
       await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
-      await check("screenshot: a session waiting for approval offers Interrupt", async () => {
+      await check("screenshot: a session waiting for approval offers Interrupt; its tool card says \"waiting for approval\", not running", async () => {
         await page.visible("[data-testid=permission-prompt]");
         await page.visible("[data-testid=interrupt-button]");
+        await page.visible("[data-testid=tool-waiting]");
         await page.shot("webkit-waiting-interrupt.png");
+      });
+    },
+  ],
+  [
+    "list rows and sidebar",
+    async (page, { check, assert, assertEq, fullOptions, ids }) => {
+      await page.open(fullOptions());
+      await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+      const note = (id) => page.eval("const e = document.querySelector(`[data-session-id='${arguments[0]}'] [data-testid=session-note]`); return e ? [e.innerText.trim(), e.title] : null", id);
+
+      await check("list: a failed row shows its error in the row (one line, the full text as its tooltip)", async () => {
+        const [text, title] = (await note(ids.FAILED_ID)) ?? [];
+        assert(/^API Error: 429/.test(text ?? ""), `the failed row's note: ${text}`);
+        assertEq(title, text, "the full text is the tooltip");
+        const w = await page.eval("const n = document.querySelector(`[data-session-id='${arguments[0]}'] [data-testid=session-note]`); const r = n.getBoundingClientRect(); const c = n.closest('td').getBoundingClientRect(); return r.height > 0 && r.right <= c.right + 1 ? Math.min(r.width, c.right - r.left) : 0", ids.FAILED_ID);
+        assert(w > 100, `the note is visible in its cell (${w}px)`);
+        const h = await page.eval("return document.querySelector(`[data-session-id='${arguments[0]}']`).getBoundingClientRect().height", ids.FAILED_ID);
+        assert(h < 48, `one line: the row is ${h}px high`);
+      });
+
+      await check("list: a waiting row says what it waits for (\"waiting: Bash …\")", async () => {
+        await page.waitFn("return !!document.querySelector(`[data-session-id='${arguments[0]}'] [data-testid=session-note]`)", [ids.PERM_ID]);
+        const [text] = (await note(ids.PERM_ID)) ?? [];
+        assert(/^waiting: Bash npm install/.test(text ?? ""), `the waiting row's note: ${text}`);
+      });
+
+      await check("sidebar: \"1 failed\" is clickable and filters the list to failed sessions", async () => {
+        await page.eval("location.hash = '#/metrics'");
+        await page.click("[data-testid=sidebar-failed]");
+        await page.waitFn("const rows = [...document.querySelectorAll('[data-testid=session-row]')]; return rows.length === 1 && rows[0].dataset.status === 'error'", [], { what: "only the failed row" });
+        await page.shot("webkit-sessions-failed-filter.png");
+        await page.click("[data-testid=clear-filters]");
+      });
+
+      await page.open(fullOptions(), { width: 800, height: 700 });
+      await check("at 800 px the icon-only sidebar keeps the waiting and failed alerts", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+        for (const id of ["sidebar-waiting", "sidebar-failed"]) {
+          const w = await page.eval("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? e.getBoundingClientRect().width : 0", id);
+          assert(w > 6, `${id} visible (${w}px)`);
+        }
+        await page.shot("webkit-sidebar-narrow.png");
+      });
+    },
+  ],
+  [
+    "session detail",
+    async (page, { check, assert, assertEq, sleep, fullOptions, ids }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.FAILED_ID}` });
+      await check("a failed turn's API error is shown once (not in the banner, the reply and the error box)", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        const n = await page.eval("return document.body.innerText.split('Number of request tokens has exceeded').length - 1");
+        assertEq(n, 1, "times the error's text is on the page");
+        await page.shot("webkit-failed-once.png");
+      });
+
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.COMMAND_ID}` });
+      await check("a command session: no Raw output toggle to hide its lines; the entry count is the stored total", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item][data-kind=line]').length > 0");
+        assertEq(await page.count("[data-testid=raw-toggle]"), 0, "no Raw output toggle");
+        const count = await page.text("[data-testid=output-count]");
+        assert(!/hidden/.test(count), `nothing hidden: ${count}`);
+        const last = await page.eval("return Math.max(...[...document.querySelectorAll('[data-testid=output-item]')].map(e => Number(e.dataset.seq)))");
+        assert(new RegExp(`^${last.toLocaleString("en-US")} entries`).test(count), `count ${count} is the stored total (${last})`);
+        await page.shot("webkit-command-output.png");
+      });
+
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}` });
+      await check("duration ticks every second while the session runs", async () => {
+        await page.visible("[data-testid=session-duration]");
+        const a = await page.text("[data-testid=session-duration]");
+        await sleep(2200);
+        const b = await page.text("[data-testid=session-duration]");
+        assert(a !== b, `duration stayed at ${a}`);
       });
     },
   ],

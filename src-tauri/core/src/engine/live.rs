@@ -287,7 +287,8 @@ impl Engine {
         // Callers wait only for a turn that runs; one that ended has answered them.
         let turn_running = proc.as_ref().is_none_or(|p| p.turn.is_busy());
         let _ = self.cancel_permissions(id, "the agent exited before it was answered");
-        self.record_output(id, Stream::System, "lifecycle", exit.describe());
+        let status_now = self.find(id).ok().flatten().map(|s| s.status);
+        self.record_output(id, Stream::System, "lifecycle", exit_note(&exit, status_now.as_ref()));
         self.inner.output.close(id);
         let now = self.inner.clock.now();
         let last_stderr = proc.as_ref().and_then(|p| p.last_stderr.clone());
@@ -333,6 +334,18 @@ impl Engine {
             // store next) finds the process gone and settles the session.
             warn!(session = %id, error = %e, "could not record the exit; the next sweep will settle it");
         }
+    }
+}
+
+/// The transcript's note on a process's exit. A stop we were asked for is a normal outcome,
+/// said in the person's words: the session's status is final before its process is stopped
+/// (End marks it Ended, the sweeper Expired), so the status says who asked. The exit code
+/// stays in the session's record (`exit_code`) for the details.
+fn exit_note(exit: &Exit, status: Option<&SessionStatus>) -> String {
+    match status {
+        Some(SessionStatus::Ended) if exit.stopped => "Ended by you".to_string(),
+        Some(SessionStatus::Expired) if exit.stopped => "Stopped: idle past its time limit".to_string(),
+        _ => exit.describe(),
     }
 }
 

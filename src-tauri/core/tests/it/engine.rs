@@ -101,6 +101,9 @@ async fn end_stops_the_whole_process_group_and_is_idempotent() {
     assert!(ended.pid.is_none());
     // Nothing of the group is left.
     assert!(!switchboard_core::runner::group_alive(pid as u32), "process group {pid} still alive");
+    // The person's End is a normal outcome: said so, the exit code kept in the record.
+    let out = engine.output(&s.id, 0, 100).unwrap();
+    assert_eq!(out.last().unwrap().payload, "Ended by you");
     let again = engine.end(&s.id).await.unwrap();
     assert_eq!(again, engine.get(&s.id).unwrap());
     // History is kept.
