@@ -157,7 +157,21 @@ pub async fn resume_session(engine: State<'_, Engine>, id: String, prompt: Optio
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn set_task(engine: State<'_, Engine>, id: String, task_id: Option<String>) -> IpcResult<Session> {
-    Ok(engine.set_task(&id, task_id)?.redacted())
+    Ok(off_runtime(&engine, move |e| e.set_task(&id, task_id)).await?.redacted())
+}
+
+/// Runs a synchronous engine call that writes to the store on a blocking thread: a write
+/// may wait out the busy timeout while another process holds the database's lock, and
+/// must not park an async worker (the window's other commands) meanwhile.
+async fn off_runtime<T: Send + 'static>(
+    engine: &Engine,
+    call: impl FnOnce(&Engine) -> switchboard_core::Result<T> + Send + 'static,
+) -> IpcResult<T> {
+    let engine = engine.clone();
+    match tauri::async_runtime::spawn_blocking(move || call(&engine)).await {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(IpcError { code: ErrorCode::Internal, message: format!("the command failed: {e}"), field: None }),
+    }
 }
 
 #[tauri::command]
@@ -311,7 +325,8 @@ pub async fn save_settings<R: tauri::Runtime>(
     engine: State<'_, Engine>,
     settings: Settings,
 ) -> IpcResult<Settings> {
-    engine.save_settings(&settings)?;
+    let saved = settings.clone();
+    off_runtime(&engine, move |e| e.save_settings(&saved)).await?;
     // Start at login: the autostart plugin (absent in tests) follows the setting.
     if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
         let result = if settings.autostart { autostart.enable() } else { autostart.disable() };
@@ -361,7 +376,7 @@ pub async fn decide_permission(
     request_id: String,
     decision: PermissionDecision,
 ) -> IpcResult<PermissionRequest> {
-    Ok(engine.decide(&id, &request_id, decision, switchboard_core::Decider::App)?)
+    off_runtime(&engine, move |e| e.decide(&id, &request_id, decision, switchboard_core::Decider::App)).await
 }
 
 /// The "Allow for this session" rules in force for a session's running agent process.
@@ -375,7 +390,7 @@ pub async fn permission_rules(engine: State<'_, Engine>, id: String) -> IpcResul
 #[tauri::command]
 #[instrument(skip(engine))]
 pub async fn revoke_permission_rule(engine: State<'_, Engine>, id: String, rule_id: i64) -> IpcResult<()> {
-    Ok(engine.revoke_permission_rule(&id, rule_id)?)
+    off_runtime(&engine, move |e| e.revoke_permission_rule(&id, rule_id)).await
 }
 
 /// The session open in the window (None: none), so its own changes do not notify.
