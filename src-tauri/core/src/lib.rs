@@ -9,7 +9,8 @@
 //! - turns (send, interrupt, resume): `conversation.rs`; permission prompts: `permissions.rs`;
 //! - output, from an agent's pipe to SQLite: `output.rs` (the writer thread), rows in
 //!   `store/output.rs`; every other table: one file each under `store/`;
-//! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`.
+//! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`;
+//! - Claude Code sessions started in a terminal (import, live watch): `external/`.
 //!
 //! The engine's own modules are private; what the shell, the CLI and the tests use is
 //! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error` and
@@ -19,6 +20,7 @@ pub mod agents;
 mod conversation;
 mod engine;
 pub mod error;
+mod external;
 pub mod logging;
 mod model;
 mod output;
@@ -37,10 +39,14 @@ pub use engine::{
     EVENT_BUFFER, MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use external::{
+    claude_dir, discover, encode_folder, running_claude, ClaudeProcess, ImportOptions, ImportReport, TerminalWatch, MAX_LINE_BYTES,
+    PASS_BYTES, PASS_LINES, PROCESS_POLL, SETTLE,
+};
 pub use model::{
     AgentKind, AgentProfile, CompactionPolicy, DayUsage, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision, PermissionMode,
-    PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent, TaskEventKind,
-    TaskSummary, Usage, REDACTED,
+    PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus, Stream, TaskEvent,
+    TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
     FailureHandler, Follower, StorageFailure, Subscription, FAILED_BUFFER_BYTES, FAIL_AFTER, FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS,

@@ -274,6 +274,54 @@ impl OutputHub {
         Some(entry)
     }
 
+    /// Appends entries that `commit` stores itself, in its own transaction with whatever
+    /// must change with them (an imported transcript's lines and the file's offset): seqs
+    /// are assigned here (after the ring's, else after the store's last), `commit` writes
+    /// them, and only when it succeeded are they given to live subscribers. The session's
+    /// lock is held meanwhile, so no other entry takes these seqs. Blocks on SQLite: call
+    /// it off the async runtime.
+    pub fn import<T>(
+        &self,
+        session_id: &str,
+        mut entries: Vec<OutputEntry>,
+        commit: impl FnOnce(&[OutputEntry]) -> Result<T>,
+    ) -> Result<T> {
+        let Some(live) = self.live_of(session_id) else {
+            let first = self.store.last_seq(session_id)? + 1;
+            for (i, e) in entries.iter_mut().enumerate() {
+                e.seq = first + i as u64;
+            }
+            return commit(&entries);
+        };
+        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.committed + 1 >= live.next_seq {
+            // Nothing of ours is waiting for the writer: resynchronise with the store, where
+            // another Switchboard process (a CLI import) may have added lines meanwhile.
+            let last = self.store.last_seq(session_id)?;
+            live.next_seq = live.next_seq.max(last + 1);
+            live.committed = live.committed.max(last);
+        }
+        let first = live.next_seq;
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.seq = first + i as u64;
+        }
+        let out = commit(&entries)?;
+        let nothing_pending = live.committed + 1 >= first;
+        for e in entries {
+            live.next_seq = e.seq + 1;
+            if nothing_pending {
+                live.committed = e.seq;
+            }
+            live.ring_bytes += e.payload.len();
+            if let Some(tx) = &live.tx {
+                let _ = tx.send(e.clone());
+            }
+            live.ring.push_back(e);
+        }
+        live.evict();
+        Ok(out)
+    }
+
     fn release_now(&self, bytes: usize) {
         let (lock, room) = &*self.queued;
         let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());

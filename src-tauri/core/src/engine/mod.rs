@@ -135,7 +135,7 @@ pub(crate) type TurnWaiter = tokio::sync::oneshot::Sender<std::result::Result<St
 
 pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
-    output: Arc<OutputHub>,
+    pub(crate) output: Arc<OutputHub>,
     data_dir: PathBuf,
     pub(crate) config: EngineConfig,
     pub(crate) clock: Arc<dyn Clock>,

@@ -207,4 +207,29 @@ CREATE INDEX permission_rules_session ON permission_rules(session_id);
 DROP TABLE session_tool_rules;
 "#,
     ),
+    M::up(
+        r#"
+-- Sessions started outside Switchboard (Claude Code in a terminal), imported from their
+-- transcripts (external/). Their processes are not ours: reconciliation, expiry and
+-- retention leave them alone.
+ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'switchboard';
+CREATE INDEX sessions_origin ON sessions(origin, created_at DESC);
+-- Each transcript file read so far: its identity (device and inode, so a replaced file is
+-- told from an appended one), how far it was read (the start of the first line not yet
+-- complete), the session its lines went to, and what the next pass must carry on with
+-- (JSON; see external/transcript.rs). managed = 1: the transcript of a session Switchboard
+-- runs itself, never imported.
+CREATE TABLE transcripts (
+    path       TEXT PRIMARY KEY NOT NULL,
+    session_id TEXT NOT NULL,
+    dev        INTEGER NOT NULL,
+    inode      INTEGER NOT NULL,
+    offset     INTEGER NOT NULL,
+    carry      TEXT NOT NULL,
+    managed    INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX transcripts_session ON transcripts(session_id);
+"#,
+    ),
 ];

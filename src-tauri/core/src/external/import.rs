@@ -1,0 +1,318 @@
+//! Importing transcripts: find them, read each from where the last pass stopped, and store
+//! its complete lines with its session's counters and the file's new offset in one
+//! transaction per pass.
+
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use super::transcript::{read_line, Carry, Tally};
+use super::{encode_folder, ImportOptions, ImportReport};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::{AgentKind, EngineEvent, OutputEntry, Session, SessionConfig, SessionOrigin, SessionStatus};
+use crate::store::{LinkColumn, TranscriptPass, TranscriptRecord};
+
+/// Lines stored per transaction: a pass over a 100 MB transcript is many short
+/// transactions (the window's reads and other sessions' output go in between), each
+/// holding at most this many lines in memory.
+pub const PASS_LINES: usize = 2_000;
+
+/// …and at most this many bytes of lines.
+pub const PASS_BYTES: usize = 8 * 1024 * 1024;
+
+/// A line longer than this is stored cut to this length, marked, and the rest skipped:
+/// one 1 GB line must not take 1 GB of memory (Claude writes lines of a few MB at most,
+/// e.g. an image in a tool result).
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The transcript files under `projects`: `<projects>/<encoded cwd>/<session id>.jsonl`,
+/// filtered by `options` (folders, age). Unreadable folders are skipped.
+pub fn discover(projects: &Path, options: &ImportOptions) -> Vec<PathBuf> {
+    let Ok(dirs) = std::fs::read_dir(projects) else { return Vec::new() };
+    let since =
+        (options.since_days > 0).then(|| std::time::SystemTime::now() - std::time::Duration::from_secs(options.since_days as u64 * 86_400));
+    let mut files = Vec::new();
+    for dir in dirs.flatten() {
+        let name = dir.file_name().to_string_lossy().into_owned();
+        if !options.wants_project(&name) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(dir.path()) else { continue };
+        for f in entries.flatten() {
+            let path = f.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+                continue;
+            }
+            let Ok(meta) = f.metadata() else { continue };
+            if !meta.is_file() || since.is_some_and(|s| meta.modified().is_ok_and(|m| m < s)) {
+                continue;
+            }
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+impl ImportOptions {
+    /// Whether a project folder (`-home-me-src-app`) is included: no include list or a
+    /// match in it, and no match in the exclude list. Folders are compared encoded the
+    /// way Claude Code names its project folders (every non-alphanumeric character as
+    /// `-`), so `/home/me/src` matches `/home/me/src/app` — and also `/home/me/src-old`,
+    /// which the encoding cannot tell apart.
+    pub fn wants_project(&self, project: &str) -> bool {
+        let matches = |folder: &String| {
+            let enc = encode_folder(folder.trim_end_matches('/'));
+            project == enc || project.starts_with(&format!("{enc}-"))
+        };
+        (self.include.is_empty() || self.include.iter().any(matches)) && !self.exclude.iter().any(matches)
+    }
+}
+
+/// What one file's import did.
+#[derive(Debug, Default)]
+pub(crate) struct FileOutcome {
+    pub new_session: bool,
+    pub lines: u64,
+    pub raw: u64,
+    pub managed: bool,
+    /// The session the lines went to, when any were stored.
+    pub session: Option<Session>,
+}
+
+/// Imports every transcript under `projects` (see [`discover`]). One file failing is
+/// reported in the result and never stops the others.
+pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> ImportReport {
+    let mut report = ImportReport::default();
+    for path in discover(projects, options) {
+        report.transcripts += 1;
+        match import_file(engine, &path) {
+            Ok(o) => report.add(&o),
+            Err(e) => {
+                warn!(path = %path.display(), error = %e, "could not import a transcript");
+                report.failed.push(format!("{}: {e}", path.display()));
+            }
+        }
+    }
+    info!(transcripts = report.transcripts, new = report.sessions_new, lines = report.lines, "imported Claude Code transcripts");
+    report
+}
+
+/// Reads a transcript from where the last pass stopped to its last complete line, and
+/// stores what it read. Never writes to the file.
+pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
+    let store = &engine.inner.store;
+    let key = path.to_string_lossy().into_owned();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let (dev, inode, len) = (meta.dev(), meta.ino(), meta.len());
+    let mtime: DateTime<Utc> = meta.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| engine.inner.clock.now());
+    let agent_session_id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut outcome = FileOutcome::default();
+    let mut record = match store.transcript(&key)? {
+        Some(r) if r.managed => {
+            outcome.managed = true;
+            return Ok(outcome);
+        }
+        Some(r) => r,
+        None => {
+            if let Some(own) = store.find_session_by(LinkColumn::AgentSession, &agent_session_id)? {
+                if own.origin == SessionOrigin::Switchboard {
+                    // A session Switchboard runs writes this transcript too: its output is
+                    // already ours, line for line.
+                    store.mark_transcript_managed(&key, &own.id, dev, inode)?;
+                    outcome.managed = true;
+                    return Ok(outcome);
+                }
+            }
+            TranscriptRecord { path: key.clone(), session_id: String::new(), dev, inode, offset: 0, carry: "{}".into(), managed: false }
+        }
+    };
+    let known = !record.session_id.is_empty();
+    let mut from = record.offset;
+    if known && len < record.offset {
+        // Cut short or replaced by a shorter file: what was read stays imported; the file
+        // is read again from its start (its lines may repeat in the session).
+        warn!(path = %key, offset = record.offset, len, "a transcript shrank; reading it again from the start");
+        from = 0;
+        record.carry = "{}".into();
+    } else if known && len == record.offset && (dev, inode) == (record.dev, record.inode) {
+        return Ok(outcome);
+    }
+    record.dev = dev;
+    record.inode = inode;
+    let mut carry: Carry = serde_json::from_str(&record.carry).unwrap_or_default();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    reader.seek(SeekFrom::Start(from)).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let mut offset = from;
+    let mut stored_from = if known { Some(record.offset) } else { None };
+    loop {
+        let mut tally = Tally::default();
+        let mut lines: Vec<super::transcript::Entry> = Vec::new();
+        let mut bytes = 0usize;
+        let mut buf = Vec::new();
+        let mut eof = false;
+        while lines.len() < PASS_LINES && bytes < PASS_BYTES {
+            buf.clear();
+            let (n, complete) =
+                read_bounded_line(&mut reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+            if !complete {
+                // EOF, possibly inside a line Claude is still writing: it is read when complete.
+                eof = true;
+                break;
+            }
+            offset += n as u64;
+            bytes += buf.len();
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            lines.push(read_line(line, &mut carry, &mut tally));
+        }
+        if lines.is_empty() && record.session_id.is_empty() {
+            // Nothing complete yet in a new file: nothing to create.
+            return Ok(outcome);
+        }
+        let new_session = if record.session_id.is_empty() {
+            let s = new_session(path, &agent_session_id, &tally, mtime);
+            record.session_id = s.id.clone();
+            Some(s)
+        } else {
+            None
+        };
+        record.offset = offset;
+        record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
+        let session_id = record.session_id.clone();
+        let fallback_ts = engine.inner.clock.now();
+        let mut last_ts = None;
+        let entries: Vec<OutputEntry> = lines
+            .into_iter()
+            .map(|l| {
+                let ts = l.ts.or(last_ts).or(tally.first_ts).unwrap_or(fallback_ts);
+                last_ts = Some(ts);
+                OutputEntry { session_id: session_id.clone(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
+            })
+            .collect();
+        let n = entries.len() as u64;
+        let written = engine.inner.output.import(&session_id, entries, |entries| {
+            let pass = TranscriptPass { from_offset: stored_from, record: &record, new_session: new_session.as_ref(), entries };
+            store.import_transcript(&pass, |s| apply(s, &tally))
+        })?;
+        let Some(session) = written else {
+            warn!(path = %key, "another Switchboard process imported this transcript meanwhile; leaving it to it");
+            return Ok(outcome);
+        };
+        stored_from = Some(offset);
+        outcome.new_session |= new_session.is_some();
+        outcome.lines += n;
+        outcome.raw += tally.raw;
+        engine.emit(EngineEvent::SessionChanged { session: session.clone() });
+        outcome.session = Some(session);
+        if eof || n == 0 {
+            return Ok(outcome);
+        }
+    }
+}
+
+/// Reads one line into `buf` (up to [`MAX_LINE_BYTES`]; the rest of a longer line is
+/// skipped and a marker appended). Returns the bytes consumed and whether the line was
+/// complete (ended by `\n`).
+fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    let mut cut = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok((consumed, false));
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = MAX_LINE_BYTES.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        cut |= take > room;
+        r.consume(take);
+        consumed += take;
+        if done {
+            if cut {
+                buf.extend_from_slice(format!(" [line cut at {MAX_LINE_BYTES} bytes]").as_bytes());
+            }
+            return Ok((consumed, true));
+        }
+    }
+}
+
+/// A new imported session from its transcript's first lines.
+fn new_session(path: &Path, agent_session_id: &str, tally: &Tally, mtime: DateTime<Utc>) -> Session {
+    let created = tally.first_ts.unwrap_or(mtime);
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, created.timestamp().max(0) as u64, created.timestamp_subsec_nanos());
+    // A v7 id from the session's own start time: imported sessions sort among ours by when
+    // they began. The random part keeps two transcripts of the same millisecond apart.
+    let id = format!("{}_{}", AgentKind::Claude.as_str(), uuid::Uuid::new_v7(ts).simple());
+    let cwd = tally
+        .cwd
+        .clone()
+        .unwrap_or_else(|| path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let folder = Path::new(&cwd).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.clone());
+    Session {
+        id,
+        agent: AgentKind::Claude,
+        title: format!("Claude Code in {folder}"),
+        cwd,
+        status: SessionStatus::Ended,
+        task_id: None,
+        mcp_session_id: None,
+        agent_session_id: Some(agent_session_id.to_string()),
+        service_session_id: None,
+        config: SessionConfig::default(),
+        created_at: created,
+        last_activity: created,
+        expires_at: created,
+        ended_at: Some(created),
+        message_count: 0,
+        turns: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0.0,
+        last_error: None,
+        pid: None,
+        exit_code: None,
+        last_response_at: None,
+        launch_command: None,
+        output_trimmed_through: 0,
+        origin: SessionOrigin::Terminal,
+    }
+}
+
+/// Adds a pass's tally to its session.
+fn apply(s: &mut Session, t: &Tally) {
+    s.turns = s.turns.saturating_add(t.turns);
+    // As for our own sessions: +1 for the message sent, +1 for the turn that answered it.
+    s.message_count = s.message_count.saturating_add(t.prompts.saturating_mul(2));
+    s.input_tokens = s.input_tokens.saturating_add(t.input_tokens);
+    s.output_tokens = s.output_tokens.saturating_add(t.output_tokens);
+    s.cost_usd = (s.cost_usd + t.cost_usd.min(crate::MAX_TURN_COST_USD)).min(crate::MAX_TOTAL_COST_USD);
+    if let Some(m) = &t.model {
+        s.config.model = Some(m.clone());
+    }
+    if let Some(title) = &t.title {
+        let first = title.lines().find(|l| !l.trim().is_empty()).unwrap_or(title).trim();
+        s.title = first.chars().take(crate::MAX_TITLE_CHARS).collect();
+    }
+    if let Some(last) = t.last_ts {
+        if last > s.last_activity {
+            s.last_activity = last;
+            s.last_response_at = Some(last);
+            if !s.status.is_live() {
+                s.ended_at = Some(last);
+                s.expires_at = last;
+            }
+        }
+    }
+}
