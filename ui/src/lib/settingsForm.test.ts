@@ -11,6 +11,8 @@ const base: Settings = {
   notifications: true,
   autostart: false,
   tray_hint_shown: true,
+  watch_terminal_sessions: true,
+  terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
 };
 
 describe("settings form", () => {
