@@ -530,6 +530,9 @@ impl Engine {
         F: std::future::Future<Output = std::result::Result<(), String>>,
     {
         let before = self.get(id)?;
+        if before.origin == crate::model::SessionOrigin::Terminal {
+            return Err(Error::invalid("origin", crate::external::FOLLOW_ONLY));
+        }
         if !matches!(before.status, SessionStatus::Running | SessionStatus::Idle) {
             return Err(Error::IllegalTransition { id: id.into(), from: before.status.name().into(), to: "compacting".into() });
         }

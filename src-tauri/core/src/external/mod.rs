@@ -13,6 +13,7 @@
 
 mod import;
 mod procs;
+mod resume;
 pub(crate) mod transcript;
 mod watch;
 
@@ -23,6 +24,7 @@ use ts_rs::TS;
 
 pub use self::import::{discover, MAX_LINE_BYTES, PASS_BYTES, PASS_LINES};
 pub use self::procs::{running_claude, ClaudeProcess};
+pub(crate) use self::resume::FOLLOW_ONLY;
 pub use self::watch::{TerminalWatch, PROCESS_POLL, SETTLE};
 use crate::engine::Engine;
 use crate::error::Result;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use notify::{RecursiveMode, Watcher};
 use tracing::{info, warn};
 
-use super::{encode_folder, import, running_claude, ImportOptions};
+use super::{encode_folder, import, running_claude, ClaudeProcess, ImportOptions};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{SessionFilter, SessionOrigin, SessionStatus};
@@ -218,12 +218,7 @@ impl Follow {
     fn poll_processes(&mut self) {
         let mut now_running: HashMap<String, ProcessId> = HashMap::new();
         for p in running_claude() {
-            let dir = self.projects.join(encode_folder(&p.cwd.to_string_lossy()));
-            let file = match &p.session_id {
-                Some(id) => Some(dir.join(format!("{id}.jsonl"))),
-                None => newest_transcript(&dir),
-            };
-            let Some(file) = file else { continue };
+            let Some(file) = transcript_of_process(&self.projects, &p) else { continue };
             if let Ok(Some(r)) = self.engine.inner.store.transcript(&file.to_string_lossy()) {
                 if !r.managed {
                     now_running.insert(r.session_id, p.process);
@@ -285,6 +280,16 @@ impl Follow {
         if let Err(e) = result {
             warn!(session = %id, error = %e, "cannot mark a terminal session ended");
         }
+    }
+}
+
+/// The transcript a running `claude` writes: the session its arguments name, else the
+/// newest transcript of its folder (a new session, or `--continue`).
+pub(crate) fn transcript_of_process(projects: &Path, p: &ClaudeProcess) -> Option<PathBuf> {
+    let dir = projects.join(encode_folder(&p.cwd.to_string_lossy()));
+    match &p.session_id {
+        Some(id) => Some(dir.join(format!("{id}.jsonl"))),
+        None => newest_transcript(&dir),
     }
 }
 

@@ -217,8 +217,8 @@ CREATE INDEX sessions_origin ON sessions(origin, created_at DESC);
 -- Each transcript file read so far: its identity (device and inode, so a replaced file is
 -- told from an appended one), how far it was read (the start of the first line not yet
 -- complete), the session its lines went to, and what the next pass must carry on with
--- (JSON; see external/transcript.rs). managed = 1: the transcript of a session Switchboard
--- runs itself, never imported.
+-- (JSON; see external/transcript.rs). managed = 1: never imported (again) — the transcript
+-- of a session Switchboard runs itself, or of an imported session the user deleted.
 CREATE TABLE transcripts (
     path       TEXT PRIMARY KEY NOT NULL,
     session_id TEXT NOT NULL,

@@ -285,6 +285,8 @@ impl Store {
         tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_rules WHERE session_id = ?1", [id])?;
+        // A deleted terminal session stays deleted: its transcript is not imported again.
+        tx.execute("UPDATE transcripts SET managed = 1 WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)

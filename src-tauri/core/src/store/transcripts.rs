@@ -18,7 +18,8 @@ pub struct TranscriptRecord {
     pub offset: u64,
     /// The reader's carry-over state as JSON (external/transcript.rs `Carry`).
     pub carry: String,
-    /// The transcript of a session Switchboard runs itself: never imported.
+    /// Never imported (again): the transcript of a session Switchboard runs itself, or of
+    /// an imported session the user deleted.
     pub managed: bool,
 }
 
@@ -98,12 +99,13 @@ impl Store {
         })
     }
 
-    /// Records a transcript that belongs to a session Switchboard runs: never imported.
+    /// Records a transcript that belongs to a session Switchboard runs (`session_id`): never
+    /// imported (again).
     pub fn mark_transcript_managed(&self, path: &str, session_id: &str, dev: u64, inode: u64) -> Result<()> {
         self.immediate(|tx| {
             tx.execute(
                 "INSERT INTO transcripts (path, session_id, dev, inode, offset, carry, managed, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 0, '{}', 1, ?5) ON CONFLICT(path) DO UPDATE SET managed = 1",
+                 VALUES (?1, ?2, ?3, ?4, 0, '{}', 1, ?5) ON CONFLICT(path) DO UPDATE SET managed = 1, session_id = excluded.session_id",
                 params![path, session_id, sql_int(dev), sql_int(inode), Utc::now().timestamp_millis()],
             )?;
             Ok(())

@@ -319,3 +319,54 @@ async fn wait_for<T>(f: impl Fn() -> Option<T>, limit: Duration) -> T {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_in_switchboard_continues_the_conversation_and_is_refused_while_the_terminal_runs_it() {
+    let api = FakeApi::start();
+    let (data, home, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = run_claude(&api, work.path(), home.path(), None, "remember the word teapot");
+    let engine = claude_engine(data.path(), EngineConfig::default());
+    let claude_dir = home.path().join(".claude");
+    engine.import_terminal_sessions(&options(&claude_dir)).unwrap();
+    let terminal = terminal_sessions(&engine).remove(0);
+    let sid = first["session_id"].as_str().unwrap().to_string();
+
+    // Switchboard only follows a terminal session: it does not send to or end it.
+    let refused = engine.post(&terminal.id, "hello").await.unwrap_err();
+    assert!(refused.to_string().contains("runs in a terminal"), "{refused}");
+
+    // The same conversation still open in a terminal (`claude --resume`, waiting on stdin): refused.
+    let mut held = Command::new(claude_bin())
+        .args(["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose", "--resume", &sid])
+        .current_dir(work.path())
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .envs(api.claude_env(home.path()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let running = wait_for(|| engine.terminal_process(&terminal).unwrap(), Duration::from_secs(5)).await;
+    assert_eq!(running.process.pid, held.id());
+    let err = engine.resume(&terminal.id, Some("and now?".into())).await.unwrap_err();
+    assert!(err.to_string().contains("still running in a terminal"), "{err}");
+    drop(held.stdin.take());
+    held.wait().unwrap();
+
+    // Once it has quit: a new Switchboard session on the same Claude session id.
+    let config = SessionConfig { env: api.claude_env(home.path()).into_iter().collect(), max_turns: Some(5), ..Default::default() };
+    let resumed = engine.resume_terminal_session(&terminal.id, config, Some("what was the word?".into())).await.unwrap();
+    assert_ne!(resumed.id, terminal.id);
+    assert_eq!(resumed.origin, SessionOrigin::Switchboard);
+    assert_eq!(resumed.agent_session_id.as_deref(), Some(sid.as_str()), "the same conversation");
+    assert_eq!(resumed.config.metadata["resumed_from"], terminal.id.as_str());
+    let done = wait_until(&engine, &resumed.id, 30, |s| s.turns > 0 || !s.status.is_live()).await;
+    assert!(done.last_error.is_none(), "{:?}", done.last_error);
+    let result = engine.output(&resumed.id, 0, 1000).unwrap().into_iter().find(|e| e.kind == "result").expect("a result");
+    assert!(result.payload.contains(&sid), "the CLI continued session {sid}");
+    // Its turns are the new session's: the terminal session's transcript is no longer imported into it.
+    let before = engine.output(&terminal.id, 0, 10_000).unwrap().len();
+    engine.import_terminal_sessions(&options(&claude_dir)).unwrap();
+    assert_eq!(engine.output(&terminal.id, 0, 10_000).unwrap().len(), before);
+    engine.end(&resumed.id).await.unwrap();
+}
