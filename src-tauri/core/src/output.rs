@@ -218,6 +218,32 @@ impl OutputHub {
         }
     }
 
+    /// Opens live output for a session unless it is open: for a viewer of a session whose
+    /// lines someone else writes (an imported terminal session), so that it sees lines
+    /// that arrive later. Closed again by [`OutputHub::close_unfollowed`].
+    pub fn ensure_open(&self, session_id: &str) -> Result<()> {
+        let open = self.live_of(session_id).is_some_and(|l| l.lock().unwrap_or_else(|e| e.into_inner()).tx.is_some());
+        if open {
+            return Ok(());
+        }
+        self.open(session_id)
+    }
+
+    /// Closes the live output of the sessions `which` selects that nobody follows (no live
+    /// subscriber): what keeps a viewed terminal session's channel from living for ever.
+    pub fn close_unfollowed(&self, which: impl Fn(&str) -> bool) {
+        let idle: Vec<String> = {
+            let map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter()
+                .filter(|(_, l)| l.lock().unwrap_or_else(|e| e.into_inner()).tx.as_ref().is_some_and(|tx| tx.receiver_count() == 0))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        for id in idle.into_iter().filter(|id| which(id)) {
+            self.close(&id);
+        }
+    }
+
     /// Forgets a session's output state at once (the session is being deleted).
     pub fn forget(&self, session_id: &str) {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(session_id);

@@ -34,6 +34,9 @@ pub const SETTLE: Duration = Duration::from_millis(50);
 /// subscribers) for this long after the last change.
 const ACTIVE_QUIET: Duration = Duration::from_secs(300);
 
+/// How often channels of terminal sessions nobody follows are closed.
+const CLOSE_EVERY: Duration = Duration::from_secs(30);
+
 /// Paths waiting to be read, at most; past it the next pass imports everything selected
 /// (a burst of changes across thousands of files reads no file twice either way).
 const MAX_PENDING: usize = 10_000;
@@ -77,11 +80,13 @@ struct Follow {
     running: HashMap<String, ProcessId>,
     /// Sessions followed live without a process, by when their file last changed.
     active: HashMap<String, Instant>,
+    /// When unfollowed channels were last closed.
+    last_close: Instant,
 }
 
 impl Follow {
     fn new(engine: Engine, projects: PathBuf, options: ImportOptions) -> Follow {
-        Follow { engine, projects, options, running: HashMap::new(), active: HashMap::new() }
+        Follow { engine, projects, options, running: HashMap::new(), active: HashMap::new(), last_close: Instant::now() }
     }
 
     fn run(mut self, stop: &AtomicBool) {
@@ -179,26 +184,28 @@ impl Follow {
     }
 
     fn follow_live(&mut self, session_id: &str) {
-        if !self.active.contains_key(session_id) && !self.running.contains_key(session_id) {
-            if let Err(e) = self.engine.inner.output.open(session_id) {
-                warn!(session = %session_id, error = %e, "cannot open a terminal session's live output");
-                return;
-            }
+        if let Err(e) = self.engine.inner.output.ensure_open(session_id) {
+            warn!(session = %session_id, error = %e, "cannot open a terminal session's live output");
+            return;
         }
         self.active.insert(session_id.to_string(), Instant::now());
     }
 
+    /// Closes the live output of terminal sessions that are neither running nor recently
+    /// changed and that nobody follows (a viewer keeps it open; see `Engine::follow_output`).
     fn close_quiet(&mut self) {
-        let quiet: Vec<String> = self
-            .active
-            .iter()
-            .filter(|(id, t)| t.elapsed() > ACTIVE_QUIET && !self.running.contains_key(*id))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in quiet {
-            self.active.remove(&id);
-            self.engine.inner.output.close(&id);
+        if self.last_close.elapsed() < CLOSE_EVERY {
+            return;
         }
+        self.last_close = Instant::now();
+        self.active.retain(|_, t| t.elapsed() <= ACTIVE_QUIET);
+        let engine = &self.engine;
+        let (running, active) = (&self.running, &self.active);
+        engine.inner.output.close_unfollowed(|id| {
+            !running.contains_key(id)
+                && !active.contains_key(id)
+                && engine.find(id).ok().flatten().is_some_and(|s| s.origin == SessionOrigin::Terminal)
+        });
     }
 
     /// Terminal sessions left live by a Switchboard that stopped: Ended until their process
@@ -229,17 +236,12 @@ impl Follow {
         for id in gone {
             self.running.remove(&id);
             self.mark_ended(&id);
-            if !self.active.contains_key(&id) {
-                self.engine.inner.output.close(&id);
-            }
         }
         for (id, process) in now_running {
             if self.running.get(&id) == Some(&process) {
                 continue;
             }
-            if !self.active.contains_key(&id) {
-                let _ = self.engine.inner.output.open(&id);
-            }
+            let _ = self.engine.inner.output.ensure_open(&id);
             self.mark_running(&id, process.pid);
             self.running.insert(id, process);
         }
