@@ -44,4 +44,14 @@ describe("settings form", () => {
     expect(settingsFieldOf("nope")).toBeNull();
     expect(sameForm(toForm(base), toForm(base))).toBe(true);
   });
+
+  it("reads terminal-session folders one per line and refuses relative ones", () => {
+    const form = { ...toForm(base), terminalSessions: false, terminalInclude: " /home/me/src \n\n/work ", terminalSinceDays: "30" };
+    const r = fromForm(form, base);
+    expect(r.ok && r.settings.terminal_sessions).toEqual({ claude_dir: null, include: ["/home/me/src", "/work"], exclude: [], since_days: 30 });
+    expect(r.ok && r.settings.watch_terminal_sessions).toBe(false);
+    const bad = fromForm({ ...form, terminalExclude: "src" }, base);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.terminal_sessions).toMatch(/absolute/);
+  });
 });
