@@ -13,9 +13,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::agents::{Adapter, Claude};
+use crate::agents::message_kind;
 use crate::model::Stream;
 use crate::view::USER_PROMPT_KIND;
 
@@ -170,18 +170,33 @@ fn count_assistant(v: &Value, carry: &mut Carry, tally: &mut Tally) {
     tally.output_tokens = tally.output_tokens.saturating_add(n("output_tokens"));
 }
 
-/// The line in stream-json's shape, stored under the kind the Claude adapter gives it.
+/// A transcript line in stream-json's shape, serialised from borrowed parts (no copy of
+/// the message, which may hold a large tool result).
+#[derive(Serialize)]
+struct StreamJsonLine<'a> {
+    #[serde(rename = "type")]
+    ty: &'a Value,
+    message: &'a Value,
+    session_id: &'a Value,
+    parent_tool_use_id: (),
+    uuid: &'a Value,
+    timestamp: &'a Value,
+}
+
+/// The line in stream-json's shape, stored under the kind the Claude adapter gives that
+/// shape (`message_kind`, the adapter's own rule).
 fn normalised(v: &Value, ts: Option<DateTime<Utc>>) -> Entry {
-    let line = json!({
-        "type": v.get("type"),
-        "message": v.get("message"),
-        "session_id": v.get("sessionId").cloned().unwrap_or(Value::Null),
-        "parent_tool_use_id": Value::Null,
-        "uuid": v.get("uuid"),
-        "timestamp": v.get("timestamp"),
-    });
-    let payload = line.to_string();
-    let kind = Claude.parse(&payload).kind;
+    let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
+    let line = StreamJsonLine {
+        ty: field("type"),
+        message: field("message"),
+        session_id: field("sessionId"),
+        parent_tool_use_id: (),
+        uuid: field("uuid"),
+        timestamp: field("timestamp"),
+    };
+    let payload = serde_json::to_string(&line).unwrap_or_default();
+    let kind = message_kind(field("type").as_str() == Some("assistant"), v);
     Entry { ts, stream: Stream::Stdout, kind, payload }
 }
 
