@@ -1,7 +1,7 @@
-//! 7. Import of Claude Code transcripts (issue 16): a corpus in the real CLI's line shapes
-//! (prompts, bookkeeping lines, assistant text and tool calls written one line per content
-//! block with the message's usage repeated, tool results), imported whole, then one
-//! session appending a line at a time while the terminal watch follows it.
+//! Benchmark 7, the import of Claude Code transcripts (issue 16): a corpus in the real
+//! CLI's line shapes (prompts, bookkeeping lines, assistant text and tool calls written one
+//! line per content block with the message's usage repeated, tool results), imported
+//! whole, then one session appending a line at a time while the terminal watch follows it.
 //!
 //! Baseline, in the same run: a plain parse of every line (read + `serde_json` per line,
 //! nothing stored) — the floor any import stands on.

@@ -212,6 +212,21 @@ fn a_deleted_transcript_keeps_its_session_and_its_output() {
     assert!(engine.find(&s.id).unwrap().is_some());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_session_the_user_deleted_is_not_imported_again() {
+    let t = Transcript::new("s1");
+    t.append(&prompt("delete me"));
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::open(data.path(), EngineConfig::default()).unwrap();
+    engine.import_terminal_sessions(&t.options()).unwrap();
+    let s = terminal_sessions(&engine).remove(0);
+    engine.delete(&s.id).await.unwrap();
+    t.append(&reply("m1", "more"));
+    let report = engine.import_terminal_sessions(&t.options()).unwrap();
+    assert_eq!((report.sessions_new, report.lines), (0, 0), "{report:?}");
+    assert!(terminal_sessions(&engine).is_empty());
+}
+
 #[test]
 fn folders_are_included_and_excluded_and_switchboards_own_transcripts_skipped() {
     let t = Transcript::new("s1");
