@@ -82,11 +82,13 @@ struct Follow {
     active: HashMap<String, Instant>,
     /// When unfollowed channels were last closed.
     last_close: Instant,
+    /// Events were lost: the next pass reads every selected transcript (from its offset).
+    rescan: bool,
 }
 
 impl Follow {
     fn new(engine: Engine, projects: PathBuf, options: ImportOptions) -> Follow {
-        Follow { engine, projects, options, running: HashMap::new(), active: HashMap::new(), last_close: Instant::now() }
+        Follow { engine, projects, options, running: HashMap::new(), active: HashMap::new(), last_close: Instant::now(), rescan: false }
     }
 
     fn run(mut self, stop: &AtomicBool) {
@@ -131,7 +133,8 @@ impl Follow {
                     }
                 }
             }
-            if pending.len() > MAX_PENDING {
+            if self.rescan || pending.len() > MAX_PENDING {
+                self.rescan = false;
                 imported_all = false;
                 pending.clear();
                 continue;
@@ -146,7 +149,20 @@ impl Follow {
 
     /// Keeps a changed transcript's path (a `.jsonl` directly in a selected project folder).
     fn note(&mut self, ev: notify::Result<notify::Event>, pending: &mut HashSet<PathBuf>) {
-        let Ok(ev) = ev else { return };
+        let ev = match ev {
+            Ok(ev) if ev.need_rescan() => {
+                // The kernel's event queue overflowed: changes were lost; every selected
+                // transcript is read from its offset again (cheap for unchanged ones).
+                self.rescan = true;
+                return;
+            }
+            Ok(ev) => ev,
+            Err(e) => {
+                warn!(error = %e, "the projects folder watch reported an error; reading every transcript again");
+                self.rescan = true;
+                return;
+            }
+        };
         if ev.kind.is_access() {
             return;
         }
