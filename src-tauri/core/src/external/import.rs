@@ -30,7 +30,9 @@ pub const PASS_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The transcript files under `projects`: `<projects>/<encoded cwd>/<session id>.jsonl`,
-/// filtered by `options` (folders, age). Unreadable folders are skipped.
+/// and the subagents' `<projects>/<encoded cwd>/<session id>/subagents/<agent>.jsonl`
+/// (each after its parent's), filtered by `options` (folders, age). Unreadable folders are
+/// skipped.
 pub fn discover(projects: &Path, options: &ImportOptions) -> Vec<PathBuf> {
     let Ok(dirs) = std::fs::read_dir(projects) else { return Vec::new() };
     let since =
@@ -44,18 +46,47 @@ pub fn discover(projects: &Path, options: &ImportOptions) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(dir.path()) else { continue };
         for f in entries.flatten() {
             let path = f.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            if f.file_type().is_ok_and(|t| t.is_dir()) {
+                if let Ok(subagents) = std::fs::read_dir(path.join("subagents")) {
+                    files.extend(subagents.flatten().filter(|s| wanted(s, since)).map(|s| s.path()));
+                }
                 continue;
             }
-            let Ok(meta) = f.metadata() else { continue };
-            if !meta.is_file() || since.is_some_and(|s| meta.modified().is_ok_and(|m| m < s)) {
-                continue;
+            if wanted(&f, since) {
+                files.push(path);
             }
-            files.push(path);
         }
     }
-    files.sort();
+    // Sessions first, then subagents: a child's parent is imported before it, to link to.
+    files.sort_by_cached_key(|p| (subagent_parent(p).is_some(), p.clone()));
     files
+}
+
+/// A `.jsonl` file changed since `since`.
+fn wanted(f: &std::fs::DirEntry, since: Option<std::time::SystemTime>) -> bool {
+    f.path().extension().and_then(|e| e.to_str()) == Some("jsonl")
+        && f.metadata().is_ok_and(|m| m.is_file() && !since.is_some_and(|s| m.modified().is_ok_and(|t| t < s)))
+}
+
+/// For a subagent's transcript (`…/<session id>/subagents/<agent>.jsonl`): its parent's
+/// Claude session id and transcript path.
+pub(crate) fn subagent_parent(path: &Path) -> Option<(String, PathBuf)> {
+    let dir = path.parent()?;
+    if dir.file_name()? != "subagents" {
+        return None;
+    }
+    let sid_dir = dir.parent()?;
+    let sid = sid_dir.file_name()?.to_string_lossy().into_owned();
+    let parent = sid_dir.parent()?.join(format!("{sid}.jsonl"));
+    Some((sid, parent))
+}
+
+/// The project folder a transcript is in (a subagent's too).
+pub(crate) fn project_of(path: &Path) -> Option<&Path> {
+    match subagent_parent(path) {
+        Some(_) => path.parent()?.parent()?.parent(),
+        None => path.parent(),
+    }
 }
 
 impl ImportOptions {
@@ -111,6 +142,7 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     let (dev, inode, len) = (meta.dev(), meta.ino(), meta.len());
     let mtime: DateTime<Utc> = meta.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| engine.inner.clock.now());
     let agent_session_id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let parent = subagent_parent(path);
     let mut outcome = FileOutcome::default();
     let mut record = match store.transcript(&key)? {
         Some(r) if r.managed => {
@@ -119,7 +151,10 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         }
         Some(r) => r,
         None => {
-            if let Some(own) = store.find_session_by(LinkColumn::AgentSession, &agent_session_id)? {
+            // A subagent's lines are its parent's session's too when Switchboard runs that
+            // one (its stream-json output carries them).
+            let owner_id = parent.as_ref().map_or(agent_session_id.as_str(), |(sid, _)| sid.as_str());
+            if let Some(own) = store.find_session_by(LinkColumn::AgentSession, owner_id)? {
                 if own.origin == SessionOrigin::Switchboard {
                     // A session Switchboard runs writes this transcript too: its output is
                     // already ours, line for line.
@@ -127,6 +162,13 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
                     outcome.managed = true;
                     return Ok(outcome);
                 }
+            }
+            if let Some(r) = parent.as_ref().and_then(|(_, p)| store.transcript(&p.to_string_lossy()).ok().flatten()).filter(|r| r.managed)
+            {
+                // The parent is not imported (Switchboard's own, or deleted): nor is its subagent.
+                store.mark_transcript_managed(&key, &r.session_id, dev, inode)?;
+                outcome.managed = true;
+                return Ok(outcome);
             }
             TranscriptRecord { path: key.clone(), session_id: String::new(), dev, inode, offset: 0, carry: "{}".into(), managed: false }
         }
@@ -179,7 +221,17 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             return Ok(outcome);
         }
         let new_session = if record.session_id.is_empty() {
-            let s = new_session(path, &agent_session_id, &tally, mtime);
+            let s = match &parent {
+                None => new_session(path, Some(agent_session_id.clone()), serde_json::Value::Null, &tally, mtime),
+                Some((sid, parent_path)) => {
+                    // A child session linked to its parent's: not resumable on its own (its
+                    // id is the subagent's, which `claude --resume` does not take).
+                    let parent_session = store.transcript(&parent_path.to_string_lossy())?.map(|r| r.session_id);
+                    let link =
+                        serde_json::json!({ "subagent_of": parent_session, "parent_agent_session_id": sid, "subagent": agent_session_id });
+                    new_session(path, None, link, &tally, mtime)
+                }
+            };
             record.session_id = s.id.clone();
             Some(s)
         } else {
@@ -249,7 +301,7 @@ fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Resul
 }
 
 /// A new imported session from its transcript's first lines.
-fn new_session(path: &Path, agent_session_id: &str, tally: &Tally, mtime: DateTime<Utc>) -> Session {
+fn new_session(path: &Path, agent_session_id: Option<String>, metadata: serde_json::Value, tally: &Tally, mtime: DateTime<Utc>) -> Session {
     let created = tally.first_ts.unwrap_or(mtime);
     let ts = uuid::Timestamp::from_unix(uuid::NoContext, created.timestamp().max(0) as u64, created.timestamp_subsec_nanos());
     // A v7 id from the session's own start time: imported sessions sort among ours by when
@@ -258,19 +310,20 @@ fn new_session(path: &Path, agent_session_id: &str, tally: &Tally, mtime: DateTi
     let cwd = tally
         .cwd
         .clone()
-        .unwrap_or_else(|| path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        .unwrap_or_else(|| project_of(path).and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let what = if metadata.is_null() { "Claude Code" } else { "Subagent" };
     let folder = Path::new(&cwd).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.clone());
     Session {
         id,
         agent: AgentKind::Claude,
-        title: format!("Claude Code in {folder}"),
+        title: format!("{what} in {folder}"),
         cwd,
         status: SessionStatus::Ended,
         task_id: None,
         mcp_session_id: None,
-        agent_session_id: Some(agent_session_id.to_string()),
+        agent_session_id,
         service_session_id: None,
-        config: SessionConfig::default(),
+        config: SessionConfig { metadata, ..Default::default() },
         created_at: created,
         last_activity: created,
         expires_at: created,

@@ -167,8 +167,9 @@ impl Follow {
             return;
         }
         for p in ev.paths {
-            let in_project = p.parent().and_then(Path::parent) == Some(self.projects.as_path());
-            let project_ok = p.parent().and_then(Path::file_name).is_some_and(|n| self.options.wants_project(&n.to_string_lossy()));
+            let Some(project) = import::project_of(&p) else { continue };
+            let in_project = project.parent() == Some(self.projects.as_path());
+            let project_ok = project.file_name().is_some_and(|n| self.options.wants_project(&n.to_string_lossy()));
             if in_project && project_ok && p.extension().and_then(|e| e.to_str()) == Some("jsonl") {
                 pending.insert(p);
             }

@@ -385,3 +385,24 @@ async fn resume_in_switchboard_continues_the_conversation_and_is_refused_while_t
     assert_eq!(engine.output(&terminal.id, 0, 10_000).unwrap().len(), before);
     engine.end(&resumed.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subagent_transcript_becomes_a_child_session_linked_to_its_parent() {
+    let t = Transcript::new("s1");
+    t.append(&prompt("research this"));
+    let sub_dir = t.path.parent().unwrap().join("s1").join("subagents");
+    std::fs::create_dir_all(&sub_dir).unwrap();
+    let child = sub_dir.join("agent-a1.jsonl");
+    std::fs::write(&child, prompt("look in the docs") + &reply("m9", "found it")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::open(data.path(), EngineConfig::default()).unwrap();
+    let report = engine.import_terminal_sessions(&t.options()).unwrap();
+    assert_eq!(report.sessions_new, 2, "{report:?}");
+    let parent = engine.find_by_agent_session_id("s1").unwrap().expect("the parent");
+    let sessions = terminal_sessions(&engine);
+    let sub = sessions.iter().find(|s| s.id != parent.id).expect("the child");
+    assert_eq!(sub.config.metadata["subagent_of"], parent.id.as_str());
+    assert_eq!((sub.agent_session_id.as_deref(), sub.turns, sub.title.as_str()), (None, 1, "look in the docs"));
+    let err = engine.resume(&sub.id, None).await.unwrap_err();
+    assert!(err.to_string().contains("no Claude session id"), "{err}");
+}
