@@ -21,6 +21,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{SessionFilter, SessionOrigin, SessionStatus};
 use crate::procid::ProcessId;
+use crate::view::USER_PROMPT_KIND;
 
 /// How often running `claude` processes are looked for (a few ms of reading /proc each):
 /// a session started in a terminal shows Running within about this long.
@@ -33,6 +34,10 @@ pub const SETTLE: Duration = Duration::from_millis(50);
 /// A session with no process whose file changed is followed live (its output open to
 /// subscribers) for this long after the last change.
 const ACTIVE_QUIET: Duration = Duration::from_secs(300);
+
+/// The last lines looked at to tell a turn under way from a finished one (bookkeeping lines
+/// Claude Code writes after a message are skipped; a few dozen is plenty).
+const TURN_STATE_LINES: u32 = 50;
 
 /// How often channels of terminal sessions nobody follows are closed.
 const CLOSE_EVERY: Duration = Duration::from_secs(30);
@@ -187,9 +192,12 @@ impl Follow {
         }
         match import::import_file(&self.engine, path) {
             Ok(o) => {
-                if let Some(s) = o.session.filter(|_| o.new_session) {
+                if let Some(s) = o.session.as_ref().filter(|_| o.new_session) {
                     // A new session: later lines go live.
                     self.follow_live(&s.id);
+                }
+                if let Some(s) = o.session.filter(|s| self.running.contains_key(&s.id) && o.lines > 0) {
+                    self.set_turn_state(&s.id);
                 }
             }
             Err(e) => {
@@ -271,8 +279,9 @@ impl Follow {
             if !s.status.is_live() {
                 self.engine.update(id, |s| s.move_to(SessionStatus::Starting))?;
             }
+            let state = self.turn_state(id);
             self.engine.update(id, |s| {
-                s.move_to(SessionStatus::Running)?;
+                s.move_to(state)?;
                 s.ended_at = None;
                 s.pid = Some(pid);
                 s.last_activity = now;
@@ -283,6 +292,36 @@ impl Follow {
         match result {
             Ok(()) => info!(session = %id, pid, "a terminal session's claude process runs"),
             Err(e) => warn!(session = %id, error = %e, "cannot mark a terminal session running"),
+        }
+    }
+
+    /// Whether a terminal session's process works on a turn (Running) or waits for the
+    /// person (Idle), from its last lines: a prompt, a tool call or a tool result not yet
+    /// answered is a turn under way; the assistant's text (or nothing yet) is the end of one.
+    fn turn_state(&self, id: &str) -> SessionStatus {
+        let tail = self.engine.output_tail(id, TURN_STATE_LINES).unwrap_or_default();
+        let last = tail
+            .iter()
+            .rev()
+            .map(|e| e.kind.as_str())
+            .find(|k| matches!(*k, USER_PROMPT_KIND | "tool_use" | "tool_result" | "assistant_text"));
+        match last {
+            Some(USER_PROMPT_KIND | "tool_use" | "tool_result") => SessionStatus::Running,
+            _ => SessionStatus::Idle,
+        }
+    }
+
+    /// Moves a running terminal session between Running and Idle after new lines.
+    fn set_turn_state(&self, id: &str) {
+        let state = self.turn_state(id);
+        let result = self.engine.update(id, |s| {
+            if matches!(s.status, SessionStatus::Running | SessionStatus::Idle) {
+                s.move_to(state)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            warn!(session = %id, error = %e, "cannot update a terminal session's state");
         }
     }
 

@@ -264,7 +264,7 @@ async fn an_appended_line_reaches_a_follower_within_a_second() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_claude_process_kept_running_in_a_terminal_shows_running_then_ended() {
+async fn a_claude_process_kept_running_in_a_terminal_shows_live_running_in_a_turn_idle_between_then_ended() {
     let api = FakeApi::start();
     let (data, home, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let engine = Engine::open(data.path(), EngineConfig::default()).unwrap();
@@ -282,9 +282,11 @@ async fn a_claude_process_kept_running_in_a_terminal_shows_running_then_ended() 
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let turn = |stdin: &mut std::process::ChildStdin, stdout: &mut std::io::BufReader<std::process::ChildStdout>, text: &str| {
-        use std::io::BufRead;
+    let send = |stdin: &mut std::process::ChildStdin, text: &str| {
         writeln!(stdin, "{}", serde_json::json!({"type":"user","message":{"role":"user","content":text}})).unwrap();
+    };
+    let finish = |stdout: &mut std::io::BufReader<std::process::ChildStdout>| {
+        use std::io::BufRead;
         let mut line = String::new();
         loop {
             line.clear();
@@ -294,25 +296,32 @@ async fn a_claude_process_kept_running_in_a_terminal_shows_running_then_ended() 
             }
         }
     };
-    turn(&mut stdin, &mut stdout, "first turn");
+    send(&mut stdin, "first turn");
+    finish(&mut stdout);
     let started = Instant::now();
-    let s = wait_for(|| terminal_sessions(&engine).pop().filter(|s| s.status == SessionStatus::Running), Duration::from_secs(5)).await;
-    eprintln!("running after {:?}", started.elapsed());
-    assert!(started.elapsed() < Duration::from_secs(2), "shown Running within 2 s");
+    let s = wait_for(|| terminal_sessions(&engine).pop().filter(|s| s.status.is_live()), Duration::from_secs(5)).await;
+    eprintln!("live after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(2), "shown live within 2 s");
     assert_eq!(s.pid, Some(child.id()));
 
-    // The first turn's reply may reach the transcript just after the CLI printed its result.
-    let s = wait_for(|| engine.get(&s.id).ok().filter(|s| s.turns >= 1), Duration::from_secs(5)).await;
+    // Its turn is over (the reply may reach the transcript just after the CLI printed its
+    // result) and the process waits for the next prompt: Idle, Running while a turn is under way.
+    let s = wait_for(|| engine.get(&s.id).ok().filter(|s| s.turns >= 1 && s.status == SessionStatus::Idle), Duration::from_secs(5)).await;
     let mut follower = engine.follow_output(&s.id, engine.output_tail(&s.id, 1).unwrap().last().map_or(0, |e| e.seq)).unwrap();
-    turn(&mut stdin, &mut stdout, "second turn");
+    // A turn that takes a few seconds (the fake API streams 20 pieces 100 ms apart): Running.
+    let prompt = "second turn [[slow 20]]";
+    send(&mut stdin, prompt);
+    wait_for(|| engine.get(&s.id).ok().filter(|s| s.status == SessionStatus::Running), Duration::from_secs(2)).await;
+    finish(&mut stdout);
     let mut live = Vec::new();
     let answered = |live: &[OutputEntry]| {
-        live.iter().skip_while(|e| !(e.kind == USER_PROMPT_KIND && e.payload == "second turn")).any(|e| e.kind == "assistant_text")
+        live.iter().skip_while(|e| !(e.kind == USER_PROMPT_KIND && e.payload == prompt)).any(|e| e.kind == "assistant_text")
     };
     while !answered(&live) {
         let batch = tokio::time::timeout(Duration::from_secs(2), follower.next_batch(100)).await.expect("the new turn arrives live");
         live.extend(batch.unwrap().unwrap());
     }
+    wait_for(|| engine.get(&s.id).ok().filter(|s| s.status == SessionStatus::Idle), Duration::from_secs(2)).await;
 
     drop(stdin);
     child.wait().unwrap();
