@@ -150,18 +150,24 @@ pub(crate) async fn bench_import(ctx: &Ctx, rep: &mut Report) {
             v
         })
     };
-    let e2 = engine.clone();
-    let o2 = options.clone();
+    let (e2, o2) = (engine.clone(), options.clone());
+    let t = Instant::now();
+    let listed = tokio::task::spawn_blocking(move || e2.list_terminal_sessions(&o2)).await.unwrap().expect("list");
+    let list_s = t.elapsed().as_secs_f64();
+    assert_eq!(listed.sessions_new, truth.files);
+    // Counted before any line is stored: what the list shows at this point.
+    let sessions = engine.list(&SessionFilter { origin: Some(SessionOrigin::Terminal), ..Default::default() }).unwrap();
+    let (e2, o2) = (engine.clone(), options.clone());
     let t = Instant::now();
     let report = tokio::task::spawn_blocking(move || e2.import_terminal_sessions(&o2)).await.unwrap().expect("import");
-    let import_s = t.elapsed().as_secs_f64();
+    let store_s = t.elapsed().as_secs_f64();
+    let import_s = list_s + store_s;
     done.store(true, Ordering::Relaxed);
     sampler.join().unwrap();
     let mut list_ms = lister.join().unwrap();
     let grew_mib = (peak.load(Ordering::Relaxed).saturating_sub(rss_before)) as f64 / 1024.0;
     assert_eq!(report.lines, truth.lines, "every line stored");
 
-    let sessions = engine.list(&SessionFilter { origin: Some(SessionOrigin::Terminal), ..Default::default() }).unwrap();
     let sum = |f: fn(&Session) -> u64| sessions.iter().map(f).sum::<u64>();
     let exact = sessions.len() as u64 == truth.files
         && sum(|s| s.turns) == truth.turns
@@ -169,22 +175,22 @@ pub(crate) async fn bench_import(ctx: &Ctx, rep: &mut Report) {
         && sum(|s| s.output_tokens) == truth.output_tokens;
     let sizes = format!("{} transcripts / {}", truth.files, human_bytes(truth.bytes));
     rep.row(
-        "import.first_vs_parse",
-        &format!("7. Import ({sizes}): first import, every line stored, vs a plain parse"),
-        format!("{import_s:.2} s ({:.1} MB/s)", truth.bytes as f64 / MB / import_s),
+        "import.list_vs_parse",
+        &format!("7. Import ({sizes}): every session listed with exact counts, vs a plain parse"),
+        format!("{list_s:.2} s ({:.1} MB/s)", truth.bytes as f64 / MB / list_s),
         format!("plain parse {parse_s:.2} s ({:.1} MB/s)", truth.bytes as f64 / MB / parse_s),
-        format!("{:.2} ×", import_s / parse_s),
-        "≤ 1.5 × (the issue's goal for listing; this import lists and stores in one pass)",
-        Some(import_s / parse_s <= 1.5),
-        import_s / parse_s,
+        format!("{:.2} ×", list_s / parse_s),
+        "≤ 1.5 ×",
+        Some(list_s / parse_s <= 1.5),
+        list_s / parse_s,
         "ratio",
         Some(parse_s),
-        "one pass reads, normalises and stores every line (SQLite writes dominate); listing first and storing in the background is not built",
+        "the listing pass parses every line and counts it, then writes one row per session",
     );
     rep.row(
         "import.first_s",
-        "7. Import: the output of every transcript stored",
-        format!("{import_s:.2} s"),
+        "7. Import: listed, then the output of every transcript stored",
+        format!("{import_s:.2} s (listing {list_s:.2} + storing {store_s:.2})"),
         format!("plain parse {parse_s:.2} s"),
         format!("{import_s:.2} s"),
         &format!("≤ {:.2} s (10 s at 400 MB, scaled to this corpus)", 10.0 * z.import_bytes as f64 / 400e6),
@@ -223,7 +229,7 @@ pub(crate) async fn bench_import(ctx: &Ctx, rep: &mut Report) {
     );
     rep.row(
         "import.counts_exact",
-        "7. Import: sessions, turns and tokens against the corpus",
+        "7. Import: sessions, turns and tokens as listed (before any line is stored), against the corpus",
         format!(
             "{} sessions, {} turns, {} in / {} out tokens",
             sessions.len(),

@@ -2,6 +2,7 @@
 //! its complete lines with its session's counters and the file's new offset in one
 //! transaction per pass.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
-use super::transcript::{read_line, Carry, Tally};
+use super::transcript::{count_line, read_line, Carry, Tally};
 use super::{encode_folder, ImportOptions, ImportReport};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -118,10 +119,14 @@ pub(crate) struct FileOutcome {
 /// Imports every transcript under `projects` (see [`discover`]). One file failing is
 /// reported in the result and never stops the others.
 pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> ImportReport {
-    let mut report = ImportReport::default();
-    for path in discover(projects, options) {
-        report.transcripts += 1;
+    let (files, mut report, new) = count_all(engine, projects, options);
+    // Then their lines, and what known transcripts gained.
+    for path in files {
         match import_file(engine, &path) {
+            Ok(o) if new.contains(&path) => {
+                report.lines += o.lines;
+                report.raw_lines += o.raw;
+            }
             Ok(o) => report.add(&o),
             Err(e) => {
                 warn!(path = %path.display(), error = %e, "could not import a transcript");
@@ -131,6 +136,31 @@ pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptio
     }
     info!(transcripts = report.transcripts, new = report.sessions_new, lines = report.lines, "imported Claude Code transcripts");
     report
+}
+
+/// The listing phase over every selected transcript: those seen for the first time become
+/// sessions with their exact counts (see [`count_file`]). Returns the files, the report so
+/// far and the files that became sessions.
+pub(crate) fn count_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> (Vec<PathBuf>, ImportReport, HashSet<PathBuf>) {
+    let mut report = ImportReport::default();
+    let mut new = HashSet::new();
+    let files = discover(projects, options);
+    for path in &files {
+        report.transcripts += 1;
+        match count_file(engine, path) {
+            Ok(o) => {
+                if o.new_session {
+                    new.insert(path.clone());
+                }
+                report.add(&o);
+            }
+            Err(e) => {
+                warn!(path = %path.display(), error = %e, "could not read a transcript");
+                report.failed.push(format!("{}: {e}", path.display()));
+            }
+        }
+    }
+    (files, report, new)
 }
 
 /// Reads a transcript from where the last pass stopped to its last complete line, and
@@ -150,36 +180,22 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             return Ok(outcome);
         }
         Some(r) => r,
-        None => {
-            // A subagent's lines are its parent's session's too when Switchboard runs that
-            // one (its stream-json output carries them).
-            let owner_id = parent.as_ref().map_or(agent_session_id.as_str(), |(sid, _)| sid.as_str());
-            if let Some(own) = store.find_session_by(LinkColumn::AgentSession, owner_id)? {
-                if own.origin == SessionOrigin::Switchboard {
-                    // A session Switchboard runs writes this transcript too: its output is
-                    // already ours, line for line.
-                    store.mark_transcript_managed(&key, &own.id, dev, inode)?;
-                    outcome.managed = true;
-                    return Ok(outcome);
-                }
-            }
-            if let Some(r) = parent.as_ref().and_then(|(_, p)| store.transcript(&p.to_string_lossy()).ok().flatten()).filter(|r| r.managed)
-            {
-                // The parent is not imported (Switchboard's own, or deleted): nor is its subagent.
-                store.mark_transcript_managed(&key, &r.session_id, dev, inode)?;
+        None => match fresh_record(store, &key, parent.as_ref(), &agent_session_id, dev, inode)? {
+            Some(r) => r,
+            None => {
                 outcome.managed = true;
                 return Ok(outcome);
             }
-            TranscriptRecord { path: key.clone(), session_id: String::new(), dev, inode, offset: 0, carry: "{}".into(), managed: false }
-        }
+        },
     };
     let known = !record.session_id.is_empty();
     let mut from = record.offset;
-    if known && len < record.offset {
+    if known && (len < record.offset || len < record.counted) {
         // Cut short or replaced by a shorter file: what was read stays imported; the file
         // is read again from its start (its lines may repeat in the session).
         warn!(path = %key, offset = record.offset, len, "a transcript shrank; reading it again from the start");
         from = 0;
+        record.counted = 0;
         record.carry = "{}".into();
     } else if known && len == record.offset && (dev, inode) == (record.dev, record.inode) {
         return Ok(outcome);
@@ -198,7 +214,12 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         let mut bytes = 0usize;
         let mut buf = Vec::new();
         let mut eof = false;
-        while lines.len() < PASS_LINES && bytes < PASS_BYTES {
+        let chunk_start = offset;
+        // Lines the listing phase counted already (`count_file`) are only stored: their
+        // counts are in the session. Their entries take a scratch carry.
+        let backlog = offset < record.counted;
+        let mut scratch = Carry::default();
+        while lines.len() < PASS_LINES && bytes < PASS_BYTES && !(backlog && offset >= record.counted) {
             buf.clear();
             let (n, complete) =
                 read_bounded_line(&mut reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
@@ -214,31 +235,24 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            lines.push(read_line(line, &mut carry, &mut tally));
+            lines.push(read_line(line, if backlog { &mut scratch } else { &mut carry }, &mut tally));
         }
         if lines.is_empty() && record.session_id.is_empty() {
             // Nothing complete yet in a new file: nothing to create.
             return Ok(outcome);
         }
         let new_session = if record.session_id.is_empty() {
-            let s = match &parent {
-                None => new_session(path, Some(agent_session_id.clone()), serde_json::Value::Null, &tally, mtime),
-                Some((sid, parent_path)) => {
-                    // A child session linked to its parent's: not resumable on its own (its
-                    // id is the subagent's, which `claude --resume` does not take).
-                    let parent_session = store.transcript(&parent_path.to_string_lossy())?.map(|r| r.session_id);
-                    let link =
-                        serde_json::json!({ "subagent_of": parent_session, "parent_agent_session_id": sid, "subagent": agent_session_id });
-                    new_session(path, None, link, &tally, mtime)
-                }
-            };
+            let s = session_for(store, path, &agent_session_id, parent.as_ref(), &tally, mtime)?;
             record.session_id = s.id.clone();
             Some(s)
         } else {
             None
         };
         record.offset = offset;
-        record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
+        if !backlog {
+            record.counted = offset;
+            record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
+        }
         let session_id = record.session_id.clone();
         let fallback_ts = engine.inner.clock.now();
         let mut last_ts = None;
@@ -253,7 +267,11 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         let n = entries.len() as u64;
         let written = engine.inner.output.import(&session_id, entries, |entries| {
             let pass = TranscriptPass { from_offset: stored_from, record: &record, new_session: new_session.as_ref(), entries };
-            store.import_transcript(&pass, |s| apply(s, &tally))
+            store.import_transcript(&pass, |s| {
+                if !backlog {
+                    apply(s, &tally)
+                }
+            })
         })?;
         let Some(session) = written else {
             warn!(path = %key, "another Switchboard process imported this transcript meanwhile; leaving it to it");
@@ -265,10 +283,120 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         outcome.raw += tally.raw;
         engine.emit(EngineEvent::SessionChanged { session: session.clone() });
         outcome.session = Some(session);
-        if eof || n == 0 {
+        if eof || offset == chunk_start {
             return Ok(outcome);
         }
     }
+}
+
+/// The record of a transcript seen for the first time, or None when it is not to be
+/// imported (recorded as such): the transcript of a session Switchboard runs, or a
+/// subagent of one (its stream-json output carries the subagent's lines), or of a parent
+/// that is not imported.
+fn fresh_record(
+    store: &crate::store::Store,
+    key: &str,
+    parent: Option<&(String, PathBuf)>,
+    agent_session_id: &str,
+    dev: u64,
+    inode: u64,
+) -> Result<Option<TranscriptRecord>> {
+    let owner_id = parent.map_or(agent_session_id, |(sid, _)| sid.as_str());
+    if let Some(own) = store.find_session_by(LinkColumn::AgentSession, owner_id)? {
+        if own.origin == SessionOrigin::Switchboard {
+            store.mark_transcript_managed(key, &own.id, dev, inode)?;
+            return Ok(None);
+        }
+    }
+    if let Some(r) = parent.and_then(|(_, p)| store.transcript(&p.to_string_lossy()).ok().flatten()).filter(|r| r.managed) {
+        store.mark_transcript_managed(key, &r.session_id, dev, inode)?;
+        return Ok(None);
+    }
+    Ok(Some(TranscriptRecord {
+        path: key.to_string(),
+        session_id: String::new(),
+        dev,
+        inode,
+        offset: 0,
+        counted: 0,
+        carry: "{}".into(),
+        managed: false,
+    }))
+}
+
+/// The session for a new transcript, from its first lines' tally.
+fn session_for(
+    store: &crate::store::Store,
+    path: &Path,
+    agent_session_id: &str,
+    parent: Option<&(String, PathBuf)>,
+    tally: &Tally,
+    mtime: DateTime<Utc>,
+) -> Result<Session> {
+    Ok(match parent {
+        None => new_session(path, Some(agent_session_id.to_string()), serde_json::Value::Null, tally, mtime),
+        Some((sid, parent_path)) => {
+            // A child session linked to its parent's: not resumable on its own (its id is
+            // the subagent's, which `claude --resume` does not take).
+            let parent_session = store.transcript(&parent_path.to_string_lossy())?.map(|r| r.session_id);
+            let link = serde_json::json!({ "subagent_of": parent_session, "parent_agent_session_id": sid, "subagent": agent_session_id });
+            new_session(path, None, link, tally, mtime)
+        }
+    })
+}
+
+/// The first, listing phase of an import for a transcript seen for the first time: every
+/// complete line counted (no entries made, nothing stored but the session), so that the
+/// session is listed with its exact counts at once; [`import_file`] stores its lines after.
+pub(crate) fn count_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
+    let store = &engine.inner.store;
+    let key = path.to_string_lossy().into_owned();
+    let mut outcome = FileOutcome::default();
+    if store.transcript(&key)?.is_some() {
+        return Ok(outcome);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let (dev, inode) = (meta.dev(), meta.ino());
+    let mtime: DateTime<Utc> = meta.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| engine.inner.clock.now());
+    let agent_session_id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let parent = subagent_parent(path);
+    let Some(mut record) = fresh_record(store, &key, parent.as_ref(), &agent_session_id, dev, inode)? else {
+        outcome.managed = true;
+        return Ok(outcome);
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let (mut carry, mut tally) = (Carry::default(), Tally::default());
+    let mut offset = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let (n, complete) =
+            read_bounded_line(&mut reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if !complete {
+            break;
+        }
+        offset += n as u64;
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            count_line(line, &mut carry, &mut tally);
+        }
+    }
+    if tally.lines == 0 {
+        return Ok(outcome);
+    }
+    tally.settle();
+    let session = session_for(store, path, &agent_session_id, parent.as_ref(), &tally, mtime)?;
+    record.session_id = session.id.clone();
+    record.counted = offset;
+    record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
+    let pass = TranscriptPass { from_offset: None, record: &record, new_session: Some(&session), entries: &[] };
+    let Some(session) = store.import_transcript(&pass, |s| apply(s, &tally))? else { return Ok(outcome) };
+    engine.emit(EngineEvent::SessionChanged { session: session.clone() });
+    outcome.new_session = true;
+    outcome.session = Some(session);
+    Ok(outcome)
 }
 
 /// Reads one line into `buf` (up to [`MAX_LINE_BYTES`]; the rest of a longer line is

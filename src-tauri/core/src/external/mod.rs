@@ -109,9 +109,22 @@ impl ImportReport {
 }
 
 impl Engine {
-    /// Imports every Claude Code transcript `options` select (new files whole, known ones
-    /// from where the last pass stopped). Blocks on files and SQLite: call it off the async
-    /// runtime. A file that fails is listed in the report; the others go on.
+    /// Lists every Claude Code transcript `options` select that is new as a session with
+    /// its exact counts (turns, tokens, title, times), without storing its lines yet: the
+    /// first phase of [`Engine::import_terminal_sessions`], a plain read of each file.
+    /// Blocks on files and SQLite: call it off the async runtime.
+    pub fn list_terminal_sessions(&self, options: &ImportOptions) -> Result<ImportReport> {
+        let Some(projects) = options.projects_dir() else {
+            return Ok(ImportReport::default());
+        };
+        Ok(import::count_all(self, &projects, options).1)
+    }
+
+    /// Imports every Claude Code transcript `options` select: new ones are listed first
+    /// with their counts (all of them, see [`Engine::list_terminal_sessions`]), then their
+    /// lines stored; known ones are read from where the last pass stopped. Blocks on files
+    /// and SQLite: call it off the async runtime. A file that fails is listed in the
+    /// report; the others go on.
     pub fn import_terminal_sessions(&self, options: &ImportOptions) -> Result<ImportReport> {
         let Some(projects) = options.projects_dir() else {
             return Ok(ImportReport::default());

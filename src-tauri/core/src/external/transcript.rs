@@ -62,6 +62,24 @@ pub struct Tally {
     pub title: Option<String>,
     pub first_ts: Option<DateTime<Utc>>,
     pub last_ts: Option<DateTime<Utc>>,
+    /// The last line's time as written, when counting skipped parsing it (see [`Tally::settle`]).
+    pub last_stamp: String,
+}
+
+impl Tally {
+    /// Turns the last time kept as text while counting into `last_ts`.
+    pub fn settle(&mut self) {
+        if let Some(t) = parse_ts(&self.last_stamp) {
+            if self.last_ts.is_none_or(|l| t > l) {
+                self.last_ts = Some(t);
+            }
+        }
+        self.last_stamp.clear();
+    }
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// One line as it is stored: an output entry without its session and seq.
@@ -76,17 +94,33 @@ pub struct Entry {
 
 /// Reads one complete line (without its line break). Never fails: see the module's doc.
 pub fn read_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) -> Entry {
+    read(bytes, carry, tally, true).unwrap_or_else(|| Entry { ts: None, stream: Stream::Stdout, kind: "raw", payload: String::new() })
+}
+
+/// Counts one complete line into `tally` without making its entry (the first, listing
+/// phase of an import: the same counts as [`read_line`], a fraction of the work).
+pub fn count_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) {
+    read(bytes, carry, tally, false);
+}
+
+fn read(bytes: &[u8], carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Entry> {
     tally.lines += 1;
-    let text = String::from_utf8_lossy(bytes);
     let raw = |tally: &mut Tally, ts| {
         tally.raw += 1;
-        Entry { ts, stream: Stream::Stdout, kind: "raw", payload: text.to_string() }
+        entry.then(|| Entry { ts, stream: Stream::Stdout, kind: "raw", payload: String::from_utf8_lossy(bytes).into_owned() })
     };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else { return raw(tally, None) };
-    let ts = v.get("timestamp").and_then(Value::as_str).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc));
+    // Straight from the bytes (no UTF-8 pass of its own): a line that is not valid JSON in
+    // valid UTF-8 is kept raw, with invalid bytes replaced.
+    let Ok(v) = serde_json::from_slice::<Value>(bytes) else { return raw(tally, None) };
+    let stamp = v.get("timestamp").and_then(Value::as_str);
+    // Counting needs only the first and the last time: the others are not parsed.
+    let ts = if entry || tally.first_ts.is_none() { stamp.and_then(parse_ts) } else { None };
     if let Some(t) = ts {
         tally.first_ts.get_or_insert(t);
         tally.last_ts = Some(t);
+    } else if let Some(s) = stamp {
+        tally.last_stamp.clear();
+        tally.last_stamp.push_str(s);
     }
     if tally.cwd.is_none() {
         tally.cwd = v.get("cwd").and_then(Value::as_str).filter(|c| !c.is_empty()).map(String::from);
@@ -95,10 +129,13 @@ pub fn read_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) -> Entry {
         tally.cost_usd += cost;
     }
     match v.get("type").and_then(Value::as_str) {
-        Some("user") if v.get("message").is_some() => user_line(&v, ts, carry, tally).unwrap_or_else(|| raw(tally, ts)),
+        Some("user") if v.get("message").is_some() => match user_line(&v, ts, carry, tally, entry) {
+            Some(e) => e,
+            None => raw(tally, ts),
+        },
         Some("assistant") if v.get("message").is_some() => {
             count_assistant(&v, carry, tally);
-            normalised(&v, ts)
+            entry.then(|| normalised(&v, ts))
         }
         Some("summary") => {
             if let Some(summary) = v.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
@@ -116,13 +153,14 @@ pub fn read_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) -> Entry {
 
 /// A user line: a tool's result, a prompt the person typed, or Claude Code's own note
 /// (`isMeta`: caveats, command output). None: not a shape known here.
-fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mut Tally) -> Option<Entry> {
+/// The outer None: not a shape known here; the inner one: no entry wanted.
+fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Option<Entry>> {
     let content = v.pointer("/message/content")?;
     let blocks = content.as_array();
     let is_result = blocks.is_some_and(|b| b.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")));
     let meta = v.get("isMeta").and_then(Value::as_bool).unwrap_or(false);
     if is_result || meta {
-        return Some(normalised(v, ts));
+        return Some(entry.then(|| normalised(v, ts)));
     }
     let text = match content {
         Value::String(s) => s.clone(),
@@ -140,7 +178,7 @@ fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mu
         carry.title = TitleSource::Prompt;
         tally.title = Some(text.trim().to_string());
     }
-    Some(Entry { ts, stream: Stream::System, kind: USER_PROMPT_KIND, payload: text })
+    Some(entry.then_some(Entry { ts, stream: Stream::System, kind: USER_PROMPT_KIND, payload: text }))
 }
 
 /// Counts an assistant line's message once: its usage, its model, one turn.

@@ -14,8 +14,11 @@ pub struct TranscriptRecord {
     /// The file's identity (`st_dev`, `st_ino`): a different one is a replaced file.
     pub dev: u64,
     pub inode: u64,
-    /// Bytes read: the start of the first line not yet complete.
+    /// Bytes whose lines are stored: the start of the first line not stored yet.
     pub offset: u64,
+    /// Bytes whose lines are counted into the session (≥ `offset`): a first import lists
+    /// every session with its counts before it stores their lines.
+    pub counted: u64,
     /// The reader's carry-over state as JSON (external/transcript.rs `Carry`).
     pub carry: String,
     /// Never imported (again): the transcript of a session Switchboard runs itself, or of
@@ -41,15 +44,16 @@ impl Store {
     pub fn transcript(&self, path: &str) -> Result<Option<TranscriptRecord>> {
         let conn = self.reader();
         let mut stmt =
-            conn.prepare_cached("SELECT path, session_id, dev, inode, offset, carry, managed FROM transcripts WHERE path = ?1")?;
+            conn.prepare_cached("SELECT path, session_id, dev, inode, offset, counted, carry, managed FROM transcripts WHERE path = ?1")?;
         Ok(stmt.query_row([path], transcript_from_row).optional()?)
     }
 
     /// The transcript file whose lines go to a session, if any.
     pub fn transcript_of(&self, session_id: &str) -> Result<Option<TranscriptRecord>> {
         let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached("SELECT path, session_id, dev, inode, offset, carry, managed FROM transcripts WHERE session_id = ?1 LIMIT 1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT path, session_id, dev, inode, offset, counted, carry, managed FROM transcripts WHERE session_id = ?1 LIMIT 1",
+        )?;
         Ok(stmt.query_row([session_id], transcript_from_row).optional()?)
     }
 
@@ -80,16 +84,18 @@ impl Store {
             }
             let r = pass.record;
             tx.execute(
-                "INSERT INTO transcripts (path, session_id, dev, inode, offset, carry, managed, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                "INSERT INTO transcripts (path, session_id, dev, inode, offset, counted, carry, managed, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT(path) DO UPDATE SET session_id = excluded.session_id, dev = excluded.dev, inode = excluded.inode, \
-                 offset = excluded.offset, carry = excluded.carry, managed = excluded.managed, updated_at = excluded.updated_at",
+                 offset = excluded.offset, counted = excluded.counted, carry = excluded.carry, managed = excluded.managed, \
+                 updated_at = excluded.updated_at",
                 params![
                     r.path,
                     r.session_id,
                     sql_int(r.dev),
                     sql_int(r.inode),
                     sql_int(r.offset),
+                    sql_int(r.counted.max(r.offset)),
                     r.carry,
                     r.managed,
                     Utc::now().timestamp_millis()
@@ -120,7 +126,8 @@ fn transcript_from_row(r: &Row<'_>) -> rusqlite::Result<TranscriptRecord> {
         dev: r.get::<_, i64>(2)? as u64,
         inode: r.get::<_, i64>(3)? as u64,
         offset: r.get::<_, i64>(4)?.max(0) as u64,
-        carry: r.get(5)?,
-        managed: r.get(6)?,
+        counted: r.get::<_, i64>(5)?.max(0) as u64,
+        carry: r.get(6)?,
+        managed: r.get(7)?,
     })
 }

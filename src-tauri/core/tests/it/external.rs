@@ -415,3 +415,28 @@ async fn a_subagent_transcript_becomes_a_child_session_linked_to_its_parent() {
     let err = engine.resume(&sub.id, None).await.unwrap_err();
     assert!(err.to_string().contains("no Claude session id"), "{err}");
 }
+
+#[test]
+fn sessions_are_listed_with_their_counts_first_then_their_lines_stored_once() {
+    let t = Transcript::new("s1");
+    t.append(&prompt("list me"));
+    t.append(&reply("m1", "one"));
+    t.append(&reply("m1", "same message, second block"));
+    let half = reply("m2", "two");
+    t.append(&half[..10]);
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::open(data.path(), EngineConfig::default()).unwrap();
+    let listed = engine.list_terminal_sessions(&t.options()).unwrap();
+    assert_eq!((listed.sessions_new, listed.lines), (1, 0), "{listed:?}");
+    let s = terminal_sessions(&engine).remove(0);
+    assert_eq!((s.turns, s.input_tokens, s.output_tokens, s.title.as_str()), (1, 100, 10, "list me"), "exact counts at once");
+    assert!(engine.output(&s.id, 0, 100).unwrap().is_empty(), "no lines stored yet");
+
+    t.append(&half[10..]);
+    let report = engine.import_terminal_sessions(&t.options()).unwrap();
+    assert_eq!((report.sessions_new, report.lines), (0, 4), "{report:?}");
+    let s = engine.get(&s.id).unwrap();
+    assert_eq!((s.turns, s.input_tokens, s.output_tokens), (2, 200, 20), "the listed lines are not counted twice; the completed one is");
+    let kinds: Vec<String> = engine.output(&s.id, 0, 100).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [USER_PROMPT_KIND, "assistant_text", "assistant_text", "assistant_text"]);
+}
