@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::workspace::WorktreeRequest;
 use switchboard_core::{
-    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter, SessionStatus,
+    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter, SessionOrigin,
+    SessionStatus,
 };
 
 #[derive(Debug, Parser)]
@@ -46,7 +47,21 @@ pub enum Command {
         /// Only sessions linked to this task
         #[arg(long)]
         task: Option<String>,
+        /// Only sessions started this way: switchboard, or terminal (Claude Code run outside Switchboard, imported)
+        #[arg(long)]
+        origin: Option<String>,
         /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import Claude Code sessions started outside Switchboard from their transcripts
+    /// (~/.claude/projects, or under $CLAUDE_CONFIG_DIR); only new lines are read, and
+    /// nothing is ever written there
+    Import {
+        /// Claude Code's config folder [default: $CLAUDE_CONFIG_DIR, else ~/.claude]
+        #[arg(long, value_name = "DIR")]
+        claude_dir: Option<PathBuf>,
+        /// Print the counts as JSON
         #[arg(long)]
         json: bool,
     },
@@ -189,10 +204,11 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
     }
     let mut out = std::io::stdout().lock();
     match command {
-        Command::Ls { status, agent, task, json } => {
+        Command::Ls { status, agent, task, origin, json } => {
             let filter = SessionFilter {
                 statuses: status,
                 agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?,
+                origin: origin.map(|o| o.parse::<SessionOrigin>()).transpose()?,
                 task_id: task,
                 ..Default::default()
             };
@@ -396,6 +412,32 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             let s = engine.end(&id).await?;
             put(&mut out, &format!("{} {}", s.id, s.status));
             Ok(0)
+        }
+        Command::Import { claude_dir, json } => {
+            // The saved folder choices apply; --claude-dir overrides the saved folder.
+            let mut options = engine.settings()?.terminal_sessions;
+            if let Some(dir) = claude_dir {
+                options.claude_dir = Some(dir.to_string_lossy().into_owned());
+            }
+            let importer = engine.clone();
+            let report = tokio::task::spawn_blocking(move || importer.import_terminal_sessions(&options))
+                .await
+                .map_err(|e| Error::io("importing", std::io::Error::other(e.to_string())))??;
+            if json {
+                print_json(&mut out, &report)?;
+            } else {
+                put(
+                    &mut out,
+                    &format!(
+                        "{} transcripts: {} new sessions, {} updated, {} lines ({} kept raw), {} of Switchboard's own skipped",
+                        report.transcripts, report.sessions_new, report.sessions_updated, report.lines, report.raw_lines, report.managed
+                    ),
+                );
+            }
+            for f in &report.failed {
+                eprintln!("switchboard: could not import {}", terminal_safe(f));
+            }
+            Ok(if report.failed.is_empty() { 0 } else { 1 })
         }
         Command::Rm { id } => {
             engine.delete(&id).await?;
@@ -698,10 +740,10 @@ fn print_table(out: &mut impl Write, sessions: &[Session]) {
         let _ = writeln!(out, "No sessions. Start one in the app (New session), or: switchboard run --agent command -- echo hello");
         return;
     }
-    let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<30} FOLDER", "ID", "AGENT", "STATUS", "TITLE");
+    let _ = writeln!(out, "{:<40} {:<8} {:<13} {:<11} {:<30} FOLDER", "ID", "AGENT", "STATUS", "ORIGIN", "TITLE");
     for s in sessions {
         let title: String = terminal_safe(&s.title).chars().take(30).collect();
-        put(out, &format!("{:<40} {:<8} {:<13} {:<30} {}", s.id, s.agent, s.status.name(), title, s.cwd));
+        put(out, &format!("{:<40} {:<8} {:<13} {:<11} {:<30} {}", s.id, s.agent, s.status.name(), s.origin.as_str(), title, s.cwd));
     }
 }
 
@@ -715,6 +757,7 @@ fn write_session(out: &mut impl Write, s: &Session) {
     let _ = writeln!(out, "{}  {}", s.id, s.title);
     let _ = writeln!(out, "  agent     {}", s.agent);
     let _ = writeln!(out, "  status    {}", s.status);
+    let _ = writeln!(out, "  origin    {}", s.origin.as_str());
     let _ = writeln!(out, "  folder    {}", s.cwd);
     if let Some(t) = &s.task_id {
         let _ = writeln!(out, "  task      {t}");

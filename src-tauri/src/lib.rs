@@ -172,8 +172,25 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
     let sweeper = tauri::async_runtime::block_on(async { engine.start_sweeper() });
     exit_on_signals(app.handle().clone());
     let mut sweeper = Some(sweeper);
+    // Claude Code sessions run in terminals: imported, then followed live (a thread of its
+    // own) until exit. The setting applies from the next start.
+    let mut terminal_watch = match engine.settings() {
+        Ok(settings) if settings.watch_terminal_sessions => match engine.watch_terminal_sessions(settings.terminal_sessions) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow Claude Code sessions run in terminals");
+                None
+            }
+        },
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the settings; terminal sessions are not followed");
+            None
+        }
+    };
     app.run(move |_app, event| {
         if let tauri::RunEvent::Exit = event {
+            drop(terminal_watch.take());
             if let Some(s) = sweeper.take() {
                 tauri::async_runtime::block_on(s.stop());
             }

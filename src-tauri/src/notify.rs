@@ -172,6 +172,7 @@ mod tests {
             last_response_at: None,
             launch_command: None,
             output_trimmed_through: 0,
+            origin: Default::default(),
         }
     }
 

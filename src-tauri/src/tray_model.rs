@@ -2,7 +2,7 @@
 //! the tooltip and the session items. No Tauri here, so every state mix is unit-tested.
 
 use chrono::{DateTime, Duration, Utc};
-use switchboard_core::{Session, SessionStatus};
+use switchboard_core::{Session, SessionOrigin, SessionStatus};
 
 /// Sessions listed in the tray menu at most.
 pub const MAX_TRAY_SESSIONS: usize = 10;
@@ -53,8 +53,15 @@ impl TrayModel {
             .iter()
             .filter(|s| matches!(s.status, SessionStatus::Error { .. }) && s.ended_at.is_some_and(|t| now - t <= FAILURE_ATTENTION))
             .count();
+        // Claude Code run in a terminal (followed, not run by Switchboard) counts too, and says so.
+        let in_terminals = live
+            .iter()
+            .filter(|s| s.origin == SessionOrigin::Terminal && matches!(s.status, SessionStatus::Running | SessionStatus::Starting))
+            .count();
         let mut parts = Vec::new();
-        if running > 0 {
+        if running > 0 && in_terminals > 0 {
+            parts.push(format!("{running} running ({in_terminals} in {})", if in_terminals == 1 { "a terminal" } else { "terminals" }));
+        } else if running > 0 {
             parts.push(format!("{running} running"));
         }
         if waiting > 0 {
@@ -87,6 +94,7 @@ fn item_label(s: &Session) -> String {
         SessionStatus::Running | SessionStatus::Starting | SessionStatus::Compacting => "▶ running",
         _ => "· idle",
     };
+    let mark = if s.origin == SessionOrigin::Terminal && mark == "▶ running" { "▶ running in a terminal" } else { mark };
     let title: String = s.title.chars().take(48).collect();
     let folder = std::path::Path::new(&s.cwd).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     format!("{title} — {folder} ({mark})")
@@ -142,6 +150,7 @@ mod tests {
             last_response_at: None,
             launch_command: None,
             output_trimmed_through: 0,
+            origin: Default::default(),
         }
     }
 
@@ -161,6 +170,18 @@ mod tests {
         assert_eq!(m.summary, "1 running · 1 idle");
         assert_eq!(m.icon, TrayIcon::Running);
         assert_eq!(m.items[0], TrayItem { id: "open:a".into(), label: "Fix a — a-repo (▶ running)".into() });
+    }
+
+    #[test]
+    fn sessions_running_in_terminals_are_counted_and_marked() {
+        let now = Utc::now();
+        let terminal = |id| Session { origin: SessionOrigin::Terminal, ..s(id, SessionStatus::Running, None, now) };
+        let live = [terminal("t"), s("a", SessionStatus::Running, None, now)];
+        let m = TrayModel::build(&live, &[], false, now);
+        assert_eq!(m.summary, "2 running (1 in a terminal)");
+        assert_eq!(m.items[0].label, "Fix t — t-repo (▶ running in a terminal)");
+        let m = TrayModel::build(&[terminal("t"), terminal("u")], &[], false, now);
+        assert_eq!(m.summary, "2 running (2 in terminals)");
     }
 
     #[test]

@@ -788,3 +788,45 @@ fn run_in_a_repository_gets_a_worktree_and_diff_shows_its_changes() {
     assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not in a worktree of its own"));
 }
+
+/// `import` reads a Claude folder given by `--claude-dir` or `CLAUDE_CONFIG_DIR`, prints
+/// counts, and `ls --origin terminal` lists what it imported (and only that).
+#[test]
+fn import_prints_counts_and_ls_filters_by_origin() {
+    let data = temp_dir();
+    let claude = temp_dir();
+    let project = claude.path().join("projects").join("-home-me-app");
+    std::fs::create_dir_all(&project).unwrap();
+    let line = |ty: &str, content: &str| {
+        format!(
+            r#"{{"type":"{ty}","cwd":"/home/me/app","sessionId":"abc","timestamp":"2026-03-01T10:00:00Z","message":{{"role":"{ty}","content":{content}}}}}"#
+        )
+    };
+    std::fs::write(
+        project.join("abc.jsonl"),
+        format!("{}\n{}\nnot json\n", line("user", "\"hello\""), line("assistant", r#"[{"type":"text","text":"hi"}]"#)),
+    )
+    .unwrap();
+    let before = std::fs::read(project.join("abc.jsonl")).unwrap();
+
+    let out = sb(data.path()).args(["import", "--json", "--claude-dir"]).arg(claude.path()).output().unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr_of(&out));
+    let report = json_of(&out);
+    assert_eq!((report["transcripts"].as_u64(), report["sessions_new"].as_u64(), report["lines"].as_u64()), (Some(1), Some(1), Some(3)));
+    assert_eq!(report["raw_lines"], 1);
+    // CLAUDE_CONFIG_DIR names the same folder: nothing new.
+    let out = sb(data.path()).args(["import", "--json"]).env("CLAUDE_CONFIG_DIR", claude.path()).output().unwrap();
+    assert_eq!((json_of(&out)["transcripts"].as_u64(), json_of(&out)["lines"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(std::fs::read(project.join("abc.jsonl")).unwrap(), before, "the transcript is only read");
+
+    let list = json_of(&sb(data.path()).args(["ls", "--json", "--origin", "terminal"]).output().unwrap());
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (list[0]["origin"].as_str(), list[0]["agent_session_id"].as_str(), list[0]["title"].as_str()),
+        (Some("terminal"), Some("abc"), Some("hello"))
+    );
+    let ours = json_of(&sb(data.path()).args(["ls", "--json", "--origin", "switchboard"]).output().unwrap());
+    assert_eq!(ours.as_array().map(Vec::len), Some(0));
+    let bad = sb(data.path()).args(["ls", "--origin", "tty"]).output().unwrap();
+    assert!(!bad.status.success() && stderr_of(&bad).contains("unknown origin"), "{}", stderr_of(&bad));
+}

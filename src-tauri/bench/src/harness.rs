@@ -70,6 +70,13 @@ pub(crate) struct Sizes {
     pub(crate) store_big: u64,
     pub(crate) store_pool_lines: u32,
     pub(crate) spawn_runs: u32,
+    /// Claude Code transcripts imported, their total size and how many project folders.
+    pub(crate) import_files: u64,
+    pub(crate) import_bytes: u64,
+    pub(crate) import_projects: u64,
+    /// Lines appended one at a time to one followed transcript, and the pause between them.
+    pub(crate) import_appends: u32,
+    pub(crate) import_append_gap_ms: u64,
 }
 
 impl Sizes {
@@ -91,6 +98,11 @@ impl Sizes {
                 store_big: 1_000_000,
                 store_pool_lines: 20_000,
                 spawn_runs: 21,
+                import_files: 500,
+                import_bytes: 400_000_000,
+                import_projects: 20,
+                import_appends: 60,
+                import_append_gap_ms: 1000,
             },
             Mode::Quick => Sizes {
                 ingest_bytes: 50_000_000,
@@ -108,6 +120,11 @@ impl Sizes {
                 store_big: 20_000,
                 store_pool_lines: 5_000,
                 spawn_runs: 9,
+                import_files: 100,
+                import_bytes: 40_000_000,
+                import_projects: 10,
+                import_appends: 20,
+                import_append_gap_ms: 250,
             },
             Mode::Smoke => Sizes {
                 ingest_bytes: 3_000_000,
@@ -125,6 +142,11 @@ impl Sizes {
                 store_big: 2_000,
                 store_pool_lines: 500,
                 spawn_runs: 2,
+                import_files: 10,
+                import_bytes: 2_000_000,
+                import_projects: 3,
+                import_appends: 5,
+                import_append_gap_ms: 50,
             },
         }
     }

@@ -1,8 +1,8 @@
 //! `make bench`: Switchboard's engine measured against baselines run side by side in the same
 //! run, so that the noise of a busy machine cancels out of the ratios.
 //!
-//! Six benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
-//! sessions), the store at volume, and spawn overhead. Sizes depend on `QUICK`:
+//! Seven benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
+//! sessions), the store at volume, spawn overhead, and the import of Claude Code transcripts. Sizes depend on `QUICK`:
 //!
 //! * unset (full): the sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
 //!   10M entries); 9–14 minutes on the 2-core dev VM, most of it filling the store.
@@ -19,6 +19,7 @@ mod harness;
 mod measure;
 mod report;
 
+mod import;
 mod ingest;
 mod latency;
 mod memory;
@@ -32,7 +33,7 @@ use std::time::Instant;
 use harness::{since_start, Ctx, Mode};
 use report::{machine, markdown, Report, Row};
 
-const ALL: [&str; 6] = ["ingest", "latency", "memory", "scale", "store", "spawn"];
+const ALL: [&str; 7] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import"];
 
 fn main() {
     since_start();
@@ -60,7 +61,7 @@ fn main() {
     progress!("node {}, data in {}", ctx.node.display(), ctx.tmp.display());
     let mut rep = Report::default();
     // Memory first: its children start from a clean process anyway, but the machine is calmest.
-    for name in ["memory", "ingest", "latency", "spawn", "scale", "store"] {
+    for name in ["memory", "ingest", "latency", "spawn", "scale", "store", "import"] {
         if !selected.contains(&name) {
             continue;
         }
@@ -74,6 +75,7 @@ fn main() {
                 "scale" => scale::bench_scale(&ctx, &mut rep).await,
                 "store" => store::bench_store(&ctx, &mut rep).await,
                 "spawn" => spawn::bench_spawn(&ctx, &mut rep).await,
+                "import" => import::bench_import(&ctx, &mut rep).await,
                 _ => unreachable!(),
             }
         });

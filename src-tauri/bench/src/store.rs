@@ -44,6 +44,7 @@ fn fill_session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         last_response_at: None,
         launch_command: Some("claude -p --output-format stream-json --verbose --input-format stream-json".into()),
         output_trimmed_through: 0,
+        origin: Default::default(),
     }
 }
 

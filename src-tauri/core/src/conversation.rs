@@ -78,6 +78,9 @@ impl Engine {
         if session.agent == AgentKind::Command {
             return Err(Error::invalid("agent", "a command session does not take messages; start a new session instead"));
         }
+        if session.origin == crate::model::SessionOrigin::Terminal {
+            return Err(Error::invalid("origin", crate::external::FOLLOW_ONLY));
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
         let live = {
@@ -125,6 +128,10 @@ impl Engine {
         let session = self.get(id)?;
         if session.agent == AgentKind::Command {
             return Err(Error::invalid("agent", "a command session cannot be resumed; start a new one"));
+        }
+        if session.origin == crate::model::SessionOrigin::Terminal {
+            // Continued as a new session Switchboard runs, linked to this one.
+            return self.resume_terminal_session(id, Default::default(), prompt).await;
         }
         if self.procs().contains_key(id) {
             return Err(Error::invalid("status", "the session is already running"));

@@ -11,7 +11,8 @@
 //!   `store/output.rs`; every other table: one file each under `store/`;
 //! - housekeeping (idle expiry, retention, crash recovery): `engine/sweeper.rs`;
 //! - a session's own git worktree, its changes and checkpoints: `workspace/` (git calls),
-//!   reached through `engine/workspace.rs`, rows in `store/workspaces.rs`.
+//!   reached through `engine/workspace.rs`, rows in `store/workspaces.rs`;
+//! - Claude Code sessions started in a terminal (import, live watch): `external/`.
 //!
 //! The engine's own modules are private; what the shell, the CLI and the tests use is
 //! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error`,
@@ -23,6 +24,7 @@ pub mod agents;
 mod conversation;
 mod engine;
 pub mod error;
+mod external;
 pub mod logging;
 mod model;
 mod output;
@@ -42,10 +44,14 @@ pub use engine::{
     EVENT_BUFFER, MAX_LINK_ID_CHARS, MAX_TITLE_CHARS, MAX_TOTAL_COST_USD, MAX_TURN_COST_USD,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use external::{
+    claude_dir, discover, encode_folder, running_claude, ClaudeProcess, ImportOptions, ImportReport, TerminalWatch, MAX_LINE_BYTES,
+    PASS_BYTES, PASS_LINES, PROCESS_POLL, SETTLE,
+};
 pub use model::{
     AgentKind, AgentProfile, CompactionPolicy, DayUsage, Decider, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision,
-    PermissionMode, PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionSort, SessionStatus, Stream, TaskEvent,
-    TaskEventKind, TaskSummary, Usage, REDACTED,
+    PermissionMode, PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus, Stream,
+    TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,

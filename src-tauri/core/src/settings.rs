@@ -31,6 +31,11 @@ pub struct Settings {
     pub autostart: bool,
     /// The user was told once that closing the window keeps Switchboard in the tray.
     pub tray_hint_shown: bool,
+    /// Import Claude Code sessions started in a terminal and follow them live (the app, from
+    /// its start); `~/.claude` is only read.
+    pub watch_terminal_sessions: bool,
+    /// Which terminal sessions: Claude's folder, folders to include or exclude, how far back.
+    pub terminal_sessions: crate::external::ImportOptions,
 }
 
 impl Default for Settings {
@@ -44,6 +49,8 @@ impl Default for Settings {
             notifications: true,
             autostart: false,
             tray_hint_shown: false,
+            watch_terminal_sessions: true,
+            terminal_sessions: Default::default(),
         }
     }
 }
@@ -69,6 +76,14 @@ impl Settings {
                 if !std::path::Path::new(p.trim()).is_absolute() {
                     return Err(Error::invalid(field, format!("'{p}' must be an absolute path (or empty to find it)")));
                 }
+            }
+        }
+        if self.terminal_sessions.since_days > 36_500 {
+            return Err(Error::invalid("terminal_sessions.since_days", "how far back to import must be at most 36500 days (0: all)"));
+        }
+        for f in self.terminal_sessions.include.iter().chain(&self.terminal_sessions.exclude) {
+            if !std::path::Path::new(f.trim()).is_absolute() {
+                return Err(Error::invalid("terminal_sessions", format!("'{f}' must be an absolute folder")));
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AgentInfo } from "./bindings/AgentInfo";
-import { canEnd, canInterrupt, canResume, sendState, sessionDurationMs, taskIdError } from "./sessionActions";
+import { canEnd, canInterrupt, canResume, resumeCommand, sendState, sessionDurationMs, taskIdError } from "./sessionActions";
 import { makeSession } from "./testing";
 
 const claude = (status: Parameters<typeof makeSession>[0] extends infer P ? P : never) => makeSession({ agent: "claude", agent_session_id: "x", ...status });
@@ -44,5 +44,15 @@ describe("what can be done with a session", () => {
     expect(taskIdError("")).toBeNull();
     expect(taskIdError("-x")).not.toBeNull();
     expect(taskIdError("a b")).not.toBeNull();
+  });
+
+  it("follows a terminal session without sending to, interrupting or ending it; resumes it once ended", () => {
+    const running = claude({ status: "running", origin: "terminal", cwd: "/home/me/my app", agent_session_id: "abc-1" });
+    expect(sendState(running)).toMatchObject({ enabled: false, reason: expect.stringMatching(/terminal/) });
+    expect(canEnd(running)).toBe(false);
+    expect(canInterrupt(running)).toBe(false);
+    expect(canResume(running)).toBe(false);
+    expect(canResume({ ...running, status: { state: "ended" } })).toBe(true);
+    expect(resumeCommand(running)).toBe("cd '/home/me/my app' && claude --resume abc-1");
   });
 });

@@ -20,6 +20,13 @@ export function sendState(session: Session, agent?: AgentInfo | null): SendState
   if (session.agent === "command") {
     return { enabled: false, reason: "A command session does not take messages: start a new session instead.", hint };
   }
+  if (session.origin === "terminal") {
+    return {
+      enabled: false,
+      reason: "This session runs in a terminal: Switchboard only follows it. Continue it there, or resume it in Switchboard once it has ended.",
+      hint,
+    };
+  }
   const state = session.status.state;
   if (state === "starting") return { enabled: false, reason: "The agent is starting…", hint };
   if (state === "running") return { enabled: false, reason: "The agent is working: wait for it, or interrupt it.", hint };
@@ -44,13 +51,22 @@ export function sendState(session: Session, agent?: AgentInfo | null): SendState
 }
 
 export function canInterrupt(session: Session): boolean {
+  if (session.origin === "terminal") return false;
   const state = session.status.state;
   // Waiting for a permission answer is part of a turn: interrupting it answers "no" and stops.
   return (WORKING.has(state) && state !== "compacting") || state === "waiting_input";
 }
 
 export function canEnd(session: Session): boolean {
-  return isLive(session.status);
+  // A terminal session's process is the person's own: Switchboard never stops it.
+  return isLive(session.status) && session.origin !== "terminal";
+}
+
+/** The command that continues a terminal session in a terminal. */
+export function resumeCommand(session: Session): string | null {
+  if (session.agent !== "claude" || !session.agent_session_id) return null;
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return `cd ${quote(session.cwd)} && claude --resume ${quote(session.agent_session_id)}`;
 }
 
 export function canResume(session: Session): boolean {

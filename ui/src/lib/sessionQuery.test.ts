@@ -42,6 +42,7 @@ describe("session filters, search and sort", () => {
     expect(toSessionFilter(q({ status: "live", agent: "claude", task: "ENG-1", search: " x ", sort: "last_activity" }))).toEqual({
       statuses: ["starting", "running", "idle", "waiting_input", "compacting"],
       agent: "claude",
+      origin: null,
       task_id: "ENG-1",
       search: "x",
       sort: "last_activity",

@@ -40,6 +40,7 @@ export function toSessionFilter(q: SessionQuery): SessionFilter {
   return {
     statuses: statesOf(q.status),
     agent: q.agent === "all" ? null : q.agent,
+    origin: null,
     task_id: q.task === "all" || q.task === "none" ? null : q.task,
     search: search === "" ? null : search,
     sort: q.sort,

@@ -11,6 +11,8 @@ const base: Settings = {
   notifications: true,
   autostart: false,
   tray_hint_shown: true,
+  watch_terminal_sessions: true,
+  terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
 };
 
 describe("settings form", () => {
@@ -41,5 +43,15 @@ describe("settings form", () => {
     expect(settingsFieldOf("agent_paths.gemini")).toBe("agent_paths.gemini");
     expect(settingsFieldOf("nope")).toBeNull();
     expect(sameForm(toForm(base), toForm(base))).toBe(true);
+  });
+
+  it("reads terminal-session folders one per line and refuses relative ones", () => {
+    const form = { ...toForm(base), terminalSessions: false, terminalInclude: " /home/me/src \n\n/work ", terminalSinceDays: "30" };
+    const r = fromForm(form, base);
+    expect(r.ok && r.settings.terminal_sessions).toEqual({ claude_dir: null, include: ["/home/me/src", "/work"], exclude: [], since_days: 30 });
+    expect(r.ok && r.settings.watch_terminal_sessions).toBe(false);
+    const bad = fromForm({ ...form, terminalExclude: "src" }, base);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.terminal_sessions).toMatch(/absolute/);
   });
 });

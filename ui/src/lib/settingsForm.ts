@@ -13,6 +13,12 @@ export type SettingsForm = {
   closeToTray: boolean;
   notifications: boolean;
   autostart: boolean;
+  /** Import and follow Claude Code sessions run in terminals. */
+  terminalSessions: boolean;
+  /** Folders, one per line. */
+  terminalInclude: string;
+  terminalExclude: string;
+  terminalSinceDays: string;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -22,7 +28,9 @@ export type SettingsField =
   | "agent_paths.gemini"
   | "max_live_sessions"
   | "idle_ttl_minutes"
-  | "retention_days";
+  | "retention_days"
+  | "terminal_sessions"
+  | "terminal_sessions.since_days";
 
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
@@ -33,7 +41,15 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
   "max_live_sessions",
   "idle_ttl_minutes",
   "retention_days",
+  "terminal_sessions",
+  "terminal_sessions.since_days",
 ];
+
+const lines = (text: string): string[] =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 
 export function toForm(s: Settings): SettingsForm {
   return {
@@ -44,6 +60,10 @@ export function toForm(s: Settings): SettingsForm {
     closeToTray: s.close_to_tray,
     notifications: s.notifications,
     autostart: s.autostart,
+    terminalSessions: s.watch_terminal_sessions,
+    terminalInclude: s.terminal_sessions.include.join("\n"),
+    terminalExclude: s.terminal_sessions.exclude.join("\n"),
+    terminalSinceDays: String(s.terminal_sessions.since_days),
   };
 }
 
@@ -74,7 +94,13 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   if ("error" in maxLive) errors.max_live_sessions = maxLive.error;
   if ("error" in ttl) errors.idle_ttl_minutes = ttl.error;
   if ("error" in retention) errors.retention_days = retention.error;
-  if ("error" in maxLive || "error" in ttl || "error" in retention || Object.keys(errors).length > 0) {
+  const since = int(f.terminalSinceDays, 0, 36_500, "Enter days from 0 (all) to 36500.");
+  if ("error" in since) errors["terminal_sessions.since_days"] = since.error;
+  const include = lines(f.terminalInclude);
+  const exclude = lines(f.terminalExclude);
+  const relative = [...include, ...exclude].find((p) => !isAbsolutePath(p));
+  if (relative !== undefined) errors.terminal_sessions = `Use absolute folders, one per line (“${relative}” is not).`;
+  if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in since || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
   return {
@@ -88,6 +114,8 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       close_to_tray: f.closeToTray,
       notifications: f.notifications,
       autostart: f.autostart,
+      watch_terminal_sessions: f.terminalSessions,
+      terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
     },
   };
 }

@@ -43,6 +43,7 @@ export function makeSession(
     pid: null,
     exit_code: null,
     last_response_at: null,
+    origin: "switchboard",
     launch_command: null,
     output_trimmed_through: 0,
   };

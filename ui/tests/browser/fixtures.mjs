@@ -45,6 +45,7 @@ export function fixture(id, minutesAgo, activityMinutesAgo, fields = {}) {
     last_response_at: null,
     launch_command: null,
     output_trimmed_through: 0,
+    origin: "switchboard",
     ...fields,
   };
 }
@@ -251,6 +252,8 @@ export const FULL_SESSIONS = [
     title: "Overnight: port the test suite to vitest (100k entries)",
     cwd: "/home/dev/src/github.com/acme/legacy-web",
     status: { state: "ended" },
+    // Run in a terminal, imported from ~/.claude/projects.
+    origin: "terminal",
     task_id: "ENG-1300",
     agent_session_id: "long-1",
     message_count: 620,

@@ -886,6 +886,9 @@ async function main() {
           [...document.querySelectorAll('[data-testid="session-end"]')].filter((b) => b.getBoundingClientRect().right > b.closest("td").getBoundingClientRect().right).length,
         );
         assertEq(clipped, 0, "End buttons fit their cells");
+        const badge = s1.page.locator(`[data-session-id="${LONG_ID}"] [data-testid="terminal-badge"]`);
+        assertEq(await badge.innerText(), "terminal", "a session run in a terminal is marked");
+        assertEq(await s1.page.locator('[data-testid="terminal-badge"]').count(), 1, "only that one");
         await shot(s1.page, "ui-sessions.png");
       });
       await check("screenshot: switcher", async () => {

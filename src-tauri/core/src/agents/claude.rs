@@ -126,16 +126,8 @@ impl Adapter for Claude {
             ),
             (Some("system"), Some("api_retry")) => Parsed::stored("api_retry"),
             (Some("system"), _) => Parsed::skipped("system"),
-            (Some("assistant"), _) => {
-                let blocks = v.pointer("/message/content").and_then(Value::as_array);
-                let is_tool = blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some("tool_use")));
-                Parsed::stored(if is_tool { "tool_use" } else { "assistant_text" })
-            }
-            (Some("user"), _) => {
-                let blocks = v.pointer("/message/content").and_then(Value::as_array);
-                let is_result = blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some("tool_result")));
-                Parsed::stored(if is_result { "tool_result" } else { "user_text" })
-            }
+            (Some("assistant"), _) => Parsed::stored(message_kind(true, &v)),
+            (Some("user"), _) => Parsed::stored(message_kind(false, &v)),
             (Some("result"), _) => Parsed::with("result", Signal::TurnEnd(turn_end(&v))),
             (Some("control_request"), _) if v.pointer("/request/subtype").and_then(Value::as_str) == Some("can_use_tool") => {
                 let req = v.get("request").cloned().unwrap_or(Value::Null);
@@ -184,6 +176,19 @@ fn text_delta(v: &Value) -> Option<Signal> {
     let index = event.get("index").and_then(Value::as_u64).unwrap_or(0);
     let parent = str_of(v, "parent_tool_use_id").unwrap_or("");
     Some(Signal::Partial { key: format!("claude:{parent}:{index}"), text: text.to_string() })
+}
+
+/// The stored kind of an `assistant` (or `user`) line: `tool_use` / `assistant_text`
+/// (`tool_result` / `user_text`). Imported transcripts (external/) are stored by it too.
+pub(crate) fn message_kind(assistant: bool, v: &Value) -> &'static str {
+    let blocks = v.pointer("/message/content").and_then(Value::as_array);
+    let has = |ty: &str| blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some(ty)));
+    match assistant {
+        true if has("tool_use") => "tool_use",
+        true => "assistant_text",
+        false if has("tool_result") => "tool_result",
+        false => "user_text",
+    }
 }
 
 /// Permission prompts go to Switchboard unless the session bypasses permissions.

@@ -18,6 +18,7 @@ use crate::model::{AgentKind, OutputEntry, Session, Stream};
 use crate::runner::Launch;
 use crate::view::{EntryView, OutputItem, USER_PROMPT_KIND};
 
+pub(crate) use claude::message_kind;
 pub use claude::Claude;
 pub use codex::Codex;
 pub use command::Command;
@@ -321,6 +322,7 @@ mod tests {
             last_response_at: None,
             launch_command: None,
             output_trimmed_through: 0,
+            origin: Default::default(),
         }
     }
 

@@ -105,6 +105,9 @@ impl Engine {
         if !session.status.is_live() {
             return Ok(session);
         }
+        if session.origin == crate::model::SessionOrigin::Terminal {
+            return Err(Error::invalid("origin", crate::external::FOLLOW_ONLY));
+        }
         self.cancel_permissions(id, "the session was ended")?;
         let now = self.inner.clock.now();
         // The status is final before the process is stopped (so its exit is not taken for a
@@ -138,6 +141,10 @@ impl Engine {
         let handle = self.procs().get(id).map(|p| p.handle.clone());
         if let Some(handle) = handle {
             handle.stop(self.inner.config.stop_grace).await;
+            return;
+        }
+        if self.find(id).ok().flatten().is_some_and(|s| s.origin == crate::model::SessionOrigin::Terminal) {
+            // A terminal session's pid is the person's own `claude`: never signalled.
             return;
         }
         if let Ok(record) = self.inner.store.process_of(id) {

@@ -136,7 +136,7 @@ pub(crate) type TurnWaiter = tokio::sync::oneshot::Sender<std::result::Result<St
 
 pub(crate) struct Inner {
     pub(crate) store: Arc<Store>,
-    output: Arc<OutputHub>,
+    pub(crate) output: Arc<OutputHub>,
     data_dir: PathBuf,
     pub(crate) config: EngineConfig,
     pub(crate) clock: Arc<dyn Clock>,
@@ -270,15 +270,24 @@ impl Engine {
     /// History after `after_seq` plus live entries from then on, with no gap and no
     /// duplicate between them (see [`crate::output`]).
     pub fn subscribe_output(&self, id: &str, after_seq: u64, limit: u32) -> Result<Subscription> {
-        self.get(id)?;
+        self.open_if_terminal(&self.get(id)?)?;
         self.inner.output.subscribe(id, after_seq, limit)
     }
 
     /// Follows a session's output from `after_seq`: every entry once, in order, also for a
     /// consumer too slow for the live channel. See [`crate::output::Follower`].
     pub fn follow_output(&self, id: &str, after_seq: u64) -> Result<crate::output::Follower> {
-        self.get(id)?;
+        self.open_if_terminal(&self.get(id)?)?;
         self.inner.output.follow(id, after_seq)
+    }
+
+    /// A terminal session's lines arrive whenever its transcript grows: a viewer follows it
+    /// live (the terminal watch closes its channel once nobody follows it).
+    fn open_if_terminal(&self, s: &Session) -> Result<()> {
+        if s.origin == crate::model::SessionOrigin::Terminal {
+            self.inner.output.ensure_open(&s.id)?;
+        }
+        Ok(())
     }
 
     /// Waits until all output so far is in SQLite.
@@ -551,6 +560,9 @@ impl Engine {
         F: std::future::Future<Output = std::result::Result<(), String>>,
     {
         let before = self.get(id)?;
+        if before.origin == crate::model::SessionOrigin::Terminal {
+            return Err(Error::invalid("origin", crate::external::FOLLOW_ONLY));
+        }
         if !matches!(before.status, SessionStatus::Running | SessionStatus::Idle) {
             return Err(Error::IllegalTransition { id: id.into(), from: before.status.name().into(), to: "compacting".into() });
         }

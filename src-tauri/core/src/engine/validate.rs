@@ -127,6 +127,7 @@ impl Engine {
             last_response_at: None,
             launch_command: None,
             output_trimmed_through: 0,
+            origin: Default::default(),
         };
         Ok((session, program))
     }

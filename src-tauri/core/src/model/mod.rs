@@ -240,6 +240,50 @@ pub struct Session {
     /// Stored output up to this seq was trimmed by the per-session cap (0: none).
     #[ts(type = "number")]
     pub output_trimmed_through: u64,
+    /// Who started it: Switchboard, or Claude Code in a terminal (imported from its transcript).
+    /// Fixed for the session's life.
+    #[serde(default)]
+    pub origin: SessionOrigin,
+}
+
+/// Where a session was started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionOrigin {
+    /// Started by Switchboard, which runs (or ran) its agent process.
+    #[default]
+    Switchboard,
+    /// Started outside Switchboard (Claude Code in a terminal) and imported from its
+    /// transcript under `~/.claude/projects`; Switchboard only reads it and never stops
+    /// its process.
+    Terminal,
+}
+
+impl SessionOrigin {
+    /// The lowercase name: the serde form, the stored value and the CLI's `--origin` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionOrigin::Switchboard => "switchboard",
+            SessionOrigin::Terminal => "terminal",
+        }
+    }
+}
+
+impl FromStr for SessionOrigin {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "switchboard" => Ok(SessionOrigin::Switchboard),
+            "terminal" => Ok(SessionOrigin::Terminal),
+            other => Err(Error::invalid(
+                "origin",
+                format!(
+                    "unknown origin '{}' (expected switchboard or terminal)",
+                    crate::error::shorten(other, crate::error::MAX_VALUE_IN_ERROR)
+                ),
+            )),
+        }
+    }
 }
 
 impl Session {
@@ -434,6 +478,8 @@ pub struct SessionFilter {
     pub agent: Option<AgentKind>,
     /// Only sessions linked to this task.
     pub task_id: Option<String>,
+    /// Only sessions started this way (Switchboard's own, or imported terminal sessions).
+    pub origin: Option<SessionOrigin>,
     /// Case-insensitive substring of the title or the folder.
     pub search: Option<String>,
     /// The order of the list; both orders are newest first.

@@ -306,6 +306,32 @@ impl OutputHub {
         }
     }
 
+    /// Opens live output for a session unless it is open: for a viewer of a session whose
+    /// lines someone else writes (an imported terminal session), so that it sees lines
+    /// that arrive later. Closed again by [`OutputHub::close_unfollowed`].
+    pub fn ensure_open(&self, session_id: &str) -> Result<()> {
+        let open = self.live_of(session_id).is_some_and(|l| l.lock().unwrap_or_else(|e| e.into_inner()).tx.is_some());
+        if open {
+            return Ok(());
+        }
+        self.open(session_id)
+    }
+
+    /// Closes the live output of the sessions `which` selects that nobody follows (no live
+    /// subscriber): what keeps a viewed terminal session's channel from living for ever.
+    pub fn close_unfollowed(&self, which: impl Fn(&str) -> bool) {
+        let idle: Vec<String> = {
+            let map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter()
+                .filter(|(_, l)| l.lock().unwrap_or_else(|e| e.into_inner()).tx.as_ref().is_some_and(|tx| tx.receiver_count() == 0))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        for id in idle.into_iter().filter(|id| which(id)) {
+            self.close(&id);
+        }
+    }
+
     /// Forgets a session's output state at once (the session is being deleted).
     pub fn forget(&self, session_id: &str) {
         self.live.lock().unwrap_or_else(|e| e.into_inner()).remove(session_id);
@@ -389,6 +415,54 @@ impl OutputHub {
         if let Some(live) = self.live_of(session_id) {
             end_partial(&live.lock().unwrap_or_else(|e| e.into_inner()));
         }
+    }
+
+    /// Appends entries that `commit` stores itself, in its own transaction with whatever
+    /// must change with them (an imported transcript's lines and the file's offset): seqs
+    /// are assigned here (after the ring's, else after the store's last), `commit` writes
+    /// them, and only when it succeeded are they given to live subscribers. The session's
+    /// lock is held meanwhile, so no other entry takes these seqs. Blocks on SQLite: call
+    /// it off the async runtime.
+    pub fn import<T>(
+        &self,
+        session_id: &str,
+        mut entries: Vec<OutputEntry>,
+        commit: impl FnOnce(&[OutputEntry]) -> Result<T>,
+    ) -> Result<T> {
+        let Some(live) = self.live_of(session_id) else {
+            let first = self.store.last_seq(session_id)? + 1;
+            for (i, e) in entries.iter_mut().enumerate() {
+                e.seq = first + i as u64;
+            }
+            return commit(&entries);
+        };
+        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.committed + 1 >= live.next_seq {
+            // Nothing of ours is waiting for the writer: resynchronise with the store, where
+            // another Switchboard process (a CLI import) may have added lines meanwhile.
+            let last = self.store.last_seq(session_id)?;
+            live.next_seq = live.next_seq.max(last + 1);
+            live.committed = live.committed.max(last);
+        }
+        let first = live.next_seq;
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.seq = first + i as u64;
+        }
+        let out = commit(&entries)?;
+        let nothing_pending = live.committed + 1 >= first;
+        for e in entries {
+            live.next_seq = e.seq + 1;
+            if nothing_pending {
+                live.committed = e.seq;
+            }
+            live.ring_bytes += e.payload.len();
+            if let Some(tx) = &live.tx {
+                let _ = tx.send(e.clone());
+            }
+            live.ring.push_back(e);
+        }
+        live.evict();
+        Ok(out)
     }
 
     fn release_now(&self, bytes: usize) {

@@ -234,4 +234,31 @@ CREATE INDEX workspaces_repo ON workspaces(repo_root);
 ALTER TABLE permission_requests ADD COLUMN decided_by TEXT;
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 9 (issue 16): sessions started outside Switchboard (Claude Code in a terminal), imported from their
+-- transcripts (external/). Their processes are not ours: reconciliation, expiry and
+-- retention leave them alone.
+ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'switchboard';
+CREATE INDEX sessions_origin ON sessions(origin, created_at DESC);
+-- Each transcript file read so far: its identity (device and inode, so a replaced file is
+-- told from an appended one), how far its lines are stored (offset: the start of the first
+-- line not stored) and counted into its session (counted ≥ offset: a first import lists
+-- every session with its counts first, then stores the lines), the session they went to,
+-- and what the next pass must carry on with (JSON; see external/transcript.rs). managed = 1: never imported (again) — the transcript
+-- of a session Switchboard runs itself, or of an imported session the user deleted.
+CREATE TABLE transcripts (
+    path       TEXT PRIMARY KEY NOT NULL,
+    session_id TEXT NOT NULL,
+    dev        INTEGER NOT NULL,
+    inode      INTEGER NOT NULL,
+    offset     INTEGER NOT NULL,
+    counted    INTEGER NOT NULL DEFAULT 0,
+    carry      TEXT NOT NULL,
+    managed    INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX transcripts_session ON transcripts(session_id);
+"#,
+    ),
 ];

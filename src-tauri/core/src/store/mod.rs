@@ -26,6 +26,7 @@ mod permissions;
 mod sessions;
 mod settings;
 mod tasks;
+mod transcripts;
 mod workspaces;
 
 use self::migrations::*;
@@ -34,6 +35,7 @@ pub(crate) use self::sessions::{get_session_in, update_session_in};
 pub use self::sessions::{LinkColumn, ProcessRecord};
 pub(crate) use self::tasks::insert_task_event_in;
 pub use self::tasks::TaskEventKey;
+pub use self::transcripts::{TranscriptPass, TranscriptRecord};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "switchboard.db";

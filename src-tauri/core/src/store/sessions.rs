@@ -6,7 +6,7 @@ use super::*;
 pub(super) const SESSION_COLUMNS: &str = "id, agent, title, cwd, status, status_message, task_id, mcp_session_id, \
     agent_session_id, service_session_id, config, created_at, last_activity, expires_at, ended_at, \
     message_count, turns, input_tokens, output_tokens, cost_usd, last_error, pid, exit_code, \
-    last_response_at, launch_command, output_trimmed_through";
+    last_response_at, launch_command, output_trimmed_through, origin";
 
 /// Unreadable rows remembered for the report; more are logged but not kept.
 pub(super) const MAX_CORRUPT_REPORTED: usize = 1_000;
@@ -30,8 +30,11 @@ impl Store {
     ) -> Result<()> {
         self.immediate(|tx| {
             if let Some(limit) = live_limit {
-                let live: i64 =
-                    tx.query_row(&format!("SELECT count(*) FROM sessions WHERE status IN ({})", live_statuses()), [], |r| r.get(0))?;
+                let live: i64 = tx.query_row(
+                    &format!("SELECT count(*) FROM sessions WHERE status IN ({}) AND origin = 'switchboard'", live_statuses()),
+                    [],
+                    |r| r.get(0),
+                )?;
                 if live >= limit as i64 {
                     return Err(Error::LimitReached { limit });
                 }
@@ -72,6 +75,10 @@ impl Store {
         if let Some(agent) = filter.agent {
             cond.push_str(" AND agent = ?");
             args.push(agent.as_str().to_string().into());
+        }
+        if let Some(origin) = filter.origin {
+            cond.push_str(" AND origin = ?");
+            args.push(origin.as_str().to_string().into());
         }
         if let Some(task) = &filter.task_id {
             cond.push_str(" AND task_id = ?");
@@ -141,7 +148,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"))?;
+            let mut stmt = tx.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"))?;
             for s in sessions {
                 stmt.execute(params_from_iter(session_params(s)?))?;
             }
@@ -219,7 +226,8 @@ impl Store {
     pub fn sessions_to_reconcile(&self) -> Result<Vec<String>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM sessions WHERE status IN ({}) UNION SELECT id FROM sessions WHERE pid IS NOT NULL",
+            "SELECT id FROM sessions WHERE status IN ({}) AND origin = 'switchboard' \
+             UNION SELECT id FROM sessions WHERE pid IS NOT NULL AND origin = 'switchboard'",
             live_statuses()
         ))?;
         let rows = stmt.query_map([], |r| Ok(row_id(r)))?;
@@ -244,7 +252,7 @@ impl Store {
     pub fn expired_live(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         let conn = self.reader();
         let mut stmt =
-            conn.prepare_cached("SELECT id FROM sessions WHERE status IN ('idle', 'starting') AND expires_at < ?1 ORDER BY expires_at")?;
+            conn.prepare_cached("SELECT id FROM sessions WHERE status IN ('idle', 'starting') AND expires_at < ?1 AND origin = 'switchboard' ORDER BY expires_at")?;
         let rows = stmt.query_map([now.timestamp_millis()], |r| Ok(row_id(r)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -253,7 +261,7 @@ impl Store {
     pub fn ended_before(&self, cutoff: DateTime<Utc>, limit: u32) -> Result<Vec<String>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?1 AND status NOT IN ({}) LIMIT {limit}",
+            "SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?1 AND status NOT IN ({}) AND origin = 'switchboard' LIMIT {limit}",
             live_statuses()
         ))?;
         let rows = stmt.query_map([cutoff.timestamp_millis()], |r| r.get::<_, String>(0))?;
@@ -293,6 +301,8 @@ impl Store {
         tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_rules WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM workspaces WHERE session_id = ?1", [id])?;
+        // A deleted terminal session stays deleted: its transcript is not imported again.
+        tx.execute("UPDATE transcripts SET managed = 1 WHERE session_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
@@ -343,7 +353,7 @@ pub struct ProcessRecord {
 
 pub(super) fn insert_session_in(conn: &Connection, s: &Session) -> Result<()> {
     conn.execute(
-        &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"),
+        &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"),
         params_from_iter(session_params(s)?),
     )?;
     conn.execute(
@@ -418,6 +428,7 @@ pub(super) fn session_params(s: &Session) -> Result<Vec<rusqlite::types::Value>>
         s.last_response_at.map(|t| Value::from(t.timestamp_millis())).unwrap_or(Value::Null),
         opt(&s.launch_command),
         sql_int(s.output_trimmed_through).into(),
+        s.origin.as_str().to_string().into(),
     ])
 }
 
@@ -457,6 +468,10 @@ pub(super) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Session>>
             last_response_at: r.get::<_, Option<i64>>(23)?.map(ts_from_ms),
             launch_command: r.get(24)?,
             output_trimmed_through: count(25)?,
+            origin: {
+                let origin: String = r.get(26)?;
+                origin.parse().map_err(|_| Error::Corrupt(format!("unknown origin '{origin}'")))?
+            },
         })
     };
     Ok(build())

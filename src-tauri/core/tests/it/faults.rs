@@ -124,6 +124,7 @@ fn two_processes_changing_one_session_never_resurrect_an_ended_one() {
             last_response_at: None,
             launch_command: None,
             output_trimmed_through: 0,
+            origin: Default::default(),
         })
         .collect();
     store.insert_sessions(&sessions).unwrap();

@@ -197,5 +197,6 @@ fn test_session(agent: AgentKind) -> Session {
         last_response_at: None,
         launch_command: None,
         output_trimmed_through: 0,
+        origin: Default::default(),
     }
 }

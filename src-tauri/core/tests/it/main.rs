@@ -6,6 +6,7 @@ mod capabilities;
 mod claude;
 mod codex;
 mod engine;
+mod external;
 mod faults;
 mod fixtures;
 mod gemini;

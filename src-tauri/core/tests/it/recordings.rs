@@ -42,6 +42,7 @@ fn session(agent: AgentKind, cwd: &Path, env: Vec<(String, String)>, mode: Permi
         last_response_at: None,
         launch_command: None,
         output_trimmed_through: 0,
+        origin: Default::default(),
     }
 }
 

@@ -46,6 +46,7 @@ fn session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         last_response_at: None,
         launch_command: None,
         output_trimmed_through: 0,
+        origin: Default::default(),
     }
 }
 

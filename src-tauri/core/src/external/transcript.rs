@@ -1,0 +1,290 @@
+//! One line of a Claude Code transcript read into what Switchboard stores for its own
+//! sessions, plus what the line adds to the session's counters.
+//!
+//! The transcript format is Claude Code's internal one and changes between versions, so
+//! reading is forgiving: a line we do not understand (not JSON, an unknown `type`, a known
+//! type without the fields we need) is kept verbatim as a `raw` entry, never an error.
+//!
+//! Known lines are normalised to the shape of the stream-json lines Claude prints to
+//! Switchboard (`{"type":"assistant","message":…,"session_id":…}`) and stored under the
+//! kind the Claude adapter gives that shape (`assistant_text`, `tool_use`, `tool_result`,
+//! …), so an imported session renders exactly like one Switchboard ran. A person's prompt
+//! becomes a [`USER_PROMPT_KIND`] entry, as Switchboard stores the prompts it sends.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::agents::message_kind;
+use crate::model::Stream;
+use crate::view::USER_PROMPT_KIND;
+
+/// What a transcript's next pass must carry on with (stored as JSON with the file's
+/// offset, so that a restart continues exactly where the last pass stopped).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Carry {
+    /// The `message.id` of the last assistant line: Claude writes one line per content
+    /// block of a message, each repeating the message's usage, which counts once.
+    pub last_message_id: Option<String>,
+    /// Where the session's title came from so far.
+    pub title: TitleSource,
+}
+
+/// Where an imported session's title came from: a summary line wins over the first prompt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleSource {
+    #[default]
+    None,
+    Prompt,
+    Summary,
+}
+
+/// What lines add to their session: summed over a pass, then applied in one write.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Complete lines read.
+    pub lines: u64,
+    /// Lines kept raw (not JSON, or of a type not known here).
+    pub raw: u64,
+    /// The person's prompts.
+    pub prompts: u64,
+    /// Assistant messages (distinct `message.id`s): Claude's own `num_turns` counts the same.
+    pub turns: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Summed `costUSD` fields, where a Claude Code version wrote them (others do not).
+    pub cost_usd: f64,
+    pub model: Option<String>,
+    pub cwd: Option<String>,
+    /// A new title, when a line gives a better one than the session has.
+    pub title: Option<String>,
+    pub first_ts: Option<DateTime<Utc>>,
+    pub last_ts: Option<DateTime<Utc>>,
+    /// The last line's time as written, when counting skipped parsing it (see [`Tally::settle`]).
+    pub last_stamp: String,
+}
+
+impl Tally {
+    /// Turns the last time kept as text while counting into `last_ts`.
+    pub fn settle(&mut self) {
+        if let Some(t) = parse_ts(&self.last_stamp) {
+            if self.last_ts.is_none_or(|l| t > l) {
+                self.last_ts = Some(t);
+            }
+        }
+        self.last_stamp.clear();
+    }
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// One line as it is stored: an output entry without its session and seq.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The line's own time when it has one.
+    pub ts: Option<DateTime<Utc>>,
+    pub stream: Stream,
+    pub kind: &'static str,
+    pub payload: String,
+}
+
+/// Reads one complete line (without its line break). Never fails: see the module's doc.
+pub fn read_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) -> Entry {
+    read(bytes, carry, tally, true).unwrap_or_else(|| Entry { ts: None, stream: Stream::Stdout, kind: "raw", payload: String::new() })
+}
+
+/// Counts one complete line into `tally` without making its entry (the first, listing
+/// phase of an import: the same counts as [`read_line`], a fraction of the work).
+pub fn count_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) {
+    read(bytes, carry, tally, false);
+}
+
+fn read(bytes: &[u8], carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Entry> {
+    tally.lines += 1;
+    let raw = |tally: &mut Tally, ts| {
+        tally.raw += 1;
+        entry.then(|| Entry { ts, stream: Stream::Stdout, kind: "raw", payload: String::from_utf8_lossy(bytes).into_owned() })
+    };
+    // Straight from the bytes (no UTF-8 pass of its own): a line that is not valid JSON in
+    // valid UTF-8 is kept raw, with invalid bytes replaced.
+    let Ok(v) = serde_json::from_slice::<Value>(bytes) else { return raw(tally, None) };
+    let stamp = v.get("timestamp").and_then(Value::as_str);
+    // Counting needs only the first and the last time: the others are not parsed.
+    let ts = if entry || tally.first_ts.is_none() { stamp.and_then(parse_ts) } else { None };
+    if let Some(t) = ts {
+        tally.first_ts.get_or_insert(t);
+        tally.last_ts = Some(t);
+    } else if let Some(s) = stamp {
+        tally.last_stamp.clear();
+        tally.last_stamp.push_str(s);
+    }
+    if tally.cwd.is_none() {
+        tally.cwd = v.get("cwd").and_then(Value::as_str).filter(|c| !c.is_empty()).map(String::from);
+    }
+    if let Some(cost) = v.get("costUSD").and_then(Value::as_f64).filter(|c| c.is_finite() && *c >= 0.0) {
+        tally.cost_usd += cost;
+    }
+    match v.get("type").and_then(Value::as_str) {
+        Some("user") if v.get("message").is_some() => match user_line(&v, ts, carry, tally, entry) {
+            Some(e) => e,
+            None => raw(tally, ts),
+        },
+        Some("assistant") if v.get("message").is_some() => {
+            count_assistant(&v, carry, tally);
+            entry.then(|| normalised(&v, ts))
+        }
+        Some("summary") => {
+            if let Some(summary) = v.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
+                if carry.title != TitleSource::Summary {
+                    carry.title = TitleSource::Summary;
+                    tally.title = Some(summary.to_string());
+                }
+            }
+            // Kept as it is: it is data, but nothing Switchboard's own sessions show.
+            raw(tally, ts)
+        }
+        _ => raw(tally, ts),
+    }
+}
+
+/// A user line: a tool's result, a prompt the person typed, or Claude Code's own note
+/// (`isMeta`: caveats, command output). None: not a shape known here.
+/// The outer None: not a shape known here; the inner one: no entry wanted.
+fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Option<Entry>> {
+    let content = v.pointer("/message/content")?;
+    let blocks = content.as_array();
+    let is_result = blocks.is_some_and(|b| b.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")));
+    let meta = v.get("isMeta").and_then(Value::as_bool).unwrap_or(false);
+    if is_result || meta {
+        return Some(entry.then(|| normalised(v, ts)));
+    }
+    let text = match content {
+        Value::String(s) => s.clone(),
+        Value::Array(b) => b
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+            .filter_map(|b| b.get("text")?.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => return None,
+    };
+    tally.prompts += 1;
+    // A slash command or its output (`<command-name>…`) does not make a title.
+    if carry.title == TitleSource::None && !text.trim().is_empty() && !text.trim_start().starts_with('<') {
+        carry.title = TitleSource::Prompt;
+        tally.title = Some(text.trim().to_string());
+    }
+    Some(entry.then_some(Entry { ts, stream: Stream::System, kind: USER_PROMPT_KIND, payload: text }))
+}
+
+/// Counts an assistant line's message once: its usage, its model, one turn.
+fn count_assistant(v: &Value, carry: &mut Carry, tally: &mut Tally) {
+    let Some(message) = v.get("message") else { return };
+    let model = message.get("model").and_then(Value::as_str).filter(|m| !m.is_empty() && *m != "<synthetic>");
+    if let Some(m) = model {
+        tally.model = Some(m.to_string());
+    }
+    let id = message.get("id").and_then(Value::as_str).map(String::from);
+    if id.is_some() && id == carry.last_message_id {
+        return;
+    }
+    carry.last_message_id = id;
+    if model.is_none() {
+        // Claude Code's own synthetic messages (an API error shown as a reply) used no model.
+        return;
+    }
+    let usage = message.get("usage").cloned().unwrap_or(Value::Null);
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    tally.turns += 1;
+    tally.input_tokens = tally
+        .input_tokens
+        .saturating_add(n("input_tokens"))
+        .saturating_add(n("cache_creation_input_tokens"))
+        .saturating_add(n("cache_read_input_tokens"));
+    tally.output_tokens = tally.output_tokens.saturating_add(n("output_tokens"));
+}
+
+/// A transcript line in stream-json's shape, serialised from borrowed parts (no copy of
+/// the message, which may hold a large tool result).
+#[derive(Serialize)]
+struct StreamJsonLine<'a> {
+    #[serde(rename = "type")]
+    ty: &'a Value,
+    message: &'a Value,
+    session_id: &'a Value,
+    parent_tool_use_id: (),
+    uuid: &'a Value,
+    timestamp: &'a Value,
+}
+
+/// The line in stream-json's shape, stored under the kind the Claude adapter gives that
+/// shape (`message_kind`, the adapter's own rule).
+fn normalised(v: &Value, ts: Option<DateTime<Utc>>) -> Entry {
+    let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
+    let line = StreamJsonLine {
+        ty: field("type"),
+        message: field("message"),
+        session_id: field("sessionId"),
+        parent_tool_use_id: (),
+        uuid: field("uuid"),
+        timestamp: field("timestamp"),
+    };
+    let payload = serde_json::to_string(&line).unwrap_or_default();
+    let kind = message_kind(field("type").as_str() == Some("assistant"), v);
+    Entry { ts, stream: Stream::Stdout, kind, payload }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(lines: &[&str]) -> (Vec<Entry>, Tally, Carry) {
+        let (mut carry, mut tally) = (Carry::default(), Tally::default());
+        let entries = lines.iter().map(|l| read_line(l.as_bytes(), &mut carry, &mut tally)).collect();
+        (entries, tally, carry)
+    }
+
+    #[test]
+    fn usage_repeated_on_each_line_of_a_message_counts_once() {
+        let usage = r#""usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":7}"#;
+        let a = format!(
+            r#"{{"type":"assistant","sessionId":"s","message":{{"id":"m1","model":"claude-x","content":[{{"type":"text","text":"hi"}}],{usage}}}}}"#
+        );
+        let b = format!(
+            r#"{{"type":"assistant","sessionId":"s","message":{{"id":"m1","model":"claude-x","content":[{{"type":"tool_use","id":"t1","name":"Bash","input":{{}}}}],{usage}}}}}"#
+        );
+        let c = format!(
+            r#"{{"type":"assistant","sessionId":"s","message":{{"id":"m2","model":"claude-x","content":[{{"type":"text","text":"done"}}],{usage}}}}}"#
+        );
+        let (entries, tally, _) = read(&[&a, &b, &c]);
+        assert_eq!((tally.turns, tally.input_tokens, tally.output_tokens), (2, 30, 14));
+        assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), ["assistant_text", "tool_use", "assistant_text"]);
+        assert_eq!(tally.model.as_deref(), Some("claude-x"));
+    }
+
+    #[test]
+    fn prompts_results_summaries_and_unknown_lines() {
+        let (entries, tally, carry) = read(&[
+            r#"{"type":"user","cwd":"/w","sessionId":"s","timestamp":"2026-01-02T03:04:05Z","message":{"role":"user","content":"fix the bug\nplease"}}"#,
+            r#"{"type":"user","sessionId":"s","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}}"#,
+            r#"{"type":"file-history-snapshot","snapshot":{}}"#,
+            r#"{"type":"summary","summary":"Bug fix","leafUuid":"x"}"#,
+            "not json {",
+        ]);
+        assert_eq!(entries[0].kind, USER_PROMPT_KIND);
+        assert_eq!(entries[0].stream, Stream::System);
+        assert_eq!(entries[0].payload, "fix the bug\nplease");
+        assert_eq!(entries[1].kind, "tool_result");
+        assert_eq!(entries[2].kind, "raw");
+        assert_eq!(entries[4].payload, "not json {");
+        assert_eq!(tally.cwd.as_deref(), Some("/w"));
+        assert_eq!(tally.title.as_deref(), Some("Bug fix"), "a summary wins over the first prompt");
+        assert_eq!(carry.title, TitleSource::Summary);
+        assert_eq!((tally.lines, tally.raw, tally.prompts), (5, 3, 1));
+        assert_eq!(tally.first_ts.map(|t| t.timestamp()), Some(1_767_323_045));
+    }
+}
