@@ -183,4 +183,40 @@ export const sections = [
       });
     },
   ],
+  [
+    "settings",
+    async (page, { check, assert, assertEq, fullOptions }) => {
+      await page.open(fullOptions(), { hash: "#/settings" });
+      const edit = async (v) => {
+        await page.visible("[data-testid=settings-max-live]");
+        await page.eval("const e = document.querySelector('[data-testid=settings-max-live]'); e.value = arguments[0]; e.dispatchEvent(new Event('input', { bubbles: true }))", v);
+      };
+      await check("settings: leaving with unsaved edits asks Save / Discard / Stay; Stay keeps the edit", async () => {
+        await edit("17");
+        await page.click("[data-testid=nav-sessions]");
+        await page.visible("[data-testid=settings-leave-dialog]");
+        assertEq(await page.count("[data-testid=settings-view]"), 1, "still in Settings");
+        await page.shot("webkit-settings-leave.png");
+        await page.click("[data-testid=leave-stay]");
+        await page.gone("[data-testid=settings-leave-dialog]");
+        assertEq(await page.eval("return document.querySelector('[data-testid=settings-max-live]').value"), "17", "the edit is kept");
+        assertEq(await page.eval("return location.hash"), "#/settings", "the address stays");
+      });
+      await check("settings: Discard leaves without saving; Save saves, then leaves", async () => {
+        await page.click("[data-testid=nav-metrics]");
+        await page.click("[data-testid=leave-discard]");
+        await page.gone("[data-testid=settings-view]");
+        assertEq((await page.calls("save_settings")).length, 0, "nothing saved");
+        await page.click("[data-testid=nav-settings]");
+        await edit("18");
+        await page.eval("location.hash = '#/sessions'");
+        await page.click("[data-testid=leave-save]");
+        await page.gone("[data-testid=settings-view]");
+        const saves = await page.calls("save_settings");
+        assertEq(saves.length, 1, "saved once");
+        assertEq(saves[0].settings.max_live_sessions, 18, "the edit saved");
+        assert(/^#\/sessions/.test(await page.eval("return location.hash")), "then left to the sessions");
+      });
+    },
+  ],
 ];
