@@ -88,8 +88,13 @@ export const sections = [
     "screenshots",
     async (page, { check, fullOptions, ids, KEY }) => {
       await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}` });
-      await check("screenshot: a transcript (the user's prompts, tools, the turn's end)", async () => {
+      await check("screenshot: a transcript (the user's prompts, tools, the turn's end); \"Agent started\" once, not once per turn", async () => {
         await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        // The fixture repeats the init right after the second prompt (as the CLI does every turn).
+        const second = await page.waitFn("const e = [...document.querySelectorAll('[data-testid=output-item][data-kind=user_text]')].find(e => /regression test/.test(e.innerText)); return e && Number(e.dataset.seq)", [], { what: "the second prompt drawn" });
+        await page.waitFn("return !!document.querySelector(`[data-testid=output-item][data-seq='${arguments[0] + 2}']`)", [second], { what: "the entries after it drawn" });
+        const inits = await page.eval("return [...document.querySelectorAll('[data-testid=output-item][data-kind=system_init]')].map(e => Number(e.dataset.seq)).filter(s => s > arguments[0])", second);
+        if (inits.length > 0) throw new Error(`"Agent started" drawn again after the second prompt (seq ${inits})`);
         await page.shot("webkit-transcript.png");
       });
       await check("screenshot: the Ctrl-K switcher with results (not collapsed in WebKitGTK)", async () => {
