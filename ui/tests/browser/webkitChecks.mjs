@@ -224,4 +224,30 @@ export const sections = [
       });
     },
   ],
+  [
+    "sessions list keys",
+    async (page, { check, assert, assertEq, fullOptions, KEY }) => {
+      await page.open(fullOptions());
+      await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+      await check("list: Delete on the selected row asks, deletes, selects the next row; the notice does not push the view down", async () => {
+        const [first, second, third] = await page.eval("return [...document.querySelectorAll('[data-testid=session-row]')].slice(0, 3).map(r => r.dataset.sessionId)");
+        const top = () => page.eval("return document.querySelector('[data-testid=session-list]').getBoundingClientRect().top");
+        const before = await top();
+        await page.eval("document.querySelector(`[data-session-id='${arguments[0]}']`).focus()", second);
+        await page.keys(KEY.Delete);
+        await page.visible("[data-testid=confirm-delete]");
+        assertEq((await page.calls("delete_session")).length, 0, "nothing deleted before confirming");
+        await page.click("[data-testid=confirm-delete]");
+        await page.gone(`[data-session-id='${second}']`);
+        assertEq((await page.calls("delete_session")).map((a) => a.id), [second], "the selected session deleted");
+        await page.waitFn("return document.activeElement && document.activeElement.dataset.sessionId === arguments[0]", [third], { what: "the next row selected" });
+        await page.visible("[data-testid=notice]");
+        assert(/^Deleted /.test(await page.text("[data-testid=notice]")), "the Deleted notice");
+        const after = await top();
+        assertEq(after, before, "the list's top (the notice is an overlay)");
+        assert(first !== third, "rows differ");
+        await page.shot("webkit-sessions-deleted.png");
+      });
+    },
+  ],
 ];
