@@ -250,4 +250,40 @@ export const sections = [
       });
     },
   ],
+  [
+    "cut texts",
+    async (page, { check, assert, fullOptions, ids }) => {
+      const whole = (css) => page.eval("const e = document.querySelector(arguments[0]); return e ? [e.scrollWidth <= e.clientWidth + 1, e.innerText.trim()] : [false, null]", css);
+      await page.open(fullOptions(), { hash: "#/settings", width: 900, height: 700 });
+      await check("settings: the detected Claude path is a detected value, said whole; the input's placeholder is not a path", async () => {
+        await page.visible("[data-testid=detected-claude]");
+        const placeholder = await page.eval("return document.querySelector('[data-testid=settings-path-claude]').placeholder");
+        assert(!placeholder.includes("/"), `placeholder: ${placeholder}`);
+        const [fits, text] = await whole("[data-testid=detected-claude] .mono");
+        assert(fits && text === "/home/dev/.local/bin/claude", `the path whole: ${text} (${fits})`);
+        assert(/Detected:/.test(await page.text("[data-testid=detected-claude]")), "says Detected:");
+        await page.shot("webkit-settings-detected.png");
+      });
+      await check("metrics: \"reported by the agents\" is not cut, at 1440 to 800 px", async () => {
+        for (const width of [1440, 1280, 1100, 1000, 900, 800]) {
+          await page.open(fullOptions(), { hash: "#/metrics", width, height: 700 });
+          await page.visible("[data-testid=metric-cost] .sub");
+          const [fits, text] = await whole("[data-testid=metric-cost] .sub");
+          assert(fits && text === "reported by the agents", `at ${width} px: ${text} (whole: ${fits})`);
+          // Nor with a wider font (the real app's): the line wraps, it is never cut with an ellipsis.
+          const ws = await page.eval("return getComputedStyle(document.querySelector('[data-testid=metric-cost] .sub')).whiteSpace");
+          assert(ws !== "nowrap", `the line may wrap (white-space: ${ws})`);
+          if (width === 1100) await page.shot("webkit-metrics-cards.png");
+        }
+      });
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}`, width: 900, height: 700 });
+      await check("a tool call's result summary, if cut, has the whole text as its tooltip", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        const bad = await page.eval("return [...document.querySelectorAll('.tool .state, [data-tool] .state')].filter(e => e.scrollWidth > e.clientWidth + 1 && e.title !== e.innerText.trim()).map(e => e.innerText)");
+        assert(bad.length === 0, `cut without a tooltip: ${bad}`);
+        const edits = await page.eval("return [...document.querySelectorAll('[data-tool=Edit] .state')].map(e => e.title)");
+        assert(edits.some((t) => /has been updated/.test(t)), `the Edit's result as its tooltip: ${edits}`);
+      });
+    },
+  ],
 ];
