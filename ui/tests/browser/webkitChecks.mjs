@@ -286,4 +286,19 @@ export const sections = [
       });
     },
   ],
+  [
+    "empty state",
+    async (page, { check, assertEq }) => {
+      const exe = "/home/dev/Applications/Switchboard.AppImage";
+      await page.open({ sessions: [], appInfo: { version: "0.1.0", data_dir: "/d", log_dir: "/d/logs", exe, cli: exe } });
+      await check("empty state: the CLI hint uses the app's own path when switchboard is not on PATH", async () => {
+        await page.visible("[data-testid=empty-cli]");
+        await page.waitFn("return document.querySelector('[data-testid=empty-cli]').innerText.startsWith(arguments[0])", [exe], { what: "the full path" });
+        assertEq(await page.text("[data-testid=empty-cli]"), `${exe} run --agent command --cwd . -- echo hello`, "the hint");
+        const cut = await page.eval("const e = document.querySelector('[data-testid=empty-cli]'); return e.scrollWidth > e.clientWidth + 1");
+        assertEq(cut, false, "the command is cut (scrolls)");
+        await page.shot("webkit-empty-state.png");
+      });
+    },
+  ],
 ];
