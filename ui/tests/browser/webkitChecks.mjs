@@ -301,4 +301,18 @@ export const sections = [
       });
     },
   ],
+  [
+    "permission outcome",
+    async (page, { check, assertEq, fullOptions, ids }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
+      await check("transcript: after Allow, the \"Permission asked to use Bash\" line says \"allowed by you\"", async () => {
+        await page.visible("[data-testid=permission-prompt]");
+        assertEq(await page.count("[data-testid=permission-outcome]"), 0, "nothing said while pending");
+        await page.click("[data-testid=permission-allow]");
+        await page.gone("[data-testid=permission-prompt]");
+        await page.waitFn("const e = document.querySelector('[data-testid=output-item][data-kind=permission_asked] [data-testid=permission-outcome]'); return e && e.innerText.trim() === 'allowed by you'", [], { what: "allowed by you" });
+        await page.shot("webkit-permission-outcome.png");
+      });
+    },
+  ],
 ];
