@@ -53,6 +53,11 @@ pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
     pub log_dir: String,
+    /// The app's own executable (also the `switchboard` CLI).
+    pub exe: String,
+    /// How to call the CLI from a terminal: `switchboard` when that name on PATH is this
+    /// executable, else the executable's full path.
+    pub cli: String,
 }
 
 /// Live output subscriptions, by id.
@@ -357,7 +362,26 @@ pub async fn app_info(engine: State<'_, Engine>) -> IpcResult<AppInfo> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: engine.data_dir().to_string_lossy().into_owned(),
         log_dir: engine.data_dir().join("logs").to_string_lossy().into_owned(),
+        exe: std::env::current_exe().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+        cli: cli_command(),
     })
+}
+
+/// `switchboard` when that name on PATH is this executable; else the executable's full path.
+fn cli_command() -> String {
+    // An AppImage runs from a temporary mount: the file to call is the AppImage itself.
+    if let Some(image) = std::env::var_os("APPIMAGE").filter(|p| !p.is_empty()) {
+        return image.to_string_lossy().into_owned();
+    }
+    let Ok(exe) = std::env::current_exe() else { return "switchboard".to_string() };
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("switchboard").canonicalize().is_ok_and(|p| p == exe)));
+    if on_path {
+        "switchboard".to_string()
+    } else {
+        exe.to_string_lossy().into_owned()
+    }
 }
 
 /// Permission requests waiting for an answer: one session's (`id`), or all.

@@ -82,3 +82,13 @@ describe("joinArgs", () => {
     for (const args of cases) expect(ok(joinArgs(args))).toEqual(args);
   });
 });
+
+describe("cliHint", () => {
+  it("uses the program the app names: switchboard on PATH, else its full path, quoted", async () => {
+    const { cliHint } = await import("./args");
+    expect(cliHint("switchboard")).toBe("switchboard run --agent command --cwd . -- echo hello");
+    expect(cliHint("/opt/Switchboard/switchboard")).toBe("/opt/Switchboard/switchboard run --agent command --cwd . -- echo hello");
+    expect(cliHint("/home/me/My Apps/switchboard")).toBe("'/home/me/My Apps/switchboard' run --agent command --cwd . -- echo hello");
+    expect(cliHint(null)).toBe("switchboard run --agent command --cwd . -- echo hello");
+  });
+});

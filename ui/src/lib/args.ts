@@ -123,3 +123,11 @@ export function joinArgs(args: readonly string[]): string {
     })
     .join(" ");
 }
+
+/**
+ * The empty state's CLI example, with the program as the app says to call it (`switchboard`
+ * when that is on PATH, else the app's own full path, quoted as needed); null: not known yet.
+ */
+export function cliHint(program: string | null): string {
+  return `${joinArgs([program || "switchboard"])} run --agent command --cwd . -- echo hello`;
+}

@@ -117,3 +117,24 @@ describe("storedTotal", () => {
     expect(storedTotal(null, 0, 0)).toBe(0);
   });
 });
+
+describe("OutputRows: \"Agent started\" once per process", () => {
+  const init = (seq: number, id = "abc", model = "claude-opus-4") =>
+    entry(seq, { kind: "system_init", model, agent_session_id: id, cwd: "/w", permission_mode: "default" });
+  const life = (seq: number) => entry(seq, { kind: "lifecycle", text: "exited with code 0" });
+
+  it("leaves out a repeat with the same agent session id and model, also across batches", () => {
+    const rows = new OutputRows();
+    rows.append([init(1), text(2), init(3), text(4)]);
+    rows.append([init(5), text(6)]);
+    expect(rows.rows.map(rowKind)).toEqual(["system_init", "assistant_text", "assistant_text", "assistant_text"]);
+    rows.rebuild([init(1), text(2), init(3), text(4)]);
+    expect(rows.rows.map(rowKind)).toEqual(["system_init", "assistant_text", "assistant_text"]);
+  });
+
+  it("shows it again for another id or model, or after the process changed", () => {
+    const rows = new OutputRows();
+    rows.append([init(1), init(2, "other"), init(3, "other", "claude-sonnet-4"), life(4), init(5, "other", "claude-sonnet-4")]);
+    expect(rows.rows.map((r) => r.key)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

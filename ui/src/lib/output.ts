@@ -184,6 +184,12 @@ export class OutputRows {
   /** tool_use id → index of its row. */
   #tools = new Map<string, number>();
   #hidden = 0;
+  /**
+   * The last "Agent started" shown (agent session id and model): the CLI reports it at
+   * every turn, the same process the same way; a repeat is left out until the process
+   * changes (a lifecycle entry, e.g. an exit or a resume, or another id or model).
+   */
+  #lastInit: string | null = null;
   /** The text being written, drawn as the last row (see `setPartial`). */
   #partial: { text: string; ts: string } | null = null;
   showRaw: boolean;
@@ -232,6 +238,7 @@ export class OutputRows {
     this.#rows = [];
     this.#tools.clear();
     this.#hidden = 0;
+    this.#lastInit = null;
     this.append(items);
     this.setPartial(partial);
   }
@@ -253,6 +260,13 @@ export class OutputRows {
       if (!this.showRaw && RAW_KINDS.has(kind)) {
         this.#hidden += 1;
         continue;
+      }
+      if (item.view.kind === "system_init") {
+        const id = `${item.view.agent_session_id ?? ""}\u0000${item.view.model ?? ""}`;
+        if (id === this.#lastInit) continue;
+        this.#lastInit = id;
+      } else if (kind === "lifecycle") {
+        this.#lastInit = null;
       }
       if (isToolUse(item)) {
         this.#tools.set(item.view.id, this.#rows.length);

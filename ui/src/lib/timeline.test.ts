@@ -99,3 +99,27 @@ describe("task timeline", () => {
     expect(days[0]?.label).toBe("Yesterday");
   });
 });
+
+describe("permissionOutcomes", () => {
+  const ev = (id: number, detail: unknown, kind: TaskEvent["kind"] = "command_sent"): TaskEvent => ({ id, task_id: null, session_id: "s", ts: "2026-01-01T00:00:00Z", kind, detail });
+  it("says how each request was settled, by request id, from the session's task log", async () => {
+    const { permissionOutcomes } = await import("./timeline");
+    const m = permissionOutcomes([
+      ev(1, { permission: "allowed", tool: "Write", gist: "notes.md", request_id: "a", by: "app" }),
+      ev(2, { permission: "denied: not now", tool: "Bash", request_id: "b", by: "cli" }),
+      ev(3, { permission: "allowed by Bash(npm test:*)", tool: "Bash", request_id: "c", by: "rule" }),
+      ev(4, { permission: "denied: no answer", tool: "Bash", request_id: "d", by: "timeout" }),
+      ev(5, { permission: "allowed; rule saved: Bash(ls:*)", tool: "Bash", request_id: "e", by: "app" }),
+      ev(6, { text: "hello" }),
+      ev(7, { permission: "allowed", request_id: "f", by: "app" }, "created"),
+    ]);
+    expect(Object.fromEntries([...m].map(([k, v]) => [k, v.text]))).toEqual({
+      a: "allowed by you",
+      b: "denied by you",
+      c: "allowed by a rule",
+      d: "denied: nobody answered in time",
+      e: "allowed by you",
+    });
+    expect(m.get("b")?.tone).toBe("error");
+  });
+});

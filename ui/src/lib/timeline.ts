@@ -226,3 +226,33 @@ export function clockTime(iso: string): string {
   if (Number.isNaN(d.getTime())) return "";
   return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
+
+/** How a permission request was settled, for its "Permission asked" line in the transcript. */
+export type PermissionOutcome = { text: string; tone: "success" | "error" | "muted" };
+
+/**
+ * The decided permission requests of a session, by request id, from its task log (the engine
+ * logs each decision as `{permission, tool, gist, request_id, by}`): "allowed by you",
+ * "denied by you", "allowed by a rule", "denied: nobody answered in time", "cancelled".
+ */
+export function permissionOutcomes(events: readonly TaskEvent[]): Map<string, PermissionOutcome> {
+  const out = new Map<string, PermissionOutcome>();
+  for (const e of events) {
+    if (e.kind !== "command_sent" || e.detail === null || typeof e.detail !== "object") continue;
+    const d = e.detail as Detail;
+    const permission = text(d, "permission");
+    const id = text(d, "request_id");
+    if (permission === null || id === null) continue;
+    const by = text(d, "by");
+    const outcome = permission.trim();
+    if (outcome.startsWith("allowed")) {
+      const rule = by === "rule" || outcome.startsWith("allowed by ");
+      out.set(id, { text: rule ? "allowed by a rule" : by === "app" || by === "cli" ? "allowed by you" : "allowed", tone: "success" });
+    } else if (outcome.startsWith("denied")) {
+      out.set(id, { text: by === "timeout" ? "denied: nobody answered in time" : by === "app" || by === "cli" ? "denied by you" : "denied", tone: "error" });
+    } else if (outcome.startsWith("cancelled")) {
+      out.set(id, { text: "cancelled", tone: "muted" });
+    }
+  }
+  return out;
+}

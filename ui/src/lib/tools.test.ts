@@ -17,6 +17,8 @@ describe("tool summaries", () => {
   it("describes results", () => {
     expect(describeResult("")).toBe("empty");
     expect(describeResult("ok\n")).toBe("ok");
+    // A Write's answer repeats the path the row shows: said whole, not cut.
+    expect(describeResult("File created successfully at: /home/dev/src/github.com/acme/platform/services/auth/src/very/long/path/regression.test.ts", "/elsewhere")).toBe("file created");
     expect(describeResult("a\nb\nc")).toBe("3 lines");
     expect(describeResult("The file /src/app/a.ts was updated", "/src/app")).toBe("The file a.ts was updated");
   });

@@ -149,6 +149,8 @@ export function describeResult(content: string, cwd?: string | null): string {
   let text = content.replace(/\s+$/, "");
   if (cwd) text = text.split(cwd.endsWith("/") ? cwd : `${cwd}/`).join("");
   if (text === "") return "empty";
+  // A Write's answer names the file the row already shows: say what happened, whole.
+  if (/^File created successfully at: [^\n]+$/.test(text)) return "file created";
   const lines = text.split("\n").length;
   return lines === 1 ? firstLine(text, 120) : `${lines} lines`;
 }

@@ -339,6 +339,8 @@ function claudeConversation() {
     }),
     item(11.0, { kind: "turn_result", subtype: "success", is_error: false, num_turns: 9, duration_ms: 184_300, cost_usd: 0.7342, input_tokens: 48_210, output_tokens: 6_904, text: "Fixed: 50 repeated runs pass.", errors: [], api_error_status: null }),
     item(0.4, { kind: "user_text", text: "Great. Now also add a regression test for a token issued in the future." }),
+    // The CLI reports its init again at every turn: the same process, drawn once.
+    item(0.4, { kind: "system_init", model: "claude-sonnet-4-5", agent_session_id: "9b2f6c1d-7a40-4e0b-9d3c-2a6f1e8b5c77", cwd: AUTH, permission_mode: "acceptEdits" }),
     item(0.35, { kind: "assistant_text", text: "Adding a test for a token whose `iat` is in the future — the server should reject it with `401` too." }),
     item(0.3, { kind: "tool_use", id: "toolu_05", name: "Bash", input: { command: "npx vitest run src/login.test.ts -t future" } }),
   ];

@@ -56,7 +56,7 @@ export function installMockIpc(options: Loose): void {
       watch_terminal_sessions: true,
       terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
     },
-    appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs" },
+    appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs", exe: "/usr/bin/switchboard", cli: "switchboard" },
     recent: options.recentFolders || [],
     usage: options.usage || [],
     dialogResult: options.dialogResult === undefined ? "/home/dev/src/picked-folder" : options.dialogResult,

@@ -88,8 +88,13 @@ export const sections = [
     "screenshots",
     async (page, { check, fullOptions, ids, KEY }) => {
       await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}` });
-      await check("screenshot: a transcript (the user's prompts, tools, the turn's end)", async () => {
+      await check("screenshot: a transcript (the user's prompts, tools, the turn's end); \"Agent started\" once, not once per turn", async () => {
         await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        // The fixture repeats the init right after the second prompt (as the CLI does every turn).
+        const second = await page.waitFn("const e = [...document.querySelectorAll('[data-testid=output-item][data-kind=user_text]')].find(e => /regression test/.test(e.innerText)); return e && Number(e.dataset.seq)", [], { what: "the second prompt drawn" });
+        await page.waitFn("return !!document.querySelector(`[data-testid=output-item][data-seq='${arguments[0] + 2}']`)", [second], { what: "the entries after it drawn" });
+        const inits = await page.eval("return [...document.querySelectorAll('[data-testid=output-item][data-kind=system_init]')].map(e => Number(e.dataset.seq)).filter(s => s > arguments[0])", second);
+        if (inits.length > 0) throw new Error(`"Agent started" drawn again after the second prompt (seq ${inits})`);
         await page.shot("webkit-transcript.png");
       });
       await check("screenshot: the Ctrl-K switcher with results (not collapsed in WebKitGTK)", async () => {
@@ -180,6 +185,133 @@ export const sections = [
         await sleep(2200);
         const b = await page.text("[data-testid=session-duration]");
         assert(a !== b, `duration stayed at ${a}`);
+      });
+    },
+  ],
+  [
+    "settings",
+    async (page, { check, assert, assertEq, fullOptions }) => {
+      await page.open(fullOptions(), { hash: "#/settings" });
+      const edit = async (v) => {
+        await page.visible("[data-testid=settings-max-live]");
+        await page.eval("const e = document.querySelector('[data-testid=settings-max-live]'); e.value = arguments[0]; e.dispatchEvent(new Event('input', { bubbles: true }))", v);
+      };
+      await check("settings: leaving with unsaved edits asks Save / Discard / Stay; Stay keeps the edit", async () => {
+        await edit("17");
+        await page.click("[data-testid=nav-sessions]");
+        await page.visible("[data-testid=settings-leave-dialog]");
+        assertEq(await page.count("[data-testid=settings-view]"), 1, "still in Settings");
+        await page.shot("webkit-settings-leave.png");
+        await page.click("[data-testid=leave-stay]");
+        await page.gone("[data-testid=settings-leave-dialog]");
+        assertEq(await page.eval("return document.querySelector('[data-testid=settings-max-live]').value"), "17", "the edit is kept");
+        assertEq(await page.eval("return location.hash"), "#/settings", "the address stays");
+      });
+      await check("settings: Discard leaves without saving; Save saves, then leaves", async () => {
+        await page.click("[data-testid=nav-metrics]");
+        await page.click("[data-testid=leave-discard]");
+        await page.gone("[data-testid=settings-view]");
+        assertEq((await page.calls("save_settings")).length, 0, "nothing saved");
+        await page.click("[data-testid=nav-settings]");
+        await edit("18");
+        await page.eval("location.hash = '#/sessions'");
+        await page.click("[data-testid=leave-save]");
+        await page.gone("[data-testid=settings-view]");
+        const saves = await page.calls("save_settings");
+        assertEq(saves.length, 1, "saved once");
+        assertEq(saves[0].settings.max_live_sessions, 18, "the edit saved");
+        assert(/^#\/sessions/.test(await page.eval("return location.hash")), "then left to the sessions");
+      });
+    },
+  ],
+  [
+    "sessions list keys",
+    async (page, { check, assert, assertEq, fullOptions, KEY }) => {
+      await page.open(fullOptions());
+      await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 11");
+      await check("list: Delete on the selected row asks, deletes, selects the next row; the notice does not push the view down", async () => {
+        const [first, second, third] = await page.eval("return [...document.querySelectorAll('[data-testid=session-row]')].slice(0, 3).map(r => r.dataset.sessionId)");
+        const top = () => page.eval("return document.querySelector('[data-testid=session-list]').getBoundingClientRect().top");
+        const before = await top();
+        await page.eval("document.querySelector(`[data-session-id='${arguments[0]}']`).focus()", second);
+        await page.keys(KEY.Delete);
+        await page.visible("[data-testid=confirm-delete]");
+        assertEq((await page.calls("delete_session")).length, 0, "nothing deleted before confirming");
+        await page.click("[data-testid=confirm-delete]");
+        await page.gone(`[data-session-id='${second}']`);
+        assertEq((await page.calls("delete_session")).map((a) => a.id), [second], "the selected session deleted");
+        await page.waitFn("return document.activeElement && document.activeElement.dataset.sessionId === arguments[0]", [third], { what: "the next row selected" });
+        await page.visible("[data-testid=notice]");
+        assert(/^Deleted /.test(await page.text("[data-testid=notice]")), "the Deleted notice");
+        const after = await top();
+        assertEq(after, before, "the list's top (the notice is an overlay)");
+        assert(first !== third, "rows differ");
+        await page.shot("webkit-sessions-deleted.png");
+      });
+    },
+  ],
+  [
+    "cut texts",
+    async (page, { check, assert, fullOptions, ids }) => {
+      const whole = (css) => page.eval("const e = document.querySelector(arguments[0]); return e ? [e.scrollWidth <= e.clientWidth + 1, e.innerText.trim()] : [false, null]", css);
+      await page.open(fullOptions(), { hash: "#/settings", width: 900, height: 700 });
+      await check("settings: the detected Claude path is a detected value, said whole; the input's placeholder is not a path", async () => {
+        await page.visible("[data-testid=detected-claude]");
+        const placeholder = await page.eval("return document.querySelector('[data-testid=settings-path-claude]').placeholder");
+        assert(!placeholder.includes("/"), `placeholder: ${placeholder}`);
+        const [fits, text] = await whole("[data-testid=detected-claude] .mono");
+        assert(fits && text === "/home/dev/.local/bin/claude", `the path whole: ${text} (${fits})`);
+        assert(/Detected:/.test(await page.text("[data-testid=detected-claude]")), "says Detected:");
+        await page.shot("webkit-settings-detected.png");
+      });
+      await check("metrics: \"reported by the agents\" is not cut, at 1440 to 800 px", async () => {
+        for (const width of [1440, 1280, 1100, 1000, 900, 800]) {
+          await page.open(fullOptions(), { hash: "#/metrics", width, height: 700 });
+          await page.visible("[data-testid=metric-cost] .sub");
+          const [fits, text] = await whole("[data-testid=metric-cost] .sub");
+          assert(fits && text === "reported by the agents", `at ${width} px: ${text} (whole: ${fits})`);
+          // Nor with a wider font (the real app's): the line wraps, it is never cut with an ellipsis.
+          const ws = await page.eval("return getComputedStyle(document.querySelector('[data-testid=metric-cost] .sub')).whiteSpace");
+          assert(ws !== "nowrap", `the line may wrap (white-space: ${ws})`);
+          if (width === 1100) await page.shot("webkit-metrics-cards.png");
+        }
+      });
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}`, width: 900, height: 700 });
+      await check("a tool call's result summary, if cut, has the whole text as its tooltip", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=output-item]').length > 5");
+        const bad = await page.eval("return [...document.querySelectorAll('.tool .state, [data-tool] .state')].filter(e => e.scrollWidth > e.clientWidth + 1 && e.title !== e.innerText.trim()).map(e => e.innerText)");
+        assert(bad.length === 0, `cut without a tooltip: ${bad}`);
+        const edits = await page.eval("return [...document.querySelectorAll('[data-tool=Edit] .state')].map(e => e.title)");
+        assert(edits.some((t) => /has been updated/.test(t)), `the Edit's result as its tooltip: ${edits}`);
+      });
+    },
+  ],
+  [
+    "empty state",
+    async (page, { check, assertEq }) => {
+      const exe = "/home/dev/Applications/Switchboard.AppImage";
+      await page.open({ sessions: [], appInfo: { version: "0.1.0", data_dir: "/d", log_dir: "/d/logs", exe, cli: exe } });
+      await check("empty state: the CLI hint uses the app's own path when switchboard is not on PATH", async () => {
+        await page.visible("[data-testid=empty-cli]");
+        await page.waitFn("return document.querySelector('[data-testid=empty-cli]').innerText.startsWith(arguments[0])", [exe], { what: "the full path" });
+        assertEq(await page.text("[data-testid=empty-cli]"), `${exe} run --agent command --cwd . -- echo hello`, "the hint");
+        const cut = await page.eval("const e = document.querySelector('[data-testid=empty-cli]'); return e.scrollWidth > e.clientWidth + 1");
+        assertEq(cut, false, "the command is cut (scrolls)");
+        await page.shot("webkit-empty-state.png");
+      });
+    },
+  ],
+  [
+    "permission outcome",
+    async (page, { check, assertEq, fullOptions, ids }) => {
+      await page.open(fullOptions(), { hash: `#/sessions/${ids.PERM_ID}` });
+      await check("transcript: after Allow, the \"Permission asked to use Bash\" line says \"allowed by you\"", async () => {
+        await page.visible("[data-testid=permission-prompt]");
+        assertEq(await page.count("[data-testid=permission-outcome]"), 0, "nothing said while pending");
+        await page.click("[data-testid=permission-allow]");
+        await page.gone("[data-testid=permission-prompt]");
+        await page.waitFn("const e = document.querySelector('[data-testid=output-item][data-kind=permission_asked] [data-testid=permission-outcome]'); return e && e.innerText.trim() === 'allowed by you'", [], { what: "allowed by you" });
+        await page.shot("webkit-permission-outcome.png");
       });
     },
   ],

@@ -3,4 +3,13 @@
 /**
  * Facts about the running app for the settings view.
  */
-export type AppInfo = { version: string, data_dir: string, log_dir: string, };
+export type AppInfo = { version: string, data_dir: string, log_dir: string, 
+/**
+ * The app's own executable (also the `switchboard` CLI).
+ */
+exe: string, 
+/**
+ * How to call the CLI from a terminal: `switchboard` when that name on PATH is this
+ * executable, else the executable's full path.
+ */
+cli: string, };
