@@ -2,7 +2,7 @@
 //! creation, its changes, and its checkpoints after every turn.
 
 use super::*;
-use crate::workspace::{self as ws, Changes, Checkpoint, FileDiff, Workspace, WorktreeRequest};
+use crate::workspace::{self as ws, Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, Workspace, WorktreeRequest};
 
 impl Engine {
     /// Creates the worktree a new session asked for and moves the session's `cwd` into it.
@@ -76,16 +76,113 @@ impl Engine {
     #[instrument(skip(self))]
     pub async fn restore_checkpoint(&self, id: &str, n: u32) -> Result<Checkpoint> {
         let w = self.require_workspace(id)?;
-        let s = self.get(id)?;
-        if matches!(s.status, SessionStatus::Running | SessionStatus::WaitingInput | SessionStatus::Compacting | SessionStatus::Starting) {
-            return Err(Error::invalid("checkpoint", "the agent is working; wait for its turn to end (or interrupt it) before restoring"));
-        }
+        self.require_idle(id, "checkpoint", "restoring")?;
         let before = ws::restore(&w, n, self.inner.clock.now()).await?;
         self.log_checkpoint(id, &before, Some(n));
         if let Ok(changes) = ws::changes(&w).await {
             self.record_stats(&w, changes.stats);
         }
         Ok(before)
+    }
+
+    fn require_idle(&self, id: &str, field: &'static str, doing: &str) -> Result<()> {
+        let s = self.get(id)?;
+        if matches!(s.status, SessionStatus::Running | SessionStatus::WaitingInput | SessionStatus::Compacting | SessionStatus::Starting) {
+            return Err(Error::invalid(field, format!("the agent is working; wait for its turn to end (or interrupt it) before {doing}")));
+        }
+        Ok(())
+    }
+
+    fn refresh_stats(&self, id: &str) {
+        let Ok(Some(w)) = self.inner.store.workspace(id) else { return };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            if let Ok(changes) = ws::changes(&w).await {
+                engine.record_stats(&w, changes.stats);
+            }
+        });
+    }
+
+    /// Commits everything uncommitted in the session's worktree on its branch, as the user
+    /// (their identity and hooks apply). Returns the new commit's id.
+    #[instrument(skip(self, message))]
+    pub async fn commit_work(&self, id: &str, message: &str) -> Result<String> {
+        let w = self.require_workspace(id)?;
+        self.require_idle(id, "message", "committing")?;
+        let commit = ws::commit(&w, message).await?;
+        info!(session = %id, commit = %commit, "work committed");
+        self.refresh_stats(id);
+        Ok(commit)
+    }
+
+    /// Lands the session's branch on its base: fast-forward, merge, squash or rebase.
+    /// Conflicts come back as an outcome (with the files) and nothing is written; a base
+    /// checkout or a session worktree with uncommitted changes is refused with the reason.
+    #[instrument(skip(self, message))]
+    pub async fn land(&self, id: &str, method: LandMethod, message: Option<&str>) -> Result<LandOutcome> {
+        let w = self.require_workspace(id)?;
+        self.require_idle(id, "land", "landing")?;
+        let outcome = ws::land(&w, method, message).await?;
+        info!(session = %id, ?method, landed = outcome.landed, conflicts = outcome.conflicts.len(), "land");
+        let detail = serde_json::json!({ "method": method, "landed": outcome.landed, "conflicts": outcome.conflicts, "commit": outcome.commit, "message": outcome.message });
+        if let Err(e) = self.log_task_event(id, TaskEventKind::Landed, detail) {
+            warn!(session = %id, error = %e, "could not log the landing");
+        }
+        if outcome.landed {
+            self.refresh_stats(id);
+        }
+        Ok(outcome)
+    }
+
+    /// What removing the session's worktree and branch would lose (None: it has none).
+    pub async fn removal_check(&self, id: &str) -> Result<Option<RemovalCheck>> {
+        match self.workspace(id)? {
+            Some(w) => Ok(Some(ws::removal_check(&w).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a session (see [`Engine::delete`]) and, when `remove_worktree`, its worktree,
+    /// branch and checkpoints too — whatever they hold: ask [`Engine::removal_check`] first.
+    pub async fn delete_with_worktree(&self, id: &str, remove_worktree: bool) -> Result<()> {
+        let w = self.workspace(id)?;
+        self.delete(id).await?;
+        if let (true, Some(w)) = (remove_worktree, w) {
+            ws::remove(&w).await;
+            info!(session = %id, branch = %w.branch, "worktree removed with its session");
+        }
+        Ok(())
+    }
+
+    /// The worktrees under the data directory that no stored session works in (left by a
+    /// session deleted with its worktree kept, or by a crash). Only lists: nothing is removed.
+    pub async fn orphan_worktrees(&self) -> Result<Vec<OrphanWorktree>> {
+        let known: std::collections::HashSet<String> = self.inner.store.all_workspace_paths()?.into_iter().collect();
+        let mut list = Vec::new();
+        for path in ws::worktree_folders(&self.inner.data_dir) {
+            let shown = path.to_string_lossy().into_owned();
+            let canonical = path.canonicalize().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| shown.clone());
+            if !known.contains(&shown) && !known.contains(&canonical) {
+                list.push(ws::describe_orphan(&path).await);
+            }
+        }
+        Ok(list)
+    }
+
+    /// Removes the chosen orphaned worktrees (each path must be one [`Engine::orphan_worktrees`]
+    /// lists now); their branches are kept. Returns the paths removed.
+    pub async fn remove_orphan_worktrees(&self, paths: &[String]) -> Result<Vec<String>> {
+        let orphans = self.orphan_worktrees().await?;
+        let mut removed = Vec::new();
+        for p in paths {
+            let Some(o) = orphans.iter().find(|o| &o.path == p) else {
+                return Err(Error::invalid("path", format!("{} is not an orphaned worktree of Switchboard's", crate::error::shorten(p, 200))));
+            };
+            ws::remove_orphan(o).await?;
+            info!(path = %o.path, "orphaned worktree removed");
+            removed.push(o.path.clone());
+        }
+        Ok(removed)
     }
 
     /// The task log's record of a checkpoint (the timeline shows them).

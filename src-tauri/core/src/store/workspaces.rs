@@ -71,4 +71,12 @@ impl Store {
             Ok(stmt.query_row([session_id], from_row).optional()?)
         })
     }
+
+    /// Every stored worktree's path (all of them, for finding the orphaned ones on disk).
+    pub fn all_workspace_paths(&self) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT path FROM workspaces")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }

@@ -15,6 +15,7 @@
 mod changes;
 mod checkpoint;
 mod git;
+mod land;
 mod worktree;
 
 use chrono::{DateTime, Utc};
@@ -25,8 +26,10 @@ pub(crate) use self::changes::{changes, diff_text};
 pub use self::changes::{MAX_FILES_LISTED, MAX_FILE_DIFF_BYTES};
 pub(crate) use self::checkpoint::{checkpoint, checkpoints, restore};
 pub use self::git::{GIT_TIMEOUT, MAX_GIT_OUTPUT};
-pub(crate) use self::worktree::{create, remove};
-pub use self::worktree::{probe, valid_branch_name};
+pub(crate) use self::land::{commit, land, removal_check};
+pub use self::land::{LandMethod, LandOutcome, RemovalCheck, MIN_GIT_FOR_LANDING};
+pub(crate) use self::worktree::{create, describe_orphan, remove, remove_orphan, worktree_folders};
+pub use self::worktree::{probe, valid_branch_name, OrphanWorktree};
 
 /// What a new session asks of its own worktree. Both fields are optional: a request with
 /// neither takes the repository's current branch as the base and makes up a branch name.

@@ -238,3 +238,220 @@ async fn branch_names_and_bases_are_validated_and_a_refusal_creates_nothing() {
     assert_eq!(s.cwd, format!("{}/sub", w.path));
     assert!(branches().lines().any(|b| b == "fix/login-2"));
 }
+
+// ---- Landing, deleting and cleaning up (real git; a shell command does the agent's work) ----
+
+use switchboard_core::workspace::LandMethod;
+
+/// A finished session in its own worktree of `root` whose agent ran `script` there.
+async fn worked(e: &Engine, root: &Path, branch: &str, script: &str) -> (String, PathBuf) {
+    let mut req = command(root, "sh", &["-c", script]);
+    req.worktree = Some(WorktreeRequest { base: None, branch: Some(branch.into()) });
+    let s = e.create(req).await.unwrap();
+    assert_eq!(wait_final(e, &s.id).await.status, SessionStatus::Ended);
+    let w = e.workspace(&s.id).unwrap().unwrap();
+    (s.id, PathBuf::from(w.path))
+}
+
+fn commit_script(file: &str, text: &str) -> String {
+    format!("printf '{text}\\n' > {file} && git add {file} && git commit -qm 'add {file}'")
+}
+
+#[tokio::test]
+async fn merge_fast_forward_squash_and_merge_land_on_the_checked_out_base() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+
+    // Fast-forward: main has not moved, so it moves to the branch's tip.
+    let (a, wa) = worked(&e, &root, "land/a", &commit_script("a.txt", "a")).await;
+    let out = e.land(&a, LandMethod::FastForward, None).await.unwrap();
+    assert!(out.landed && out.conflicts.is_empty(), "{out:?}");
+    assert_eq!(git(&root, &["rev-parse", "main"]), git(&wa, &["rev-parse", "HEAD"]));
+    assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "a\n", "the main checkout's files follow");
+    assert!(git(&root, &["status", "--porcelain"]).is_empty());
+    assert_eq!(e.removal_check(&a).await.unwrap().unwrap().unmerged_commits, 0);
+
+    // Squash: main moved on (a landed), so a fast-forward is refused and nothing moves.
+    let (b, wb) = worked(&e, &root, "land/b", &format!("{} && {}", commit_script("b1.txt", "1"), commit_script("b2.txt", "2"))).await;
+    std::fs::write(root.join("main.txt"), "m\n").unwrap();
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "main moves"]);
+    let main_before = git(&root, &["rev-parse", "main"]);
+    let err = e.land(&b, LandMethod::FastForward, None).await.unwrap_err();
+    assert!(err.to_string().contains("fast-forward is not possible"), "{err}");
+    assert_eq!(git(&root, &["rev-parse", "main"]), main_before);
+    assert_eq!(e.removal_check(&b).await.unwrap().unwrap().unmerged_commits, 2);
+    let out = e.land(&b, LandMethod::Squash, Some("Add b1 and b2")).await.unwrap();
+    assert!(out.landed, "{out:?}");
+    let tip = git(&root, &["rev-parse", "main"]);
+    assert_eq!(git(&root, &["rev-list", "--parents", "-n1", "main"]), format!("{tip} {main_before}"), "one commit, one parent");
+    assert_eq!(git(&root, &["log", "-1", "--format=%s%n%an", "main"]), "Add b1 and b2\nDev", "the user's identity");
+    assert!(root.join("b1.txt").exists() && root.join("b2.txt").exists());
+    assert_eq!(git(&wb, &["rev-parse", "HEAD"]), tip, "the session goes on from what was landed");
+    assert_eq!(e.removal_check(&b).await.unwrap().unwrap().unmerged_commits, 0);
+    assert!(git(&root, &["status", "--porcelain"]).is_empty() && git(&wb, &["status", "--porcelain"]).is_empty());
+
+    // Merge: a merge commit with the branch as second parent.
+    let (c, wc) = worked(&e, &root, "land/c", &commit_script("c.txt", "c")).await;
+    let out = e.land(&c, LandMethod::Merge, None).await.unwrap();
+    assert!(out.landed, "{out:?}");
+    let parents = git(&root, &["rev-list", "--parents", "-n1", "main"]);
+    assert!(parents.ends_with(&format!("{tip} {}", git(&wc, &["rev-parse", "HEAD"]))), "{parents}");
+    assert_eq!(git(&root, &["log", "-1", "--format=%s", "main"]), "Merge branch 'land/c'");
+    // Nothing left to land.
+    let err = e.land(&c, LandMethod::Merge, None).await.unwrap_err();
+    assert!(err.to_string().contains("nothing to land"), "{err}");
+    assert!(e.session_log(&c).unwrap().iter().any(|t| t.kind == TaskEventKind::Landed));
+}
+
+#[tokio::test]
+async fn a_base_not_checked_out_anywhere_is_moved_by_its_ref_only() {
+    let (_keep, root) = repo();
+    git(&root, &["branch", "develop"]);
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let mut req = command(&root, "sh", &["-c", &commit_script("d.txt", "d")]);
+    req.worktree = Some(WorktreeRequest { base: Some("develop".into()), branch: Some("on-develop".into()) });
+    let s = e.create(req).await.unwrap();
+    wait_final(&e, &s.id).await;
+    let before = state(&root);
+    let out = e.land(&s.id, LandMethod::Squash, None).await.unwrap();
+    assert!(out.landed, "{out:?}");
+    assert_eq!(git(&root, &["show", "develop:d.txt"]), "d");
+    assert_eq!(state(&root), before, "main and its checkout untouched");
+}
+
+#[tokio::test]
+async fn rebase_replays_the_branch_onto_the_moved_base() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let (s, wt) = worked(&e, &root, "land/r", &format!("{} && {}", commit_script("r1.txt", "1"), commit_script("r2.txt", "2"))).await;
+    std::fs::write(root.join("main.txt"), "m\n").unwrap();
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "main moves"]);
+    let main = git(&root, &["rev-parse", "main"]);
+    let before = state(&root);
+    let out = e.land(&s, LandMethod::Rebase, None).await.unwrap();
+    assert!(out.landed, "{out:?}");
+    assert_eq!(git(&wt, &["rev-parse", "HEAD~2"]), main, "both commits now sit on main's tip");
+    assert_eq!(git(&wt, &["log", "--format=%s", "-2"]), "add r2.txt\nadd r1.txt");
+    assert!(wt.join("main.txt").exists());
+    assert_eq!(state(&root), before, "a rebase does not touch the base or its checkout");
+    // Then a fast-forward is possible.
+    assert!(e.land(&s, LandMethod::FastForward, None).await.unwrap().landed);
+}
+
+#[tokio::test]
+async fn a_real_conflict_is_refused_with_its_files_and_nothing_changes_on_either_side() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let script = "printf 'from the session\\n' > README.md && printf 'x\\n' > other.txt && git commit -qam 'session edit' && git add other.txt && git commit -qm other";
+    let (s, wt) = worked(&e, &root, "land/conflict", script).await;
+    std::fs::write(root.join("README.md"), "from main\n").unwrap();
+    git(&root, &["commit", "-q", "-am", "main edit"]);
+    let (main_before, wt_before) = (state(&root), state(&wt));
+    let refs_before = git(&root, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    for method in [LandMethod::Merge, LandMethod::Squash, LandMethod::Rebase] {
+        let out = e.land(&s, method, None).await.unwrap();
+        assert!(!out.landed, "{method:?}: {out:?}");
+        assert_eq!(out.conflicts, vec!["README.md".to_string()], "{method:?}");
+        assert!(out.message.contains("nothing was changed"), "{}", out.message);
+        assert_eq!(state(&root), main_before, "{method:?}: the main checkout is as it was");
+        assert_eq!(state(&wt), wt_before, "{method:?}: the session's worktree is as it was");
+        assert_eq!(git(&root, &["for-each-ref", "--format=%(refname) %(objectname)"]), refs_before, "no ref moved");
+        assert!(!wt.join(".git").is_dir() && git(&wt, &["status"]).contains("nothing to commit"), "no rebase or merge in progress");
+    }
+    assert_eq!(std::fs::read_to_string(root.join("README.md")).unwrap(), "from main\n");
+}
+
+#[tokio::test]
+async fn uncommitted_changes_are_refused_with_the_reason_then_committed() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    // The session left its work uncommitted.
+    let (s, wt) = worked(&e, &root, "land/dirty", "printf 'w\\n' > work.txt").await;
+    let err = e.land(&s, LandMethod::Merge, None).await.unwrap_err();
+    assert!(err.to_string().contains("uncommitted changes (work.txt): commit them first"), "{err}");
+    let commit = e.commit_work(&s, "  Work from the session  ").await.unwrap();
+    assert_eq!(git(&wt, &["log", "-1", "--format=%H %s %an"]), format!("{commit} Work from the session Dev"));
+    assert!(e.commit_work(&s, "again").await.unwrap_err().to_string().contains("nothing to commit"));
+    assert!(e.commit_work(&s, " ").await.is_err());
+
+    // The user's main checkout has an uncommitted edit: refused, and it is kept as it was.
+    std::fs::write(root.join("README.md"), "my own edit\n").unwrap();
+    let before = state(&root);
+    let err = e.land(&s, LandMethod::FastForward, None).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("(on main) has uncommitted changes (README.md)") && text.contains("nothing was changed"), "{text}");
+    assert_eq!(state(&root), before);
+    assert_eq!(std::fs::read_to_string(root.join("README.md")).unwrap(), "my own edit\n");
+    // Once it is committed (or stashed), the landing goes through.
+    git(&root, &["commit", "-q", "-am", "mine"]);
+    assert!(e.land(&s, LandMethod::Merge, None).await.unwrap().landed);
+    assert!(root.join("work.txt").exists());
+}
+
+#[tokio::test]
+async fn deleting_warns_of_unmerged_work_and_removes_the_worktree_branch_and_checkpoints_when_asked() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let (s, wt) = worked(&e, &root, "del/work", &format!("{} && printf 'u\\n' > loose.txt", commit_script("kept.txt", "k"))).await;
+    e.checkpoint(&s, "by hand").await.unwrap();
+    let check = e.removal_check(&s).await.unwrap().unwrap();
+    assert_eq!((check.exists, check.unmerged_commits, check.uncommitted_files), (true, 1, 1));
+    e.delete_with_worktree(&s, true).await.unwrap();
+    assert!(!wt.exists(), "the worktree is gone");
+    assert!(git(&root, &["branch", "--list", "del/work"]).is_empty(), "and its branch");
+    assert!(git(&root, &["for-each-ref", "refs/switchboard/"]).is_empty(), "and its checkpoints");
+    assert!(e.orphan_worktrees().await.unwrap().is_empty());
+
+    // Deleting without asking keeps everything: the worktree then shows in the clean-up list.
+    let (t, wt2) = worked(&e, &root, "del/kept", &commit_script("k2.txt", "k")).await;
+    e.delete(&t).await.unwrap();
+    assert!(wt2.exists());
+    let orphans = e.orphan_worktrees().await.unwrap();
+    assert_eq!(orphans.len(), 1);
+    assert_eq!((orphans[0].path.as_str(), orphans[0].branch.as_deref()), (wt2.to_str().unwrap(), Some("del/kept")));
+}
+
+#[tokio::test]
+async fn clean_up_after_a_crash_finds_the_orphaned_worktree_and_startup_deletes_nothing() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let live_wt;
+    {
+        let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+        let (_live, wt) = worked(&e, &root, "crash/live", "true").await;
+        live_wt = wt;
+    }
+    // A crash between `git worktree add` and the session's row: a worktree nobody knows.
+    let lost = data.path().join("worktrees").join("app-0000").join("switchboard").join("lost-abc123");
+    std::fs::create_dir_all(lost.parent().unwrap()).unwrap();
+    git(&root, &["worktree", "add", "-q", "-b", "switchboard/lost-abc123", lost.to_str().unwrap(), "main"]);
+    std::fs::write(lost.join("half.txt"), "unsaved\n").unwrap();
+    let lost = lost.canonicalize().unwrap();
+
+    // Restart: nothing is deleted on its own.
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    assert!(lost.exists() && live_wt.exists());
+    let orphans = e.orphan_worktrees().await.unwrap();
+    assert_eq!(orphans.len(), 1, "only the one no session works in: {orphans:?}");
+    let o = &orphans[0];
+    assert_eq!(o.path, lost.to_str().unwrap());
+    assert_eq!((o.repo_root.as_deref(), o.branch.as_deref(), o.uncommitted_files), (root.to_str(), Some("switchboard/lost-abc123"), 1));
+    assert!(lost.exists(), "listing removes nothing");
+
+    let err = e.remove_orphan_worktrees(&[live_wt.to_string_lossy().into_owned()]).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid { field: "path", .. }), "a session's worktree is not an orphan: {err}");
+    assert!(live_wt.exists());
+    assert_eq!(e.remove_orphan_worktrees(std::slice::from_ref(&o.path)).await.unwrap(), vec![o.path.clone()]);
+    assert!(!lost.exists());
+    assert!(!git(&root, &["worktree", "list"]).contains("lost-abc123"));
+    assert_eq!(git(&root, &["branch", "--list", "switchboard/lost-abc123"]), "switchboard/lost-abc123", "its branch is kept");
+    assert!(e.orphan_worktrees().await.unwrap().is_empty());
+}
