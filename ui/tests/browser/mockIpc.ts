@@ -523,7 +523,7 @@ export function installMockIpc(options: Loose): void {
       return clone(ended);
     },
     delete_session: async (args) => {
-      need("delete_session", args, "id");
+      need("delete_session", args, "id", "removeWorktree");
       getOr404(args.id);
       sessions.delete(args.id);
       outputs.delete(args.id);
@@ -734,13 +734,19 @@ export function installMockIpc(options: Loose): void {
     app_info: async (args) => {
       return clone(state.appInfo);
     },
-    // Mocked sessions run in their folder: no worktrees (the Rust tests cover them).
-    probe_repository: async () => null,
+    // Mocked sessions run in their folder: no worktrees (the Rust tests cover them). A folder
+    // named `…/repo` probes as a repository on main, for the form's worktree fields.
+    probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
     list_workspaces: async () => [],
     session_changes: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
     session_diff: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
     session_checkpoints: async () => [],
     restore_checkpoint: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    commit_work: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    land_session: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    removal_check: async () => null,
+    orphan_worktrees: async () => [],
+    remove_orphan_worktrees: async () => reject("invalid_input", "not an orphaned worktree of Switchboard's", "path"),
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).

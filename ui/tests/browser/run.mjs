@@ -585,7 +585,7 @@ async function main() {
         await byTestId(page, "delete-button").click();
         await byTestId(page, "confirm-delete").click();
         await byTestId(page, "session-list").waitFor();
-        assertEq((await calls(page, "delete_session")).at(-1), { id: ENDED_CLAUDE_ID }, "delete args");
+        assertEq((await calls(page, "delete_session")).at(-1), { id: ENDED_CLAUDE_ID, removeWorktree: false }, "delete args");
         assertEq(await page.locator(`[data-session-id="${ENDED_CLAUDE_ID}"]`).count(), 0, "row gone");
       });
 
