@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, Workspace};
+use switchboard_core::workspace::{
+    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, Workspace,
+};
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session,
     SessionFilter, Settings, TaskEvent,

@@ -760,6 +760,41 @@ async function main() {
         await page.locator('[data-testid="output-item"][data-kind="assistant_text"]', { hasText: "one modified file" }).waitFor();
       });
 
+      await check("New session in a git repository: Own worktree on by default, branch checked, base and branch sent", async () => {
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "new-session-dialog").waitFor();
+        await byTestId(page, "field-agent").selectOption("command");
+        await byTestId(page, "field-program").fill("make");
+        assertEq(await byTestId(page, "worktree-fields").count(), 0, "no worktree fields outside a repository");
+        await byTestId(page, "field-cwd").fill("/home/dev/src/repo");
+        await byTestId(page, "field-cwd").dispatchEvent("change");
+        await byTestId(page, "worktree-fields").waitFor();
+        assert(await byTestId(page, "field-worktree").isChecked(), "on by default in a repository");
+        assertEq(await byTestId(page, "field-base").getAttribute("placeholder"), "main", "base defaults to the repository's branch");
+        await byTestId(page, "field-branch").fill("has space");
+        await byTestId(page, "field-error-branch").waitFor();
+        await byTestId(page, "field-branch").fill("fix/login");
+        await byTestId(page, "field-base").fill("develop");
+        await byTestId(page, "create-session-submit").click();
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
+        assertEq((await calls(page, "create_session")).at(-1).request.worktree, { base: "develop", branch: "fix/login" }, "worktree sent");
+        // Turned off there, it stays off for that repository next time.
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "new-session-dialog").waitFor();
+        await byTestId(page, "worktree-fields").waitFor();
+        await byTestId(page, "field-worktree").uncheck();
+        assertEq(await byTestId(page, "field-branch").count(), 0, "base and branch hidden when off");
+        await byTestId(page, "field-program").fill("make");
+        await byTestId(page, "create-session-submit").click();
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
+        assertEq((await calls(page, "create_session")).at(-1).request.worktree, null, "no worktree when off");
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "worktree-fields").waitFor();
+        assert(!(await byTestId(page, "field-worktree").isChecked()), "remembered off for that repository");
+        await page.keyboard.press("Escape");
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
+      });
+
       await check("New session: an agent that is not installed says how to install it and cannot be created", async () => {
         await page.keyboard.press("Control+n");
         await byTestId(page, "new-session-dialog").waitFor();

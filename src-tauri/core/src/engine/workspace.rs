@@ -2,7 +2,9 @@
 //! creation, its changes, and its checkpoints after every turn.
 
 use super::*;
-use crate::workspace::{self as ws, Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, Workspace, WorktreeRequest};
+use crate::workspace::{
+    self as ws, Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, Workspace, WorktreeRequest,
+};
 
 impl Engine {
     /// Creates the worktree a new session asked for and moves the session's `cwd` into it.
@@ -176,7 +178,10 @@ impl Engine {
         let mut removed = Vec::new();
         for p in paths {
             let Some(o) = orphans.iter().find(|o| &o.path == p) else {
-                return Err(Error::invalid("path", format!("{} is not an orphaned worktree of Switchboard's", crate::error::shorten(p, 200))));
+                return Err(Error::invalid(
+                    "path",
+                    format!("{} is not an orphaned worktree of Switchboard's", crate::error::shorten(p, 200)),
+                ));
             };
             ws::remove_orphan(o).await?;
             info!(path = %o.path, "orphaned worktree removed");

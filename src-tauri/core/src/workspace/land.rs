@@ -216,7 +216,10 @@ pub(crate) async fn land(w: &Workspace, method: LandMethod, message: Option<&str
     let tip = rev(wt, "HEAD").await?;
     let ahead: u32 = Git::new(root).args(["rev-list", "--count", &format!("{base_tip}..{tip}")]).line().await?.parse().unwrap_or(0);
     if ahead == 0 {
-        return Err(Error::invalid("land", format!("nothing to land: {} has no commit that {base} lacks (commit the work first)", w.branch)));
+        return Err(Error::invalid(
+            "land",
+            format!("nothing to land: {} has no commit that {base} lacks (commit the work first)", w.branch),
+        ));
     }
     if method == LandMethod::Rebase {
         return rebase(w, &base, &base_tip).await;
@@ -242,7 +245,10 @@ pub(crate) async fn land(w: &Workspace, method: LandMethod, message: Option<&str
         LandMethod::FastForward if !fast_forward => {
             return Err(Error::invalid(
                 "land",
-                format!("{base} has moved on since {} was started: a fast-forward is not possible; merge, squash or rebase first", w.branch),
+                format!(
+                    "{base} has moved on since {} was started: a fast-forward is not possible; merge, squash or rebase first",
+                    w.branch
+                ),
             ))
         }
         LandMethod::FastForward => tip.clone(),
