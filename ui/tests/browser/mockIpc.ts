@@ -88,6 +88,13 @@ export function installMockIpc(options: Loose): void {
   let focused: string | null = null;
   let quitRequests = 0;
   const advised = new Set<string>(options.compactionAdvised || []);
+  const worktrees: Record<string, Loose> = options.worktrees || {};
+  function worktreeOf(id: string): Loose {
+    getOr404(id);
+    const w = worktrees[id];
+    if (!w) reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree");
+    return w;
+  }
   const calls: Loose[] = [];
   const callbacks = new Map<number, (data: Loose) => unknown>();
   const listeners = new Map<string, number[]>();
@@ -734,17 +741,24 @@ export function installMockIpc(options: Loose): void {
     app_info: async (args) => {
       return clone(state.appInfo);
     },
-    // Mocked sessions run in their folder: no worktrees (the Rust tests cover them). A folder
-    // named `…/repo` probes as a repository on main, for the form's worktree fields.
+    // Mocked sessions run in their folder unless `options.worktrees` gives one (session id →
+    // { workspace, changes, diffs: { path: text }, checkpoints, land: outcome, removal }); the
+    // Rust tests cover real worktrees. A folder named `…/repo` probes as a repository on main.
     probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
-    list_workspaces: async () => [],
-    session_changes: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    session_diff: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    session_checkpoints: async () => [],
-    restore_checkpoint: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    commit_work: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    land_session: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    removal_check: async () => null,
+    list_workspaces: async () => Object.values(worktrees).map((w) => clone(w.workspace)),
+    session_changes: async (args) => clone(worktreeOf(args.id).changes),
+    session_diff: async (args) => ({ path: args.path, text: worktreeOf(args.id).diffs?.[args.path ?? ""] ?? "", cut: false }),
+    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
+    restore_checkpoint: async (args) => {
+      worktreeOf(args.id);
+      return reject("invalid_input", "the mock cannot restore", "checkpoint");
+    },
+    commit_work: async (args) => {
+      worktreeOf(args.id);
+      return "0123456789abcdef0123456789abcdef01234567";
+    },
+    land_session: async (args) => clone(worktreeOf(args.id).land ?? { method: args.method, landed: true, conflicts: [], message: "landed", commit: null }),
+    removal_check: async (args) => clone(worktrees[args.id]?.removal ?? null),
     orphan_worktrees: async () => [],
     remove_orphan_worktrees: async () => reject("invalid_input", "not an orphaned worktree of Switchboard's", "path"),
   };

@@ -104,4 +104,37 @@ export const sections = [
       });
     },
   ],
+  [
+    "changes and landing",
+    async (page, { check, assert, assertEq, fullOptions, ids, worktrees }) => {
+      await page.open(fullOptions({ worktrees }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("the Changes tab: files with counts, a file's diff, checkpoints, Commit and Land", async () => {
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
+        await page.waitFn("return /MAX_SKEW_SECS/.test(document.querySelector('[data-testid=file-diff]').innerText)", [], { what: "the diff" });
+        assertEq(await page.count("[data-testid=checkpoint]"), 2, "checkpoints");
+        assertEq(await page.text("[data-testid=land]"), "Land on main", "the land button names the base");
+        await page.shot("webkit-changes.png");
+      });
+      await check("a merge conflict: the message and the conflicting files, nothing changed", async () => {
+        await page.click("[data-testid=land]");
+        await page.visible("[data-testid=land-conflicts]");
+        const text = await page.text("[data-testid=land-refusal]");
+        assert(text.includes("conflicts with main in 2 file(s); nothing was changed"), text);
+        assert(text.includes("src/token.rs") && text.includes("CHANGELOG.md"), text);
+        assertEq((await page.calls("land_session")).at(-1), { method: "merge", id: ids.ENDED_CLAUDE_ID, message: null }, "land args");
+        await page.shot("webkit-land-conflict.png");
+      });
+      await check("delete offers to remove the worktree and branch, warning of unmerged and uncommitted work", async () => {
+        await page.click("[data-testid=tab-output]");
+        await page.click("[data-testid=delete-button]");
+        await page.visible("[data-testid=delete-worktree]");
+        await page.visible("[data-testid=delete-worktree-warning]");
+        const text = await page.text("[data-testid=delete-worktree-warning]");
+        assert(text.includes("2 commits not in main") && text.includes("1 uncommitted file"), text);
+        await page.shot("webkit-delete-worktree.png");
+      });
+    },
+  ],
 ];
+
