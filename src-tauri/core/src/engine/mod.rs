@@ -307,9 +307,12 @@ impl Engine {
         let _starting = self.mark_starting(&session.id);
         // The worktree before the row: a request git refuses (bad branch, unknown base)
         // leaves nothing stored; a row that cannot be stored takes its worktree with it.
-        let workspace = match worktree {
-            Some(w) => Some(self.create_worktree(&mut session, w).await?),
-            None => None,
+        let (workspace, setup_notes) = match worktree {
+            Some(w) => {
+                let (w, notes) = self.create_worktree(&mut session, w).await?;
+                (Some(w), notes)
+            }
+            None => (None, Vec::new()),
         };
         let inserted =
             self.inner.store.insert_session_with(&session, &self.inner.me, Some(self.inner.config.max_live_sessions), workspace.as_ref());
@@ -326,6 +329,13 @@ impl Engine {
             serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id, "initial_context": session.config.append_system_prompt, "branch": workspace.as_ref().map(|w| &w.branch) }),
         )?;
         self.emit(EngineEvent::SessionChanged { session: session.clone() });
+        if !setup_notes.is_empty() {
+            // Before the agent's own output (start opens it again: nobody follows it yet).
+            self.inner.output.open(&session.id)?;
+            for note in setup_notes {
+                self.record_output(&session.id, Stream::System, "lifecycle", note);
+            }
+        }
         self.start(&session, &program, false, prompt).await
     }
 

@@ -9,12 +9,79 @@ use crate::workspace::{
 impl Engine {
     /// Creates the worktree a new session asked for and moves the session's `cwd` into it.
     /// The session is not stored yet.
-    pub(super) async fn create_worktree(&self, session: &mut Session, req: WorktreeRequest) -> Result<Workspace> {
+    /// Then the repository's setup runs in it (files copied, the setup command): its notes
+    /// are returned for the session's output; a failure removes the worktree and branch and
+    /// is the error (field `setup`), so nothing is left half-created.
+    pub(super) async fn create_worktree(&self, session: &mut Session, req: WorktreeRequest) -> Result<(Workspace, Vec<String>)> {
         let planned =
             ws::create(&self.inner.data_dir, Path::new(&session.cwd), &session.id, &session.title, req, self.inner.clock.now()).await?;
         session.cwd = planned.cwd.to_string_lossy().into_owned();
         info!(session = %session.id, branch = %planned.workspace.branch, path = %planned.workspace.path, "worktree created");
-        Ok(planned.workspace)
+        match self.set_up_worktree(&planned.workspace, &planned.cwd).await {
+            Ok(notes) => Ok((planned.workspace, notes)),
+            Err(e) => {
+                ws::remove(&planned.workspace).await;
+                warn!(session = %session.id, error = %e, "the worktree's setup failed; worktree removed");
+                Err(e)
+            }
+        }
+    }
+
+    async fn set_up_worktree(&self, w: &Workspace, cwd: &Path) -> Result<Vec<String>> {
+        let setup = self.inner.store.repo_setup(&w.repo_root)?;
+        let mut notes = Vec::new();
+        if !setup.copy_files.is_empty() {
+            let copied = ws::copy_files(Path::new(&w.repo_root), Path::new(&w.path), &setup.copy_files)?;
+            notes.push(if copied.is_empty() {
+                format!("setup: nothing to copy ({} matched no file)", setup.copy_files.join(", "))
+            } else {
+                format!("setup: copied {} from {}", copied.join(", "), w.repo_root)
+            });
+        }
+        if let Some(command) = setup.setup_command.as_deref() {
+            let run = ws::run_command(cwd, command, ws::SETUP_TIMEOUT).await?;
+            if !run.success {
+                let tail = ws::tail(&run.output, 20);
+                return Err(Error::invalid(
+                    "setup",
+                    format!(
+                        "the repository's setup command `{}` {}; nothing was created{}",
+                        crate::error::shorten(command, 200),
+                        run.outcome,
+                        if tail.is_empty() { String::new() } else { format!(":\n{tail}") }
+                    ),
+                ));
+            }
+            notes.push(format!("setup: `{}` {}", crate::error::shorten(command, 200), run.outcome));
+            let lines: Vec<&str> = run.output.lines().collect();
+            let skip = lines.len().saturating_sub(500);
+            if skip > 0 {
+                notes.push(format!("setup: … {skip} earlier lines of its output not kept"));
+            }
+            notes.extend(lines[skip..].iter().map(|l| l.to_string()));
+        }
+        Ok(notes)
+    }
+
+    /// The worktree setup of the repository `cwd` is in (None: not in a repository).
+    pub async fn repo_setup(&self, cwd: &str) -> Result<Option<(String, ws::RepoSetup)>> {
+        let Some(repo) = ws::probe(Path::new(cwd)).await? else { return Ok(None) };
+        let setup = self.inner.store.repo_setup(&repo.root)?;
+        Ok(Some((repo.root, setup)))
+    }
+
+    /// Stores the worktree setup of the repository `cwd` is in.
+    pub async fn save_repo_setup(&self, cwd: &str, setup: ws::RepoSetup) -> Result<ws::RepoSetup> {
+        setup.validate()?;
+        let Some(repo) = ws::probe(Path::new(cwd)).await? else {
+            return Err(Error::invalid("cwd", format!("'{}' is not in a git repository", crate::error::shorten(cwd, 200))));
+        };
+        let setup = ws::RepoSetup {
+            copy_files: setup.copy_files.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            setup_command: setup.setup_command.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+        };
+        self.inner.store.save_repo_setup(&repo.root, &setup)?;
+        Ok(setup)
     }
 
     /// The session's own worktree, or None when it runs in its folder as it is.

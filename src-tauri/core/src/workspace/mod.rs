@@ -16,6 +16,7 @@ mod changes;
 mod checkpoint;
 mod git;
 mod land;
+mod setup;
 mod worktree;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,8 @@ pub(crate) use self::checkpoint::{checkpoint, checkpoints, restore};
 pub use self::git::{GIT_TIMEOUT, MAX_GIT_OUTPUT};
 pub(crate) use self::land::{commit, land, removal_check};
 pub use self::land::{LandMethod, LandOutcome, RemovalCheck, MIN_GIT_FOR_LANDING};
+pub(crate) use self::setup::{copy_files, run_command, tail};
+pub use self::setup::{RepoSetup, MAX_COPIED_FILES, SETUP_TIMEOUT};
 pub(crate) use self::worktree::{create, describe_orphan, remove, remove_orphan, worktree_folders};
 pub use self::worktree::{probe, valid_branch_name, OrphanWorktree};
 

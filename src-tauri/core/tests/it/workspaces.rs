@@ -241,7 +241,7 @@ async fn branch_names_and_bases_are_validated_and_a_refusal_creates_nothing() {
 
 // ---- Landing, deleting and cleaning up (real git; a shell command does the agent's work) ----
 
-use switchboard_core::workspace::LandMethod;
+use switchboard_core::workspace::{LandMethod, RepoSetup};
 
 /// A finished session in its own worktree of `root` whose agent ran `script` there.
 async fn worked(e: &Engine, root: &Path, branch: &str, script: &str) -> (String, PathBuf) {
@@ -454,4 +454,67 @@ async fn clean_up_after_a_crash_finds_the_orphaned_worktree_and_startup_deletes_
     assert!(!git(&root, &["worktree", "list"]).contains("lost-abc123"));
     assert_eq!(git(&root, &["branch", "--list", "switchboard/lost-abc123"]), "switchboard/lost-abc123", "its branch is kept");
     assert!(e.orphan_worktrees().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn setup_copies_the_chosen_files_and_runs_its_command_and_a_failing_command_creates_nothing() {
+    let (_keep, root) = repo();
+    // Ignored files a checkout does not bring.
+    std::fs::write(root.join(".gitignore"), "build/\n.env*\n.claude/settings.local.json\n").unwrap();
+    git(&root, &["commit", "-qam", "ignore env"]);
+    std::fs::write(root.join(".env"), "TOKEN=1\n").unwrap();
+    std::fs::write(root.join(".env.local"), "LOCAL=1\n").unwrap();
+    std::fs::create_dir(root.join(".claude")).unwrap();
+    std::fs::write(root.join(".claude/settings.local.json"), "{}\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let cwd = root.to_string_lossy().into_owned();
+    assert!(e.save_repo_setup(&cwd, RepoSetup { copy_files: vec!["../x".into()], setup_command: None }).await.is_err());
+    let saved = e
+        .save_repo_setup(
+            &cwd,
+            RepoSetup {
+                copy_files: vec![".env*".into(), " .claude/settings.local.json ".into(), "missing.txt".into()],
+                setup_command: Some("echo preparing; cat .env > prepared.txt; echo done >&2".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.copy_files[1], ".claude/settings.local.json", "trimmed");
+    assert_eq!(e.repo_setup(&cwd).await.unwrap().unwrap().1, saved);
+
+    let (s, wt) = worked(&e, &root, "setup/ok", "cat prepared.txt").await;
+    for f in [".env", ".env.local", ".claude/settings.local.json"] {
+        assert_eq!(std::fs::read(wt.join(f)).unwrap(), std::fs::read(root.join(f)).unwrap(), "{f} copied");
+    }
+    assert_eq!(std::fs::read_to_string(wt.join("prepared.txt")).unwrap(), "TOKEN=1\n", "the command ran after the copy, in the worktree");
+    let out: Vec<String> = e.output(&s, 0, 100).unwrap().into_iter().map(|o| o.payload).collect();
+    let text = out.join("\n");
+    assert!(text.contains("setup: copied .claude/settings.local.json, .env, .env.local"), "{text}");
+    assert!(text.contains("exited with 0") && text.contains("preparing") && text.contains("done"), "{text}");
+    assert!(text.find("preparing").unwrap() < text.find("TOKEN=1").unwrap(), "the setup's output comes before the agent's: {text}");
+
+    // A failing setup command: a clear error, and no session, worktree or branch left.
+    e.save_repo_setup(
+        &cwd,
+        RepoSetup { copy_files: vec![".env".into()], setup_command: Some("echo installing; echo 'npm ERR! missing' >&2; exit 3".into()) },
+    )
+    .await
+    .unwrap();
+    let before = e.list(&SessionFilter::default()).unwrap().len();
+    let mut req = command(&root, "true", &[]);
+    req.worktree = Some(WorktreeRequest { base: None, branch: Some("setup/fails".into()) });
+    let err = e.create(req).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(&err, Error::Invalid { field: "setup", .. }), "{err}");
+    assert!(text.contains("exited with 3") && text.contains("npm ERR! missing") && text.contains("nothing was created"), "{text}");
+    assert_eq!(e.list(&SessionFilter::default()).unwrap().len(), before, "no session");
+    assert!(git(&root, &["branch", "--list", "setup/fails"]).is_empty(), "no branch");
+    assert!(!git(&root, &["worktree", "list"]).contains("setup/fails"), "no worktree");
+    assert!(e.orphan_worktrees().await.unwrap().is_empty(), "nothing left on disk");
+
+    // Cleared: worktrees get nothing.
+    e.save_repo_setup(&cwd, RepoSetup::default()).await.unwrap();
+    let (_t, wt2) = worked(&e, &root, "setup/none", "true").await;
+    assert!(!wt2.join(".env").exists());
 }
