@@ -155,6 +155,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show or set the worktree setup of the repository DIR is in: files or globs copied from
+    /// the main checkout into each new worktree, and a command run there before the agent
+    RepoSetup {
+        #[arg(long, default_value = ".")]
+        cwd: PathBuf,
+        /// A file or glob to copy (repeatable; replaces the list)
+        #[arg(long)]
+        copy: Vec<String>,
+        /// The setup command (run with sh -c in the new worktree)
+        #[arg(long)]
+        setup_command: Option<String>,
+        /// Forget this repository's setup
+        #[arg(long, conflicts_with_all = ["copy", "setup_command"])]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// End a session (its process is stopped; the history is kept)
     End { id: String },
     /// Delete a session with its output and task log (its worktree and branch are kept
@@ -451,6 +468,33 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             }
             engine.delete_with_worktree(&id, worktree).await?;
             put(&mut out, &format!("deleted {id}"));
+            Ok(0)
+        }
+        Command::RepoSetup { cwd, copy, setup_command, clear, json } => {
+            let cwd = std::fs::canonicalize(&cwd).map_err(|e| Error::io(format!("cannot read {}", cwd.display()), e))?;
+            let cwd = cwd.to_string_lossy().into_owned();
+            let Some((root, mut setup)) = engine.repo_setup(&cwd).await? else {
+                return Err(Error::invalid("cwd", format!("'{cwd}' is not in a git repository")));
+            };
+            if clear {
+                setup = engine.save_repo_setup(&cwd, Default::default()).await?;
+            } else if !copy.is_empty() || setup_command.is_some() {
+                if !copy.is_empty() {
+                    setup.copy_files = copy;
+                }
+                if let Some(c) = setup_command {
+                    setup.setup_command = Some(c).filter(|c| !c.trim().is_empty());
+                }
+                setup = engine.save_repo_setup(&cwd, setup).await?;
+            }
+            if json {
+                print_json(&mut out, &json!({ "repo_root": root, "copy_files": setup.copy_files, "setup_command": setup.setup_command }))?;
+            } else {
+                let _ = writeln!(out, "repository: {}", terminal_safe(&root));
+                let copy = if setup.copy_files.is_empty() { "(nothing)".to_string() } else { setup.copy_files.join(" ") };
+                let _ = writeln!(out, "copy: {}", terminal_safe(&copy));
+                let _ = writeln!(out, "setup command: {}", terminal_safe(setup.setup_command.as_deref().unwrap_or("(none)")));
+            }
             Ok(0)
         }
         Command::Commit { id, message } => {

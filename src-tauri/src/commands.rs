@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::workspace::{
-    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, Workspace,
+    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session,
@@ -446,4 +446,14 @@ pub async fn orphan_worktrees(engine: State<'_, Engine>) -> IpcResult<Vec<Orphan
 #[tauri::command]
 pub async fn remove_orphan_worktrees(engine: State<'_, Engine>, paths: Vec<String>) -> IpcResult<Vec<String>> {
     Ok(engine.remove_orphan_worktrees(&paths).await?)
+}
+
+#[tauri::command]
+pub async fn get_repo_setup(engine: State<'_, Engine>, cwd: String) -> IpcResult<Option<RepoSetup>> {
+    Ok(engine.repo_setup(cwd.trim()).await?.map(|(_, setup)| setup))
+}
+
+#[tauri::command]
+pub async fn save_repo_setup(engine: State<'_, Engine>, cwd: String, setup: RepoSetup) -> IpcResult<RepoSetup> {
+    Ok(engine.save_repo_setup(cwd.trim(), setup).await?)
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::agents::AgentInfo;
 use switchboard_core::workspace::{
-    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, Workspace,
+    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
 use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
@@ -272,6 +272,10 @@ contract! {
     fn orphan_worktrees() -> Vec<OrphanWorktree>;
     /// Removes the chosen orphaned worktrees (their branches are kept); resolves to the paths removed.
     fn remove_orphan_worktrees(paths: Vec<String>) -> Vec<String>;
+    /// The worktree setup (files to copy, setup command) of the repository `cwd` is in;
+    /// null when it is not in one.
+    fn get_repo_setup(cwd: String) -> Option<RepoSetup>;
+    fn save_repo_setup(cwd: String, setup: RepoSetup) -> RepoSetup;
 }
 
 /// What the page may do besides our commands; the generated capability file grants the

@@ -36,6 +36,7 @@ fn generate(dir: &Path) {
     switchboard_core::workspace::LandOutcome::export_all_to(dir).expect("export LandOutcome");
     switchboard_core::workspace::RemovalCheck::export_all_to(dir).expect("export RemovalCheck");
     switchboard_core::workspace::OrphanWorktree::export_all_to(dir).expect("export OrphanWorktree");
+    switchboard_core::workspace::RepoSetup::export_all_to(dir).expect("export RepoSetup");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

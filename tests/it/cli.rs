@@ -804,4 +804,21 @@ fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
     assert!(!std::path::Path::new(paths[0]).exists());
     assert!(sb(dir.path()).args(["rm", &ok, "--worktree"]).output().unwrap().status.success());
     assert_eq!(json_of(&sb(dir.path()).args(["cleanup", "--json"]).output().unwrap()), serde_json::json!([]));
+
+    // The repository's setup: set, shown, used by the next worktree, cleared.
+    let set = sb(dir.path())
+        .args(["repo-setup", "--copy", ".env", "--setup-command", "cp .env ready.txt", "--json", "--cwd"])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = json_of(&set);
+    assert_eq!((set["copy_files"].clone(), set["setup_command"].clone()), (serde_json::json!([".env"]), serde_json::json!("cp .env ready.txt")));
+    std::fs::write(work.path().join(".env"), "K=v\n").unwrap();
+    let id = run("task/setup", "cat ready.txt");
+    let shown = json_of(&sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap());
+    let text = shown["output"].to_string();
+    assert!(text.contains("setup: copied .env") && text.contains("K=v"), "{text}");
+    let cleared = sb(dir.path()).args(["repo-setup", "--clear", "--cwd"]).arg(work.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&cleared.stdout).contains("setup command: (none)"));
 }

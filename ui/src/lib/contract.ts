@@ -21,6 +21,7 @@ import type { PermissionRequest } from "./bindings/PermissionRequest";
 import type { PermissionRule } from "./bindings/PermissionRule";
 import type { RemovalCheck } from "./bindings/RemovalCheck";
 import type { RepoInfo } from "./bindings/RepoInfo";
+import type { RepoSetup } from "./bindings/RepoSetup";
 import type { Session } from "./bindings/Session";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionStatus } from "./bindings/SessionStatus";
@@ -74,6 +75,8 @@ export const COMMANDS = [
   "removal_check",
   "orphan_worktrees",
   "remove_orphan_worktrees",
+  "get_repo_setup",
+  "save_repo_setup",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -123,6 +126,8 @@ export type Commands = {
   removal_check: { args: { id: string }; result: RemovalCheck | null };
   orphan_worktrees: { args: Record<string, never>; result: Array<OrphanWorktree> };
   remove_orphan_worktrees: { args: { paths: Array<string> }; result: Array<string> };
+  get_repo_setup: { args: { cwd: string }; result: RepoSetup | null };
+  save_repo_setup: { args: { cwd: string; setup: RepoSetup }; result: RepoSetup };
 };
 
 export type CommandArgs<C extends CommandName> = Commands[C]["args"];
@@ -204,6 +209,10 @@ export function commands(call: Invoke) {
     orphanWorktrees: () => call("orphan_worktrees", {}),
     /** Removes the chosen orphaned worktrees (their branches are kept); resolves to the paths removed. */
     removeOrphanWorktrees: (paths: Array<string>) => call("remove_orphan_worktrees", { paths }),
+    /** The worktree setup (files to copy, setup command) of the repository `cwd` is in; */
+    /** null when it is not in one. */
+    getRepoSetup: (cwd: string) => call("get_repo_setup", { cwd }),
+    saveRepoSetup: (cwd: string, setup: RepoSetup) => call("save_repo_setup", { cwd, setup }),
   };
 }
 
