@@ -12,6 +12,9 @@ import {
   parseEnv,
   permissionHint,
   worktreeDefault,
+  parseCopyFiles,
+  repoSetupOf,
+  setupChanged,
 } from "./newSession";
 
 const AGENTS: AgentInfo[] = [
@@ -222,5 +225,21 @@ describe("the worktree fields", () => {
     expect(formFieldOf("worktree.branch")).toBe("branch");
     expect(formFieldOf("worktree.base")).toBe("base");
     expect(formFieldOf("worktree")).toBe("worktree");
+  });
+});
+
+describe("the repository setup fields", () => {
+  it("read one path or glob a line (or comma-separated) and an optional command", () => {
+    expect(parseCopyFiles(" .env\n\n.env.local, .claude/settings.local.json \n")).toEqual([".env", ".env.local", ".claude/settings.local.json"]);
+    expect(repoSetupOf("", "  ")).toEqual({ copy_files: [], setup_command: null });
+    expect(repoSetupOf(".env", " npm ci ")).toEqual({ copy_files: [".env"], setup_command: "npm ci" });
+  });
+
+  it("are saved only when they changed", () => {
+    const stored = { copy_files: [".env"], setup_command: "npm ci" };
+    expect(setupChanged(stored, repoSetupOf(".env", "npm ci"))).toBe(false);
+    expect(setupChanged(stored, repoSetupOf(".env\n.env.local", "npm ci"))).toBe(true);
+    expect(setupChanged(stored, repoSetupOf(".env", ""))).toBe(true);
+    expect(setupChanged(null, repoSetupOf("", ""))).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import type { NewSession } from "./bindings/NewSession";
 import type { PermissionMode } from "./bindings/PermissionMode";
 import { splitArgs } from "./args";
 import type { RepoInfo } from "./bindings/RepoInfo";
+import type { RepoSetup } from "./bindings/RepoSetup";
 import { AGENT_PROFILES } from "./contract";
 
 /** The fields of the New session form, as typed. */
@@ -343,4 +344,24 @@ export function worktreeDefault(repo: RepoInfo | null, remembered: boolean | nul
 /** The base the form shows as a placeholder: the repository's branch ("" when detached). */
 export function basePlaceholder(repo: RepoInfo | null): string {
   return repo?.branch ?? "";
+}
+
+/** The form's "Copy into each worktree" text: one path or glob a line (or comma-separated), blanks dropped. */
+export function parseCopyFiles(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+}
+
+/** The repository setup the form's fields describe. */
+export function repoSetupOf(copyText: string, command: string): RepoSetup {
+  const c = command.trim();
+  return { copy_files: parseCopyFiles(copyText), setup_command: c === "" ? null : c };
+}
+
+/** Whether two setups differ (then the form saves it before Create). */
+export function setupChanged(a: RepoSetup | null, b: RepoSetup): boolean {
+  const base = a ?? { copy_files: [], setup_command: null };
+  return base.setup_command !== b.setup_command || base.copy_files.join("\n") !== b.copy_files.join("\n");
 }

@@ -89,6 +89,7 @@ export function installMockIpc(options: Loose): void {
   let quitRequests = 0;
   const advised = new Set<string>(options.compactionAdvised || []);
   const worktrees: Record<string, Loose> = options.worktrees || {};
+  const repoSetups = new Map<string, Loose>();
   function worktreeOf(id: string): Loose {
     getOr404(id);
     const w = worktrees[id];
@@ -760,6 +761,12 @@ export function installMockIpc(options: Loose): void {
     land_session: async (args) => clone(worktreeOf(args.id).land ?? { method: args.method, landed: true, conflicts: [], message: "landed", commit: null }),
     removal_check: async (args) => clone(worktrees[args.id]?.removal ?? null),
     orphan_worktrees: async () => [],
+    get_repo_setup: async (args) => (/\/repo\/?$/.test(args.cwd) ? clone(repoSetups.get(args.cwd) ?? { copy_files: [], setup_command: null }) : null),
+    save_repo_setup: async (args) => {
+      need("save_repo_setup", args, "cwd", "setup");
+      repoSetups.set(args.cwd, clone(args.setup));
+      return clone(args.setup);
+    },
     remove_orphan_worktrees: async () => reject("invalid_input", "not an orphaned worktree of Switchboard's", "path"),
   };
 

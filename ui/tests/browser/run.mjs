@@ -775,13 +775,23 @@ async function main() {
         await byTestId(page, "field-error-branch").waitFor();
         await byTestId(page, "field-branch").fill("fix/login");
         await byTestId(page, "field-base").fill("develop");
+        await page.locator('[data-testid="repo-setup"] summary').click();
+        await byTestId(page, "field-copy-files").fill(".env\n.env.local");
+        await byTestId(page, "field-setup-command").fill("npm ci");
         await byTestId(page, "create-session-submit").click();
         await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
         assertEq((await calls(page, "create_session")).at(-1).request.worktree, { base: "develop", branch: "fix/login" }, "worktree sent");
+        assertEq(
+          (await calls(page, "save_repo_setup")).at(-1),
+          { cwd: "/home/dev/src/repo", setup: { copy_files: [".env", ".env.local"], setup_command: "npm ci" } },
+          "the repository's setup saved before Create",
+        );
         // Turned off there, it stays off for that repository next time.
         await page.keyboard.press("Control+n");
         await byTestId(page, "new-session-dialog").waitFor();
         await byTestId(page, "worktree-fields").waitFor();
+        await page.waitForFunction(() => document.querySelector('[data-testid="field-setup-command"]')?.value === "npm ci");
+        assertEq(await byTestId(page, "field-copy-files").inputValue(), ".env\n.env.local", "the stored setup is shown");
         await byTestId(page, "field-worktree").uncheck();
         assertEq(await byTestId(page, "field-branch").count(), 0, "base and branch hidden when off");
         await byTestId(page, "field-program").fill("make");
