@@ -813,7 +813,10 @@ fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
         .unwrap();
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
     let set = json_of(&set);
-    assert_eq!((set["copy_files"].clone(), set["setup_command"].clone()), (serde_json::json!([".env"]), serde_json::json!("cp .env ready.txt")));
+    assert_eq!(
+        (set["copy_files"].clone(), set["setup_command"].clone()),
+        (serde_json::json!([".env"]), serde_json::json!("cp .env ready.txt"))
+    );
     std::fs::write(work.path().join(".env"), "K=v\n").unwrap();
     let id = run("task/setup", "cat ready.txt");
     let shown = json_of(&sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap());

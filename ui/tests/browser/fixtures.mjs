@@ -548,7 +548,7 @@ export const WORKTREES = {
       branch: WT_BRANCH,
       path: `/home/dev/.local/share/switchboard/worktrees/auth-1a2b3c4d/${WT_BRANCH}`,
       created_at: iso(14),
-      stats: { files: 3, added: 41, removed: 2 },
+      stats: { files: 3, added: 41, removed: 2, behind: 4 },
     },
     changes: {
       branch: WT_BRANCH,
@@ -561,7 +561,7 @@ export const WORKTREES = {
         { path: "CHANGELOG.md", old_path: null, status: "modified", added: 1, removed: 1, binary: false },
       ],
       files_cut: false,
-      stats: { files: 3, added: 41, removed: 2 },
+      stats: { files: 3, added: 41, removed: 2, behind: 4 },
     },
     diffs: { "src/token.rs": DIFF_TOKEN },
     checkpoints: [

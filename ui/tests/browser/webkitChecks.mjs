@@ -108,6 +108,14 @@ export const sections = [
     "changes and landing",
     async (page, { check, assert, assertEq, fullOptions, ids, worktrees }) => {
       await page.open(fullOptions({ worktrees }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("the sessions list: branch, +/− and behind base by N", async () => {
+        await page.eval("location.hash = '#/sessions'");
+        await page.visible("[data-testid=behind-base]");
+        assertEq(await page.text("[data-testid=behind-base]"), "↓4", "behind main by 4");
+        await page.shot("webkit-sessions-worktree.png");
+        await page.eval(`location.hash = '#/sessions/${ids.ENDED_CLAUDE_ID}'`);
+        await page.visible("[data-testid=tab-changes]");
+      });
       await check("the Changes tab: files with counts, a file's diff, checkpoints, Commit and Land", async () => {
         await page.click("[data-testid=tab-changes]");
         await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");

@@ -234,4 +234,11 @@ CREATE INDEX workspaces_repo ON workspaces(repo_root);
 ALTER TABLE permission_requests ADD COLUMN decided_by TEXT;
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 9 (issue 18): how many commits the session's base has that its branch lacks, when
+-- last measured (with the other stats); NULL until measured.
+ALTER TABLE workspaces ADD COLUMN behind_base INTEGER;
+"#,
+    ),
 ];

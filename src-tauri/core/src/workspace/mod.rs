@@ -81,6 +81,10 @@ pub struct ChangeStats {
     /// Lines removed (text files only).
     #[ts(type = "number")]
     pub removed: u64,
+    /// Commits on the base that the session's branch does not have ("behind base by N"):
+    /// a landing will need a merge, squash or rebase, not a fast-forward.
+    #[serde(default)]
+    pub behind: u32,
 }
 
 /// How a file differs from the merge-base.

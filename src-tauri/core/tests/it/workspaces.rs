@@ -173,6 +173,8 @@ async fn changes_count_committed_uncommitted_and_untracked_work_against_the_merg
         ]
     );
     assert_eq!((ch.stats.files, ch.stats.added, ch.stats.removed), (4, 4, 0));
+    assert_eq!(ch.stats.behind, 1, "main's new commit: behind base by 1");
+    assert_eq!(e.workspace(&s.id).unwrap().unwrap().stats.map(|s| s.behind), Some(1), "stored for the sessions list");
     let all = e.diff(&s.id, &ch.merge_base, &ch.tree, None).await.unwrap();
     assert!(all.text.contains("Binary files /dev/null and b/blob.bin differ") && !all.text.contains("main-only"), "{}", all.text);
     assert!(e.diff(&s.id, "HEAD", &ch.tree, None).await.is_err(), "only object ids are taken");
@@ -339,6 +341,7 @@ async fn rebase_replays_the_branch_onto_the_moved_base() {
     assert_eq!(git(&wt, &["log", "--format=%s", "-2"]), "add r2.txt\nadd r1.txt");
     assert!(wt.join("main.txt").exists());
     assert_eq!(state(&root), before, "a rebase does not touch the base or its checkout");
+    assert_eq!(e.changes(&s).await.unwrap().stats.behind, 0, "no longer behind main");
     // Then a fast-forward is possible.
     assert!(e.land(&s, LandMethod::FastForward, None).await.unwrap().landed);
 }
