@@ -166,8 +166,12 @@ pub enum Command {
         /// The setup command (run with sh -c in the new worktree)
         #[arg(long)]
         setup_command: Option<String>,
+        /// Where its new worktrees go: an absolute folder, or one relative to the repository
+        /// ("" for the default, under the data dir)
+        #[arg(long)]
+        worktree_dir: Option<String>,
         /// Forget this repository's setup
-        #[arg(long, conflicts_with_all = ["copy", "setup_command"])]
+        #[arg(long, conflicts_with_all = ["copy", "setup_command", "worktree_dir"])]
         clear: bool,
         #[arg(long)]
         json: bool,
@@ -470,7 +474,7 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             put(&mut out, &format!("deleted {id}"));
             Ok(0)
         }
-        Command::RepoSetup { cwd, copy, setup_command, clear, json } => {
+        Command::RepoSetup { cwd, copy, setup_command, worktree_dir, clear, json } => {
             let cwd = std::fs::canonicalize(&cwd).map_err(|e| Error::io(format!("cannot read {}", cwd.display()), e))?;
             let cwd = cwd.to_string_lossy().into_owned();
             let Some((root, mut setup)) = engine.repo_setup(&cwd).await? else {
@@ -478,7 +482,10 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             };
             if clear {
                 setup = engine.save_repo_setup(&cwd, Default::default()).await?;
-            } else if !copy.is_empty() || setup_command.is_some() {
+            } else if !copy.is_empty() || setup_command.is_some() || worktree_dir.is_some() {
+                if let Some(d) = worktree_dir {
+                    setup.worktree_dir = Some(d).filter(|d| !d.trim().is_empty());
+                }
                 if !copy.is_empty() {
                     setup.copy_files = copy;
                 }
@@ -488,12 +495,17 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 setup = engine.save_repo_setup(&cwd, setup).await?;
             }
             if json {
-                print_json(&mut out, &json!({ "repo_root": root, "copy_files": setup.copy_files, "setup_command": setup.setup_command }))?;
+                print_json(
+                    &mut out,
+                    &json!({ "repo_root": root, "copy_files": setup.copy_files, "setup_command": setup.setup_command, "worktree_dir": setup.worktree_dir }),
+                )?;
             } else {
                 let _ = writeln!(out, "repository: {}", terminal_safe(&root));
                 let copy = if setup.copy_files.is_empty() { "(nothing)".to_string() } else { setup.copy_files.join(" ") };
                 let _ = writeln!(out, "copy: {}", terminal_safe(&copy));
                 let _ = writeln!(out, "setup command: {}", terminal_safe(setup.setup_command.as_deref().unwrap_or("(none)")));
+                let place = setup.worktree_dir.as_deref().unwrap_or("(default: under the data dir)");
+                let _ = writeln!(out, "worktree folder: {}", terminal_safe(place));
             }
             Ok(0)
         }

@@ -231,15 +231,16 @@ describe("the worktree fields", () => {
 describe("the repository setup fields", () => {
   it("read one path or glob a line (or comma-separated) and an optional command", () => {
     expect(parseCopyFiles(" .env\n\n.env.local, .claude/settings.local.json \n")).toEqual([".env", ".env.local", ".claude/settings.local.json"]);
-    expect(repoSetupOf("", "  ")).toEqual({ copy_files: [], setup_command: null });
-    expect(repoSetupOf(".env", " npm ci ")).toEqual({ copy_files: [".env"], setup_command: "npm ci" });
+    expect(repoSetupOf("", "  ")).toEqual({ copy_files: [], setup_command: null, worktree_dir: null });
+    expect(repoSetupOf(".env", " npm ci ", " ../wt ")).toEqual({ copy_files: [".env"], setup_command: "npm ci", worktree_dir: "../wt" });
   });
 
   it("are saved only when they changed", () => {
-    const stored = { copy_files: [".env"], setup_command: "npm ci" };
+    const stored = { copy_files: [".env"], setup_command: "npm ci", worktree_dir: null };
     expect(setupChanged(stored, repoSetupOf(".env", "npm ci"))).toBe(false);
     expect(setupChanged(stored, repoSetupOf(".env\n.env.local", "npm ci"))).toBe(true);
     expect(setupChanged(stored, repoSetupOf(".env", ""))).toBe(true);
+    expect(setupChanged(stored, repoSetupOf(".env", "npm ci", "/srv/wt"))).toBe(true);
     expect(setupChanged(null, repoSetupOf("", ""))).toBe(false);
   });
 });

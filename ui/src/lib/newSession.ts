@@ -355,13 +355,18 @@ export function parseCopyFiles(text: string): string[] {
 }
 
 /** The repository setup the form's fields describe. */
-export function repoSetupOf(copyText: string, command: string): RepoSetup {
+export function repoSetupOf(copyText: string, command: string, worktreeDir = ""): RepoSetup {
   const c = command.trim();
-  return { copy_files: parseCopyFiles(copyText), setup_command: c === "" ? null : c };
+  const d = worktreeDir.trim();
+  return { copy_files: parseCopyFiles(copyText), setup_command: c === "" ? null : c, worktree_dir: d === "" ? null : d };
 }
 
 /** Whether two setups differ (then the form saves it before Create). */
 export function setupChanged(a: RepoSetup | null, b: RepoSetup): boolean {
-  const base = a ?? { copy_files: [], setup_command: null };
-  return base.setup_command !== b.setup_command || base.copy_files.join("\n") !== b.copy_files.join("\n");
+  const base = a ?? { copy_files: [], setup_command: null, worktree_dir: null };
+  return (
+    base.setup_command !== b.setup_command ||
+    base.worktree_dir !== b.worktree_dir ||
+    base.copy_files.join("\n") !== b.copy_files.join("\n")
+  );
 }

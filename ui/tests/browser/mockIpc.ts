@@ -761,7 +761,7 @@ export function installMockIpc(options: Loose): void {
     land_session: async (args) => clone(worktreeOf(args.id).land ?? { method: args.method, landed: true, conflicts: [], message: "landed", commit: null }),
     removal_check: async (args) => clone(worktrees[args.id]?.removal ?? null),
     orphan_worktrees: async () => [],
-    get_repo_setup: async (args) => (/\/repo\/?$/.test(args.cwd) ? clone(repoSetups.get(args.cwd) ?? { copy_files: [], setup_command: null }) : null),
+    get_repo_setup: async (args) => (/\/repo\/?$/.test(args.cwd) ? clone(repoSetups.get(args.cwd) ?? { copy_files: [], setup_command: null, worktree_dir: null }) : null),
     save_repo_setup: async (args) => {
       need("save_repo_setup", args, "cwd", "setup");
       repoSetups.set(args.cwd, clone(args.setup));

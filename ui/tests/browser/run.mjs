@@ -783,7 +783,7 @@ async function main() {
         assertEq((await calls(page, "create_session")).at(-1).request.worktree, { base: "develop", branch: "fix/login" }, "worktree sent");
         assertEq(
           (await calls(page, "save_repo_setup")).at(-1),
-          { cwd: "/home/dev/src/repo", setup: { copy_files: [".env", ".env.local"], setup_command: "npm ci" } },
+          { cwd: "/home/dev/src/repo", setup: { copy_files: [".env", ".env.local"], setup_command: "npm ci", worktree_dir: null } },
           "the repository's setup saved before Create",
         );
         // Turned off there, it stays off for that repository next time.

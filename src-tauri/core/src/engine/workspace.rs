@@ -13,8 +13,14 @@ impl Engine {
     /// are returned for the session's output; a failure removes the worktree and branch and
     /// is the error (field `setup`), so nothing is left half-created.
     pub(super) async fn create_worktree(&self, session: &mut Session, req: WorktreeRequest) -> Result<(Workspace, Vec<String>)> {
+        // The repository's own worktree folder, when its setup names one.
+        let location = match ws::probe(Path::new(&session.cwd)).await? {
+            Some(repo) => self.inner.store.repo_setup(&repo.root)?.location(Path::new(&repo.root)),
+            None => None,
+        };
+        let now = self.inner.clock.now();
         let planned =
-            ws::create(&self.inner.data_dir, Path::new(&session.cwd), &session.id, &session.title, req, self.inner.clock.now()).await?;
+            ws::create(&self.inner.data_dir, Path::new(&session.cwd), &session.id, &session.title, req, location.as_deref(), now).await?;
         session.cwd = planned.cwd.to_string_lossy().into_owned();
         info!(session = %session.id, branch = %planned.workspace.branch, path = %planned.workspace.path, "worktree created");
         match self.set_up_worktree(&planned.workspace, &planned.cwd).await {
@@ -79,6 +85,7 @@ impl Engine {
         let setup = ws::RepoSetup {
             copy_files: setup.copy_files.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
             setup_command: setup.setup_command.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            worktree_dir: setup.worktree_dir.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
         };
         self.inner.store.save_repo_setup(&repo.root, &setup)?;
         Ok(setup)
@@ -228,7 +235,16 @@ impl Engine {
     pub async fn orphan_worktrees(&self) -> Result<Vec<OrphanWorktree>> {
         let known: std::collections::HashSet<String> = self.inner.store.all_workspace_paths()?.into_iter().collect();
         let mut list = Vec::new();
-        for path in ws::worktree_folders(&self.inner.data_dir) {
+        let mut folders = ws::worktree_folders(&self.inner.data_dir);
+        // And the repositories' own worktree folders (their linked worktrees there only).
+        for (root, setup) in self.inner.store.repo_setups()? {
+            if let Some(dir) = setup.location(Path::new(&root)) {
+                folders.extend(ws::worktrees_under(Path::new(&root), &dir).await);
+            }
+        }
+        folders.sort();
+        folders.dedup();
+        for path in folders {
             let shown = path.to_string_lossy().into_owned();
             let canonical = path.canonicalize().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| shown.clone());
             if !known.contains(&shown) && !known.contains(&canonical) {

@@ -94,4 +94,18 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// Every repository's stored worktree setup, with its top folder.
+    pub fn repo_setups(&self) -> Result<Vec<(String, crate::workspace::RepoSetup)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name, value FROM settings WHERE name LIKE 'repo:%' ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut list = Vec::new();
+        for row in rows {
+            let (name, json) = row?;
+            let setup = serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("repository settings: {e}")))?;
+            list.push((name.trim_start_matches("repo:").to_string(), setup));
+        }
+        Ok(list)
+    }
 }

@@ -31,7 +31,7 @@ pub(crate) use self::land::{commit, land, removal_check};
 pub use self::land::{LandMethod, LandOutcome, RemovalCheck, MIN_GIT_FOR_LANDING};
 pub(crate) use self::setup::{copy_files, run_command, tail};
 pub use self::setup::{RepoSetup, MAX_COPIED_FILES, SETUP_TIMEOUT};
-pub(crate) use self::worktree::{create, describe_orphan, remove, remove_orphan, worktree_folders};
+pub(crate) use self::worktree::{create, describe_orphan, remove, remove_orphan, worktree_folders, worktrees_under};
 pub use self::worktree::{probe, valid_branch_name, OrphanWorktree};
 
 /// What a new session asks of its own worktree. Both fields are optional: a request with

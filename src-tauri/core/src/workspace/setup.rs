@@ -37,6 +37,10 @@ pub struct RepoSetup {
     /// Run with `sh -c` in the new worktree (the folder the agent starts in) before the
     /// agent; a non-zero exit fails the session's creation and removes the worktree.
     pub setup_command: Option<String>,
+    /// Where this repository's new worktrees go (`<folder>/<branch>`): an absolute path, or
+    /// one relative to the repository's top folder (`../app-worktrees`). None: under the
+    /// data directory (`worktrees/<repo>-<hash>/<branch>`), outside the repository.
+    pub worktree_dir: Option<String>,
 }
 
 impl RepoSetup {
@@ -54,12 +58,25 @@ impl RepoSetup {
         if self.setup_command.as_deref().is_some_and(|c| c.trim().is_empty()) {
             return Err(Error::invalid("setup_command", "the setup command is empty (leave it out instead)"));
         }
+        if let Some(d) = self.worktree_dir.as_deref() {
+            if d.trim().is_empty() || d.starts_with('~') || d.contains('\0') {
+                return Err(Error::invalid(
+                    "worktree_dir",
+                    "the worktree folder must be an absolute path or one relative to the repository (no '~')",
+                ));
+            }
+        }
         Ok(())
     }
 
     /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
-        self.copy_files.is_empty() && self.setup_command.is_none()
+        self.copy_files.is_empty() && self.setup_command.is_none() && self.worktree_dir.is_none()
+    }
+
+    /// The folder new worktrees of the repository at `root` go into, when one is set.
+    pub fn location(&self, root: &Path) -> Option<std::path::PathBuf> {
+        self.worktree_dir.as_deref().map(|d| root.join(d.trim()))
     }
 }
 

@@ -78,6 +78,7 @@ pub(crate) async fn create(
     session_id: &str,
     title: &str,
     req: WorktreeRequest,
+    location: Option<&Path>,
     now: DateTime<Utc>,
 ) -> Result<Planned> {
     let Some(repo) = probe(cwd).await? else {
@@ -120,7 +121,10 @@ pub(crate) async fn create(
     if exists.success {
         return Err(Error::invalid("worktree.branch", format!("a branch named '{branch}' already exists; choose another name")));
     }
-    let path = data_dir.join(WORKTREES_DIR).join(repo_folder(&root)).join(&branch);
+    let path = match location {
+        Some(dir) => dir.join(&branch),
+        None => data_dir.join(WORKTREES_DIR).join(repo_folder(&root)).join(&branch),
+    };
     if path.exists() {
         return Err(Error::invalid("worktree.branch", format!("{} already exists; choose another branch name", path.display())));
     }
@@ -208,6 +212,21 @@ pub(crate) fn worktree_folders(data_dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     // worktrees/<repo>/<branch with up to a dozen '/'>.
     walk(&data_dir.join(WORKTREES_DIR), 16, &mut found);
+    found.sort();
+    found
+}
+
+/// The linked worktrees of the repository at `root` whose folders are under `dir` (never
+/// the main checkout: git lists it first).
+pub(crate) async fn worktrees_under(root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = dir.canonicalize() else { return Vec::new() };
+    let Ok(out) = Git::new(root).args(["worktree", "list", "--porcelain", "-z"]).run().await else { return Vec::new() };
+    let mut found: Vec<PathBuf> = out
+        .split(|b| *b == 0)
+        .filter_map(|f| String::from_utf8_lossy(f).strip_prefix("worktree ").map(PathBuf::from))
+        .skip(1)
+        .filter(|p| p.starts_with(&dir) && p != &dir && p != root)
+        .collect();
     found.sort();
     found
 }

@@ -472,13 +472,14 @@ async fn setup_copies_the_chosen_files_and_runs_its_command_and_a_failing_comman
     let data = tempfile::tempdir().unwrap();
     let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
     let cwd = root.to_string_lossy().into_owned();
-    assert!(e.save_repo_setup(&cwd, RepoSetup { copy_files: vec!["../x".into()], setup_command: None }).await.is_err());
+    assert!(e.save_repo_setup(&cwd, RepoSetup { copy_files: vec!["../x".into()], ..Default::default() }).await.is_err());
     let saved = e
         .save_repo_setup(
             &cwd,
             RepoSetup {
                 copy_files: vec![".env*".into(), " .claude/settings.local.json ".into(), "missing.txt".into()],
                 setup_command: Some("echo preparing; cat .env > prepared.txt; echo done >&2".into()),
+                worktree_dir: None,
             },
         )
         .await
@@ -500,7 +501,11 @@ async fn setup_copies_the_chosen_files_and_runs_its_command_and_a_failing_comman
     // A failing setup command: a clear error, and no session, worktree or branch left.
     e.save_repo_setup(
         &cwd,
-        RepoSetup { copy_files: vec![".env".into()], setup_command: Some("echo installing; echo 'npm ERR! missing' >&2; exit 3".into()) },
+        RepoSetup {
+            copy_files: vec![".env".into()],
+            setup_command: Some("echo installing; echo 'npm ERR! missing' >&2; exit 3".into()),
+            worktree_dir: None,
+        },
     )
     .await
     .unwrap();
@@ -520,4 +525,29 @@ async fn setup_copies_the_chosen_files_and_runs_its_command_and_a_failing_comman
     e.save_repo_setup(&cwd, RepoSetup::default()).await.unwrap();
     let (_t, wt2) = worked(&e, &root, "setup/none", "true").await;
     assert!(!wt2.join(".env").exists());
+}
+
+#[tokio::test]
+async fn a_repository_can_put_its_worktrees_in_a_folder_of_its_own_and_clean_up_finds_them_there() {
+    let (keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let cwd = root.to_string_lossy().into_owned();
+    assert!(e.save_repo_setup(&cwd, RepoSetup { worktree_dir: Some("~/wt".into()), ..Default::default() }).await.is_err());
+    // Relative to the repository: a sibling folder.
+    e.save_repo_setup(&cwd, RepoSetup { worktree_dir: Some("../app-worktrees".into()), ..Default::default() }).await.unwrap();
+    let (s, wt) = worked(&e, &root, "place/here", "true").await;
+    let place = keep.path().canonicalize().unwrap().join("app-worktrees");
+    assert_eq!(wt, place.join("place/here"), "in the repository's folder");
+    assert!(!data.path().join("worktrees").exists(), "not under the data dir");
+    // A user's own worktree in that folder belongs to no session: listed, never removed unasked.
+    e.delete(&s).await.unwrap();
+    let orphans = e.orphan_worktrees().await.unwrap();
+    assert_eq!(orphans.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(), [wt.to_str().unwrap()]);
+    assert!(wt.exists());
+    e.remove_orphan_worktrees(&[wt.to_string_lossy().into_owned()]).await.unwrap();
+    assert!(!wt.exists());
+    // The main checkout itself is never listed, though it is a worktree of the repository.
+    e.save_repo_setup(&cwd, RepoSetup { worktree_dir: Some("..".into()), ..Default::default() }).await.unwrap();
+    assert!(e.orphan_worktrees().await.unwrap().is_empty(), "the main checkout is not an orphan");
 }

@@ -14,4 +14,10 @@ copy_files: Array<string>,
  * Run with `sh -c` in the new worktree (the folder the agent starts in) before the
  * agent; a non-zero exit fails the session's creation and removes the worktree.
  */
-setup_command: string | null, };
+setup_command: string | null, 
+/**
+ * Where this repository's new worktrees go (`<folder>/<branch>`): an absolute path, or
+ * one relative to the repository's top folder (`../app-worktrees`). None: under the
+ * data directory (`worktrees/<repo>-<hash>/<branch>`), outside the repository.
+ */
+worktree_dir: string | null, };
