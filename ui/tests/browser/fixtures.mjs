@@ -578,3 +578,19 @@ export const WORKTREES = {
     removal: { exists: true, unmerged_commits: 2, uncommitted_files: 1 },
   },
 };
+
+// Worktrees whose sessions are gone (Settings → Clean up): `fullOptions({ orphans: ORPHANS })`.
+export const ORPHANS = [
+  {
+    path: "/home/dev/.local/share/switchboard/worktrees/auth-1a2b3c4d/switchboard/retry-login-9f31aa",
+    repo_root: AUTH,
+    branch: "switchboard/retry-login-9f31aa",
+    uncommitted_files: 2,
+  },
+  {
+    path: "/home/dev/.local/share/switchboard/worktrees/billing-77e0c1d2/switchboard/lost-0c8e21",
+    repo_root: null,
+    branch: null,
+    uncommitted_files: 0,
+  },
+];

@@ -90,6 +90,7 @@ export function installMockIpc(options: Loose): void {
   const advised = new Set<string>(options.compactionAdvised || []);
   const worktrees: Record<string, Loose> = options.worktrees || {};
   const repoSetups = new Map<string, Loose>();
+  let orphans: Loose[] = [...(options.orphans || [])];
   function worktreeOf(id: string): Loose {
     getOr404(id);
     const w = worktrees[id];
@@ -760,14 +761,21 @@ export function installMockIpc(options: Loose): void {
     },
     land_session: async (args) => clone(worktreeOf(args.id).land ?? { method: args.method, landed: true, conflicts: [], message: "landed", commit: null }),
     removal_check: async (args) => clone(worktrees[args.id]?.removal ?? null),
-    orphan_worktrees: async () => [],
+    orphan_worktrees: async () => clone(orphans),
     get_repo_setup: async (args) => (/\/repo\/?$/.test(args.cwd) ? clone(repoSetups.get(args.cwd) ?? { copy_files: [], setup_command: null, worktree_dir: null }) : null),
     save_repo_setup: async (args) => {
       need("save_repo_setup", args, "cwd", "setup");
       repoSetups.set(args.cwd, clone(args.setup));
       return clone(args.setup);
     },
-    remove_orphan_worktrees: async () => reject("invalid_input", "not an orphaned worktree of Switchboard's", "path"),
+    remove_orphan_worktrees: async (args) => {
+      need("remove_orphan_worktrees", args, "paths");
+      for (const p of args.paths) {
+        if (!orphans.some((o) => o.path === p)) reject("invalid_input", `${p} is not an orphaned worktree of Switchboard's`, "path");
+      }
+      orphans = orphans.filter((o) => !args.paths.includes(o.path));
+      return clone(args.paths);
+    },
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).

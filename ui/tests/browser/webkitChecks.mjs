@@ -106,7 +106,7 @@ export const sections = [
   ],
   [
     "changes and landing",
-    async (page, { check, assert, assertEq, fullOptions, ids, worktrees }) => {
+    async (page, { check, assert, assertEq, fullOptions, ids, worktrees, orphans }) => {
       await page.open(fullOptions({ worktrees }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
       await check("the sessions list: branch, +/− and behind base by N", async () => {
         await page.eval("location.hash = '#/sessions'");
@@ -141,6 +141,19 @@ export const sections = [
         const text = await page.text("[data-testid=delete-worktree-warning]");
         assert(text.includes("2 commits not in main") && text.includes("1 uncommitted file"), text);
         await page.shot("webkit-delete-worktree.png");
+      });
+      await page.open(fullOptions({ orphans }), { hash: "#/settings" });
+      await check("Settings → Clean up lists worktrees whose sessions are gone and removes only the chosen", async () => {
+        await page.click("[data-testid=find-orphans]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=orphan-worktree]').length === 2");
+        const text = await page.text("[data-testid=worktree-cleanup]");
+        assert(text.includes("2 uncommitted files would be lost") && text.includes("its repository is gone"), text);
+        await page.eval("document.querySelector('[data-testid=worktree-cleanup]').scrollIntoView()");
+        await page.shot("webkit-cleanup.png");
+        await page.click("[data-testid=orphan-worktree] input");
+        await page.click("[data-testid=remove-orphans]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=orphan-worktree]').length === 1");
+        assertEq((await page.calls("remove_orphan_worktrees")).at(-1), { paths: [orphans[0].path] }, "only the chosen one");
       });
     },
   ],
