@@ -147,6 +147,9 @@ pub(crate) struct Inner {
     /// Sessions this engine is starting right now (inserted, process not yet recorded):
     /// reconciliation must not take them for leftovers. Bounded by concurrent starts.
     starting: Mutex<std::collections::HashSet<String>>,
+    /// Worktree folders being created (from just before `git worktree add` until their
+    /// session is stored or they are removed): the clean-up must not take them for leftovers.
+    pub(crate) creating_worktrees: Mutex<std::collections::HashSet<PathBuf>>,
     /// The runtime the engine's processes run on, for work started from plain threads
     /// (the output writer reporting a full disk). Set by the first start.
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
@@ -197,6 +200,7 @@ impl Engine {
                 events,
                 me: ProcessId::me(),
                 starting: Mutex::new(Default::default()),
+                creating_worktrees: Mutex::new(Default::default()),
                 runtime: std::sync::OnceLock::new(),
                 processes: Mutex::new(HashMap::new()),
                 turn_waiters: Mutex::new(HashMap::new()),
@@ -319,8 +323,12 @@ impl Engine {
         if let Err(e) = inserted {
             if let Some(w) = &workspace {
                 crate::workspace::remove(w).await;
+                self.done_creating(Path::new(&w.path));
             }
             return Err(e);
+        }
+        if let Some(w) = &workspace {
+            self.done_creating(Path::new(&w.path));
         }
         info!(session = %session.id, agent = %session.agent, worktree = workspace.is_some(), "session created");
         self.log_task_event(

@@ -19,14 +19,35 @@ impl Engine {
             None => None,
         };
         let now = self.inner.clock.now();
+        let mut reserved: Option<PathBuf> = None;
+        let reserve = |p: &Path| {
+            self.creating().insert(p.to_path_buf());
+            reserved = Some(p.to_path_buf());
+        };
         let planned =
-            ws::create(&self.inner.data_dir, Path::new(&session.cwd), &session.id, &session.title, req, location.as_deref(), now).await?;
+            ws::create(&self.inner.data_dir, Path::new(&session.cwd), &session.id, &session.title, req, location.as_deref(), now, reserve)
+                .await;
+        let planned = match planned {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(p) = reserved {
+                    self.done_creating(&p);
+                }
+                return Err(e);
+            }
+        };
+        // Known by its canonical path from here on (`done_creating` is called with it).
+        if let Some(p) = reserved.filter(|p| p.as_path() != Path::new(&planned.workspace.path)) {
+            self.creating().remove(&p);
+            self.creating().insert(PathBuf::from(&planned.workspace.path));
+        }
         session.cwd = planned.cwd.to_string_lossy().into_owned();
         info!(session = %session.id, branch = %planned.workspace.branch, path = %planned.workspace.path, "worktree created");
         match self.set_up_worktree(&planned.workspace, &planned.cwd).await {
             Ok(notes) => Ok((planned.workspace, notes)),
             Err(e) => {
                 ws::remove(&planned.workspace).await;
+                self.done_creating(Path::new(&planned.workspace.path));
                 warn!(session = %session.id, error = %e, "the worktree's setup failed; worktree removed");
                 Err(e)
             }
@@ -161,6 +182,15 @@ impl Engine {
         Ok(before)
     }
 
+    fn creating(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<PathBuf>> {
+        self.inner.creating_worktrees.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The worktree at `path` is stored with its session, or removed: no longer "being created".
+    pub(super) fn done_creating(&self, path: &Path) {
+        self.creating().remove(path);
+    }
+
     fn require_idle(&self, id: &str, field: &'static str, doing: &str) -> Result<()> {
         let s = self.get(id)?;
         if matches!(s.status, SessionStatus::Running | SessionStatus::WaitingInput | SessionStatus::Compacting | SessionStatus::Starting) {
@@ -244,7 +274,11 @@ impl Engine {
         }
         folders.sort();
         folders.dedup();
+        let creating = self.creating().clone();
         for path in folders {
+            if creating.contains(&path) || path.canonicalize().is_ok_and(|c| creating.contains(&c)) {
+                continue; // its session is being created right now
+            }
             let shown = path.to_string_lossy().into_owned();
             let canonical = path.canonicalize().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| shown.clone());
             if !known.contains(&shown) && !known.contains(&canonical) {

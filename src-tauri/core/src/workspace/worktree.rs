@@ -71,7 +71,9 @@ pub(crate) struct Planned {
 /// Creates the branch and its worktree for session `session_id` started in `cwd` (a
 /// canonical folder inside a git work tree): `git worktree add -b <branch> <path> <base>`.
 /// Bad input (not a repository, an unknown base, an invalid or existing branch) is an
-/// `InvalidInput` error and nothing is created.
+/// `InvalidInput` error and nothing is created. `reserve` is told the folder just before
+/// git creates it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn create(
     data_dir: &Path,
     cwd: &Path,
@@ -80,6 +82,7 @@ pub(crate) async fn create(
     req: WorktreeRequest,
     location: Option<&Path>,
     now: DateTime<Utc>,
+    reserve: impl FnOnce(&Path),
 ) -> Result<Planned> {
     let Some(repo) = probe(cwd).await? else {
         return Err(Error::invalid(
@@ -131,6 +134,7 @@ pub(crate) async fn create(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
     }
+    reserve(&path);
     // The user's hooks (post-checkout) and filters (LFS) run here, as for their own checkouts.
     Git::new(&root).args(["worktree", "add", "--quiet", "-b", &branch]).arg(&path).arg(&base_commit).run().await?;
     // Canonical, as every session's cwd is (the data dir may be reached through a symlink).

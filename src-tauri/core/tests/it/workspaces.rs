@@ -551,3 +551,48 @@ async fn a_repository_can_put_its_worktrees_in_a_folder_of_its_own_and_clean_up_
     e.save_repo_setup(&cwd, RepoSetup { worktree_dir: Some("..".into()), ..Default::default() }).await.unwrap();
     assert!(e.orphan_worktrees().await.unwrap().is_empty(), "the main checkout is not an orphan");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worktree_being_set_up_is_not_offered_for_clean_up() {
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let cwd = root.to_string_lossy().into_owned();
+    e.save_repo_setup(&cwd, RepoSetup { setup_command: Some("touch started; sleep 2".into()), ..Default::default() }).await.unwrap();
+    let mut req = command(&root, "true", &[]);
+    req.worktree = Some(WorktreeRequest { base: None, branch: Some("slow/setup".into()) });
+    let creating = tokio::spawn({
+        let e = e.clone();
+        async move { e.create(req).await }
+    });
+    // Wait until the setup runs in its worktree, then ask for leftovers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let started = loop {
+        let found: Vec<PathBuf> = walk_started(&data.path().join("worktrees"));
+        if let Some(p) = found.into_iter().next() {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "the setup never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(started.exists());
+    assert!(e.orphan_worktrees().await.unwrap().is_empty(), "a worktree being set up is not a leftover");
+    let s = creating.await.unwrap().unwrap();
+    assert!(e.workspace(&s.id).unwrap().is_some());
+    assert!(e.orphan_worktrees().await.unwrap().is_empty());
+}
+
+/// The `started` files under `dir`, at any depth.
+fn walk_started(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            found.extend(walk_started(&p));
+        } else if p.file_name().is_some_and(|n| n == "started") {
+            found.push(p);
+        }
+    }
+    found
+}
