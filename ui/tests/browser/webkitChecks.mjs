@@ -122,6 +122,12 @@ export const sections = [
         await page.waitFn("return /MAX_SKEW_SECS/.test(document.querySelector('[data-testid=file-diff]').innerText)", [], { what: "the diff" });
         assertEq(await page.count("[data-testid=checkpoint]"), 2, "checkpoints");
         assertEq(await page.text("[data-testid=land]"), "Land on main", "the land button names the base");
+        assert((await page.text("[data-testid=changes-behind]")).includes("behind main by 4 commits"), "behind base shown");
+        assertEq(
+          await page.eval("return document.querySelector('[data-testid=commit-message]').value"),
+          "Write release notes for v0.9",
+          "the commit message is prefilled with the session's title, editable",
+        );
         await page.shot("webkit-changes.png");
       });
       await check("a merge conflict: the message and the conflicting files, nothing changed", async () => {
