@@ -141,10 +141,74 @@ pub enum Command {
     },
     /// Put a session's worktree back to checkpoint N (the current state is checkpointed first)
     Restore { id: String, n: u32 },
+    /// Commit everything uncommitted in a session's worktree on its branch
+    Commit {
+        id: String,
+        /// The commit message
+        #[arg(short, long)]
+        message: String,
+    },
+    /// Land a session's branch on its base: conflicts are checked before anything is written
+    /// (and listed; exit 1); a base checkout with uncommitted changes is refused
+    Land {
+        id: String,
+        /// Move the base to the branch's tip (refused when the base has moved on)
+        #[arg(long, group = "how")]
+        ff: bool,
+        /// A merge commit on the base
+        #[arg(long, group = "how")]
+        merge: bool,
+        /// One commit on the base with all the branch's changes
+        #[arg(long, group = "how")]
+        squash: bool,
+        /// Replay the branch's commits onto the base's tip (the base does not move)
+        #[arg(long, group = "how")]
+        rebase: bool,
+        /// The merge or squash commit's message
+        #[arg(short, long)]
+        message: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set the worktree setup of the repository DIR is in: files or globs copied from
+    /// the main checkout into each new worktree, and a command run there before the agent
+    RepoSetup {
+        #[arg(long, default_value = ".")]
+        cwd: PathBuf,
+        /// A file or glob to copy (repeatable; replaces the list)
+        #[arg(long)]
+        copy: Vec<String>,
+        /// The setup command (run with sh -c in the new worktree)
+        #[arg(long)]
+        setup_command: Option<String>,
+        /// Where its new worktrees go: an absolute folder, or one relative to the repository
+        /// ("" for the default, under the data dir)
+        #[arg(long)]
+        worktree_dir: Option<String>,
+        /// Forget this repository's setup
+        #[arg(long, conflicts_with_all = ["copy", "setup_command", "worktree_dir"])]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// End a session (its process is stopped; the history is kept)
     End { id: String },
-    /// Delete a session with its output and task log
-    Rm { id: String },
+    /// Delete a session with its output and task log (its worktree and branch are kept
+    /// unless --worktree)
+    Rm {
+        id: String,
+        /// Also remove its worktree, branch and checkpoints, even with unmerged or uncommitted work
+        #[arg(long)]
+        worktree: bool,
+    },
+    /// Worktrees under the data dir that no session works in (left by deleted sessions or a
+    /// crash); with --remove PATH…, remove those (their branches are kept)
+    Cleanup {
+        #[arg(long, num_args = 1..)]
+        remove: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Totals over all sessions
     Metrics {
         #[arg(long)]
@@ -439,9 +503,103 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             }
             Ok(if report.failed.is_empty() { 0 } else { 1 })
         }
-        Command::Rm { id } => {
-            engine.delete(&id).await?;
+        Command::Rm { id, worktree } => {
+            if !worktree {
+                if let Some(c) = engine.removal_check(&id).await.ok().flatten().filter(|c| c.exists) {
+                    eprintln!(
+                        "switchboard: its worktree is kept ({} unmerged commit(s), {} uncommitted file(s)); `switchboard cleanup` lists it",
+                        c.unmerged_commits, c.uncommitted_files
+                    );
+                }
+            }
+            engine.delete_with_worktree(&id, worktree).await?;
             put(&mut out, &format!("deleted {id}"));
+            Ok(0)
+        }
+        Command::RepoSetup { cwd, copy, setup_command, worktree_dir, clear, json } => {
+            let cwd = std::fs::canonicalize(&cwd).map_err(|e| Error::io(format!("cannot read {}", cwd.display()), e))?;
+            let cwd = cwd.to_string_lossy().into_owned();
+            let Some((root, mut setup)) = engine.repo_setup(&cwd).await? else {
+                return Err(Error::invalid("cwd", format!("'{cwd}' is not in a git repository")));
+            };
+            if clear {
+                setup = engine.save_repo_setup(&cwd, Default::default()).await?;
+            } else if !copy.is_empty() || setup_command.is_some() || worktree_dir.is_some() {
+                if let Some(d) = worktree_dir {
+                    setup.worktree_dir = Some(d).filter(|d| !d.trim().is_empty());
+                }
+                if !copy.is_empty() {
+                    setup.copy_files = copy;
+                }
+                if let Some(c) = setup_command {
+                    setup.setup_command = Some(c).filter(|c| !c.trim().is_empty());
+                }
+                setup = engine.save_repo_setup(&cwd, setup).await?;
+            }
+            if json {
+                print_json(
+                    &mut out,
+                    &json!({ "repo_root": root, "copy_files": setup.copy_files, "setup_command": setup.setup_command, "worktree_dir": setup.worktree_dir }),
+                )?;
+            } else {
+                let _ = writeln!(out, "repository: {}", terminal_safe(&root));
+                let copy = if setup.copy_files.is_empty() { "(nothing)".to_string() } else { setup.copy_files.join(" ") };
+                let _ = writeln!(out, "copy: {}", terminal_safe(&copy));
+                let _ = writeln!(out, "setup command: {}", terminal_safe(setup.setup_command.as_deref().unwrap_or("(none)")));
+                let place = setup.worktree_dir.as_deref().unwrap_or("(default: under the data dir)");
+                let _ = writeln!(out, "worktree folder: {}", terminal_safe(place));
+            }
+            Ok(0)
+        }
+        Command::Commit { id, message } => {
+            let commit = engine.commit_work(&id, &message).await?;
+            put(&mut out, &commit);
+            Ok(0)
+        }
+        Command::Land { id, ff, merge: _, squash, rebase, message, json } => {
+            use switchboard_core::workspace::LandMethod;
+            let method = if ff {
+                LandMethod::FastForward
+            } else if squash {
+                LandMethod::Squash
+            } else if rebase {
+                LandMethod::Rebase
+            } else {
+                LandMethod::Merge
+            };
+            let outcome = engine.land(&id, method, message.as_deref()).await?;
+            if json {
+                print_json(&mut out, &outcome)?;
+            } else {
+                put(&mut out, &terminal_safe(&outcome.message));
+                for f in &outcome.conflicts {
+                    let _ = writeln!(out, "  conflict: {}", terminal_safe(f));
+                }
+            }
+            Ok(if outcome.landed { 0 } else { 1 })
+        }
+        Command::Cleanup { remove, json } => {
+            if !remove.is_empty() {
+                for p in engine.remove_orphan_worktrees(&remove).await? {
+                    put(&mut out, &format!("removed {}", terminal_safe(&p)));
+                }
+                return Ok(0);
+            }
+            let list = engine.orphan_worktrees().await?;
+            if json {
+                print_json(&mut out, &list)?;
+            } else {
+                for o in &list {
+                    let _ = writeln!(
+                        out,
+                        "{}  {}  {} uncommitted file(s)  {}",
+                        terminal_safe(&o.path),
+                        terminal_safe(o.branch.as_deref().unwrap_or("(detached)")),
+                        o.uncommitted_files,
+                        terminal_safe(o.repo_root.as_deref().unwrap_or("(repository gone)"))
+                    );
+                }
+            }
             Ok(0)
         }
         Command::Metrics { json } => {

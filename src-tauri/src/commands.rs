@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, RepoInfo, Workspace};
+use switchboard_core::workspace::{
+    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
+};
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
     Session, SessionFilter, Settings, TaskEvent,
@@ -134,8 +136,8 @@ pub async fn end_session(engine: State<'_, Engine>, id: String) -> IpcResult<Ses
 
 #[tauri::command]
 #[instrument(skip(engine))]
-pub async fn delete_session(engine: State<'_, Engine>, id: String) -> IpcResult<()> {
-    Ok(engine.delete(&id).await?)
+pub async fn delete_session(engine: State<'_, Engine>, id: String, remove_worktree: bool) -> IpcResult<()> {
+    Ok(engine.delete_with_worktree(&id, remove_worktree).await?)
 }
 
 /// Sends a message (resuming the session if needed) and returns at once; the turn's
@@ -463,4 +465,39 @@ pub async fn session_checkpoints(engine: State<'_, Engine>, id: String) -> IpcRe
 #[tauri::command]
 pub async fn restore_checkpoint(engine: State<'_, Engine>, id: String, n: u32) -> IpcResult<Checkpoint> {
     Ok(engine.restore_checkpoint(&id, n).await?)
+}
+
+#[tauri::command]
+pub async fn commit_work(engine: State<'_, Engine>, id: String, message: String) -> IpcResult<String> {
+    Ok(engine.commit_work(&id, &message).await?)
+}
+
+#[tauri::command]
+pub async fn land_session(engine: State<'_, Engine>, id: String, method: LandMethod, message: Option<String>) -> IpcResult<LandOutcome> {
+    Ok(engine.land(&id, method, message.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn removal_check(engine: State<'_, Engine>, id: String) -> IpcResult<Option<RemovalCheck>> {
+    Ok(engine.removal_check(&id).await?)
+}
+
+#[tauri::command]
+pub async fn orphan_worktrees(engine: State<'_, Engine>) -> IpcResult<Vec<OrphanWorktree>> {
+    Ok(engine.orphan_worktrees().await?)
+}
+
+#[tauri::command]
+pub async fn remove_orphan_worktrees(engine: State<'_, Engine>, paths: Vec<String>) -> IpcResult<Vec<String>> {
+    Ok(engine.remove_orphan_worktrees(&paths).await?)
+}
+
+#[tauri::command]
+pub async fn get_repo_setup(engine: State<'_, Engine>, cwd: String) -> IpcResult<Option<RepoSetup>> {
+    Ok(engine.repo_setup(cwd.trim()).await?.map(|(_, setup)| setup))
+}
+
+#[tauri::command]
+pub async fn save_repo_setup(engine: State<'_, Engine>, cwd: String, setup: RepoSetup) -> IpcResult<RepoSetup> {
+    Ok(engine.save_repo_setup(cwd.trim(), setup).await?)
 }

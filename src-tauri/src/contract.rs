@@ -30,7 +30,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::agents::AgentInfo;
-use switchboard_core::workspace::{Changes, Checkpoint, FileDiff, RepoInfo, Workspace};
+use switchboard_core::workspace::{
+    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
+};
 use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     SessionStatus, Settings, TaskEvent,
@@ -206,7 +208,8 @@ contract! {
     /// Starts a session; a bad value rejects with `invalid_input` naming the field.
     fn create_session(request: NewSession) -> Session;
     fn end_session(id: String) -> Session;
-    fn delete_session(id: String) -> ();
+    /// With `removeWorktree`, its worktree, branch and checkpoints go too (ask `removalCheck` first).
+    fn delete_session(id: String, remove_worktree: bool) -> ();
     /// Returns at once; the turn streams as output. Resumes a finished session.
     fn send_message(id: String, text: String) -> Session;
     fn interrupt_session(id: String) -> Session;
@@ -258,6 +261,21 @@ contract! {
     fn session_checkpoints(id: String) -> Vec<Checkpoint>;
     /// Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo).
     fn restore_checkpoint(id: String, n: u32) -> Checkpoint;
+    /// Commits everything uncommitted in the session's worktree; resolves to the commit id.
+    fn commit_work(id: String, message: String) -> String;
+    /// Lands the session's branch on its base; conflicts resolve as `landed: false` with the
+    /// files (nothing written); a dirty checkout rejects with the reason (field `land`).
+    fn land_session(id: String, method: LandMethod, message: Option<String>) -> LandOutcome;
+    /// What deleting the session with its worktree would lose (null: it has none).
+    fn removal_check(id: String) -> Option<RemovalCheck>;
+    /// Worktrees under the data dir that no session works in (Settings → Clean up).
+    fn orphan_worktrees() -> Vec<OrphanWorktree>;
+    /// Removes the chosen orphaned worktrees (their branches are kept); resolves to the paths removed.
+    fn remove_orphan_worktrees(paths: Vec<String>) -> Vec<String>;
+    /// The worktree setup (files to copy, setup command) of the repository `cwd` is in;
+    /// null when it is not in one.
+    fn get_repo_setup(cwd: String) -> Option<RepoSetup>;
+    fn save_repo_setup(cwd: String, setup: RepoSetup) -> RepoSetup;
 }
 
 /// What the page may do besides our commands; the generated capability file grants the

@@ -215,7 +215,7 @@ async fn bad_ids_repeated_end_and_rm_and_huge_messages_over_ipc() {
         for (cmd, body) in [
             ("get_session", json!({ "id": bad })),
             ("end_session", json!({ "id": bad })),
-            ("delete_session", json!({ "id": bad })),
+            ("delete_session", json!({ "id": bad, "removeWorktree": false })),
             ("send_message", json!({ "id": bad, "text": "hello" })),
             ("resume_session", json!({ "id": bad, "prompt": null })),
             ("interrupt_session", json!({ "id": bad })),
@@ -252,8 +252,8 @@ async fn bad_ids_repeated_end_and_rm_and_huge_messages_over_ipc() {
     let second = invoke(&window, "end_session", json!({ "id": id })).expect("end again");
     assert_eq!(first["status"], second["status"]);
     assert_eq!(first["ended_at"], second["ended_at"], "ending an ended session changes nothing");
-    invoke(&window, "delete_session", json!({ "id": id })).expect("rm");
-    let err = invoke(&window, "delete_session", json!({ "id": id })).expect_err("rm again");
+    invoke(&window, "delete_session", json!({ "id": id, "removeWorktree": false })).expect("rm");
+    let err = invoke(&window, "delete_session", json!({ "id": id, "removeWorktree": false })).expect_err("rm again");
     assert_eq!(err["code"], "not_found");
     assert_eq!(invoke(&window, "get_session", json!({ "id": id })).expect_err("gone")["code"], "not_found");
     assert_eq!(metrics(&engine).total, 0);

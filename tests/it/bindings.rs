@@ -33,6 +33,10 @@ fn generate(dir: &Path) {
     switchboard_core::workspace::Checkpoint::export_all_to(dir).expect("export Checkpoint");
     switchboard_core::workspace::FileDiff::export_all_to(dir).expect("export FileDiff");
     switchboard_core::workspace::RepoInfo::export_all_to(dir).expect("export RepoInfo");
+    switchboard_core::workspace::LandOutcome::export_all_to(dir).expect("export LandOutcome");
+    switchboard_core::workspace::RemovalCheck::export_all_to(dir).expect("export RemovalCheck");
+    switchboard_core::workspace::OrphanWorktree::export_all_to(dir).expect("export OrphanWorktree");
+    switchboard_core::workspace::RepoSetup::export_all_to(dir).expect("export RepoSetup");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -830,3 +830,81 @@ fn import_prints_counts_and_ls_filters_by_origin() {
     let bad = sb(data.path()).args(["ls", "--origin", "tty"]).output().unwrap();
     assert!(!bad.status.success() && stderr_of(&bad).contains("unknown origin"), "{}", stderr_of(&bad));
 }
+
+/// `land` merges a session's branch into its base (a conflict: exit 1, the files listed,
+/// nothing changed); `rm --worktree` removes the worktree, `rm` keeps it for `cleanup`.
+#[test]
+fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let git = |args: &[&str]| {
+        let out = Command::new("git").args(args).current_dir(work.path()).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "t@t"]);
+    git(&["config", "user.name", "T"]);
+    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "first"]);
+    let run = |branch: &str, script: &str| {
+        let out = sb(dir.path())
+            .args(["run", "--agent", "command", "--json", "--branch", branch, "--cwd"])
+            .arg(work.path())
+            .args(["--", "sh", "-c", script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json_of(&out)["id"].as_str().unwrap().to_string()
+    };
+    let ok = run("task/ok", "printf 'b\\n' > b.txt");
+    let conflict = run("task/conflict", "printf 'theirs\\n' > a.txt && git commit -qam theirs");
+
+    let committed = sb(dir.path()).args(["commit", &ok, "-m", "Add b"]).output().unwrap();
+    assert!(committed.status.success(), "{}", String::from_utf8_lossy(&committed.stderr));
+    let landed = sb(dir.path()).args(["land", &ok, "--squash", "-m", "Add b (squashed)"]).output().unwrap();
+    assert!(landed.status.success(), "{}", String::from_utf8_lossy(&landed.stderr));
+    assert!(String::from_utf8_lossy(&landed.stdout).contains("squashed into main"));
+    assert_eq!(git(&["log", "-1", "--format=%s"]), "Add b (squashed)");
+    assert_eq!(std::fs::read_to_string(work.path().join("b.txt")).unwrap(), "b\n");
+
+    std::fs::write(work.path().join("a.txt"), "ours\n").unwrap();
+    git(&["commit", "-qam", "ours"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let refused = sb(dir.path()).args(["land", &conflict, "--merge"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&refused.stdout).into_owned();
+    assert!(text.contains("nothing was changed") && text.contains("conflict: a.txt"), "{text}");
+    assert_eq!((git(&["rev-parse", "HEAD"]), git(&["status", "--porcelain"])), (head, String::new()));
+
+    let kept = sb(dir.path()).args(["rm", &conflict]).output().unwrap();
+    assert!(String::from_utf8_lossy(&kept.stderr).contains("its worktree is kept (1 unmerged commit(s)"));
+    let list = json_of(&sb(dir.path()).args(["cleanup", "--json"]).output().unwrap());
+    let paths: Vec<&str> = list.as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 1, "{list}");
+    let removed = sb(dir.path()).args(["cleanup", "--remove", paths[0]]).output().unwrap();
+    assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
+    assert!(!std::path::Path::new(paths[0]).exists());
+    assert!(sb(dir.path()).args(["rm", &ok, "--worktree"]).output().unwrap().status.success());
+    assert_eq!(json_of(&sb(dir.path()).args(["cleanup", "--json"]).output().unwrap()), serde_json::json!([]));
+
+    // The repository's setup: set, shown, used by the next worktree, cleared.
+    let set = sb(dir.path())
+        .args(["repo-setup", "--copy", ".env", "--setup-command", "cp .env ready.txt", "--json", "--cwd"])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = json_of(&set);
+    assert_eq!(
+        (set["copy_files"].clone(), set["setup_command"].clone()),
+        (serde_json::json!([".env"]), serde_json::json!("cp .env ready.txt"))
+    );
+    std::fs::write(work.path().join(".env"), "K=v\n").unwrap();
+    let id = run("task/setup", "cat ready.txt");
+    let shown = json_of(&sb(dir.path()).args(["show", &id, "--json", "--output"]).output().unwrap());
+    let text = shown["output"].to_string();
+    assert!(text.contains("setup: copied .env") && text.contains("K=v"), "{text}");
+    let cleared = sb(dir.path()).args(["repo-setup", "--clear", "--cwd"]).arg(work.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&cleared.stdout).contains("setup command: (none)"));
+}

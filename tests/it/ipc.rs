@@ -246,6 +246,7 @@ enum Expect {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_registered_command_answers_with_its_registered_types() {
     use switchboard::contract::{self, args, Channel};
+    use switchboard_core::workspace::{LandMethod, RepoSetup};
     use switchboard_core::{ErrorCode, NewSession, PermissionDecision, SessionFilter};
     let dir = temp_dir();
     let work = temp_dir();
@@ -305,7 +306,17 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::session_diff(id.clone(), "a".repeat(40), "b".repeat(40), None), Expect::Err(ErrorCode::InvalidInput)),
         (args::session_checkpoints(id.clone()), Expect::Ok),
         (args::restore_checkpoint(id.clone(), 1), Expect::Err(ErrorCode::InvalidInput)),
-        (args::delete_session(id.clone()), Expect::Ok),
+        (args::commit_work(id.clone(), "m".into()), Expect::Err(ErrorCode::InvalidInput)),
+        (args::land_session(id.clone(), LandMethod::Merge, None), Expect::Err(ErrorCode::InvalidInput)),
+        (args::removal_check(id.clone()), Expect::Ok),
+        (args::orphan_worktrees(), Expect::Ok),
+        (args::remove_orphan_worktrees(vec!["/nowhere".into()]), Expect::Err(ErrorCode::InvalidInput)),
+        (args::get_repo_setup(work.path().to_string_lossy().into_owned()), Expect::Ok),
+        (
+            args::save_repo_setup(work.path().to_string_lossy().into_owned(), RepoSetup::default()),
+            Expect::Err(ErrorCode::InvalidInput),
+        ),
+        (args::delete_session(id.clone(), false), Expect::Ok),
         (args::get_session(id.clone()), Expect::Err(ErrorCode::NotFound)),
         (args::quit_app(), Expect::Elsewhere("not on the mock runtime: it cannot exit (MockRuntime::request_exit is unimplemented!); quit_plan is unit-tested in tray_model.rs")),
     ];

@@ -253,6 +253,13 @@ export const sessionChanges = backend.sessionChanges;
 export const sessionDiff = backend.sessionDiff;
 export const sessionCheckpoints = backend.sessionCheckpoints;
 export const restoreCheckpoint = backend.restoreCheckpoint;
+export const commitWork = backend.commitWork;
+export const landSession = backend.landSession;
+export const removalCheck = backend.removalCheck;
+export const orphanWorktrees = backend.orphanWorktrees;
+export const removeOrphanWorktrees = backend.removeOrphanWorktrees;
+export const getRepoSetup = backend.getRepoSetup;
+export const saveRepoSetup = backend.saveRepoSetup;
 
 /** `workspace-changed`: a session's worktree changed (after a turn, a checkpoint, a restore). */
 export function onWorkspaceChanged(handler: (workspace: Workspace) => void): Promise<UnlistenFn> {

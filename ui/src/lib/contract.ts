@@ -9,14 +9,19 @@ import type { Changes } from "./bindings/Changes";
 import type { Checkpoint } from "./bindings/Checkpoint";
 import type { DayUsage } from "./bindings/DayUsage";
 import type { FileDiff } from "./bindings/FileDiff";
+import type { LandMethod } from "./bindings/LandMethod";
+import type { LandOutcome } from "./bindings/LandOutcome";
 import type { Metrics } from "./bindings/Metrics";
 import type { NewSession } from "./bindings/NewSession";
+import type { OrphanWorktree } from "./bindings/OrphanWorktree";
 import type { OutputItem } from "./bindings/OutputItem";
 import type { OutputMessage } from "./bindings/OutputMessage";
 import type { PermissionDecision } from "./bindings/PermissionDecision";
 import type { PermissionRequest } from "./bindings/PermissionRequest";
 import type { PermissionRule } from "./bindings/PermissionRule";
+import type { RemovalCheck } from "./bindings/RemovalCheck";
 import type { RepoInfo } from "./bindings/RepoInfo";
+import type { RepoSetup } from "./bindings/RepoSetup";
 import type { Session } from "./bindings/Session";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionStatus } from "./bindings/SessionStatus";
@@ -65,6 +70,13 @@ export const COMMANDS = [
   "session_diff",
   "session_checkpoints",
   "restore_checkpoint",
+  "commit_work",
+  "land_session",
+  "removal_check",
+  "orphan_worktrees",
+  "remove_orphan_worktrees",
+  "get_repo_setup",
+  "save_repo_setup",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -75,7 +87,7 @@ export type Commands = {
   get_session: { args: { id: string }; result: Session };
   create_session: { args: { request: NewSession }; result: Session };
   end_session: { args: { id: string }; result: Session };
-  delete_session: { args: { id: string }; result: null };
+  delete_session: { args: { id: string; removeWorktree: boolean }; result: null };
   send_message: { args: { id: string; text: string }; result: Session };
   interrupt_session: { args: { id: string }; result: Session };
   resume_session: { args: { id: string; prompt: string | null }; result: Session };
@@ -109,6 +121,13 @@ export type Commands = {
   session_diff: { args: { id: string; from: string; to: string; path: string | null }; result: FileDiff };
   session_checkpoints: { args: { id: string }; result: Array<Checkpoint> };
   restore_checkpoint: { args: { id: string; n: number }; result: Checkpoint };
+  commit_work: { args: { id: string; message: string }; result: string };
+  land_session: { args: { id: string; method: LandMethod; message: string | null }; result: LandOutcome };
+  removal_check: { args: { id: string }; result: RemovalCheck | null };
+  orphan_worktrees: { args: Record<string, never>; result: Array<OrphanWorktree> };
+  remove_orphan_worktrees: { args: { paths: Array<string> }; result: Array<string> };
+  get_repo_setup: { args: { cwd: string }; result: RepoSetup | null };
+  save_repo_setup: { args: { cwd: string; setup: RepoSetup }; result: RepoSetup };
 };
 
 export type CommandArgs<C extends CommandName> = Commands[C]["args"];
@@ -126,7 +145,8 @@ export function commands(call: Invoke) {
     /** Starts a session; a bad value rejects with `invalid_input` naming the field. */
     createSession: (request: NewSession) => call("create_session", { request }),
     endSession: (id: string) => call("end_session", { id }),
-    deleteSession: (id: string) => call("delete_session", { id }),
+    /** With `removeWorktree`, its worktree, branch and checkpoints go too (ask `removalCheck` first). */
+    deleteSession: (id: string, removeWorktree: boolean) => call("delete_session", { id, removeWorktree }),
     /** Returns at once; the turn streams as output. Resumes a finished session. */
     sendMessage: (id: string, text: string) => call("send_message", { id, text }),
     interruptSession: (id: string) => call("interrupt_session", { id }),
@@ -178,6 +198,21 @@ export function commands(call: Invoke) {
     sessionCheckpoints: (id: string) => call("session_checkpoints", { id }),
     /** Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo). */
     restoreCheckpoint: (id: string, n: number) => call("restore_checkpoint", { id, n }),
+    /** Commits everything uncommitted in the session's worktree; resolves to the commit id. */
+    commitWork: (id: string, message: string) => call("commit_work", { id, message }),
+    /** Lands the session's branch on its base; conflicts resolve as `landed: false` with the */
+    /** files (nothing written); a dirty checkout rejects with the reason (field `land`). */
+    landSession: (id: string, method: LandMethod, message: string | null) => call("land_session", { id, method, message }),
+    /** What deleting the session with its worktree would lose (null: it has none). */
+    removalCheck: (id: string) => call("removal_check", { id }),
+    /** Worktrees under the data dir that no session works in (Settings → Clean up). */
+    orphanWorktrees: () => call("orphan_worktrees", {}),
+    /** Removes the chosen orphaned worktrees (their branches are kept); resolves to the paths removed. */
+    removeOrphanWorktrees: (paths: Array<string>) => call("remove_orphan_worktrees", { paths }),
+    /** The worktree setup (files to copy, setup command) of the repository `cwd` is in; */
+    /** null when it is not in one. */
+    getRepoSetup: (cwd: string) => call("get_repo_setup", { cwd }),
+    saveRepoSetup: (cwd: string, setup: RepoSetup) => call("save_repo_setup", { cwd, setup }),
   };
 }
 

@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { AgentInfo } from "./bindings/AgentInfo";
-import { buildNewSession, defaultAgent, emptyForm, formFieldOf, hasDraft, isAbsolutePath, parseEnv, permissionHint } from "./newSession";
+import {
+  basePlaceholder,
+  branchNameError,
+  buildNewSession,
+  defaultAgent,
+  emptyForm,
+  formFieldOf,
+  hasDraft,
+  isAbsolutePath,
+  parseEnv,
+  permissionHint,
+  worktreeDefault,
+  parseCopyFiles,
+  repoSetupOf,
+  setupChanged,
+} from "./newSession";
 
 const AGENTS: AgentInfo[] = [
   { agent: "claude", installed: true, path: "/bin/claude", source: "PATH", install_hint: "npm install -g @anthropic-ai/claude-code" },
@@ -168,5 +183,64 @@ describe("hasDraft", () => {
     expect(hasDraft(emptyForm("/home/me"))).toBe(false);
     expect(hasDraft({ ...emptyForm("/home/me"), prompt: "Fix the test" })).toBe(true);
     expect(hasDraft({ ...emptyForm(), program: "bash" })).toBe(true);
+  });
+});
+
+describe("the worktree fields", () => {
+  const repo = { root: "/home/me/app", branch: "main" };
+  const form = { ...emptyForm("/home/me/app"), program: "make" };
+
+  it("ask for a worktree only inside a repository, with empty fields left to the backend", () => {
+    const on = buildNewSession({ ...form, worktree: true }, null, repo);
+    expect(on.ok && on.request.worktree).toEqual({ base: null, branch: null });
+    const named = buildNewSession({ ...form, worktree: true, base: " develop ", branch: " fix/login " }, null, repo);
+    expect(named.ok && named.request.worktree).toEqual({ base: "develop", branch: "fix/login" });
+    // Unticked, or not a repository (a stale tick from another folder): the folder itself.
+    expect(buildNewSession({ ...form, worktree: false, branch: "x" }, null, repo)).toMatchObject({ ok: true, request: { worktree: null } });
+    expect(buildNewSession({ ...form, worktree: true }, null, null)).toMatchObject({ ok: true, request: { worktree: null } });
+  });
+
+  it("refuse a branch name git would refuse, before Create", () => {
+    for (const bad of ["has space", "a..b", "-rf", "x.lock", "x~1", "@{-1}", "a:b", "trailing/", "dir/.hidden", "end."]) {
+      expect(branchNameError(bad), bad).not.toBeNull();
+      const r = buildNewSession({ ...form, worktree: true, branch: bad }, null, repo);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(Object.keys(r.errors)).toEqual(["branch"]);
+    }
+    for (const good of ["", "fix/login-2", "switchboard/feature_x", "v1.2"]) expect(branchNameError(good), good).toBeNull();
+    // Not checked when no worktree is asked for.
+    expect(buildNewSession({ ...form, worktree: false, branch: "has space" }, null, repo).ok).toBe(true);
+  });
+
+  it("start ticked in a repository unless the person turned it off there, never elsewhere", () => {
+    expect(worktreeDefault(repo, null)).toBe(true);
+    expect(worktreeDefault(repo, false)).toBe(false);
+    expect(worktreeDefault(repo, true)).toBe(true);
+    expect(worktreeDefault(null, true)).toBe(false);
+    expect(basePlaceholder(repo)).toBe("main");
+    expect(basePlaceholder({ root: "/r", branch: null })).toBe("");
+  });
+
+  it("map the backend's worktree errors to the fields", () => {
+    expect(formFieldOf("worktree.branch")).toBe("branch");
+    expect(formFieldOf("worktree.base")).toBe("base");
+    expect(formFieldOf("worktree")).toBe("worktree");
+  });
+});
+
+describe("the repository setup fields", () => {
+  it("read one path or glob a line (or comma-separated) and an optional command", () => {
+    expect(parseCopyFiles(" .env\n\n.env.local, .claude/settings.local.json \n")).toEqual([".env", ".env.local", ".claude/settings.local.json"]);
+    expect(repoSetupOf("", "  ")).toEqual({ copy_files: [], setup_command: null, worktree_dir: null });
+    expect(repoSetupOf(".env", " npm ci ", " ../wt ")).toEqual({ copy_files: [".env"], setup_command: "npm ci", worktree_dir: "../wt" });
+  });
+
+  it("are saved only when they changed", () => {
+    const stored = { copy_files: [".env"], setup_command: "npm ci", worktree_dir: null };
+    expect(setupChanged(stored, repoSetupOf(".env", "npm ci"))).toBe(false);
+    expect(setupChanged(stored, repoSetupOf(".env\n.env.local", "npm ci"))).toBe(true);
+    expect(setupChanged(stored, repoSetupOf(".env", ""))).toBe(true);
+    expect(setupChanged(stored, repoSetupOf(".env", "npm ci", "/srv/wt"))).toBe(true);
+    expect(setupChanged(null, repoSetupOf("", ""))).toBe(false);
   });
 });

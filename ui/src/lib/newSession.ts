@@ -3,6 +3,8 @@ import type { AgentKind } from "./bindings/AgentKind";
 import type { NewSession } from "./bindings/NewSession";
 import type { PermissionMode } from "./bindings/PermissionMode";
 import { splitArgs } from "./args";
+import type { RepoInfo } from "./bindings/RepoInfo";
+import type { RepoSetup } from "./bindings/RepoSetup";
 import { AGENT_PROFILES } from "./contract";
 
 /** The fields of the New session form, as typed. */
@@ -22,6 +24,10 @@ export type NewSessionForm = {
   cwd: string;
   title: string;
   taskId: string;
+  // Inside a git repository: a worktree and branch of its own (see `worktreeDefault`).
+  worktree: boolean;
+  base: string;
+  branch: string;
 };
 
 /** Form fields that can carry an error; names match the backend's `field`. */
@@ -37,7 +43,10 @@ export type FormField =
   | "env"
   | "cwd"
   | "title"
-  | "task_id";
+  | "task_id"
+  | "worktree"
+  | "base"
+  | "branch";
 
 /** In the order they appear in the form (the first one in error gets the focus). */
 export const FORM_FIELDS: readonly FormField[] = [
@@ -53,6 +62,9 @@ export const FORM_FIELDS: readonly FormField[] = [
   "cwd",
   "title",
   "task_id",
+  "worktree",
+  "base",
+  "branch",
 ];
 
 export type FieldErrors = Partial<Record<FormField, string>>;
@@ -117,6 +129,9 @@ export function emptyForm(cwd = "", agent: AgentKind = "command"): NewSessionFor
     cwd,
     title: "",
     taskId: "",
+    worktree: false,
+    base: "",
+    branch: "",
   };
 }
 
@@ -175,7 +190,7 @@ export function defaultAgent(last: AgentKind | null, agents: readonly AgentInfo[
 
 /** Whether the form holds something typed that closing it would throw away (the folder is remembered). */
 export function hasDraft(form: NewSessionForm): boolean {
-  return [form.program, form.args, form.prompt, form.model, form.systemPrompt, form.env, form.title, form.taskId].some((v) => v.trim() !== "");
+  return [form.program, form.args, form.prompt, form.model, form.systemPrompt, form.env, form.title, form.taskId, form.base, form.branch].some((v) => v.trim() !== "");
 }
 
 /** Whether an agent can be started, given what `agents` said (unknown: let the backend decide). */
@@ -189,7 +204,11 @@ export function agentAvailable(agent: AgentKind, agents: readonly AgentInfo[] | 
 export type BuildResult = { ok: true; request: NewSession } | { ok: false; errors: FieldErrors };
 
 /** Validates the form locally and builds the `create_session` request. */
-export function buildNewSession(form: NewSessionForm, agents: readonly AgentInfo[] | null = null): BuildResult {
+export function buildNewSession(
+  form: NewSessionForm,
+  agents: readonly AgentInfo[] | null = null,
+  repo: RepoInfo | null = null,
+): BuildResult {
   const errors: FieldErrors = {};
   const isCommand = form.agent === "command";
 
@@ -226,6 +245,12 @@ export function buildNewSession(form: NewSessionForm, agents: readonly AgentInfo
   else if (cwd.startsWith("~")) errors.cwd = "Use an absolute path: ~ is not expanded.";
   else if (!isAbsolutePath(cwd)) errors.cwd = "Use an absolute path, e.g. /home/me/project.";
 
+  if (repo && form.worktree) {
+    const branchError = branchNameError(form.branch);
+    if (branchError) errors.branch = branchError;
+    if (form.base.trim().startsWith("-")) errors.base = "A base cannot start with “-”.";
+  }
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   return {
@@ -237,8 +262,8 @@ export function buildNewSession(form: NewSessionForm, agents: readonly AgentInfo
       task_id: orNull(form.taskId),
       mcp_session_id: null,
       service_session_id: null,
-      // The form's "Own worktree" option is not there yet: the folder itself, as before.
-      worktree: null,
+      // Only asked for in a repository (`repo`): elsewhere the folder itself, as before worktrees.
+      worktree: repo && form.worktree ? { base: orNull(form.base), branch: orNull(form.branch) } : null,
       config: isCommand
         ? {
             program: form.program.trim(),
@@ -283,6 +308,65 @@ export function formFieldOf(field: string | null | undefined): FormField | null 
     permissionMode: "permission_mode",
     maxTurns: "max_turns",
   };
+  // `worktree.branch`, `worktree.base`: the last part names the field; `worktree` alone is the checkbox.
   const mapped = alias[name] ?? name;
   return (FORM_FIELDS as readonly string[]).includes(mapped) ? (mapped as FormField) : null;
+}
+
+/**
+ * What git would refuse in a new branch's name (`git check-ref-format --branch`, the common
+ * cases; the backend checks with git itself): null when it looks fine or is empty (then a
+ * name is made up from the title).
+ */
+export function branchNameError(name: string): string | null {
+  const b = name.trim();
+  if (b === "") return null;
+  if (b.startsWith("-")) return "A branch name cannot start with “-”.";
+  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(b)) return "No spaces or ~ ^ : ? * [ \\ in a branch name.";
+  if (b.includes("..") || b.includes("@{") || b.includes("//")) return "No “..”, “@{” or “//” in a branch name.";
+  if (b.endsWith("/") || b.endsWith(".") || b.startsWith("/")) return "A branch name cannot start with “/” or end with “/” or “.”.";
+  if (b.split("/").some((part) => part.startsWith(".") || part.endsWith(".lock"))) {
+    return "No part of a branch name may start with “.” or end with “.lock”.";
+  }
+  if (b === "@") return "“@” alone is not a branch name.";
+  return null;
+}
+
+/**
+ * Whether "Own worktree" starts ticked for a folder: what was chosen last in that repository
+ * (`remembered`, keyed by its root), else on in a repository and off elsewhere.
+ */
+export function worktreeDefault(repo: RepoInfo | null, remembered: boolean | null): boolean {
+  if (!repo) return false;
+  return remembered ?? true;
+}
+
+/** The base the form shows as a placeholder: the repository's branch ("" when detached). */
+export function basePlaceholder(repo: RepoInfo | null): string {
+  return repo?.branch ?? "";
+}
+
+/** The form's "Copy into each worktree" text: one path or glob a line (or comma-separated), blanks dropped. */
+export function parseCopyFiles(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+}
+
+/** The repository setup the form's fields describe. */
+export function repoSetupOf(copyText: string, command: string, worktreeDir = ""): RepoSetup {
+  const c = command.trim();
+  const d = worktreeDir.trim();
+  return { copy_files: parseCopyFiles(copyText), setup_command: c === "" ? null : c, worktree_dir: d === "" ? null : d };
+}
+
+/** Whether two setups differ (then the form saves it before Create). */
+export function setupChanged(a: RepoSetup | null, b: RepoSetup): boolean {
+  const base = a ?? { copy_files: [], setup_command: null, worktree_dir: null };
+  return (
+    base.setup_command !== b.setup_command ||
+    base.worktree_dir !== b.worktree_dir ||
+    base.copy_files.join("\n") !== b.copy_files.join("\n")
+  );
 }

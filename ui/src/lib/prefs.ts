@@ -48,3 +48,27 @@ export function loadShowRaw(): boolean {
 export function saveShowRaw(show: boolean): void {
   set(SHOW_RAW, show ? "1" : "0");
 }
+
+const WORKTREE_BY_REPO = "switchboard.worktreeByRepo";
+
+/** The "Own worktree" choice last made for a repository (by its root); null: never chosen. */
+export function loadWorktreeChoice(repoRoot: string): boolean | null {
+  try {
+    const map = JSON.parse(get(WORKTREE_BY_REPO) ?? "{}") as Record<string, unknown>;
+    const v = map[repoRoot];
+    return typeof v === "boolean" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveWorktreeChoice(repoRoot: string, on: boolean): void {
+  let map: Record<string, boolean> = {};
+  try {
+    map = JSON.parse(get(WORKTREE_BY_REPO) ?? "{}") as Record<string, boolean>;
+  } catch {
+    // A damaged entry: start again.
+  }
+  map[repoRoot] = on;
+  set(WORKTREE_BY_REPO, JSON.stringify(map));
+}

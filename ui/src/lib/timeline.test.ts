@@ -75,6 +75,27 @@ describe("task timeline", () => {
     expect(describeTaskEvent(ev(5, "command_sent", { permission: "allowed", tool: "Write" })).meta).toBe("permission");
   });
 
+  it("says what a checkpoint, a restore and a landing were", () => {
+    expect(describeTaskEvent(ev(1, "checkpoint", { n: 2, label: "after turn 2", commit: "a".repeat(40), restored: null }))).toMatchObject({
+      title: "Checkpoint 2",
+      meta: "after turn 2",
+    });
+    expect(describeTaskEvent(ev(2, "checkpoint", { n: 3, label: "before restoring checkpoint 1", restored: 1 }))).toMatchObject({
+      title: "Restored checkpoint 1",
+      meta: "the state it replaced is checkpoint 3",
+    });
+    expect(describeTaskEvent(ev(3, "landed", { method: "squash", landed: true, conflicts: [], commit: "0123456789abcdef" }))).toMatchObject({
+      title: "Squashed into base",
+      meta: "0123456789",
+      tone: "neutral",
+    });
+    expect(describeTaskEvent(ev(4, "landed", { method: "merge", landed: false, conflicts: ["a.rs", "b.md"], message: "x" }))).toMatchObject({
+      title: "Landing refused: 2 conflicting files",
+      body: "a.rs\nb.md",
+      tone: "error",
+    });
+  });
+
   it("copes with odd details", () => {
     expect(describeTaskEvent(ev(1, "error", "plain text"))).toMatchObject({ body: "plain text" });
     expect(describeTaskEvent(ev(2, "error", null))).toMatchObject({ body: "Unknown error" });

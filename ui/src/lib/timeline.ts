@@ -133,6 +133,32 @@ export function describeTaskEvent(event: TaskEvent): TimelineEntry {
         tone: "muted",
       };
     }
+    case "checkpoint": {
+      const n = num(d, "n");
+      const restored = num(d, "restored");
+      return {
+        ...base,
+        title: restored !== null ? `Restored checkpoint ${restored}` : `Checkpoint ${n ?? "?"}`,
+        meta: restored !== null ? `the state it replaced is checkpoint ${n ?? "?"}` : (text(d, "label") ?? ""),
+        body: null,
+        mono: false,
+        tone: "muted",
+      };
+    }
+    case "landed": {
+      const how: Record<string, string> = { fast_forward: "Fast-forwarded", merge: "Merged", squash: "Squashed", rebase: "Rebased" };
+      const method = text(d, "method") ?? "";
+      const landed = d["landed"] === true;
+      const conflicts = Array.isArray(d["conflicts"]) ? (d["conflicts"] as unknown[]).filter((c) => typeof c === "string") : [];
+      return {
+        ...base,
+        title: landed ? `${how[method] ?? "Landed"} into base` : `Landing refused: ${conflicts.length} conflicting file${conflicts.length === 1 ? "" : "s"}`,
+        meta: landed ? (text(d, "commit")?.slice(0, 10) ?? "") : "",
+        body: landed ? null : conflicts.join("\n") || (text(d, "message") ?? null),
+        mono: !landed,
+        tone: landed ? "neutral" : "error",
+      };
+    }
     default: {
       const kind: string = event.kind;
       return { ...base, title: kind, meta: "", body: null, mono: false, tone: "neutral" };

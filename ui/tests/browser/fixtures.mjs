@@ -523,3 +523,81 @@ export function fullOptions(extra = {}) {
     ...extra,
   };
 }
+
+// A worktree for the ended Claude session (the Changes tab, landing): `fullOptions({ worktrees: WORKTREES })`.
+const WT_BRANCH = "switchboard/future-iat-c2d4";
+const DIFF_TOKEN = `diff --git a/src/token.rs b/src/token.rs
+index 3b18e51..a9c2f04 100644
+--- a/src/token.rs
++++ b/src/token.rs
+@@ -40,9 +40,15 @@ pub fn validate(token: &Token, now: i64) -> Result<Claims> {
+     let claims = decode(token)?;
+     if claims.exp < now {
+         return Err(Error::Expired);
+     }
+-    Ok(claims)
++    // A token issued in the future is refused (clock skew up to 60 s is tolerated).
++    if claims.iat > now + MAX_SKEW_SECS {
++        return Err(Error::NotYetValid { iat: claims.iat, now });
++    }
++    Ok(claims)
+ }
++
++const MAX_SKEW_SECS: i64 = 60;
+`;
+export const WORKTREES = {
+  [ENDED_CLAUDE_ID]: {
+    workspace: {
+      session_id: ENDED_CLAUDE_ID,
+      repo_root: AUTH,
+      base: "main",
+      base_commit: "4f1c2a9e0b7d3c5a8e6f1029384756abcdef0123",
+      branch: WT_BRANCH,
+      path: `/home/dev/.local/share/switchboard/worktrees/auth-1a2b3c4d/${WT_BRANCH}`,
+      created_at: iso(14),
+      stats: { files: 3, added: 41, removed: 2, behind: 4 },
+    },
+    changes: {
+      branch: WT_BRANCH,
+      base: "main",
+      merge_base: "4f1c2a9e0b7d3c5a8e6f1029384756abcdef0123",
+      tree: "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807",
+      files: [
+        { path: "src/token.rs", old_path: null, status: "modified", added: 7, removed: 1, binary: false },
+        { path: "tests/future_iat.rs", old_path: null, status: "added", added: 33, removed: 0, binary: false },
+        { path: "CHANGELOG.md", old_path: null, status: "modified", added: 1, removed: 1, binary: false },
+      ],
+      files_cut: false,
+      stats: { files: 3, added: 41, removed: 2, behind: 4 },
+    },
+    diffs: { "src/token.rs": DIFF_TOKEN },
+    checkpoints: [
+      { n: 1, commit: "a".repeat(40), tree: "b".repeat(40), label: "after turn 1", at: iso(10) },
+      { n: 2, commit: "c".repeat(40), tree: "d".repeat(40), label: "after turn 2", at: iso(4) },
+    ],
+    land: {
+      method: "merge",
+      landed: false,
+      conflicts: ["src/token.rs", "CHANGELOG.md"],
+      message: `${WT_BRANCH} conflicts with main in 2 file(s); nothing was changed`,
+      commit: null,
+    },
+    removal: { exists: true, unmerged_commits: 2, uncommitted_files: 1 },
+  },
+};
+
+// Worktrees whose sessions are gone (Settings → Clean up): `fullOptions({ orphans: ORPHANS })`.
+export const ORPHANS = [
+  {
+    path: "/home/dev/.local/share/switchboard/worktrees/auth-1a2b3c4d/switchboard/retry-login-9f31aa",
+    repo_root: AUTH,
+    branch: "switchboard/retry-login-9f31aa",
+    uncommitted_files: 2,
+  },
+  {
+    path: "/home/dev/.local/share/switchboard/worktrees/billing-77e0c1d2/switchboard/lost-0c8e21",
+    repo_root: null,
+    branch: null,
+    uncommitted_files: 0,
+  },
+];

@@ -91,6 +91,15 @@ export function installMockIpc(options: Loose): void {
   let focused: string | null = null;
   let quitRequests = 0;
   const advised = new Set<string>(options.compactionAdvised || []);
+  const worktrees: Record<string, Loose> = options.worktrees || {};
+  const repoSetups = new Map<string, Loose>();
+  let orphans: Loose[] = [...(options.orphans || [])];
+  function worktreeOf(id: string): Loose {
+    getOr404(id);
+    const w = worktrees[id];
+    if (!w) reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree");
+    return w;
+  }
   const calls: Loose[] = [];
   const callbacks = new Map<number, (data: Loose) => unknown>();
   const listeners = new Map<string, number[]>();
@@ -526,7 +535,7 @@ export function installMockIpc(options: Loose): void {
       return clone(ended);
     },
     delete_session: async (args) => {
-      need("delete_session", args, "id");
+      need("delete_session", args, "id", "removeWorktree");
       getOr404(args.id);
       sessions.delete(args.id);
       outputs.delete(args.id);
@@ -737,13 +746,39 @@ export function installMockIpc(options: Loose): void {
     app_info: async (args) => {
       return clone(state.appInfo);
     },
-    // Mocked sessions run in their folder: no worktrees (the Rust tests cover them).
-    probe_repository: async () => null,
-    list_workspaces: async () => [],
-    session_changes: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    session_diff: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
-    session_checkpoints: async () => [],
-    restore_checkpoint: async () => reject("invalid_input", "this session runs in its folder, not in a worktree of its own", "worktree"),
+    // Mocked sessions run in their folder unless `options.worktrees` gives one (session id →
+    // { workspace, changes, diffs: { path: text }, checkpoints, land: outcome, removal }); the
+    // Rust tests cover real worktrees. A folder named `…/repo` probes as a repository on main.
+    probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
+    list_workspaces: async () => Object.values(worktrees).map((w) => clone(w.workspace)),
+    session_changes: async (args) => clone(worktreeOf(args.id).changes),
+    session_diff: async (args) => ({ path: args.path, text: worktreeOf(args.id).diffs?.[args.path ?? ""] ?? "", cut: false }),
+    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
+    restore_checkpoint: async (args) => {
+      worktreeOf(args.id);
+      return reject("invalid_input", "the mock cannot restore", "checkpoint");
+    },
+    commit_work: async (args) => {
+      worktreeOf(args.id);
+      return "0123456789abcdef0123456789abcdef01234567";
+    },
+    land_session: async (args) => clone(worktreeOf(args.id).land ?? { method: args.method, landed: true, conflicts: [], message: "landed", commit: null }),
+    removal_check: async (args) => clone(worktrees[args.id]?.removal ?? null),
+    orphan_worktrees: async () => clone(orphans),
+    get_repo_setup: async (args) => (/\/repo\/?$/.test(args.cwd) ? clone(repoSetups.get(args.cwd) ?? { copy_files: [], setup_command: null, worktree_dir: null }) : null),
+    save_repo_setup: async (args) => {
+      need("save_repo_setup", args, "cwd", "setup");
+      repoSetups.set(args.cwd, clone(args.setup));
+      return clone(args.setup);
+    },
+    remove_orphan_worktrees: async (args) => {
+      need("remove_orphan_worktrees", args, "paths");
+      for (const p of args.paths) {
+        if (!orphans.some((o) => o.path === p)) reject("invalid_input", `${p} is not an orphaned worktree of Switchboard's`, "path");
+      }
+      orphans = orphans.filter((o) => !args.paths.includes(o.path));
+      return clone(args.paths);
+    },
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).

@@ -585,7 +585,7 @@ async function main() {
         await byTestId(page, "delete-button").click();
         await byTestId(page, "confirm-delete").click();
         await byTestId(page, "session-list").waitFor();
-        assertEq((await calls(page, "delete_session")).at(-1), { id: ENDED_CLAUDE_ID }, "delete args");
+        assertEq((await calls(page, "delete_session")).at(-1), { id: ENDED_CLAUDE_ID, removeWorktree: false }, "delete args");
         assertEq(await page.locator(`[data-session-id="${ENDED_CLAUDE_ID}"]`).count(), 0, "row gone");
       });
 
@@ -759,6 +759,51 @@ async function main() {
         );
         await byTestId(page, "session-detail").waitFor();
         await page.locator('[data-testid="output-item"][data-kind="assistant_text"]', { hasText: "one modified file" }).waitFor();
+      });
+
+      await check("New session in a git repository: Own worktree on by default, branch checked, base and branch sent", async () => {
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "new-session-dialog").waitFor();
+        await byTestId(page, "field-agent").selectOption("command");
+        await byTestId(page, "field-program").fill("make");
+        assertEq(await byTestId(page, "worktree-fields").count(), 0, "no worktree fields outside a repository");
+        await byTestId(page, "field-cwd").fill("/home/dev/src/repo");
+        await byTestId(page, "field-cwd").dispatchEvent("change");
+        await byTestId(page, "worktree-fields").waitFor();
+        assert(await byTestId(page, "field-worktree").isChecked(), "on by default in a repository");
+        assertEq(await byTestId(page, "field-base").getAttribute("placeholder"), "main", "base defaults to the repository's branch");
+        await byTestId(page, "field-branch").fill("has space");
+        await byTestId(page, "field-error-branch").waitFor();
+        await byTestId(page, "field-branch").fill("fix/login");
+        await byTestId(page, "field-base").fill("develop");
+        await page.locator('[data-testid="repo-setup"] summary').click();
+        await byTestId(page, "field-copy-files").fill(".env\n.env.local");
+        await byTestId(page, "field-setup-command").fill("npm ci");
+        await byTestId(page, "create-session-submit").click();
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
+        assertEq((await calls(page, "create_session")).at(-1).request.worktree, { base: "develop", branch: "fix/login" }, "worktree sent");
+        assertEq(
+          (await calls(page, "save_repo_setup")).at(-1),
+          { cwd: "/home/dev/src/repo", setup: { copy_files: [".env", ".env.local"], setup_command: "npm ci", worktree_dir: null } },
+          "the repository's setup saved before Create",
+        );
+        // Turned off there, it stays off for that repository next time.
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "new-session-dialog").waitFor();
+        await byTestId(page, "worktree-fields").waitFor();
+        await page.waitForFunction(() => document.querySelector('[data-testid="field-setup-command"]')?.value === "npm ci");
+        assertEq(await byTestId(page, "field-copy-files").inputValue(), ".env\n.env.local", "the stored setup is shown");
+        await byTestId(page, "field-worktree").uncheck();
+        assertEq(await byTestId(page, "field-branch").count(), 0, "base and branch hidden when off");
+        await byTestId(page, "field-program").fill("make");
+        await byTestId(page, "create-session-submit").click();
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
+        assertEq((await calls(page, "create_session")).at(-1).request.worktree, null, "no worktree when off");
+        await page.keyboard.press("Control+n");
+        await byTestId(page, "worktree-fields").waitFor();
+        assert(!(await byTestId(page, "field-worktree").isChecked()), "remembered off for that repository");
+        await page.keyboard.press("Escape");
+        await byTestId(page, "new-session-dialog").waitFor({ state: "detached" });
       });
 
       await check("New session: an agent that is not installed says how to install it and cannot be created", async () => {

@@ -315,4 +315,64 @@ export const sections = [
       });
     },
   ],
+  [
+    "changes and landing",
+    async (page, { check, assert, assertEq, fullOptions, ids, worktrees, orphans }) => {
+      await page.open(fullOptions({ worktrees }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("the sessions list: branch, +/− and behind base by N", async () => {
+        await page.eval("location.hash = '#/sessions'");
+        await page.visible("[data-testid=behind-base]");
+        assertEq(await page.text("[data-testid=behind-base]"), "↓4", "behind main by 4");
+        await page.shot("webkit-sessions-worktree.png");
+        await page.eval(`location.hash = '#/sessions/${ids.ENDED_CLAUDE_ID}'`);
+        await page.visible("[data-testid=tab-changes]");
+      });
+      await check("the Changes tab: files with counts, a file's diff, checkpoints, Commit and Land", async () => {
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
+        await page.waitFn("return /MAX_SKEW_SECS/.test(document.querySelector('[data-testid=file-diff]').innerText)", [], { what: "the diff" });
+        assertEq(await page.count("[data-testid=checkpoint]"), 2, "checkpoints");
+        assertEq(await page.text("[data-testid=land]"), "Land on main", "the land button names the base");
+        assert((await page.text("[data-testid=changes-behind]")).includes("behind main by 4 commits"), "behind base shown");
+        assertEq(
+          await page.eval("return document.querySelector('[data-testid=commit-message]').value"),
+          "Write release notes for v0.9",
+          "the commit message is prefilled with the session's title, editable",
+        );
+        await page.shot("webkit-changes.png");
+      });
+      await check("a merge conflict: the message and the conflicting files, nothing changed", async () => {
+        await page.click("[data-testid=land]");
+        await page.visible("[data-testid=land-conflicts]");
+        const text = await page.text("[data-testid=land-refusal]");
+        assert(text.includes("conflicts with main in 2 file(s); nothing was changed"), text);
+        assert(text.includes("src/token.rs") && text.includes("CHANGELOG.md"), text);
+        assertEq((await page.calls("land_session")).at(-1), { method: "merge", id: ids.ENDED_CLAUDE_ID, message: null }, "land args");
+        await page.shot("webkit-land-conflict.png");
+      });
+      await check("delete offers to remove the worktree and branch, warning of unmerged and uncommitted work", async () => {
+        await page.click("[data-testid=tab-output]");
+        await page.click("[data-testid=delete-button]");
+        await page.visible("[data-testid=delete-worktree]");
+        await page.visible("[data-testid=delete-worktree-warning]");
+        const text = await page.text("[data-testid=delete-worktree-warning]");
+        assert(text.includes("2 commits not in main") && text.includes("1 uncommitted file"), text);
+        await page.shot("webkit-delete-worktree.png");
+      });
+      await page.open(fullOptions({ orphans }), { hash: "#/settings" });
+      await check("Settings → Clean up lists worktrees whose sessions are gone and removes only the chosen", async () => {
+        await page.click("[data-testid=find-orphans]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=orphan-worktree]').length === 2");
+        const text = await page.text("[data-testid=worktree-cleanup]");
+        assert(text.includes("2 uncommitted files would be lost") && text.includes("its repository is gone"), text);
+        await page.eval("document.querySelector('[data-testid=worktree-cleanup]').scrollIntoView()");
+        await page.shot("webkit-cleanup.png");
+        await page.click("[data-testid=orphan-worktree] input");
+        await page.click("[data-testid=remove-orphans]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=orphan-worktree]').length === 1");
+        assertEq((await page.calls("remove_orphan_worktrees")).at(-1), { paths: [orphans[0].path] }, "only the chosen one");
+      });
+    },
+  ],
 ];
+

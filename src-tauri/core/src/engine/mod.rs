@@ -147,6 +147,9 @@ pub(crate) struct Inner {
     /// Sessions this engine is starting right now (inserted, process not yet recorded):
     /// reconciliation must not take them for leftovers. Bounded by concurrent starts.
     starting: Mutex<std::collections::HashSet<String>>,
+    /// Worktree folders being created (from just before `git worktree add` until their
+    /// session is stored or they are removed): the clean-up must not take them for leftovers.
+    pub(crate) creating_worktrees: Mutex<std::collections::HashSet<PathBuf>>,
     /// The runtime the engine's processes run on, for work started from plain threads
     /// (the output writer reporting a full disk). Set by the first start.
     runtime: std::sync::OnceLock<tokio::runtime::Handle>,
@@ -197,6 +200,7 @@ impl Engine {
                 events,
                 me: ProcessId::me(),
                 starting: Mutex::new(Default::default()),
+                creating_worktrees: Mutex::new(Default::default()),
                 runtime: std::sync::OnceLock::new(),
                 processes: Mutex::new(HashMap::new()),
                 turn_waiters: Mutex::new(HashMap::new()),
@@ -316,17 +320,24 @@ impl Engine {
         let _starting = self.mark_starting(&session.id);
         // The worktree before the row: a request git refuses (bad branch, unknown base)
         // leaves nothing stored; a row that cannot be stored takes its worktree with it.
-        let workspace = match worktree {
-            Some(w) => Some(self.create_worktree(&mut session, w).await?),
-            None => None,
+        let (workspace, setup_notes) = match worktree {
+            Some(w) => {
+                let (w, notes) = self.create_worktree(&mut session, w).await?;
+                (Some(w), notes)
+            }
+            None => (None, Vec::new()),
         };
         let inserted =
             self.inner.store.insert_session_with(&session, &self.inner.me, Some(self.inner.config.max_live_sessions), workspace.as_ref());
         if let Err(e) = inserted {
             if let Some(w) = &workspace {
                 crate::workspace::remove(w).await;
+                self.done_creating(Path::new(&w.path));
             }
             return Err(e);
+        }
+        if let Some(w) = &workspace {
+            self.done_creating(Path::new(&w.path));
         }
         info!(session = %session.id, agent = %session.agent, worktree = workspace.is_some(), "session created");
         self.log_task_event(
@@ -335,6 +346,13 @@ impl Engine {
             serde_json::json!({ "agent": session.agent, "cwd": session.cwd, "title": session.title, "mcp_session_id": session.mcp_session_id, "initial_context": session.config.append_system_prompt, "branch": workspace.as_ref().map(|w| &w.branch) }),
         )?;
         self.emit(EngineEvent::SessionChanged { session: session.clone() });
+        if !setup_notes.is_empty() {
+            // Before the agent's own output (start opens it again: nobody follows it yet).
+            self.inner.output.open(&session.id)?;
+            for note in setup_notes {
+                self.record_output(&session.id, Stream::System, "lifecycle", note);
+            }
+        }
         self.start(&session, &program, false, prompt).await
     }
 

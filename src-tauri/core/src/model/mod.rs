@@ -354,6 +354,9 @@ pub enum TaskEventKind {
     /// A checkpoint of the session's worktree was taken (`detail`: `n`, `label`, `commit`),
     /// or the worktree was restored to one (`detail`: `restored`, and the `n` taken first).
     Checkpoint,
+    /// The session's work was landed on its base, or refused for conflicts (`detail`:
+    /// `method`, `landed`, `conflicts`, `commit`, `message`).
+    Landed,
 }
 
 impl TaskEventKind {
@@ -366,12 +369,13 @@ impl TaskEventKind {
             TaskEventKind::Error => "error",
             TaskEventKind::Ended => "ended",
             TaskEventKind::Checkpoint => "checkpoint",
+            TaskEventKind::Landed => "landed",
         }
     }
 
     /// The kind with this stored name; None for an unknown name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended, Self::Checkpoint]
+        [Self::Created, Self::CommandSent, Self::ResponseReceived, Self::Error, Self::Ended, Self::Checkpoint, Self::Landed]
             .into_iter()
             .find(|k| k.as_str() == s)
     }

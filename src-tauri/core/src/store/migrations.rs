@@ -261,4 +261,11 @@ CREATE TABLE transcripts (
 CREATE INDEX transcripts_session ON transcripts(session_id);
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 10 (issue 18): how many commits the session's base has that its branch lacks, when
+-- last measured (with the other stats); NULL until measured.
+ALTER TABLE workspaces ADD COLUMN behind_base INTEGER;
+"#,
+    ),
 ];

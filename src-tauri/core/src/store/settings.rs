@@ -68,4 +68,44 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// A repository's worktree setup (by its top folder), or the default (nothing to do).
+    pub fn repo_setup(&self, repo_root: &str) -> Result<crate::workspace::RepoSetup> {
+        let conn = self.reader();
+        let v: Option<String> =
+            conn.query_row("SELECT value FROM settings WHERE name = ?1", [format!("repo:{repo_root}")], |r| r.get(0)).optional()?;
+        match v {
+            Some(json) => serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("repository settings: {e}"))),
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// Stores a repository's worktree setup (an empty one removes the entry).
+    pub fn save_repo_setup(&self, repo_root: &str, setup: &crate::workspace::RepoSetup) -> Result<()> {
+        let name = format!("repo:{repo_root}");
+        if setup.is_empty() {
+            self.writer().execute("DELETE FROM settings WHERE name = ?1", [name])?;
+            return Ok(());
+        }
+        let json = serde_json::to_string(setup).map_err(|e| Error::Corrupt(format!("repository settings: {e}")))?;
+        self.writer().execute(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            [name, json],
+        )?;
+        Ok(())
+    }
+
+    /// Every repository's stored worktree setup, with its top folder.
+    pub fn repo_setups(&self) -> Result<Vec<(String, crate::workspace::RepoSetup)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name, value FROM settings WHERE name LIKE 'repo:%' ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut list = Vec::new();
+        for row in rows {
+            let (name, json) = row?;
+            let setup = serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("repository settings: {e}")))?;
+            list.push((name.trim_start_matches("repo:").to_string(), setup));
+        }
+        Ok(list)
+    }
 }

@@ -41,12 +41,22 @@ pub(crate) async fn merge_base(w: &Workspace) -> Result<String> {
     Ok(if out.success && !found.is_empty() { found } else { w.base_commit.clone() })
 }
 
+/// How many commits the base has that the worktree's HEAD lacks (0 when the base is gone).
+pub(crate) async fn behind(w: &Workspace) -> u32 {
+    let wt = Path::new(&w.path);
+    match Git::new(wt).args(["rev-list", "--count", "--end-of-options"]).arg(format!("HEAD..{}", w.base)).line().await {
+        Ok(n) => n.parse().unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
 /// Every file that differs between the merge-base and the worktree now, with line counts.
 pub(crate) async fn changes(w: &Workspace) -> Result<Changes> {
     let wt = Path::new(&w.path);
     let base = merge_base(w).await?;
     let (tree, _index) = snapshot(wt).await?;
-    let (files, files_cut, stats) = between(wt, &base, &tree).await?;
+    let (files, files_cut, mut stats) = between(wt, &base, &tree).await?;
+    stats.behind = behind(w).await;
     Ok(Changes { branch: w.branch.clone(), base: w.base.clone(), merge_base: base, tree, files, files_cut, stats })
 }
 

@@ -15,6 +15,8 @@
 mod changes;
 mod checkpoint;
 mod git;
+mod land;
+mod setup;
 mod worktree;
 
 use chrono::{DateTime, Utc};
@@ -25,8 +27,12 @@ pub(crate) use self::changes::{changes, diff_text};
 pub use self::changes::{MAX_FILES_LISTED, MAX_FILE_DIFF_BYTES};
 pub(crate) use self::checkpoint::{checkpoint, checkpoints, restore};
 pub use self::git::{GIT_TIMEOUT, MAX_GIT_OUTPUT};
-pub(crate) use self::worktree::{create, remove};
-pub use self::worktree::{probe, valid_branch_name};
+pub(crate) use self::land::{commit, land, removal_check};
+pub use self::land::{LandMethod, LandOutcome, RemovalCheck, MIN_GIT_FOR_LANDING};
+pub(crate) use self::setup::{copy_files, run_command, tail};
+pub use self::setup::{RepoSetup, MAX_COPIED_FILES, SETUP_TIMEOUT};
+pub(crate) use self::worktree::{create, describe_orphan, remove, remove_orphan, worktree_folders, worktrees_under};
+pub use self::worktree::{probe, valid_branch_name, OrphanWorktree};
 
 /// What a new session asks of its own worktree. Both fields are optional: a request with
 /// neither takes the repository's current branch as the base and makes up a branch name.
@@ -75,6 +81,10 @@ pub struct ChangeStats {
     /// Lines removed (text files only).
     #[ts(type = "number")]
     pub removed: u64,
+    /// Commits on the base that the session's branch does not have ("behind base by N"):
+    /// a landing will need a merge, squash or rebase, not a fast-forward.
+    #[serde(default)]
+    pub behind: u32,
 }
 
 /// How a file differs from the merge-base.

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::git::Git;
 use super::{RepoInfo, Workspace, WorktreeRequest};
@@ -69,14 +71,18 @@ pub(crate) struct Planned {
 /// Creates the branch and its worktree for session `session_id` started in `cwd` (a
 /// canonical folder inside a git work tree): `git worktree add -b <branch> <path> <base>`.
 /// Bad input (not a repository, an unknown base, an invalid or existing branch) is an
-/// `InvalidInput` error and nothing is created.
+/// `InvalidInput` error and nothing is created. `reserve` is told the folder just before
+/// git creates it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn create(
     data_dir: &Path,
     cwd: &Path,
     session_id: &str,
     title: &str,
     req: WorktreeRequest,
+    location: Option<&Path>,
     now: DateTime<Utc>,
+    reserve: impl FnOnce(&Path),
 ) -> Result<Planned> {
     let Some(repo) = probe(cwd).await? else {
         return Err(Error::invalid(
@@ -118,13 +124,17 @@ pub(crate) async fn create(
     if exists.success {
         return Err(Error::invalid("worktree.branch", format!("a branch named '{branch}' already exists; choose another name")));
     }
-    let path = data_dir.join(WORKTREES_DIR).join(repo_folder(&root)).join(&branch);
+    let path = match location {
+        Some(dir) => dir.join(&branch),
+        None => data_dir.join(WORKTREES_DIR).join(repo_folder(&root)).join(&branch),
+    };
     if path.exists() {
         return Err(Error::invalid("worktree.branch", format!("{} already exists; choose another branch name", path.display())));
     }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
     }
+    reserve(&path);
     // The user's hooks (post-checkout) and filters (LFS) run here, as for their own checkouts.
     Git::new(&root).args(["worktree", "add", "--quiet", "-b", &branch]).arg(&path).arg(&base_commit).run().await?;
     // Canonical, as every session's cwd is (the data dir may be reached through a symlink).
@@ -144,16 +154,122 @@ pub(crate) async fn create(
     Ok(Planned { workspace, cwd })
 }
 
-/// Removes a worktree and its branch (a session that could not be stored after all; later:
-/// a deleted session whose user asked for it). Best effort: what fails is logged.
+/// Removes a worktree, its branch and its checkpoints (a session that could not be stored
+/// after all, or a deleted session whose user asked for it). Best effort: what fails is logged.
 pub(crate) async fn remove(w: &Workspace) {
     let root = Path::new(&w.repo_root);
     if let Err(e) = Git::new(root).args(["worktree", "remove", "--force"]).arg(&w.path).run().await {
         tracing::warn!(session = %w.session_id, error = %e, "could not remove the worktree");
+        // Ours (under the data dir) and git could not: its repository may be gone.
+        let _ = std::fs::remove_dir_all(&w.path);
     }
     if let Err(e) = Git::new(root).args(["branch", "-D", "--end-of-options", &w.branch]).run().await {
         tracing::warn!(session = %w.session_id, error = %e, "could not delete the branch");
     }
+    remove_refs(root, &w.session_id).await;
+}
+
+/// Deletes the session's checkpoint refs (`refs/switchboard/<session>/*`).
+async fn remove_refs(root: &Path, session_id: &str) {
+    let Ok(out) = Git::new(root).args(["for-each-ref", "--format=%(refname)"]).arg(format!("refs/switchboard/{session_id}/")).run().await
+    else {
+        return;
+    };
+    for name in String::from_utf8_lossy(&out).lines().filter(|l| !l.is_empty()) {
+        if let Err(e) = Git::new(root).args(["update-ref", "-d", name]).run().await {
+            tracing::warn!(session = %session_id, error = %e, "could not delete a checkpoint ref");
+        }
+    }
+}
+
+/// A worktree under the data directory that no stored session works in: left by a deleted
+/// session whose worktree was kept, or by a crash between its creation and the session's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OrphanWorktree {
+    /// Its top folder.
+    pub path: String,
+    /// The checkout it belongs to; None when that repository is gone.
+    pub repo_root: Option<String>,
+    /// The branch checked out in it (None: detached, or unreadable).
+    pub branch: Option<String>,
+    /// Uncommitted files in it (untracked included): lost if it is removed.
+    pub uncommitted_files: u32,
+}
+
+/// Every worktree folder under `<data dir>/worktrees` (a folder with a `.git` file), sorted.
+pub(crate) fn worktree_folders(data_dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) {
+        if dir.join(".git").exists() {
+            found.push(dir.to_path_buf());
+            return;
+        }
+        if depth == 0 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&e.path(), depth - 1, found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    // worktrees/<repo>/<branch with up to a dozen '/'>.
+    walk(&data_dir.join(WORKTREES_DIR), 16, &mut found);
+    found.sort();
+    found
+}
+
+/// The linked worktrees of the repository at `root` whose folders are under `dir` (never
+/// the main checkout: git lists it first).
+pub(crate) async fn worktrees_under(root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = dir.canonicalize() else { return Vec::new() };
+    let Ok(out) = Git::new(root).args(["worktree", "list", "--porcelain", "-z"]).run().await else { return Vec::new() };
+    let mut found: Vec<PathBuf> = out
+        .split(|b| *b == 0)
+        .filter_map(|f| String::from_utf8_lossy(f).strip_prefix("worktree ").map(PathBuf::from))
+        .skip(1)
+        .filter(|p| p.starts_with(&dir) && p != &dir && p != root)
+        .collect();
+    found.sort();
+    found
+}
+
+/// What is known of a worktree folder found on disk.
+pub(crate) async fn describe_orphan(path: &Path) -> OrphanWorktree {
+    let common = Git::new(path).args(["rev-parse", "--path-format=absolute", "--git-common-dir"]).line().await.ok();
+    let repo_root = common.map(PathBuf::from).map(|c| if c.ends_with(".git") { c.parent().map(Path::to_path_buf).unwrap_or(c) } else { c });
+    let branch = match repo_root {
+        Some(_) => Git::new(path).args(["symbolic-ref", "--quiet", "--short", "HEAD"]).line().await.ok().filter(|b| !b.is_empty()),
+        None => None,
+    };
+    let uncommitted = match repo_root {
+        Some(_) => super::land::dirty_files(path, true).await.map(|f| f.len()).unwrap_or(0),
+        None => 0,
+    };
+    OrphanWorktree {
+        path: path.to_string_lossy().into_owned(),
+        repo_root: repo_root.map(|r| r.to_string_lossy().into_owned()),
+        branch,
+        uncommitted_files: uncommitted.min(u32::MAX as usize) as u32,
+    }
+}
+
+/// Removes an orphaned worktree folder (its branch is kept: its commits may be all that is
+/// left of the work; `git branch -D` it when it is not wanted).
+pub(crate) async fn remove_orphan(o: &OrphanWorktree) -> Result<()> {
+    let removed = match &o.repo_root {
+        Some(root) => Git::new(Path::new(root)).args(["worktree", "remove", "--force"]).arg(&o.path).run().await,
+        None => Err(Error::invalid("path", "no repository")),
+    };
+    if let Err(e) = removed {
+        tracing::info!(path = %o.path, error = %e, "git could not remove the worktree; removing its folder");
+        std::fs::remove_dir_all(&o.path).map_err(|e| Error::io(format!("cannot remove {}", o.path), e))?;
+        if let Some(root) = &o.repo_root {
+            let _ = Git::new(Path::new(root)).args(["worktree", "prune"]).output().await;
+        }
+    }
+    Ok(())
 }
 
 /// `switchboard/<slug of the title>-<last 6 characters of the id>`.

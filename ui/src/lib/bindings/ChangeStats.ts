@@ -15,4 +15,9 @@ added: number,
 /**
  * Lines removed (text files only).
  */
-removed: number, };
+removed: number, 
+/**
+ * Commits on the base that the session's branch does not have ("behind base by N"):
+ * a landing will need a merge, squash or rebase, not a fast-forward.
+ */
+behind: number, };

@@ -3,4 +3,4 @@
 /**
  * What happened to a task (seed 001's task logger).
  */
-export type TaskEventKind = "created" | "command_sent" | "response_received" | "error" | "ended" | "checkpoint";
+export type TaskEventKind = "created" | "command_sent" | "response_received" | "error" | "ended" | "checkpoint" | "landed";
