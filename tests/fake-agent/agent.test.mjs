@@ -268,7 +268,10 @@ test('timestamps', async () => {
   });
   assert.ok(ts[0] >= before - 50 && ts[4] <= after + 50, 'timestamps are wall-clock epoch ms');
   for (let k = 1; k < 5; k++) assert.ok(ts[k] - ts[k - 1] >= 20, `gap ${ts[k] - ts[k - 1]} ms`);
-  assert.ok(ts[4] - ts[0] >= 115, 'no drift below the interval');
+  // Four intervals of 30 ms: ~120 ms. The margin absorbs a loaded machine's late first tick
+  // (CI once measured under 115 ms with seven builds on two cores); ticks sent too fast would
+  // be far below it.
+  assert.ok(ts[4] - ts[0] >= 100, `no drift below the interval: ${ts[4] - ts[0]} ms for 4 intervals`);
 });
 
 test('slow: ticks arrive one by one', async () => {
