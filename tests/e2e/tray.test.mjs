@@ -32,11 +32,13 @@ function registeredItems() {
   } catch { return ''; }
 }
 
-/** Fraction of the tray bar's pixels that have the attention colour (amber #f59e0b). */
+/** Fraction of the tray bar's pixels that have the attention colour (amber #f59e0b). Only
+ *  the bar below the window (its bottom 20 px), and only amber counts: everything else is
+ *  made black first (white parts of the window once counted as amber). */
 function amberInBar(file) {
   execFileSync('import', ['-window', 'root', file]);
-  const v = execFileSync('convert', [file, '-gravity', 'south', '-crop', '1280x40+0+0', '+repage', '-fuzz', '12%',
-    '-fill', 'white', '-opaque', '#f59e0b', '-fill', 'black', '+opaque', 'white', '-format', '%[fx:mean]', 'info:'], { encoding: 'utf8' });
+  const v = execFileSync('convert', [file, '-gravity', 'south', '-crop', '1280x20+0+0', '+repage', '-fuzz', '12%',
+    '-fill', 'black', '+opaque', '#f59e0b', '-fill', 'white', '-opaque', '#f59e0b', '-format', '%[fx:mean]', 'info:'], { encoding: 'utf8' });
   return Number(v);
 }
 
