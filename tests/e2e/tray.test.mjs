@@ -83,7 +83,10 @@ test('the tray icon registers, shows, and asks for attention when a session fail
     const code = await new Promise((resolve) => second.on('exit', (c) => resolve(c)));
     assert.equal(code, 0);
     assert.ok(Date.now() - t0 < 15000);
-    // The first instance is still there and answers.
+    // The first instance is still there and answers: its list (Create opened the session's
+    // own view) shows the one session.
+    await s.exec("location.hash = '#/sessions'");
+    await s.waitFor('[data-testid=session-row]');
     assert.equal((await s.texts('[data-testid=session-title]')).length, 1);
   } finally {
     // Closing the window only hides it to the tray: quit the app itself.

@@ -143,6 +143,9 @@ class Page {
   }
   async click(css) {
     await this.visible(css);
+    // Centred first: a toast in the bottom corner must not take a click meant for a button
+    // near the bottom of the page ("element click intercepted").
+    await this.eval("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })", css);
     await this.s.click(await this.s.find(css));
   }
   async fill(css, value) {

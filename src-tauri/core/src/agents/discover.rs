@@ -203,7 +203,13 @@ mod tests {
     fn fake_shell(dir: &Path, prelude: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.join("fake-shell");
-        std::fs::write(&path, format!("#!/bin/sh\n{prelude}\neval \"$2\"\n")).expect("write the fake shell");
+        // Written by a child process, never through a descriptor of ours: a descriptor open
+        // for writing, inherited by a process another test thread forks at that moment, makes
+        // exec fail with "Text file busy" (the lookup then gave up at once, in a loaded run).
+        let source = dir.join("fake-shell.txt");
+        std::fs::write(&source, format!("#!/bin/sh\n{prelude}\neval \"$2\"\n")).expect("write the fake shell");
+        let copied = std::process::Command::new("cp").arg(&source).arg(&path).status().expect("cp");
+        assert!(copied.success(), "cp the fake shell");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
         path
     }
