@@ -79,6 +79,9 @@ async fn run_until_signal(engine: &switchboard_core::Engine, command: cli::Comma
     };
     let signo = tokio::select! {
         result = cli::run(engine, command) => {
+            // What the command's sessions printed is in SQLite before this process exits
+            // (the writer commits every 20 ms; a quick `run` could exit in between).
+            engine.flush_output();
             return match result {
                 Ok(code) => code,
                 Err(e) => {
