@@ -147,32 +147,15 @@ mod tests {
     fn s(status: SessionStatus) -> Session {
         let now = Utc::now();
         Session {
-            id: "claude_1".into(),
-            agent: AgentKind::Claude,
-            title: "Fix the build".into(),
-            cwd: "/home/me/api".into(),
             status,
-            task_id: None,
-            mcp_session_id: None,
-            agent_session_id: None,
-            service_session_id: None,
-            config: SessionConfig::default(),
-            created_at: now,
-            last_activity: now,
-            expires_at: now,
-            ended_at: None,
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
-            origin: Default::default(),
+            ..Session::new(
+                "claude_1".into(),
+                AgentKind::Claude,
+                "Fix the build".into(),
+                "/home/me/api".into(),
+                SessionConfig::default(),
+                now,
+            )
         }
     }
 

@@ -125,32 +125,9 @@ mod tests {
 
     fn s(id: &str, status: SessionStatus, ended_hours_ago: Option<i64>, now: DateTime<Utc>) -> Session {
         Session {
-            id: id.into(),
-            agent: AgentKind::Claude,
-            title: format!("Fix {id}"),
-            cwd: format!("/home/me/{id}-repo"),
             status,
-            task_id: None,
-            mcp_session_id: None,
-            agent_session_id: None,
-            service_session_id: None,
-            config: SessionConfig::default(),
-            created_at: now,
-            last_activity: now,
-            expires_at: now,
             ended_at: ended_hours_ago.map(|h| now - Duration::hours(h)),
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
-            origin: Default::default(),
+            ..Session::new(id.into(), AgentKind::Claude, format!("Fix {id}"), format!("/home/me/{id}-repo"), SessionConfig::default(), now)
         }
     }
 

@@ -19,18 +19,10 @@ fn fill_session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
     let agent = [AgentKind::Claude, AgentKind::Codex, AgentKind::Command, AgentKind::Claude][i % 4];
     let created = now - Span::minutes(10 * 100_000) + Span::minutes(10 * i as i64);
     Session {
-        id: fill_id(i),
-        agent,
-        title: format!("Fix the flaky test in module {} and add coverage", i % 977),
-        cwd: format!("/home/dev/projects/project-{}", i % 50),
         ended_at: Some(created + Span::seconds(30 + (i % 900) as i64)),
         status,
         task_id: i.is_multiple_of(7).then(|| format!("task-{}", i % 1000)),
-        mcp_session_id: None,
         agent_session_id: (agent == AgentKind::Claude).then(|| uuid::Uuid::from_u128(i as u128 + 1).hyphenated().to_string()),
-        service_session_id: None,
-        config: SessionConfig { prompt: Some("Fix the flaky test".into()), ..Default::default() },
-        created_at: created,
         last_activity: created + Span::seconds((i % 600) as i64),
         expires_at: created + Span::hours(1),
         message_count: (i % 40) as u64,
@@ -38,13 +30,16 @@ fn fill_session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         input_tokens: 12_000 + (i % 5000) as u64,
         output_tokens: 800 + (i % 700) as u64,
         cost_usd: 0.01 * (i % 13) as f64,
-        last_error: None,
-        pid: None,
         exit_code: Some(0),
-        last_response_at: None,
         launch_command: Some("claude -p --output-format stream-json --verbose --input-format stream-json".into()),
-        output_trimmed_through: 0,
-        origin: Default::default(),
+        ..Session::new(
+            fill_id(i),
+            agent,
+            format!("Fix the flaky test in module {} and add coverage", i % 977),
+            format!("/home/dev/projects/project-{}", i % 50),
+            SessionConfig { prompt: Some("Fix the flaky test".into()), ..Default::default() },
+            created,
+        )
     }
 }
 

@@ -276,7 +276,7 @@ impl EntryView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SessionConfig, SessionStatus};
+    use crate::model::SessionConfig;
 
     /// Over the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB): on a command line
     /// such a prompt would not even start (E2BIG).
@@ -297,32 +297,8 @@ mod tests {
     fn session(agent: AgentKind, config: SessionConfig) -> Session {
         let now = chrono::Utc::now();
         Session {
-            id: format!("{agent}_test"),
-            agent,
-            title: "test".into(),
-            cwd: "/tmp".into(),
-            status: SessionStatus::Starting,
-            task_id: None,
-            mcp_session_id: None,
             agent_session_id: Some("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into()),
-            service_session_id: None,
-            config,
-            created_at: now,
-            last_activity: now,
-            expires_at: now,
-            ended_at: None,
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
-            origin: Default::default(),
+            ..Session::new(format!("{agent}_test"), agent, "test".into(), "/tmp".into(), config, now)
         }
     }
 

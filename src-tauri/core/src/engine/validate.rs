@@ -100,34 +100,15 @@ impl Engine {
         if agent == AgentKind::Command {
             config.program = Some(program.to_string_lossy().into_owned());
         }
+        let id = format!("{}_{}", agent.as_str(), self.inner.ids.uuid().simple());
         let session = Session {
-            id: format!("{}_{}", agent.as_str(), self.inner.ids.uuid().simple()),
-            agent,
-            title,
-            cwd: cwd.to_string_lossy().into_owned(),
-            status: SessionStatus::Starting,
             task_id,
             mcp_session_id,
             // Claude takes its session id from us up front, so a resume can always find it.
             agent_session_id: (agent == AgentKind::Claude).then(|| self.inner.ids.uuid().hyphenated().to_string()),
             service_session_id,
-            config,
-            created_at: now,
-            last_activity: now,
             expires_at: now + self.ttl(),
-            ended_at: None,
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
-            origin: Default::default(),
+            ..Session::new(id, agent, title, cwd.to_string_lossy().into_owned(), config, now)
         };
         Ok((session, program))
     }

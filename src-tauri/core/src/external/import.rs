@@ -442,32 +442,11 @@ fn new_session(path: &Path, agent_session_id: Option<String>, metadata: serde_js
     let what = if metadata.is_null() { "Claude Code" } else { "Subagent" };
     let folder = Path::new(&cwd).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| cwd.clone());
     Session {
-        id,
-        agent: AgentKind::Claude,
-        title: format!("{what} in {folder}"),
-        cwd,
         status: SessionStatus::Ended,
-        task_id: None,
-        mcp_session_id: None,
         agent_session_id,
-        service_session_id: None,
-        config: SessionConfig { metadata, ..Default::default() },
-        created_at: created,
-        last_activity: created,
-        expires_at: created,
         ended_at: Some(created),
-        message_count: 0,
-        turns: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0.0,
-        last_error: None,
-        pid: None,
-        exit_code: None,
-        last_response_at: None,
-        launch_command: None,
-        output_trimmed_through: 0,
         origin: SessionOrigin::Terminal,
+        ..Session::new(id, AgentKind::Claude, format!("{what} in {folder}"), cwd, SessionConfig { metadata, ..Default::default() }, created)
     }
 }
 

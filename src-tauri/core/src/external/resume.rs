@@ -11,7 +11,7 @@ use tracing::info;
 use super::{running_claude, watch::transcript_of_process, ClaudeProcess};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::{AgentKind, EngineEvent, Session, SessionConfig, SessionOrigin, SessionStatus, TaskEventKind};
+use crate::model::{AgentKind, EngineEvent, Session, SessionConfig, SessionOrigin, TaskEventKind};
 
 /// Why Switchboard does not talk to a terminal session's process itself.
 pub(crate) const FOLLOW_ONLY: &str =
@@ -58,37 +58,18 @@ impl Engine {
         }
         let program = self.program_for(AgentKind::Claude, None)?;
         let now = self.inner.clock.now();
+        let id = format!("{}_{}", AgentKind::Claude.as_str(), self.inner.ids.uuid().simple());
+        let config = SessionConfig {
+            model: config.model.clone().or_else(|| terminal.config.model.clone()),
+            metadata: json!({ "resumed_from": terminal.id }),
+            ..config
+        };
         let session = Session {
-            id: format!("{}_{}", AgentKind::Claude.as_str(), self.inner.ids.uuid().simple()),
-            agent: AgentKind::Claude,
-            title: terminal.title.clone(),
-            cwd: terminal.cwd.clone(),
-            status: SessionStatus::Starting,
             task_id: terminal.task_id.clone(),
-            mcp_session_id: None,
             agent_session_id: Some(agent_session_id),
-            service_session_id: None,
-            config: SessionConfig {
-                model: config.model.clone().or_else(|| terminal.config.model.clone()),
-                metadata: json!({ "resumed_from": terminal.id }),
-                ..config
-            },
-            created_at: now,
-            last_activity: now,
             expires_at: now + self.ttl(),
-            ended_at: None,
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
             origin: SessionOrigin::Switchboard,
+            ..Session::new(id, AgentKind::Claude, terminal.title.clone(), terminal.cwd.clone(), config, now)
         };
         let _starting = self.mark_starting(&session.id);
         self.inner.store.insert_session_owned(&session, &self.inner.me, Some(self.inner.config.max_live_sessions))?;

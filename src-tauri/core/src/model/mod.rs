@@ -287,6 +287,40 @@ impl FromStr for SessionOrigin {
 }
 
 impl Session {
+    /// A new session as it is before its process starts: Starting, nothing counted, no
+    /// process, no links, created (and last active, and expiring) at `now`. The engine and
+    /// test fixtures set what differs with struct update syntax.
+    pub fn new(id: String, agent: AgentKind, title: String, cwd: String, config: SessionConfig, now: DateTime<Utc>) -> Session {
+        Session {
+            id,
+            agent,
+            title,
+            cwd,
+            status: SessionStatus::Starting,
+            task_id: None,
+            mcp_session_id: None,
+            agent_session_id: None,
+            service_session_id: None,
+            config,
+            created_at: now,
+            last_activity: now,
+            expires_at: now,
+            ended_at: None,
+            message_count: 0,
+            turns: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            last_error: None,
+            pid: None,
+            exit_code: None,
+            last_response_at: None,
+            launch_command: None,
+            output_trimmed_through: 0,
+            origin: Default::default(),
+        }
+    }
+
     /// The session as it may cross IPC or reach a terminal: see [`SessionConfig::redacted`].
     pub fn redacted(&self) -> Session {
         Session { config: self.config.redacted(), ..self.clone() }

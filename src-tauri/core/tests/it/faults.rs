@@ -99,32 +99,9 @@ fn two_processes_changing_one_session_never_resurrect_an_ended_one() {
     let sessions: Vec<Session> = ids
         .iter()
         .map(|id| Session {
-            id: id.clone(),
-            agent: AgentKind::Command,
-            title: "race".into(),
-            cwd: "/".into(),
             status: SessionStatus::Running,
-            task_id: None,
-            mcp_session_id: None,
-            agent_session_id: None,
-            service_session_id: None,
-            config: SessionConfig::default(),
-            created_at: now,
-            last_activity: now,
             expires_at: now + Span::hours(1),
-            ended_at: None,
-            message_count: 0,
-            turns: 0,
-            input_tokens: 0,
-            output_tokens: 0,
-            cost_usd: 0.0,
-            last_error: None,
-            pid: None,
-            exit_code: None,
-            last_response_at: None,
-            launch_command: None,
-            output_trimmed_through: 0,
-            origin: Default::default(),
+            ..Session::new(id.clone(), AgentKind::Command, "race".into(), "/".into(), SessionConfig::default(), now)
         })
         .collect();
     store.insert_sessions(&sessions).unwrap();

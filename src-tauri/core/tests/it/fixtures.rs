@@ -171,32 +171,5 @@ fn one_shot_agents_get_the_prompt_on_stdin_never_as_an_argument() {
 
 fn test_session(agent: AgentKind) -> Session {
     let now = chrono::Utc::now();
-    Session {
-        id: "x".into(),
-        agent,
-        title: "t".into(),
-        cwd: "/tmp".into(),
-        status: SessionStatus::Starting,
-        task_id: None,
-        mcp_session_id: None,
-        agent_session_id: None,
-        service_session_id: None,
-        config: SessionConfig::default(),
-        created_at: now,
-        last_activity: now,
-        expires_at: now,
-        ended_at: None,
-        message_count: 0,
-        turns: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0.0,
-        last_error: None,
-        pid: None,
-        exit_code: None,
-        last_response_at: None,
-        launch_command: None,
-        output_trimmed_through: 0,
-        origin: Default::default(),
-    }
+    Session { ..Session::new("x".into(), agent, "t".into(), "/tmp".into(), SessionConfig::default(), now) }
 }

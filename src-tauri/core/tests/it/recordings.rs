@@ -17,32 +17,15 @@ use switchboard_core::*;
 fn session(agent: AgentKind, cwd: &Path, env: Vec<(String, String)>, mode: PermissionMode, thread: Option<String>) -> Session {
     let now = chrono::Utc::now();
     Session {
-        id: "rec".into(),
-        agent,
-        title: "rec".into(),
-        cwd: cwd.to_string_lossy().into(),
-        status: SessionStatus::Starting,
-        task_id: None,
-        mcp_session_id: None,
         agent_session_id: thread,
-        service_session_id: None,
-        config: SessionConfig { env: env.into_iter().collect(), permission_mode: mode, ..Default::default() },
-        created_at: now,
-        last_activity: now,
-        expires_at: now,
-        ended_at: None,
-        message_count: 0,
-        turns: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0.0,
-        last_error: None,
-        pid: None,
-        exit_code: None,
-        last_response_at: None,
-        launch_command: None,
-        output_trimmed_through: 0,
-        origin: Default::default(),
+        ..Session::new(
+            "rec".into(),
+            agent,
+            "rec".into(),
+            cwd.to_string_lossy().into(),
+            SessionConfig { env: env.into_iter().collect(), permission_mode: mode, ..Default::default() },
+            now,
+        )
     }
 }
 

@@ -21,18 +21,9 @@ fn session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
     };
     let created = now + Span::milliseconds(i as i64);
     Session {
-        id: format!("command_{:032x}", i + 1),
-        agent: [AgentKind::Claude, AgentKind::Codex, AgentKind::Command][i % 3],
-        title: format!("session {i}"),
-        cwd: format!("/work/project-{}", i % 50),
         ended_at: (!status.is_live()).then_some(created + Span::seconds(30)),
         status,
         task_id: i.is_multiple_of(7).then(|| format!("task-{}", i % 1000)),
-        mcp_session_id: None,
-        agent_session_id: None,
-        service_session_id: None,
-        config: SessionConfig::default(),
-        created_at: created,
         last_activity: created + Span::seconds((i % 600) as i64),
         expires_at: created + Span::hours(1),
         message_count: (i % 40) as u64,
@@ -40,13 +31,14 @@ fn session(i: usize, now: chrono::DateTime<chrono::Utc>) -> Session {
         input_tokens: 1000,
         output_tokens: 200,
         cost_usd: 0.01,
-        last_error: None,
-        pid: None,
-        exit_code: None,
-        last_response_at: None,
-        launch_command: None,
-        output_trimmed_through: 0,
-        origin: Default::default(),
+        ..Session::new(
+            format!("command_{:032x}", i + 1),
+            [AgentKind::Claude, AgentKind::Codex, AgentKind::Command][i % 3],
+            format!("session {i}"),
+            format!("/work/project-{}", i % 50),
+            SessionConfig::default(),
+            created,
+        )
     }
 }
 
