@@ -183,7 +183,12 @@ if (!existsSync(join(distDir, "index.html"))) {
 }
 mkdirSync(shotsDir, { recursive: true });
 const { server, port } = await startServer();
-const driver = await startDriver();
+// The page gets the locale the app gives its own WebKit (src-tauri/src/lib.rs, run_gui): under
+// a C/POSIX locale navigator.language is not a language tag and Intl (uPlot's number format
+// among others) throws, so the app falls back to en_US.UTF-8 — and so does this suite.
+const locale = ["LC_ALL", "LC_MESSAGES", "LANG"].map((k) => process.env[k]).find((v) => v);
+const cLocale = !locale || locale === "C" || locale === "POSIX" || locale.startsWith("C.");
+const driver = await startDriver(cLocale ? { LANG: "en_US.UTF-8", LC_ALL: "" } : {});
 let s;
 try {
   s = await Session.start(driver.url, MINIBROWSER, ["--automation"]);

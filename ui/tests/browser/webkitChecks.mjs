@@ -273,7 +273,11 @@ export const sections = [
           // Nor with a wider font (the real app's): the line wraps, it is never cut with an ellipsis.
           const ws = await page.eval("return getComputedStyle(document.querySelector('[data-testid=metric-cost] .sub')).whiteSpace");
           assert(ws !== "nowrap", `the line may wrap (white-space: ${ws})`);
-          if (width === 1100) await page.shot("webkit-metrics-cards.png");
+          if (width === 1100) {
+            // Both charts drew (under a C locale uPlot's import threw "invalid language tag").
+            await page.waitFn("return document.querySelectorAll('.chart .uplot canvas').length >= 2");
+            await page.shot("webkit-metrics-cards.png");
+          }
         }
       });
       await page.open(fullOptions(), { hash: `#/sessions/${ids.CLAUDE_ID}`, width: 900, height: 700 });
