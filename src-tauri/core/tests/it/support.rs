@@ -308,12 +308,17 @@ impl AgentFixture {
 
     /// The `result` lines the CLI printed, parsed.
     pub fn results(&self, id: &str) -> Vec<serde_json::Value> {
-        self.engine
-            .output(id, 0, 10_000)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "result")
-            .map(|e| serde_json::from_str(&e.payload).unwrap())
-            .collect()
+        result_lines(&self.engine, id)
     }
+}
+
+/// The `result` lines an agent CLI printed in a session, parsed.
+pub fn result_lines(engine: &Engine, id: &str) -> Vec<serde_json::Value> {
+    engine
+        .output(id, 0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "result")
+        .map(|e| serde_json::from_str(&e.payload).unwrap())
+        .collect()
 }
