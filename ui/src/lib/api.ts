@@ -251,6 +251,7 @@ export const probeRepository = backend.probeRepository;
 export const listWorkspaces = backend.listWorkspaces;
 export const sessionChanges = backend.sessionChanges;
 export const sessionDiff = backend.sessionDiff;
+export const sessionCompare = backend.sessionCompare;
 export const sessionCheckpoints = backend.sessionCheckpoints;
 export const restoreCheckpoint = backend.restoreCheckpoint;
 export const commitWork = backend.commitWork;

@@ -7,6 +7,7 @@ import type { AgentProfile } from "./bindings/AgentProfile";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { Changes } from "./bindings/Changes";
 import type { Checkpoint } from "./bindings/Checkpoint";
+import type { Comparison } from "./bindings/Comparison";
 import type { DayUsage } from "./bindings/DayUsage";
 import type { FileDiff } from "./bindings/FileDiff";
 import type { LandMethod } from "./bindings/LandMethod";
@@ -68,6 +69,7 @@ export const COMMANDS = [
   "list_workspaces",
   "session_changes",
   "session_diff",
+  "session_compare",
   "session_checkpoints",
   "restore_checkpoint",
   "commit_work",
@@ -119,6 +121,7 @@ export type Commands = {
   list_workspaces: { args: Record<string, never>; result: Array<Workspace> };
   session_changes: { args: { id: string }; result: Changes };
   session_diff: { args: { id: string; from: string; to: string; path: string | null }; result: FileDiff };
+  session_compare: { args: { id: string; from: string; to: string }; result: Comparison };
   session_checkpoints: { args: { id: string }; result: Array<Checkpoint> };
   restore_checkpoint: { args: { id: string; n: number }; result: Checkpoint };
   commit_work: { args: { id: string; message: string }; result: string };
@@ -195,6 +198,9 @@ export function commands(call: Invoke) {
     /** The unified diff between two trees or commits (ids from `sessionChanges` or */
     /** `sessionCheckpoints`), of one file (`path`) or of all (null). */
     sessionDiff: (id: string, from: string, to: string, path: string | null) => call("session_diff", { id, from, to, path }),
+    /** The files that differ between two states of the worktree (ids of checkpoints' */
+    /** trees, the merge-base or the worktree's tree from `sessionChanges`), with counts. */
+    sessionCompare: (id: string, from: string, to: string) => call("session_compare", { id, from, to }),
     sessionCheckpoints: (id: string) => call("session_checkpoints", { id }),
     /** Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo). */
     restoreCheckpoint: (id: string, n: number) => call("restore_checkpoint", { id, n }),

@@ -545,6 +545,59 @@ index 3b18e51..a9c2f04 100644
 +
 +const MAX_SKEW_SECS: i64 = 60;
 `;
+const DIFF_TEST = `diff --git a/tests/future_iat.rs b/tests/future_iat.rs
+new file mode 100644
+index 0000000..5d1e2b7
+--- /dev/null
++++ b/tests/future_iat.rs
+@@ -0,0 +1,33 @@
++//! Tokens issued in the future are refused, beyond the tolerated clock skew.
++use auth::token::{validate, Error, Token};
++
++const NOW: i64 = 1_700_000_000;
++
++fn token(iat: i64) -> Token {
++    Token::sign(&Claims { sub: "ada".into(), iat, exp: iat + 3600 }, b"secret")
++}
++
++#[test]
++fn a_token_from_the_future_is_refused() {
++    let err = validate(&token(NOW + 120), NOW).unwrap_err();
++    assert!(matches!(err, Error::NotYetValid { iat, now } if iat == NOW + 120 && now == NOW));
++}
++
++#[test]
++fn a_small_skew_is_tolerated() {
++    // 59 s ahead: a server whose clock runs a little fast.
++    assert!(validate(&token(NOW + 59), NOW).is_ok());
++}
++
++#[test]
++fn the_skew_limit_is_inclusive() {
++    assert!(validate(&token(NOW + 60), NOW).is_ok());
++    assert!(validate(&token(NOW + 61), NOW).is_err());
++}
++
++#[test]
++fn expired_tokens_are_still_refused_first() {
++    let old = token(NOW - 7200);
++    let err = validate(&old, NOW).unwrap_err();
++    assert_eq!(err, Error::Expired, "expiry is checked before the issue time");
++}
+`;
+const DIFF_CHANGELOG = `diff --git a/CHANGELOG.md b/CHANGELOG.md
+index 77a1c0e..c3f9b12 100644
+--- a/CHANGELOG.md
++++ b/CHANGELOG.md
+@@ -1,6 +1,6 @@
+ # Changelog
+ 
+ ## Unreleased
+-- Nothing yet.
++- **Security:** tokens with an issue time in the future are refused (\`MAX_SKEW_SECS\` = 60).
+ 
+ ## 0.8.2
+`;
 export const WORKTREES = {
   [ENDED_CLAUDE_ID]: {
     workspace: {
@@ -570,7 +623,22 @@ export const WORKTREES = {
       files_cut: false,
       stats: { files: 3, added: 41, removed: 2, behind: 4 },
     },
-    diffs: { "src/token.rs": DIFF_TOKEN },
+    diffs: {
+      "src/token.rs": DIFF_TOKEN,
+      "tests/future_iat.rs": DIFF_TEST,
+      "CHANGELOG.md": DIFF_CHANGELOG,
+      [`${"d".repeat(40)}:tests/future_iat.rs`]: DIFF_TEST,
+    },
+    // Checkpoint 1 → 2 (their trees): the second turn added the test.
+    compares: {
+      [`${"b".repeat(40)}:${"d".repeat(40)}`]: {
+        from: "b".repeat(40),
+        to: "d".repeat(40),
+        files: [{ path: "tests/future_iat.rs", old_path: null, status: "added", added: 33, removed: 0, binary: false }],
+        files_cut: false,
+        stats: { files: 1, added: 33, removed: 0, behind: 0 },
+      },
+    },
     checkpoints: [
       { n: 1, commit: "a".repeat(40), tree: "b".repeat(40), label: "after turn 1", at: iso(10) },
       { n: 2, commit: "c".repeat(40), tree: "d".repeat(40), label: "after turn 2", at: iso(4) },
@@ -601,3 +669,46 @@ export const ORPHANS = [
     uncommitted_files: 0,
   },
 ];
+
+// A change of 5,000 lines across 200 files (25 per file: 12 removed, 13 added, in TypeScript
+// with context), for the Changes tab's responsiveness check: `fullOptions({ worktrees: bigWorktrees(...) })`.
+export function bigWorktrees(files = 200, linesPerFile = 25) {
+  const base = WORKTREES[ENDED_CLAUDE_ID];
+  const list = [];
+  const diffs = {};
+  const removed = Math.floor(linesPerFile / 2);
+  const added = linesPerFile - removed;
+  for (let i = 0; i < files; i += 1) {
+    const path = `src/modules/module_${String(i).padStart(3, "0")}.ts`;
+    list.push({ path, old_path: null, status: "modified", added, removed, binary: false });
+    const body = [];
+    for (let j = 0; j < removed; j += 1) body.push(`-export const value${j} = compute(${j}, "old ${i}");`);
+    for (let j = 0; j < added; j += 1) body.push(`+export const value${j}: number = compute(${j}, "new ${i}") * ${j + 1};`);
+    diffs[path] = [
+      `diff --git a/${path} b/${path}`,
+      "index 1111111..2222222 100644",
+      `--- a/${path}`,
+      `+++ b/${path}`,
+      `@@ -1,${removed + 6} +1,${added + 6} @@`,
+      `import { compute } from "../compute";`,
+      "",
+      `// Module ${i}: values for the report.`,
+      ...body,
+      "",
+      `export default { name: "module ${i}" };`,
+      `// end of module ${i}`,
+    ]
+      .map((l, k) => (k >= 5 && !l.startsWith("+") && !l.startsWith("-") ? ` ${l}` : l))
+      .join("\n") + "\n";
+  }
+  const stats = { files, added: added * files, removed: removed * files, behind: 0 };
+  return {
+    [ENDED_CLAUDE_ID]: {
+      ...base,
+      workspace: { ...base.workspace, stats },
+      changes: { ...base.changes, files: list, stats },
+      diffs,
+      compares: {},
+    },
+  };
+}

@@ -752,11 +752,27 @@ export function installMockIpc(options: Loose): void {
     probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
     list_workspaces: async () => Object.values(worktrees).map((w) => clone(w.workspace)),
     session_changes: async (args) => clone(worktreeOf(args.id).changes),
-    session_diff: async (args) => ({ path: args.path, text: worktreeOf(args.id).diffs?.[args.path ?? ""] ?? "", cut: false }),
+    // `diffs` is keyed by path, or by "<to>:<path>" for a comparison's own texts; `compares`
+    // by "<from>:<to>" (anything else compares as no difference).
+    session_diff: async (args) => {
+      const diffs = worktreeOf(args.id).diffs ?? {};
+      return { path: args.path, text: diffs[`${args.to}:${args.path}`] ?? diffs[args.path ?? ""] ?? "", cut: false };
+    },
+    session_compare: async (args) => {
+      need("session_compare", args, "id", "from", "to");
+      const none = { from: args.from, to: args.to, files: [], files_cut: false, stats: { files: 0, added: 0, removed: 0, behind: 0 } };
+      return clone(worktreeOf(args.id).compares?.[`${args.from}:${args.to}`] ?? none);
+    },
     session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
+    // A restore records "before restoring checkpoint N" as the next checkpoint (the files are the Rust tests').
     restore_checkpoint: async (args) => {
-      worktreeOf(args.id);
-      return reject("invalid_input", "the mock cannot restore", "checkpoint");
+      const w = worktreeOf(args.id);
+      const cps = (w.checkpoints ??= []);
+      if (!cps.some((c: Loose) => c.n === args.n)) return reject("invalid_input", `no checkpoint ${args.n}`, "checkpoint");
+      const n = cps.length + 1;
+      const before = { n, commit: "e".repeat(40), tree: "f".repeat(40), label: `before restoring checkpoint ${args.n}`, at: new Date().toISOString() };
+      cps.push(before);
+      return clone(before);
     },
     commit_work: async (args) => {
       worktreeOf(args.id);

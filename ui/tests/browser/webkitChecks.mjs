@@ -341,6 +341,51 @@ export const sections = [
         );
         await page.shot("webkit-changes.png");
       });
+      await check("the diff: unified with syntax colours (diff2html + highlight.js); side by side on a click, remembered", async () => {
+        await page.eval("localStorage.removeItem('switchboard.diffLayout')");
+        await page.click("[data-testid=layout-unified]");
+        // The files in view are drawn (the third is below the fold: not yet).
+        await page.waitFn("return document.querySelectorAll('[data-testid=file-diff] .d2h-file-wrapper').length >= 2", [], { what: "two files drawn" });
+        assertEq(await page.count(".d2h-file-side-diff"), 0, "unified: one column");
+        // The Rust file's keywords and the test's function names are coloured, not plain text.
+        const colours = await page.eval(`
+          const rs = document.querySelector('[data-testid=file-diff][data-path="src/token.rs"]');
+          const kw = rs.querySelector('.hljs-keyword');
+          const plain = rs.querySelector('.d2h-code-line-ctn');
+          return kw && [kw.textContent, getComputedStyle(kw).color, getComputedStyle(plain).color];`);
+        assert(colours && colours[1] !== colours[2], `a keyword has its own colour: ${JSON.stringify(colours)}`);
+        assert((await page.text("[data-testid=file-diff][data-path='src/token.rs'] .d2h-ins")) !== null, "added lines marked");
+        await page.click("[data-testid=layout-split]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=file-diff][data-path=\"src/token.rs\"] .d2h-file-side-diff').length === 2", [], { what: "old and new sides" });
+        assert((await page.count("[data-testid=file-diff] .hljs-keyword")) > 0, "side by side is coloured too");
+        await page.shot("webkit-changes-split.png");
+        await page.open(fullOptions({ worktrees }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('.d2h-file-side-diff').length >= 2", [], { what: "still side by side after a reload" });
+        assertEq(await page.eval("return document.querySelector('[data-testid=layout-split]').getAttribute('aria-pressed')"), "true", "the toggle says so");
+        await page.click("[data-testid=layout-unified]");
+        await page.waitFn("return document.querySelectorAll('.d2h-file-side-diff').length === 0 && document.querySelectorAll('.d2h-file-wrapper').length > 0");
+      });
+      await check("two checkpoints compared: what the second turn changed, its diff; Restore asks first", async () => {
+        const cp2 = "[data-testid=checkpoint]:first-child [data-testid=checkpoint-show]";
+        await page.click(cp2);
+        await page.waitFn("const e = document.querySelector('[data-testid=compare-summary]'); return e && /1 file\\s*\\+33\\s*−0/.test(e.innerText)", [], { what: "1 file +33 −0" });
+        assertEq(await page.texts("[data-testid=changed-file] .path"), ["tests/future_iat.rs"], "only the test file");
+        assertEq(await page.eval("return [document.querySelector('[data-testid=compare-from]').value, document.querySelector('[data-testid=compare-to]').value]"), ["cp:1", "cp:2"], "from 1 to 2");
+        await page.waitFn("return /a_token_from_the_future_is_refused/.test(document.querySelector('[data-testid=file-diff]').innerText)", [], { what: "the test's diff" });
+        assertEq((await page.calls("session_compare")).at(-1), { from: "b".repeat(40), id: ids.ENDED_CLAUDE_ID, to: "d".repeat(40) }, "compared by the checkpoints' trees");
+        await page.click("[data-testid=checkpoint]:last-child [data-testid=checkpoint-restore]");
+        await page.visible("[data-testid=confirm-restore]");
+        assert((await page.text("dialog #confirm-message")).includes("checkpointed first"), "says how to undo");
+        await page.shot("webkit-restore-confirm.png");
+        assertEq((await page.calls("restore_checkpoint")).length, 0, "nothing restored before the confirmation");
+        await page.click("[data-testid=confirm-restore]");
+        await page.gone("[data-testid=confirm-restore]");
+        assertEq((await page.calls("restore_checkpoint")).at(-1), { n: 1, id: ids.ENDED_CLAUDE_ID }, "restore args");
+        await page.waitFn("return document.querySelectorAll('[data-testid=checkpoint]').length === 3", [], { what: "the state it replaced is checkpoint 3" });
+        await page.click("[data-testid=compare-reset]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
+      });
       await check("a merge conflict: the message and the conflicting files, nothing changed", async () => {
         await page.click("[data-testid=land]");
         await page.visible("[data-testid=land-conflicts]");

@@ -150,6 +150,14 @@ impl Engine {
         ws::diff_text(Path::new(&w.path), from, to, path).await
     }
 
+    /// The files that differ between two states of the session's worktree (tree or commit
+    /// ids from [`Engine::changes`] or [`Engine::checkpoints`]): two checkpoints, or one and
+    /// the merge-base or the worktree now. Each file's text comes from [`Engine::diff`].
+    pub async fn compare(&self, id: &str, from: &str, to: &str) -> Result<ws::Comparison> {
+        let w = self.require_workspace(id)?;
+        ws::compare(Path::new(&w.path), from, to).await
+    }
+
     /// The session's checkpoints, oldest first (none for a session without a worktree).
     pub async fn checkpoints(&self, id: &str) -> Result<Vec<Checkpoint>> {
         match self.workspace(id)? {

@@ -121,6 +121,12 @@ async fn checkpoints_after_each_turn_restore_to_turn_one_and_back() {
     assert!(git(&wt, &["stash", "list"]).is_empty());
     let between = e.diff(&s.id, &cps[0].tree, &cps[1].tree, None).await.unwrap();
     assert!(between.text.contains("+++ b/two.txt") && !between.text.contains("one.txt"), "{}", between.text);
+    // The Changes tab's list between two checkpoints: only what the second turn did.
+    let listed = e.compare(&s.id, &cps[0].commit, &cps[1].tree).await.unwrap();
+    let paths: Vec<_> = listed.files.iter().map(|f| (f.path.as_str(), f.status, f.added, f.removed)).collect();
+    assert_eq!(paths, [("two.txt", FileStatus::Added, 1, 0)]);
+    assert_eq!((listed.stats.files, listed.stats.added, listed.stats.removed), (1, 1, 0));
+    assert!(e.compare(&s.id, "HEAD", &cps[1].tree).await.is_err(), "only object ids are taken");
 
     // Restore to turn 1: two.txt goes; the state it replaced is checkpoint 3.
     let undo = e.restore_checkpoint(&s.id, 1).await.unwrap();
