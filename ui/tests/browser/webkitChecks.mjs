@@ -386,6 +386,19 @@ export const sections = [
         await page.click("[data-testid=compare-reset]");
         await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
       });
+      await check("the task timeline shows the checkpoints after each turn and the restores", async () => {
+        await page.eval("location.hash = '#/tasks/ENG-1421'");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=timeline-event][data-kind=checkpoint]')].length === 4", [], { what: "4 checkpoint events" });
+        const texts = await page.texts("[data-testid=timeline-event][data-kind=checkpoint]");
+        assert(texts.some((t) => /Checkpoint 1/.test(t) && /after turn 1/.test(t)), texts.join(" | "));
+        assert(texts.some((t) => /Checkpoint 2/.test(t) && /after turn 2/.test(t)), texts.join(" | "));
+        assert(texts.some((t) => /Restored checkpoint 1/.test(t) && /the state it replaced is checkpoint 3/.test(t)), texts.join(" | "));
+        await page.eval("document.querySelector('[data-testid=timeline-event][data-kind=checkpoint]').scrollIntoView({ block: 'center' })");
+        await page.shot("webkit-timeline-checkpoints.png");
+        await page.eval(`location.hash = '#/sessions/${ids.ENDED_CLAUDE_ID}'`);
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
+      });
       await check("a merge conflict: the message and the conflicting files, nothing changed", async () => {
         await page.click("[data-testid=land]");
         await page.visible("[data-testid=land-conflicts]");
