@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::open::OpenIn;
 use switchboard_core::workspace::{
     Changes, Checkpoint, Comparison, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
@@ -460,6 +461,11 @@ pub async fn session_diff(engine: State<'_, Engine>, id: String, from: String, t
 #[tauri::command]
 pub async fn session_compare(engine: State<'_, Engine>, id: String, from: String, to: String) -> IpcResult<Comparison> {
     Ok(engine.compare(&id, &from, &to).await?)
+}
+
+#[tauri::command]
+pub async fn open_session_in(engine: State<'_, Engine>, id: String, target: OpenIn) -> IpcResult<String> {
+    Ok(engine.open_in(&id, target).await?)
 }
 
 #[tauri::command]

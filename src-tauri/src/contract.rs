@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::open::OpenIn;
 use switchboard_core::workspace::{
     Changes, Checkpoint, Comparison, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
@@ -261,6 +262,9 @@ contract! {
     /// The files that differ between two states of the worktree (ids of checkpoints'
     /// trees, the merge-base or the worktree's tree from `sessionChanges`), with counts.
     fn session_compare(id: String, from: String, to: String) -> Comparison;
+    /// Opens the session's worktree (its folder without one) in the editor, a terminal or the
+    /// file manager (Settings → Open in); resolves to the program started.
+    fn open_session_in(id: String, target: OpenIn) -> String;
     fn session_checkpoints(id: String) -> Vec<Checkpoint>;
     /// Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo).
     fn restore_checkpoint(id: String, n: u32) -> Checkpoint;

@@ -252,6 +252,7 @@ export const listWorkspaces = backend.listWorkspaces;
 export const sessionChanges = backend.sessionChanges;
 export const sessionDiff = backend.sessionDiff;
 export const sessionCompare = backend.sessionCompare;
+export const openSessionIn = backend.openSessionIn;
 export const sessionCheckpoints = backend.sessionCheckpoints;
 export const restoreCheckpoint = backend.restoreCheckpoint;
 export const commitWork = backend.commitWork;

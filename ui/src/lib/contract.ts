@@ -14,6 +14,7 @@ import type { LandMethod } from "./bindings/LandMethod";
 import type { LandOutcome } from "./bindings/LandOutcome";
 import type { Metrics } from "./bindings/Metrics";
 import type { NewSession } from "./bindings/NewSession";
+import type { OpenIn } from "./bindings/OpenIn";
 import type { OrphanWorktree } from "./bindings/OrphanWorktree";
 import type { OutputItem } from "./bindings/OutputItem";
 import type { OutputMessage } from "./bindings/OutputMessage";
@@ -70,6 +71,7 @@ export const COMMANDS = [
   "session_changes",
   "session_diff",
   "session_compare",
+  "open_session_in",
   "session_checkpoints",
   "restore_checkpoint",
   "commit_work",
@@ -122,6 +124,7 @@ export type Commands = {
   session_changes: { args: { id: string }; result: Changes };
   session_diff: { args: { id: string; from: string; to: string; path: string | null }; result: FileDiff };
   session_compare: { args: { id: string; from: string; to: string }; result: Comparison };
+  open_session_in: { args: { id: string; target: OpenIn }; result: string };
   session_checkpoints: { args: { id: string }; result: Array<Checkpoint> };
   restore_checkpoint: { args: { id: string; n: number }; result: Checkpoint };
   commit_work: { args: { id: string; message: string }; result: string };
@@ -201,6 +204,9 @@ export function commands(call: Invoke) {
     /** The files that differ between two states of the worktree (ids of checkpoints' */
     /** trees, the merge-base or the worktree's tree from `sessionChanges`), with counts. */
     sessionCompare: (id: string, from: string, to: string) => call("session_compare", { id, from, to }),
+    /** Opens the session's worktree (its folder without one) in the editor, a terminal or the */
+    /** file manager (Settings → Open in); resolves to the program started. */
+    openSessionIn: (id: string, target: OpenIn) => call("open_session_in", { id, target }),
     sessionCheckpoints: (id: string) => call("session_checkpoints", { id }),
     /** Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo). */
     restoreCheckpoint: (id: string, n: number) => call("restore_checkpoint", { id, n }),

@@ -386,6 +386,22 @@ export const sections = [
         await page.click("[data-testid=compare-reset]");
         await page.waitFn("return document.querySelectorAll('[data-testid=changed-file]').length === 3");
       });
+      await check("Open in: the terminal found is started for the worktree; a missing one set in Settings is said plainly", async () => {
+        await page.click("[data-testid=open-in-terminal]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=notice]')].some(n => /Opened the worktree with x-terminal-emulator/.test(n.innerText))", [], { what: "opened notice" });
+        assertEq((await page.calls("open_session_in")).at(-1), { id: ids.ENDED_CLAUDE_ID, target: "terminal" }, "open args");
+        await page.eval("location.hash = '#/settings'");
+        await page.fill("[data-testid=settings-open_terminal]", "/nowhere/my-terminal --hold");
+        await page.eval("document.querySelector('[data-testid=settings-open_terminal]').scrollIntoView({ block: 'center' })");
+        await page.shot("webkit-settings-open-in.png");
+        await page.click("[data-testid=settings-save]");
+        await page.visible("[data-testid=settings-saved]");
+        assertEq((await page.calls("save_settings")).at(-1).settings.open_terminal, ["/nowhere/my-terminal", "--hold"], "saved as an argument vector");
+        await page.eval(`location.hash = '#/sessions/${ids.ENDED_CLAUDE_ID}'`);
+        await page.click("[data-testid=tab-changes]");
+        await page.click("[data-testid=open-in-terminal]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=notice]')].some(n => /'\\/nowhere\\/my-terminal' was not found/.test(n.innerText))", [], { what: "not found notice" });
+      });
       await check("the task timeline shows the checkpoints after each turn and the restores", async () => {
         await page.eval("location.hash = '#/tasks/ENG-1421'");
         await page.waitFn("return [...document.querySelectorAll('[data-testid=timeline-event][data-kind=checkpoint]')].length === 4", [], { what: "4 checkpoint events" });
