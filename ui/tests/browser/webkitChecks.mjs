@@ -508,7 +508,21 @@ export const sections = [
         assert(r.maxLines <= MAX_LINES_IN_DOM, `at most ${MAX_LINES_IN_DOM} lines in the DOM while scrolling: ${r.maxLines}`);
         assert(r.longest < 1000, `no frame took a second: ${Math.round(r.longest)} ms`);
       });
+      await check("a diff of more than 3,000 lines waits to be asked for, then is drawn", async () => {
+        await page.open(fullOptions({ worktrees: bigWorktrees(2, 3200) }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=diff-summary]').length === 2", [], { what: "both summarised" });
+        assert((await page.text("[data-testid=diff-summary]")).includes("A large change (3,200 lines): not drawn until asked"), await page.text("[data-testid=diff-summary]"));
+        assertEq(await page.count("[data-testid=diff-body]"), 0, "nothing drawn");
+        assertEq((await page.calls("session_diff")).length, 0, "not even fetched");
+        await page.click("[data-testid=show-huge-diff]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=diff-body] .d2h-code-line-ctn').length > 3000", [], { timeout: 30000, what: "3,200 lines drawn" });
+        assertEq((await page.calls("session_diff")).map((c) => c.path), ["src/modules/module_000.ts"], "only the one asked for was fetched");
+      });
       await check("the file list is virtualised too: its last file, clicked, brings its diff into view", async () => {
+        await page.open(fullOptions({ worktrees: bigWorktrees(200, 25) }), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+        await page.click("[data-testid=tab-changes]");
+        await page.waitFn("return document.querySelectorAll('[data-testid=diff-body] .d2h-file-wrapper').length >= 1");
         assert((await page.count("[data-testid=changed-file]")) < 100, "not all 200 rows in the list's DOM");
         await page.eval("const v = document.querySelector('[data-testid=changed-files]'); v.scrollTop = v.scrollHeight");
         await page.waitFn("return [...document.querySelectorAll('[data-testid=changed-file] .path')].some(e => e.innerText === 'src/modules/module_199.ts')");
