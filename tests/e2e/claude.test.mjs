@@ -175,7 +175,7 @@ test('a Claude Code session from the New-session form to its task log', async ()
 // A session in its own worktree (issue 18): two turns change a Rust file and add a test; the
 // Changes tab shows them highlighted, unified and side by side; each turn is a checkpoint on
 // the task's timeline; main moves on in a conflicting way and landing is refused with the
-// file named, both checkouts as they were. Screenshots: e2e-changes-*.png, e2e-timeline-
+// file named, both checkouts as they were; Restore (confirmed) puts turn 1's files back. Screenshots: e2e-changes-*.png, e2e-timeline-
 // checkpoints.png, e2e-land-conflict.png.
 test('a session in its own worktree: its changes, checkpoints and a refused landing', async () => {
   const repo = realpathSync(mkdtempSync(join(tmpdir(), 'switchboard-ws-repo-')));
@@ -232,20 +232,35 @@ test('a session in its own worktree: its changes, checkpoints and a refused land
     const mainHead = git('rev-parse', 'HEAD');
     await s.click(await s.find('[data-testid=commit-work]'));
     await until('committed', () => s.exec(`return [...document.querySelectorAll('[data-testid=notice]')].some(n => /Committed/.test(n.innerText))`), 15000);
+    // The tab reloads after a commit with its buttons disabled: Land is clicked once it is back.
+    await until('Land enabled', () => s.exec(`const b = document.querySelector('[data-testid=land]'); return !!b && !b.disabled`), 15000);
     await s.click(await s.find('[data-testid=land]'));
     const refusal = await until('the conflict is shown', () => s.exec(`const r = document.querySelector('[data-testid=land-refusal]'); return r && r.querySelector('[data-testid=land-conflicts]') ? r.innerText : null`), 15000);
     assert.match(refusal, /src\/token\.rs/);
     assert.equal(git('rev-parse', 'HEAD'), mainHead, 'main did not move');
     assert.equal(git('status', '--porcelain'), '', 'the main checkout is clean');
+    await s.exec(`document.querySelectorAll('[data-testid=notice] button').forEach((b) => b.click())`);
     await sleep(300);
     await s.screenshot(join(shots, 'e2e-land-conflict.png'));
+
+    // Restore checkpoint 1 (after turn 1) from the tab: asked first, then the test file of
+    // turn 2 is gone from the worktree; the state it replaced is checkpoint 3.
+    const wt = git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9)).find((p) => p !== repo);
+    assert.ok(wt && existsSync(join(wt, 'tests/future.rs')), `the worktree ${wt} has the test`);
+    await s.exec(`[...document.querySelectorAll('[data-testid=checkpoint]')].find(e => /after turn 1/.test(e.innerText)).querySelector('[data-testid=checkpoint-restore]').click()`);
+    await s.click(await s.waitFor('[data-testid=confirm-restore]'));
+    await until('restored', () => s.exec(`return document.querySelectorAll('[data-testid=checkpoint]').length === 3`), 15000);
+    assert.equal(existsSync(join(wt, 'tests/future.rs')), false, 'turn 2\'s file is gone');
+    assert.match(readFileSync(join(wt, 'src/token.rs'), 'utf8'), /MAX_SKEW_SECS/, 'turn 1\'s change is there');
 
     // The task's timeline: a checkpoint after each turn.
     await s.click(await s.find('[data-testid=nav-tasks]'));
     await s.waitFor('[data-testid=tasks-view]');
     await s.click(await s.waitFor('[data-testid=task-item][data-task-id="WS-1"]'));
-    const events = await until('checkpoints on the timeline', () => s.exec(`const e = [...document.querySelectorAll('[data-testid=timeline-event][data-kind=checkpoint]')].map(e => e.innerText); return e.length >= 2 ? e : null`), 15000);
+    const events = await until('checkpoints on the timeline', () => s.exec(`const e = [...document.querySelectorAll('[data-testid=timeline-event][data-kind=checkpoint]')].map(e => e.innerText); return e.length >= 3 ? e : null`), 15000);
     assert.ok(events.some((t) => /Checkpoint 1/.test(t) && /after turn 1/.test(t)), JSON.stringify(events));
+    assert.ok(events.some((t) => /Restored checkpoint 1/.test(t)), JSON.stringify(events));
+    await s.exec(`document.querySelectorAll('[data-testid=notice] button').forEach((b) => b.click())`);
     await s.exec(`document.querySelector('[data-testid=timeline-event][data-kind=checkpoint]').scrollIntoView({ block: 'center' })`);
     await sleep(300);
     await s.screenshot(join(shots, 'e2e-timeline-checkpoints.png'));
