@@ -261,7 +261,10 @@ async fn every_registered_command_answers_with_its_registered_types() {
     let call = |inv: &contract::Invocation| invoke(&window, inv.command, inv.args.clone());
     let created = call(&args::create_session(new("first"))).expect("create");
     let id = created["id"].as_str().expect("id").to_string();
-    let settings = serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
+    let mut settings: switchboard_core::Settings =
+        serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
+    // Open in… a terminal that is not there: refused with the reason, nothing started.
+    settings.open_terminal = vec!["/nowhere/terminal".into()];
     let sub = call(&args::subscribe_output(id.clone(), 0, Channel::new(7))).expect("subscribe");
 
     let cases: Vec<(contract::Invocation, Expect)> = vec![
@@ -304,6 +307,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::list_workspaces(), Expect::Ok),
         (args::session_changes(id.clone()), Expect::Err(ErrorCode::InvalidInput)),
         (args::session_diff(id.clone(), "a".repeat(40), "b".repeat(40), None), Expect::Err(ErrorCode::InvalidInput)),
+        (args::session_compare(id.clone(), "a".repeat(40), "b".repeat(40)), Expect::Err(ErrorCode::InvalidInput)),
+        (args::open_session_in(id.clone(), switchboard_core::open::OpenIn::Terminal), Expect::Err(ErrorCode::InvalidInput)),
         (args::session_checkpoints(id.clone()), Expect::Ok),
         (args::restore_checkpoint(id.clone(), 1), Expect::Err(ErrorCode::InvalidInput)),
         (args::commit_work(id.clone(), "m".into()), Expect::Err(ErrorCode::InvalidInput)),

@@ -36,6 +36,12 @@ pub struct Settings {
     pub watch_terminal_sessions: bool,
     /// Which terminal sessions: Claude's folder, folders to include or exclude, how far back.
     pub terminal_sessions: crate::external::ImportOptions,
+    /// "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
+    /// `$EDITOR`, else the desktop's default (`xdg-open`).
+    pub open_editor: Vec<String>,
+    /// "Open in… Terminal": the terminal's argument vector, started in the folder; empty: the
+    /// first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
+    pub open_terminal: Vec<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +57,8 @@ impl Default for Settings {
             tray_hint_shown: false,
             watch_terminal_sessions: true,
             terminal_sessions: Default::default(),
+            open_editor: Vec::new(),
+            open_terminal: Vec::new(),
         }
     }
 }
@@ -84,6 +92,11 @@ impl Settings {
         for f in self.terminal_sessions.include.iter().chain(&self.terminal_sessions.exclude) {
             if !std::path::Path::new(f.trim()).is_absolute() {
                 return Err(Error::invalid("terminal_sessions", format!("'{f}' must be an absolute folder")));
+            }
+        }
+        for (field, argv) in [("open_editor", &self.open_editor), ("open_terminal", &self.open_terminal)] {
+            if argv.first().is_some_and(|p| p.trim().is_empty()) || argv.len() > 64 || argv.iter().any(|a| a.contains('\0')) {
+                return Err(Error::invalid(field, "the command must start with a program (at most 64 arguments, no NUL)"));
             }
         }
         Ok(())

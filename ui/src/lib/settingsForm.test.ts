@@ -13,6 +13,8 @@ const base: Settings = {
   tray_hint_shown: true,
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+  open_editor: ["code", "--new-window"],
+  open_terminal: [],
 };
 
 describe("settings form", () => {
@@ -53,5 +55,14 @@ describe("settings form", () => {
     const bad = fromForm({ ...form, terminalExclude: "src" }, base);
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.terminal_sessions).toMatch(/absolute/);
+  });
+
+  it("reads the Open-in commands as argument vectors, quotes kept, and refuses an unclosed quote", () => {
+    expect(toForm(base).openEditor).toBe("code --new-window");
+    const form = { ...toForm(base), openEditor: "", openTerminal: `kitty --title "A worktree"` };
+    const r = fromForm(form, base);
+    expect(r.ok && [r.settings.open_editor, r.settings.open_terminal]).toEqual([[], ["kitty", "--title", "A worktree"]]);
+    const bad = fromForm({ ...form, openTerminal: `kitty "oops` }, base);
+    expect(!bad.ok && bad.errors.open_terminal).toBeTruthy();
   });
 });

@@ -55,6 +55,8 @@ export function installMockIpc(options: Loose): void {
       tray_hint_shown: false,
       watch_terminal_sessions: true,
       terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+      open_editor: [],
+      open_terminal: [],
     },
     appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs", exe: "/usr/bin/switchboard", cli: "switchboard" },
     recent: options.recentFolders || [],
@@ -752,11 +754,36 @@ export function installMockIpc(options: Loose): void {
     probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
     list_workspaces: async () => Object.values(worktrees).map((w) => clone(w.workspace)),
     session_changes: async (args) => clone(worktreeOf(args.id).changes),
-    session_diff: async (args) => ({ path: args.path, text: worktreeOf(args.id).diffs?.[args.path ?? ""] ?? "", cut: false }),
-    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
-    restore_checkpoint: async (args) => {
+    // `diffs` is keyed by path, or by "<to>:<path>" for a comparison's own texts; `compares`
+    // by "<from>:<to>" (anything else compares as no difference).
+    session_diff: async (args) => {
+      const diffs = worktreeOf(args.id).diffs ?? {};
+      return { path: args.path, text: diffs[`${args.to}:${args.path}`] ?? diffs[args.path ?? ""] ?? "", cut: false };
+    },
+    session_compare: async (args) => {
+      need("session_compare", args, "id", "from", "to");
+      const none = { from: args.from, to: args.to, files: [], files_cut: false, stats: { files: 0, added: 0, removed: 0, behind: 0 } };
+      return clone(worktreeOf(args.id).compares?.[`${args.from}:${args.to}`] ?? none);
+    },
+    // Starts nothing: says which program the core would start; a configured program under
+    // /nowhere/ is "not found", as the core says it (the Rust tests start real programs).
+    open_session_in: async (args) => {
+      need("open_session_in", args, "id", "target");
       worktreeOf(args.id);
-      return reject("invalid_input", "the mock cannot restore", "checkpoint");
+      const set = args.target === "editor" ? state.settings.open_editor : args.target === "terminal" ? state.settings.open_terminal : [];
+      if (set[0]?.startsWith("/nowhere/")) return reject("invalid_input", `'${set[0]}' was not found (nor on PATH); check Settings → Open in`, args.target);
+      return set[0] ?? { editor: "/usr/bin/xdg-open", terminal: "/usr/bin/x-terminal-emulator", file_manager: "/usr/bin/xdg-open" }[args.target as string];
+    },
+    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
+    // A restore records "before restoring checkpoint N" as the next checkpoint (the files are the Rust tests').
+    restore_checkpoint: async (args) => {
+      const w = worktreeOf(args.id);
+      const cps = (w.checkpoints ??= []);
+      if (!cps.some((c: Loose) => c.n === args.n)) return reject("invalid_input", `no checkpoint ${args.n}`, "checkpoint");
+      const n = cps.length + 1;
+      const before = { n, commit: "e".repeat(40), tree: "f".repeat(40), label: `before restoring checkpoint ${args.n}`, at: new Date().toISOString() };
+      cps.push(before);
+      return clone(before);
     },
     commit_work: async (args) => {
       worktreeOf(args.id);

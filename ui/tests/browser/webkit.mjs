@@ -15,7 +15,7 @@ import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 import { startDriver, Session } from "../../../tests/e2e/webdriver.mjs";
-import { CLAUDE_ID, COMMAND_ID, ENDED_CLAUDE_ID, FAILED_ID, PERM_ID, WORKTREES, ORPHANS, fullOptions } from "./fixtures.mjs";
+import { CLAUDE_ID, COMMAND_ID, ENDED_CLAUDE_ID, FAILED_ID, PERM_ID, WORKTREES, ORPHANS, bigWorktrees, fullOptions } from "./fixtures.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const uiDir = resolve(here, "..", "..");
@@ -196,7 +196,7 @@ try {
   const section = (name) => !only || only.test(name);
   const { sections } = await import("./webkitChecks.mjs");
   for (const [name, run] of sections) {
-    if (section(name)) await run(page, { check, assert, assertEq, sleep, KEY, fullOptions, worktrees: WORKTREES, orphans: ORPHANS, ids: { CLAUDE_ID, ENDED_CLAUDE_ID, COMMAND_ID, FAILED_ID, PERM_ID } });
+    if (section(name)) await run(page, { check, assert, assertEq, sleep, KEY, fullOptions, worktrees: WORKTREES, bigWorktrees, orphans: ORPHANS, ids: { CLAUDE_ID, ENDED_CLAUDE_ID, COMMAND_ID, FAILED_ID, PERM_ID } });
   }
 } catch (e) {
   failed += 1;

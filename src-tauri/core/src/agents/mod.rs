@@ -23,6 +23,7 @@ pub use claude::Claude;
 pub use codex::Codex;
 pub use command::Command;
 pub use discover::{find_binary, AgentInfo};
+pub(crate) use discover::{find_program, is_executable};
 pub use gemini::Gemini;
 
 /// What a line tells the engine about the session, beyond being output.

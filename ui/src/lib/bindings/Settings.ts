@@ -47,4 +47,14 @@ watch_terminal_sessions: boolean,
 /**
  * Which terminal sessions: Claude's folder, folders to include or exclude, how far back.
  */
-terminal_sessions: ImportOptions, };
+terminal_sessions: ImportOptions, 
+/**
+ * "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
+ * `$EDITOR`, else the desktop's default (`xdg-open`).
+ */
+open_editor: Array<string>, 
+/**
+ * "Open in… Terminal": the terminal's argument vector, started in the folder; empty: the
+ * first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
+ */
+open_terminal: Array<string>, };
