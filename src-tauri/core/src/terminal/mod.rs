@@ -13,6 +13,7 @@
 //!   wired by [`hooks`] (the start only passes on its arguments and environment).
 
 pub mod hooks;
+pub mod local;
 pub(crate) mod pty;
 pub(crate) mod screen;
 

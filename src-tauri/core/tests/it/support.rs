@@ -91,7 +91,7 @@ async fn next_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
 #[allow(dead_code)]
 mod fake_api;
 #[allow(unused_imports)]
-pub use fake_api::{claude_bin, codex_bin, gemini_bin, repo_root, FakeApi};
+pub use fake_api::{claude_bin, codex_bin, gemini_bin, repo_root, screen_text, FakeApi};
 
 /// An engine whose Claude is the pinned CLI.
 pub fn claude_engine(dir: &std::path::Path, config: EngineConfig) -> Engine {

@@ -9,6 +9,8 @@ use switchboard_core::*;
 
 use crate::support::*;
 
+use crate::support::screen_text as plain;
+
 struct Fixture {
     api: FakeApi,
     dir: tempfile::TempDir,
@@ -79,38 +81,6 @@ impl Screen {
 
 fn decode(b64: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
-}
-
-/// Text without ANSI escape sequences (CSI, OSC, two-byte escapes); cursor moves become
-/// nothing, so words drawn by the TUI stay searchable.
-fn plain(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\x07' || (c == '\x1b' && chars.peek() == Some(&'\\')) {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The text with all whitespace removed: the TUI draws spaces as cursor moves.
