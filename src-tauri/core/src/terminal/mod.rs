@@ -25,7 +25,7 @@ use tracing::{info, instrument, warn};
 use ts_rs::TS;
 
 use self::pty::{Key, Pty};
-pub use self::pty::{INPUT_QUEUE, MAX_INPUT_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE};
+pub use self::pty::{INPUT_QUEUE, MAX_INPUT_BYTES, READY_WAIT, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE};
 pub use self::screen::{TerminalViewer, DEFAULT_COLS, DEFAULT_ROWS, MAX_VIEWERS, READ_CHUNK, RESET, SCREEN_BYTES, VIEWER_QUEUE};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -159,7 +159,11 @@ impl Engine {
     /// more than [`MAX_INPUT_BYTES`] come at once.
     pub fn terminal_input(&self, id: &str, bytes: &[u8]) -> Result<()> {
         let pty = self.live_pty(id)?;
-        pty.type_keys(vec![Key::Bytes(bytes.to_vec())]).map_err(|e| input_error(&e))
+        pty.type_keys(vec![Key::Bytes(bytes.to_vec())]).map_err(|e| input_error(&e))?;
+        // Someone at the keyboard: the idle TTL starts over (written at most once a minute),
+        // so a terminal used only by typing into it does not expire under its user.
+        self.agent_active(id);
+        Ok(())
     }
 
     /// Resizes a live terminal session (the program redraws for the new size; the size
@@ -204,7 +208,7 @@ impl Engine {
         let mut paste = PASTE_START.to_vec();
         paste.extend_from_slice(clean.as_bytes());
         paste.extend_from_slice(PASTE_END);
-        pty.type_keys(vec![Key::Bytes(paste), Key::Pause(SUBMIT_PAUSE), Key::Bytes(b"\r".to_vec())]).map_err(|e| input_error(&e))?;
+        pty.type_keys(pty::submit(paste)).map_err(|e| input_error(&e))?;
         self.command_sent(id, text, false)
     }
 
