@@ -260,3 +260,39 @@ fn launch(session: &Session, program: &Path, resume: bool, wiring: hooks::HookWi
     env.extend(wiring.env);
     Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env, arg_file, ..Default::default() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentKind, PermissionMode, SessionConfig};
+
+    fn session(config: SessionConfig) -> Session {
+        let mut s = Session::new("claude_1".into(), AgentKind::Claude, "t".into(), "/work".into(), config, chrono::Utc::now());
+        s.agent_session_id = Some("0190-abc".into());
+        s
+    }
+
+    #[test]
+    fn the_interactive_command_line_maps_the_session_and_adds_the_hooks() {
+        let config = SessionConfig {
+            model: Some("opus".into()),
+            permission_mode: PermissionMode::AcceptEdits,
+            append_system_prompt: Some("be brief".into()),
+            max_turns: Some(3),
+            env: [("A".to_string(), "1".to_string())].into(),
+            mode: RunMode::Terminal,
+            ..Default::default()
+        };
+        let wiring = hooks::HookWiring { args: vec!["--settings=/x.json".into()], env: vec![("HOOK".into(), "s".into())] };
+        let l = launch(&session(config.clone()), Path::new("/bin/claude"), false, wiring.clone()).unwrap();
+        assert_eq!(l.args, ["--session-id=0190-abc", "--model=opus", "--permission-mode=acceptEdits", "--settings=/x.json"]);
+        assert_eq!(l.arg_file.as_ref().map(|f| (f.flag.as_str(), f.contents.as_str())), Some(("--append-system-prompt-file", "be brief")));
+        assert_eq!((l.env.get("A").map(String::as_str), l.env.get("HOOK").map(String::as_str)), (Some("1"), Some("s")));
+        assert!(!l.args.iter().any(|a| a.starts_with("--max-turns") || a == "-p"), "interactive: no -p, no --max-turns");
+        assert_eq!(l.cwd, PathBuf::from("/work"));
+        let resumed = launch(&session(config), Path::new("/bin/claude"), true, wiring).unwrap();
+        assert_eq!(resumed.args[0], "--resume=0190-abc");
+        let bad = SessionConfig { model: Some("-x".into()), ..Default::default() };
+        assert!(launch(&session(bad), Path::new("/bin/claude"), false, Default::default()).is_err(), "a model cannot be a flag");
+    }
+}
