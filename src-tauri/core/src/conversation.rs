@@ -83,6 +83,18 @@ impl Engine {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
+        if session.status.is_live() {
+            if let Some(pty) = self.pty_of(id) {
+                // A terminal takes the prompt as typed keys; the CLI queues it during a
+                // turn, but a permission dialog would take the keys as its answer.
+                if session.status == SessionStatus::WaitingInput {
+                    self.drop_waiter(id);
+                    return Err(Error::invalid("text", "the agent waits for an answer in its terminal; answer it first"));
+                }
+                self.type_prompt(id, &pty, text).inspect_err(|_| self.drop_waiter(id))?;
+                return Ok(rx);
+            }
+        }
         let live = {
             let procs = self.procs();
             procs.get(id).filter(|p| p.interactive).map(|p| p.thread.clone())
@@ -183,6 +195,10 @@ impl Engine {
     /// stays usable), else SIGINT to the process group.
     pub async fn interrupt(&self, id: &str) -> Result<Session> {
         let session = self.get(id)?;
+        if let Some(pty) = self.pty_of(id) {
+            self.interrupt_terminal(id, &pty)?;
+            return self.get(id);
+        }
         let thread = {
             let mut procs = self.procs();
             let Some(p) = procs.get_mut(id) else { return Ok(session) };
@@ -217,13 +233,21 @@ impl Engine {
                 .map_err(|r| Error::invalid("text", format!("the agent is {} on the last message; wait for it or interrupt it", r.from)))?;
             p.turn_errors.clear();
         }
+        self.command_sent(id, text, true)
+    }
+
+    /// A message went to the agent: activity, +1 message and the task log's "command sent";
+    /// with `running`, the status moves to Running in the same transaction (never one
+    /// without the other). A terminal session's status follows its hooks instead.
+    pub(crate) fn command_sent(&self, id: &str, text: &str, running: bool) -> Result<()> {
         let now = self.inner.clock.now();
         let ttl = self.ttl();
-        // Running and its "command sent" are one transaction: never one without the other.
         // The message count always moves, so the event is always written with the change.
         self.change_session(id, |s| {
             if s.status.is_live() {
-                s.move_to(SessionStatus::Running)?;
+                if running {
+                    s.move_to(SessionStatus::Running)?;
+                }
                 s.last_activity = now;
                 s.expires_at = now + ttl;
             }

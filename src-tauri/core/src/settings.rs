@@ -42,6 +42,9 @@ pub struct Settings {
     /// "Open in… Terminal": the terminal's argument vector, started in the folder; empty: the
     /// first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
     pub open_terminal: Vec<String>,
+    /// The mode the New-session form starts with for Claude: the interactive CLI in a
+    /// terminal (the user's plan) or headless.
+    pub default_mode: crate::model::RunMode,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             terminal_sessions: Default::default(),
             open_editor: Vec::new(),
             open_terminal: Vec::new(),
+            default_mode: Default::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ const base: Settings = {
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
   open_editor: ["code", "--new-window"],
   open_terminal: [],
+  default_mode: "headless",
 };
 
 describe("settings form", () => {
