@@ -13,9 +13,20 @@ const base: Settings = {
   tray_hint_shown: true,
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+  // TODO(merge feat/terminal): a plain field once the generated Settings has it.
+  ...({ default_mode: "headless" } as Partial<Settings>),
 };
 
 describe("settings form", () => {
+  it("keeps the default mode of new Claude Code sessions", () => {
+    const f = toForm(base);
+    expect(f.defaultMode).toBe("headless");
+    const r = fromForm({ ...f, defaultMode: "terminal" }, base);
+    expect(r.ok && (r.settings as { default_mode?: string }).default_mode).toBe("terminal");
+    expect(toForm({ ...base, ...({ default_mode: "terminal" } as Partial<Settings>) }).defaultMode).toBe("terminal");
+  });
+
+
   it("round-trips, keeping fields the form does not show", () => {
     const r = fromForm(toForm(base), base);
     expect(r).toEqual({ ok: true, settings: base });

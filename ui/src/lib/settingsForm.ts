@@ -1,6 +1,7 @@
 /** The settings form: Settings ↔ what the inputs hold, with the backend's rules checked early. */
 import type { Settings } from "./bindings/Settings";
 import { isAbsolutePath } from "./newSession";
+import type { RunMode } from "./terminal";
 
 export type PathAgent = "claude" | "codex" | "gemini";
 export const PATH_AGENTS: readonly PathAgent[] = ["claude", "codex", "gemini"];
@@ -19,6 +20,8 @@ export type SettingsForm = {
   terminalInclude: string;
   terminalExclude: string;
   terminalSinceDays: string;
+  /** The mode the New-session form starts with for Claude Code. */
+  defaultMode: RunMode;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -64,6 +67,8 @@ export function toForm(s: Settings): SettingsForm {
     terminalInclude: s.terminal_sessions.include.join("\n"),
     terminalExclude: s.terminal_sessions.exclude.join("\n"),
     terminalSinceDays: String(s.terminal_sessions.since_days),
+    // TODO(merge feat/terminal): `s.default_mode` once the generated Settings has it.
+    defaultMode: (s as { default_mode?: RunMode }).default_mode === "terminal" ? "terminal" : "headless",
   };
 }
 
@@ -116,6 +121,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       autostart: f.autostart,
       watch_terminal_sessions: f.terminalSessions,
       terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
+      ...({ default_mode: f.defaultMode } as Partial<Settings>),
     },
   };
 }
