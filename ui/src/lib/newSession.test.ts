@@ -52,6 +52,7 @@ describe("buildNewSession", () => {
           append_system_prompt: null,
           env: {},
           metadata: null,
+          mode: "headless",
         },
       },
     });
