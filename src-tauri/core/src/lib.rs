@@ -35,6 +35,7 @@ pub mod procid;
 pub mod runner;
 mod settings;
 mod store;
+mod terminal;
 mod view;
 pub mod workspace;
 
@@ -50,8 +51,8 @@ pub use external::{
 };
 pub use model::{
     AgentKind, AgentProfile, CompactionPolicy, DayUsage, Decider, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision,
-    PermissionMode, PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus, Stream,
-    TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
+    PermissionMode, PermissionRequest, Project, RunMode, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus,
+    Stream, TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
@@ -62,5 +63,10 @@ pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_
 pub use settings::Settings;
 pub use store::{
     is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
+};
+pub use terminal::hooks::HookWiring;
+pub use terminal::{
+    TerminalChunk, TerminalView, TerminalViewer, COLS_RANGE, DEFAULT_COLS, DEFAULT_ROWS, INPUT_QUEUE, MAX_INPUT_BYTES, MAX_VIEWERS,
+    READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,
 };
 pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

@@ -36,6 +36,9 @@ pub struct Settings {
     pub watch_terminal_sessions: bool,
     /// Which terminal sessions: Claude's folder, folders to include or exclude, how far back.
     pub terminal_sessions: crate::external::ImportOptions,
+    /// The mode the New-session form starts with for Claude: the interactive CLI in a
+    /// terminal (the user's plan) or headless.
+    pub default_mode: crate::model::RunMode,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             tray_hint_shown: false,
             watch_terminal_sessions: true,
             terminal_sessions: Default::default(),
+            default_mode: Default::default(),
         }
     }
 }

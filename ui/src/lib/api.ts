@@ -21,7 +21,7 @@ import { commands, type Invoke } from "./contract";
 import { ApiError, toIpcError } from "./errors";
 import type { OutputSource } from "./output.svelte";
 import type { RuleSource } from "./rules.svelte";
-import type { TerminalChunk, TerminalSnapshot, TerminalSource } from "./terminal";
+import type { TerminalChunk, TerminalSource } from "./terminal";
 
 export { ApiError, toIpcError, errorMessage } from "./errors";
 export type { UnlistenFn };
@@ -110,16 +110,6 @@ export const outputSource: OutputSource = {
 
 // ---------------------------------------------------------------- terminal mode
 
-// TODO(merge feat/terminal): the generated `backend.terminalAttach/Input/Resize`.
-const rawCall = async <T>(command: string, args: Record<string, unknown>): Promise<T> => {
-  if (!hasIpc()) throw noBackend();
-  try {
-    return (await invoke(command, args)) as T;
-  } catch (err) {
-    throw toIpcError(err);
-  }
-};
-
 /**
  * A terminal-mode session's PTY over IPC: `attach` sends the screen so far and streams what
  * follows over a Channel; after `detach` nothing more reaches `onChunk`.
@@ -131,11 +121,11 @@ export const terminalSource: TerminalSource = {
     channel.onmessage = (chunk) => {
       if (active) onChunk(chunk);
     };
-    const view = await rawCall<TerminalSnapshot>("terminal_attach", { id, onData: channel });
+    const view = await backend.terminalAttach(id, channel);
     return { view, detach: () => void (active = false) };
   },
-  input: (id, dataB64) => rawCall("terminal_input", { id, dataB64 }),
-  resize: (id, cols, rows) => rawCall("terminal_resize", { id, cols, rows }),
+  input: backend.terminalInput,
+  resize: backend.terminalResize,
 };
 
 // ---------------------------------------------------------------- permissions

@@ -6,7 +6,6 @@ import { splitArgs } from "./args";
 import type { RepoInfo } from "./bindings/RepoInfo";
 import type { RepoSetup } from "./bindings/RepoSetup";
 import { AGENT_PROFILES } from "./contract";
-import type { SessionConfig } from "./bindings/SessionConfig";
 import { offersMode, type RunMode } from "./terminal";
 
 /** The fields of the New session form, as typed. */
@@ -284,7 +283,7 @@ export function buildNewSession(
             append_system_prompt: null,
             env: {},
             metadata: null,
-            ...modeOf("headless"),
+            mode: "headless",
           }
         : {
             program: null,
@@ -296,16 +295,10 @@ export function buildNewSession(
             append_system_prompt: form.systemPrompt.trim() === "" ? null : form.systemPrompt,
             env,
             metadata: null,
-            ...modeOf(mode),
+            mode,
           },
     },
   };
-}
-
-// TODO(merge feat/terminal): `mode` is a field of the generated SessionConfig there; then
-// `mode,` in the literal above.
-function modeOf(mode: RunMode): Partial<SessionConfig> {
-  return { mode } as Partial<SessionConfig>;
 }
 
 /**

@@ -13,8 +13,7 @@ const base: Settings = {
   tray_hint_shown: true,
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
-  // TODO(merge feat/terminal): a plain field once the generated Settings has it.
-  ...({ default_mode: "headless" } as Partial<Settings>),
+  default_mode: "headless",
 };
 
 describe("settings form", () => {
@@ -22,8 +21,8 @@ describe("settings form", () => {
     const f = toForm(base);
     expect(f.defaultMode).toBe("headless");
     const r = fromForm({ ...f, defaultMode: "terminal" }, base);
-    expect(r.ok && (r.settings as { default_mode?: string }).default_mode).toBe("terminal");
-    expect(toForm({ ...base, ...({ default_mode: "terminal" } as Partial<Settings>) }).defaultMode).toBe("terminal");
+    expect(r.ok && r.settings.default_mode).toBe("terminal");
+    expect(toForm({ ...base, default_mode: "terminal" }).defaultMode).toBe("terminal");
   });
 
 

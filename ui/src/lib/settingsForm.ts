@@ -67,8 +67,7 @@ export function toForm(s: Settings): SettingsForm {
     terminalInclude: s.terminal_sessions.include.join("\n"),
     terminalExclude: s.terminal_sessions.exclude.join("\n"),
     terminalSinceDays: String(s.terminal_sessions.since_days),
-    // TODO(merge feat/terminal): `s.default_mode` once the generated Settings has it.
-    defaultMode: (s as { default_mode?: RunMode }).default_mode === "terminal" ? "terminal" : "headless",
+    defaultMode: s.default_mode,
   };
 }
 
@@ -121,7 +120,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       autostart: f.autostart,
       watch_terminal_sessions: f.terminalSessions,
       terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
-      ...({ default_mode: f.defaultMode } as Partial<Settings>),
+      default_mode: f.defaultMode,
     },
   };
 }

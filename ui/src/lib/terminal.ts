@@ -4,16 +4,12 @@
  * terminal and which to the app, the mode a new session starts in, and the colours.
  */
 import type { AgentKind } from "./bindings/AgentKind";
+import type { RunMode } from "./bindings/RunMode";
 import type { Session } from "./bindings/Session";
+import type { TerminalChunk } from "./bindings/TerminalChunk";
+import type { TerminalView as TerminalSnapshot } from "./bindings/TerminalView";
 
-// TODO(merge feat/terminal): these three are the backend's (ts-rs `RunMode`, `TerminalChunk`,
-// `TerminalView`): import them from ./bindings once that branch is in.
-/** How a Claude session runs: the interactive CLI in a PTY, or `claude -p`. */
-export type RunMode = "headless" | "terminal";
-/** A message of `terminal_attach`'s channel. */
-export type TerminalChunk = { kind: "data"; data_b64: string } | { kind: "ended"; code: number | null };
-/** `terminal_attach`'s answer: the PTY's size and its recent screen, and whether the process still runs. */
-export type TerminalSnapshot = { cols: number; rows: number; data_b64: string; live: boolean };
+export type { RunMode, TerminalChunk, TerminalSnapshot };
 
 /** Lines kept above the screen in the page (the backend keeps its own bounded copy for re-attach). */
 export const SCROLLBACK_LINES = 5_000;
@@ -180,8 +176,8 @@ export function terminalKey(e: Keyish): TerminalKey {
 
 /** The mode a session runs in (older sessions and other agents: headless). */
 export function sessionMode(session: Pick<Session, "agent" | "config">): RunMode {
-  const mode = (session.config as { mode?: RunMode }).mode;
-  return session.agent === "claude" && mode === "terminal" ? "terminal" : "headless";
+  // `mode` is absent from sessions stored by an older backend: headless.
+  return session.agent === "claude" && session.config.mode === "terminal" ? "terminal" : "headless";
 }
 
 /** Whether the session's main pane is the terminal. */

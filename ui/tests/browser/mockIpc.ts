@@ -780,6 +780,9 @@ export function installMockIpc(options: Loose): void {
       orphans = orphans.filter((o) => !args.paths.includes(o.path));
       return clone(args.paths);
     },
+    terminal_attach: (args) => terminalCommands.terminal_attach(args),
+    terminal_input: (args) => terminalCommands.terminal_input(args),
+    terminal_resize: (args) => terminalCommands.terminal_resize(args),
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).
@@ -856,9 +859,8 @@ export function installMockIpc(options: Loose): void {
     }
     t.channels = [];
   }
-  // TODO(merge feat/terminal): into `commands` once the contract has them.
-  const terminalCommands: Record<string, (args: Loose) => Promise<unknown>> = {
-    terminal_attach: async (args) => {
+  const terminalCommands = {
+    terminal_attach: async (args: CommandArgs<"terminal_attach">): Promise<CommandResult<"terminal_attach">> => {
       need("terminal_attach", args, "id", "onData");
       const t = terminalOf(args.id);
       const channelId = typeof args.onData === "object" && args.onData !== null ? args.onData.id : Number(String(args.onData).split(":")[1]);
@@ -866,7 +868,7 @@ export function installMockIpc(options: Loose): void {
       if (t.live) t.channels.push({ channelId, index: 0 });
       return view;
     },
-    terminal_input: async (args) => {
+    terminal_input: async (args: CommandArgs<"terminal_input">): Promise<null> => {
       need("terminal_input", args, "id", "dataB64");
       const t = terminalOf(args.id);
       if (!t.live) reject("invalid_input", "the session's terminal has ended");
@@ -874,7 +876,7 @@ export function installMockIpc(options: Loose): void {
       if (t.echo) setTimeout(() => terminalWrite(args.id, text.replace(/\r/g, "\r\n")), 5);
       return null;
     },
-    terminal_resize: async (args) => {
+    terminal_resize: async (args: CommandArgs<"terminal_resize">): Promise<null> => {
       need("terminal_resize", args, "id", "cols", "rows");
       const t = terminalOf(args.id);
       if (!(args.cols >= 2 && args.cols <= 1000 && args.rows >= 1 && args.rows <= 500)) reject("invalid_input", `a terminal of ${args.cols}×${args.rows} is out of range`, "cols");
@@ -886,7 +888,6 @@ export function installMockIpc(options: Loose): void {
 
   async function handle(cmd: string, args: Loose): Promise<unknown> {
     if (cmd in commands) return (commands[cmd as CommandName] as (a: Loose) => Promise<unknown>)(args);
-    if (cmd in terminalCommands) return (terminalCommands[cmd] as (a: Loose) => Promise<unknown>)(args);
     return plugin(cmd, args);
   }
 
