@@ -22,6 +22,9 @@ export const SCROLLBACK_LINES = 5_000;
  */
 export const MAX_PENDING_BYTES = 1 << 20;
 
+/** Ctrl-Shift-V waits this long for the engine's own paste event before reading the clipboard itself. */
+export const PASTE_FALLBACK_MS = 80;
+
 /** A resize is sent once the pane has stopped changing size for this long (a window drag). */
 export const RESIZE_DEBOUNCE_MS = 120;
 

@@ -625,7 +625,8 @@ export const TERMINAL_SESSION = fixture(TERMINAL_ID, 6, 0.1, {
 // draws them: 256-colour accents, 16-colour diff lines), CRLF as a PTY sends it.
 const E = "\x1b[";
 export const TERMINAL_SCREEN = [
-  `${E}38;5;174m╭────────────────────────────────────────────────────╮${E}39m`,
+  // Bracketed paste on, as the CLI asks.
+  `${E}?2004h${E}38;5;174m╭────────────────────────────────────────────────────╮${E}39m`,
   `${E}38;5;174m│${E}39m ${E}38;5;174m✻${E}39m Welcome to ${E}1mClaude Code${E}22m!                         ${E}38;5;174m│${E}39m`,
   `${E}38;5;174m│${E}39m                                                    ${E}38;5;174m│${E}39m`,
   `${E}38;5;174m│${E}39m   ${E}2m/help for help, /status for your current setup${E}22m   ${E}38;5;174m│${E}39m`,

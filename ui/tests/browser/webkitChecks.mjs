@@ -65,6 +65,40 @@ export const sections = [
         await page.shot("webkit-terminal-session.png");
       });
 
+      await check("terminal: a mouse selection copies with Ctrl-Shift-C and pastes back with Ctrl-Shift-V, bracketed (the CLI asked for it)", async () => {
+        const r = await page.eval(
+          "const row = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].find(d => d.textContent.startsWith('Green means')); const b = row.getBoundingClientRect(); const w = document.querySelector('[data-testid=terminal] .xterm-rows span').getBoundingClientRect().width / 1; return { x: Math.round(b.left + 2), y: Math.round(b.top + b.height / 2), h: b.height }",
+        );
+        const cell = await page.eval("const d = document.querySelector('[data-testid=terminal] .xterm-rows > div'); return d.getBoundingClientRect().width / window.__mock.terminals.get(arguments[0]).cols", TERMINAL_ID);
+        await page.s.cmd("POST", "/actions", {
+          actions: [
+            {
+              type: "pointer",
+              id: "mouse",
+              parameters: { pointerType: "mouse" },
+              actions: [
+                { type: "pointerMove", x: r.x, y: r.y, origin: "viewport" },
+                { type: "pointerDown", button: 0 },
+                { type: "pointerMove", x: Math.round(r.x + cell * 10.5), y: r.y, origin: "viewport", duration: 150 },
+                { type: "pointerUp", button: 0 },
+              ],
+            },
+          ],
+        });
+        await page.s.cmd("DELETE", "/actions");
+        const before = await page.eval("window.__pastes = 0; document.addEventListener('paste', () => (window.__pastes += 1), true); return window.__mock.calls.length");
+        const chord3 = (k) => page.s.cmd("POST", "/actions", {
+          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: k }, { type: "keyUp", value: k }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+        });
+        await chord3("C");
+        await sleep(100);
+        await chord3("V");
+        await page.waitFn(`return ${TYPED.replace("window.__mock.calls.filter", "window.__mock.calls.slice(arguments[0]).filter")}.includes('Green means')`, [before], { what: "the paste typed" });
+        const pasted = await page.eval(`return ${TYPED.replace("window.__mock.calls.filter", "window.__mock.calls.slice(arguments[0]).filter")}`, before);
+        assertEq(pasted, "\x1b[200~Green means\x1b[201~", "what was pasted");
+        console.log(`       (pasted through ${(await page.eval("return window.__pastes")) > 0 ? "the engine's paste event" : "navigator.clipboard.readText"})`);
+      });
+
       await check("terminal: a smaller window sends terminal_resize with the fitted size", async () => {
         const before = (await page.calls("terminal_resize")).length;
         const cols0 = await page.eval("return window.__mock.terminals.get(arguments[0]).cols", TERMINAL_ID);
