@@ -647,6 +647,7 @@ export const TERMINAL_SCREEN = [
   `      42  ${E}42m${E}30m+    // See https://docs.rs/serde_json for the writer.${E}0m`,
   "",
   `${E}32mGreen means the flag parses.${E}39m`,
+  `${E}38;2;215;119;87m✻ Claude's own orange (24-bit colour)${E}39m`,
   "",
 ].join("\r\n");
 

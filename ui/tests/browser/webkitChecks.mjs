@@ -25,6 +25,11 @@ export const sections = [
           "const span = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows span')].find(e => e.textContent.startsWith('Green means')); return span ? getComputedStyle(span).color : null",
         );
         assertEq(green, "rgb(28, 127, 67)", "the green line's colour");
+        // 24-bit colour is a style attribute on the cell (applied through the CSSOM).
+        const orange = await page.eval(
+          "const span = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows span')].find(e => e.textContent.includes('own orange')); return span ? getComputedStyle(span).color : null",
+        );
+        assertEq(orange, "rgb(215, 119, 87)", "the 24-bit colour");
         // Rows are laid out one under another (the dimensions <style> applies too).
         const tops = await page.eval("return [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].slice(0, 3).map(d => Math.round(d.getBoundingClientRect().top))");
         assert(tops[1] > tops[0] && tops[2] > tops[1], `rows stacked: ${tops}`);
