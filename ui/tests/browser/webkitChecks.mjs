@@ -145,6 +145,18 @@ export const sections = [
         await onScreen(page, 'Welcome to Claude Code');
       });
 
+      await check("terminal: leaving the session disposes the terminal (no xterm left, its style sheets removed, chunks after it go nowhere)", async () => {
+        assert((await page.eval("return document.adoptedStyleSheets.length")) > 0, "xterm's sheets adopted while shown");
+        await page.click("[data-testid=nav-sessions]");
+        await page.gone("[data-testid=terminal]");
+        assertEq(await page.eval("return [document.querySelectorAll('.xterm').length, document.adoptedStyleSheets.length]"), [0, 0], "xterm elements and adopted sheets");
+        await page.eval("window.__mock.terminalWrite(arguments[0], 'after leaving')", TERMINAL_ID);
+        await page.eval("location.hash = '#/sessions/' + arguments[0]", TERMINAL_ID);
+        await page.visible("[data-testid=terminal-pane][data-attached=true]");
+        await onScreen(page, "after leaving");
+        assertEq(await page.eval("return document.querySelectorAll('.xterm').length"), 1, "one terminal again");
+      });
+
       await check("terminal: \"session ended\" is written when the process ends, and typing stops", async () => {
         await page.eval("window.__mock.terminalEnd(arguments[0], 0)", TERMINAL_ID);
         await onScreen(page, '[session ended (exit code 0)]');
