@@ -96,6 +96,10 @@ test('a terminal-mode Claude Code session: its screen in the window, typed into,
       return /Claude Code|shortcuts|>/.test(t) && t.trim().length > 20 ? t : null;
     }, 60000);
     assert.ok(!/trust|Do you want to use this API key/i.test(first), `no first-run screen: ${first}`);
+    // Claude Code draws in 24-bit colour: a cell's style attribute, applied under the app's CSP.
+    const coloured = await s.exec(`return [...document.querySelectorAll('[data-testid=terminal] .xterm-rows span[style]')]
+      .filter(e => /color/.test(e.getAttribute('style')) && getComputedStyle(e).color !== getComputedStyle(e.parentElement).color).length`);
+    assert.ok(coloured > 0, 'the CLI\'s colours are drawn');
     await until('the terminal has the focus', () => s.exec(`return !!document.activeElement?.closest('[data-testid=terminal]')`), 10000);
 
     // A prompt typed into the terminal: the CLI shows it and streams the fake API's slow reply.
