@@ -6,17 +6,13 @@
 // key approved) so no first-run screen takes the keys. Screenshot: docs/screenshots/terminal-session.png.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { mkdtempSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDriver, Session } from './webdriver.mjs';
+import { Session } from './webdriver.mjs';
+import { appPids, bin, root, startClaudeDriver, until } from './claudeApp.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = process.env.SWITCHBOARD_BIN ?? join(root, 'target/debug/switchboard');
 const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-term-'));
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'switchboard-term-work-')));
 const home = mkdtempSync(join(tmpdir(), 'switchboard-term-home-'));
@@ -34,35 +30,8 @@ writeFileSync(
   }),
 );
 
-const api = spawn('node', [join(root, 'tests/fake-api/server.mjs')], { stdio: ['pipe', 'pipe', 'ignore'] });
-const port = await new Promise((resolve) => createInterface({ input: api.stdout }).once('line', (l) => resolve(Number(l.split(' ')[1]))));
-const driver = await startDriver({
-  ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-  ANTHROPIC_API_KEY: KEY,
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  DISABLE_AUTOUPDATER: '1',
-  CLAUDE_CODE_MAX_RETRIES: '0',
-  HOME: home,
-  SWITCHBOARD_CLAUDE_BIN: join(root, 'tests/node_modules/.bin/claude'),
-});
-after(async () => { api.stdin.end(); api.kill(); await driver.stop(); });
-
-function appPids() {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { const a = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); return a[0] === bin && a.includes(dataDir); } catch { return false; }
-  }).map(Number);
-}
-
-async function until(what, fn, timeout = 60000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out: ${what} (last: ${JSON.stringify(last)})`);
-}
+const { driver, stop } = await startClaudeDriver({ home, apiKey: KEY });
+after(stop);
 
 // The terminal's screen rows as text (xterm's DOM renderer: one div a row).
 const screen = (s) => s.exec(`return document.querySelector('[data-testid=terminal] .xterm-rows')?.innerText ?? ''`);
@@ -120,7 +89,7 @@ test('a terminal-mode Claude Code session: its screen in the window, typed into,
     await until('ended', async () => ['ended', 'interrupted'].includes(await status(s)), 30000);
     await until('the terminal shows the end', async () => (await screen(s)).includes('[session ended'), 30000);
   } finally {
-    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
+    for (const pid of appPids(dataDir)) process.kill(pid, 'SIGTERM');
     await sleep(1500);
     await s.close().catch(() => {});
   }
