@@ -65,6 +65,7 @@ pub use store::{
     is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
 };
 pub use terminal::hooks::HookWiring;
+pub use terminal::local as local_terminal;
 pub use terminal::{
     TerminalChunk, TerminalView, TerminalViewer, COLS_RANGE, DEFAULT_COLS, DEFAULT_ROWS, INPUT_QUEUE, MAX_INPUT_BYTES, MAX_VIEWERS,
     READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,

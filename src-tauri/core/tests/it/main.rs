@@ -16,6 +16,7 @@ mod recordings;
 mod responsive;
 mod runner;
 mod support;
+mod terminal;
 mod transcript;
 mod volume;
 mod workspaces;
