@@ -5,53 +5,22 @@
 // Screenshots of the permission prompts, live typing and the session go to docs/screenshots/.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, existsSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { mkdtempSync, mkdirSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDriver, Session } from './webdriver.mjs';
+import { Session } from './webdriver.mjs';
+import { appPids, bin, root, startClaudeDriver, until } from './claudeApp.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = process.env.SWITCHBOARD_BIN ?? join(root, 'target/debug/switchboard');
 const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-claude-'));
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'switchboard-claude-work-')));
 const home = mkdtempSync(join(tmpdir(), 'switchboard-claude-home-'));
 const shots = join(root, 'docs/screenshots');
 mkdirSync(shots, { recursive: true });
 
-const api = spawn('node', [join(root, 'tests/fake-api/server.mjs')], { stdio: ['pipe', 'pipe', 'ignore'] });
-const port = await new Promise((resolve) => createInterface({ input: api.stdout }).once('line', (l) => resolve(Number(l.split(' ')[1]))));
-// The app inherits the driver's environment, and the CLI the app's.
-const driver = await startDriver({
-  ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-  ANTHROPIC_API_KEY: 'sk-test',
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  DISABLE_AUTOUPDATER: '1',
-  CLAUDE_CODE_MAX_RETRIES: '0',
-  HOME: home,
-  SWITCHBOARD_CLAUDE_BIN: join(root, 'tests/node_modules/.bin/claude'),
-});
-after(async () => { api.stdin.end(); api.kill(); await driver.stop(); });
-
-function appPids() {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { const a = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); return a[0] === bin && a.includes(dataDir); } catch { return false; }
-  }).map(Number);
-}
-
-async function until(what, fn, timeout = 60000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out: ${what} (last: ${JSON.stringify(last)})`);
-}
+const { driver, stop } = await startClaudeDriver({ home });
+after(stop);
 
 const kinds = (s) => s.exec(`return [...document.querySelectorAll('[data-testid=output-item]')].map(e => e.getAttribute('data-kind'))`);
 const status = (s) => s.exec(`return document.querySelector('[data-testid=session-header-status]')?.getAttribute('data-status')`);
@@ -166,7 +135,7 @@ test('a Claude Code session from the New-session form to its task log', async ()
     assert.match(timeline, /Allowed: Write/, timeline);
     await s.screenshot(join(shots, 'tasks-claude.png'));
   } finally {
-    for (const pid of appPids()) process.kill(pid, 'SIGTERM');
+    for (const pid of appPids(dataDir)) process.kill(pid, 'SIGTERM');
     await sleep(1500);
     await s.close().catch(() => {});
   }

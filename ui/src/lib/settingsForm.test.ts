@@ -19,6 +19,15 @@ const base: Settings = {
 };
 
 describe("settings form", () => {
+  it("keeps the default mode of new Claude Code sessions", () => {
+    const f = toForm(base);
+    expect(f.defaultMode).toBe("headless");
+    const r = fromForm({ ...f, defaultMode: "terminal" }, base);
+    expect(r.ok && r.settings.default_mode).toBe("terminal");
+    expect(toForm({ ...base, default_mode: "terminal" }).defaultMode).toBe("terminal");
+  });
+
+
   it("round-trips, keeping fields the form does not show", () => {
     const r = fromForm(toForm(base), base);
     expect(r).toEqual({ ok: true, settings: base });

@@ -2,6 +2,7 @@
 import type { Settings } from "./bindings/Settings";
 import { isAbsolutePath } from "./newSession";
 import { joinArgs, splitArgs } from "./args";
+import type { RunMode } from "./terminal";
 
 export type PathAgent = "claude" | "codex" | "gemini";
 export const PATH_AGENTS: readonly PathAgent[] = ["claude", "codex", "gemini"];
@@ -23,6 +24,8 @@ export type SettingsForm = {
   /** "Open in…": the editor's and the terminal's command lines (empty: found by Switchboard). */
   openEditor: string;
   openTerminal: string;
+  /** The mode the New-session form starts with for Claude Code. */
+  defaultMode: RunMode;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -74,6 +77,7 @@ export function toForm(s: Settings): SettingsForm {
     terminalSinceDays: String(s.terminal_sessions.since_days),
     openEditor: joinArgs(s.open_editor),
     openTerminal: joinArgs(s.open_terminal),
+    defaultMode: s.default_mode,
   };
 }
 
@@ -132,6 +136,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
       open_editor: editor.ok ? editor.args : [],
       open_terminal: terminal.ok ? terminal.args : [],
+      default_mode: f.defaultMode,
     },
   };
 }

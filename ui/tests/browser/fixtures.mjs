@@ -717,4 +717,70 @@ export function bigWorktrees(files = 200, linesPerFile = 25) {
       compares: {},
     },
   };
+// ------------------------------------------------------------ terminal mode
+
+export const TERMINAL_ID = "claude_0193a1f6c0de";
+const TERM_CWD = "/home/dev/src/github.com/acme/platform/exporter";
+export const TERMINAL_SESSION = fixture(TERMINAL_ID, 6, 0.1, {
+  agent: "claude",
+  title: "Add a --json flag to the export command",
+  cwd: TERM_CWD,
+  status: { state: "running" },
+  task_id: "ENG-1460",
+  agent_session_id: "6f1c2a4e-93b1-4c55-9d0e-2b7f0c1a9e31",
+  input_tokens: 21_480,
+  output_tokens: 2_310,
+  cost_usd: 0.18,
+  turns: 3,
+  pid: 48211,
+  config: agentConfig({ mode: "terminal", prompt: "Add a --json flag to the export command" }),
+});
+
+// What Claude Code's interactive screen looks like mid-turn (colours as its default theme
+// draws them: 256-colour accents, 16-colour diff lines), CRLF as a PTY sends it.
+const E = "\x1b[";
+export const TERMINAL_SCREEN = [
+  // Bracketed paste on, as the CLI asks.
+  `${E}?2004h${E}38;5;174m╭────────────────────────────────────────────────────╮${E}39m`,
+  `${E}38;5;174m│${E}39m ${E}38;5;174m✻${E}39m Welcome to ${E}1mClaude Code${E}22m!                         ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m                                                    ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m   ${E}2m/help for help, /status for your current setup${E}22m   ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m   ${E}2mcwd: ${TERM_CWD.slice(0, 43)}${E}22m ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m╰────────────────────────────────────────────────────╯${E}39m`,
+  "",
+  `${E}2m>${E}22m Add a --json flag to the export command`,
+  "",
+  `${E}37m●${E}39m I'll add the flag. Let me read the command first.`,
+  "",
+  `${E}32m●${E}39m ${E}1mRead${E}22m(src/cli/export.rs)`,
+  `  ⎿  Read ${E}1m120${E}22m lines (ctrl+r to expand)`,
+  "",
+  `${E}32m●${E}39m ${E}1mUpdate${E}22m(src/cli/export.rs)`,
+  `  ⎿  Updated src/cli/export.rs with ${E}1m6${E}22m additions and ${E}1m1${E}22m removal`,
+  `      41  ${E}41m${E}97m-    let format = Format::Csv;${E}0m`,
+  `      41  ${E}42m${E}30m+    let format = if args.json { Format::Json } else { Format::Csv };${E}0m`,
+  `      42  ${E}42m${E}30m+    // See https://docs.rs/serde_json for the writer.${E}0m`,
+  "",
+  `${E}32mGreen means the flag parses.${E}39m`,
+  `${E}38;2;215;119;87m✻ Claude's own orange (24-bit colour)${E}39m`,
+  "",
+].join("\r\n");
+
+/** The mocked backend with a terminal-mode session whose PTY shows `TERMINAL_SCREEN`. */
+export function terminalOptions(extra = {}) {
+  return fullOptions({
+    sessions: [...FULL_SESSIONS, TERMINAL_SESSION],
+    outputs: {
+      ...OUTPUTS,
+      [TERMINAL_ID]: (() => {
+        seqCounter = 0;
+        return [
+          item(6, { kind: "user_text", text: "Add a --json flag to the export command" }),
+          item(5.9, { kind: "assistant_text", text: "I'll add the flag. Let me read the command first." }),
+        ];
+      })(),
+    },
+    terminals: { [TERMINAL_ID]: { cols: 100, rows: 30, screen: TERMINAL_SCREEN } },
+    ...extra,
+  });
 }

@@ -1,6 +1,205 @@
 // The checks webkit.mjs runs in WebKitGTK, by section (ONLY=<regex> picks sections). Each
 // names the issue-14 item it covers; each failed on main before its fix.
+import { TERMINAL_ID, terminalOptions } from "./fixtures.mjs";
+
+// The text of a terminal's screen rows (xterm's DOM renderer: one div a row), as an expression.
+const SCREEN = "(document.querySelector('[data-testid=terminal] .xterm-rows')?.innerText ?? '')";
+// What the page typed into the PTY: every terminal_input's bytes, decoded, in order.
+const TYPED =
+  "window.__mock.calls.filter(c => c.cmd === 'terminal_input').map(c => new TextDecoder().decode(Uint8Array.from(atob(c.args.dataB64), ch => ch.charCodeAt(0)))).join('')";
+/** Waits until the terminal's screen shows every one of `texts`. */
+const onScreen = (page, ...texts) =>
+  page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
+
 export const sections = [
+  [
+    "terminal mode",
+    async (page, { check, assert, assertEq, sleep, KEY }) => {
+      await page.open(terminalOptions(), { hash: `#/sessions/${TERMINAL_ID}` });
+
+      await check("terminal: the PTY's screen is drawn from the snapshot, with its 16-, 256- and 24-bit colours, under the app's CSP", async () => {
+        await page.visible("[data-testid=terminal-pane][data-attached=true]");
+        await onScreen(page, 'Welcome to Claude Code', 'Green means the flag parses');
+        // 16-colour green is a class whose colour lives in xterm's theme <style> (style-src-elem).
+        const green = await page.eval(
+          "const span = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows span')].find(e => e.textContent.startsWith('Green means')); return span ? getComputedStyle(span).color : null",
+        );
+        assertEq(green, "rgb(28, 127, 67)", "the green line's colour");
+        // 24-bit colour is a style attribute on the cell (style-src-attr).
+        const orange = await page.eval(
+          "const span = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows span')].find(e => e.textContent.includes('own orange')); return span ? getComputedStyle(span).color : null",
+        );
+        assertEq(orange, "rgb(215, 119, 87)", "the 24-bit colour");
+        // Rows are laid out one under another (the dimensions <style> applies too).
+        const tops = await page.eval("return [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].slice(0, 3).map(d => Math.round(d.getBoundingClientRect().top))");
+        assert(tops[1] > tops[0] && tops[2] > tops[1], `rows stacked: ${tops}`);
+        assertEq(await page.eval("return window.__mock.violations"), [], "no CSP violation");
+      });
+
+      await check("terminal: it has the keyboard focus when the session opens; the send box gives way to it; a Terminal badge", async () => {
+        await page.waitFn("return !!document.activeElement?.closest('[data-testid=terminal]')", [], { what: "focus in the terminal" });
+        assertEq(await page.count("[data-testid=send-input]"), 0, "no send box");
+        assertEq(await page.text("[data-testid=mode-badge]"), "Terminal", "badge");
+      });
+
+      await check("terminal: typing sends the keys' bytes to the PTY and the echo comes back on screen", async () => {
+        await page.keys("hello");
+        await page.waitFn(`return ${TYPED} === 'hello'`, [], { what: "typed hello" });
+        await onScreen(page, 'hello');
+      });
+
+      await check("terminal: Ctrl-C and Ctrl-K go to the CLI (no switcher), Ctrl-Shift-K opens the switcher", async () => {
+        await page.chord(KEY.Control, "c");
+        await page.chord(KEY.Control, "k");
+        await page.waitFn(`return ${TYPED}.endsWith('\\x03\\x0b')`, [], { what: "^C ^K typed" });
+        assertEq(await page.count("[data-testid=switcher-item]"), 0, "no switcher");
+        await page.s.cmd("POST", "/actions", {
+          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: "K" }, { type: "keyUp", value: "K" }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+        });
+        await page.visible("[data-testid=switcher-item]");
+        assert(await page.eval("return !!document.querySelector(`[data-testid=switcher-item][data-session-id='${arguments[0]}'] [data-testid=mode-badge]`)", TERMINAL_ID), "the switcher marks it Terminal");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=switcher-item]");
+      });
+
+      await check("terminal: live chunks are drawn as they come (mid-turn screenshot)", async () => {
+        await page.eval("document.querySelector('[data-testid=terminal] textarea').focus()");
+        await page.eval("window.__mock.terminalWrite(arguments[0], arguments[1])", TERMINAL_ID, '\r\n\x1b[38;5;174m✶\x1b[39m Writing the JSON exporter… \x1b[2m(12s · ↓ 1.4k tokens · esc to interrupt)\x1b[22m\r\n');
+        await onScreen(page, 'Writing the JSON exporter');
+        await page.shot("webkit-terminal-session.png");
+      });
+
+      await check("terminal: a mouse selection copies with Ctrl-Shift-C and pastes back with Ctrl-Shift-V, bracketed (the CLI asked for it)", async () => {
+        const r = await page.eval(
+          "const row = [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].find(d => d.textContent.startsWith('Green means')); const b = row.getBoundingClientRect(); const w = document.querySelector('[data-testid=terminal] .xterm-rows span').getBoundingClientRect().width / 1; return { x: Math.round(b.left + 2), y: Math.round(b.top + b.height / 2), h: b.height }",
+        );
+        const cell = await page.eval("const d = document.querySelector('[data-testid=terminal] .xterm-rows > div'); return d.getBoundingClientRect().width / window.__mock.terminals.get(arguments[0]).cols", TERMINAL_ID);
+        await page.s.cmd("POST", "/actions", {
+          actions: [
+            {
+              type: "pointer",
+              id: "mouse",
+              parameters: { pointerType: "mouse" },
+              actions: [
+                { type: "pointerMove", x: r.x, y: r.y, origin: "viewport" },
+                { type: "pointerDown", button: 0 },
+                { type: "pointerMove", x: Math.round(r.x + cell * 10.5), y: r.y, origin: "viewport", duration: 150 },
+                { type: "pointerUp", button: 0 },
+              ],
+            },
+          ],
+        });
+        await page.s.cmd("DELETE", "/actions");
+        const before = await page.eval("window.__pastes = 0; document.addEventListener('paste', () => (window.__pastes += 1), true); return window.__mock.calls.length");
+        const chord3 = (k) => page.s.cmd("POST", "/actions", {
+          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: k }, { type: "keyUp", value: k }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+        });
+        await chord3("C");
+        await sleep(100);
+        await chord3("V");
+        await page.waitFn(`return ${TYPED.replace("window.__mock.calls.filter", "window.__mock.calls.slice(arguments[0]).filter")}.includes('Green means')`, [before], { what: "the paste typed" });
+        const pasted = await page.eval(`return ${TYPED.replace("window.__mock.calls.filter", "window.__mock.calls.slice(arguments[0]).filter")}`, before);
+        assertEq(pasted, "\x1b[200~Green means\x1b[201~", "what was pasted");
+        console.log(`       (pasted through ${(await page.eval("return window.__pastes")) > 0 ? "the engine's paste event" : "navigator.clipboard.readText"})`);
+      });
+
+      await check("terminal: a smaller window sends terminal_resize with the fitted size", async () => {
+        const before = (await page.calls("terminal_resize")).length;
+        const cols0 = await page.eval("return window.__mock.terminals.get(arguments[0]).cols", TERMINAL_ID);
+        await page.s.cmd("POST", "/window/rect", { width: 980, height: 700 });
+        await page.waitFn("return window.__mock.calls.filter(c => c.cmd === 'terminal_resize').length > arguments[0]", [before], { what: "a resize sent" });
+        await sleep(300);
+        const last = (await page.calls("terminal_resize")).at(-1);
+        assert(last.cols < cols0 && last.cols > 40 && last.rows > 5, `resized to ${JSON.stringify(last)} from ${cols0} columns`);
+        const shown = await page.eval("const r = document.querySelector('[data-testid=terminal] .xterm-rows'); return r.children.length");
+        assertEq(shown, last.rows, "the terminal shows as many rows as the PTY was told");
+        await page.s.cmd("POST", "/window/rect", { width: 1280, height: 800 });
+      });
+
+      await check("terminal: Ctrl-F opens its search box; Enter finds; Esc closes it and the terminal keeps the focus", async () => {
+        await page.eval("document.querySelector('[data-testid=terminal] textarea').focus()");
+        await page.chord(KEY.Control, "f");
+        await page.visible("[data-testid=terminal-search-input]");
+        await page.keys("export.rs");
+        await page.keys(KEY.Enter);
+        await page.waitFn("return !document.querySelector('[data-testid=terminal-search-input]').classList.contains('missing')");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=terminal-search]");
+        await page.waitFn("return !!document.activeElement?.closest('[data-testid=terminal]')", [], { what: "focus back in the terminal" });
+        assertEq(await page.count("[data-testid=session-detail]"), 1, "Esc did not leave the session");
+      });
+
+      await check("terminal: the transcript is a tab away, and back to the terminal", async () => {
+        await page.click("[data-testid=tab-output]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => /read the command first/.test(e.innerText))", [], { what: "transcript entries" });
+        await page.click("[data-testid=tab-terminal]");
+        await onScreen(page, 'Writing the JSON exporter');
+      });
+
+      await check("terminal: after a window reload the recent screen comes back from the snapshot", async () => {
+        await page.s.cmd("POST", "/refresh", {});
+        await page.visible("[data-testid=terminal-pane][data-attached=true]");
+        // The mock's backend state is built again from the options: the fixture screen; what was
+        // typed before the reload is gone with the page's mock, so check the snapshot's text.
+        await onScreen(page, 'Welcome to Claude Code');
+      });
+
+      await check("terminal: leaving the session disposes the terminal (no xterm left, its <style>s removed), and coming back attaches afresh", async () => {
+        await page.click("[data-testid=nav-sessions]");
+        await page.gone("[data-testid=terminal]");
+        assertEq(await page.eval("return [document.querySelectorAll('.xterm').length, document.querySelectorAll('style').length]"), [0, 0], "xterm elements and their <style>s");
+        await page.eval("window.__mock.terminalWrite(arguments[0], 'after leaving')", TERMINAL_ID);
+        await page.eval("location.hash = '#/sessions/' + arguments[0]", TERMINAL_ID);
+        await page.visible("[data-testid=terminal-pane][data-attached=true]");
+        await onScreen(page, "after leaving");
+        assertEq(await page.eval("return document.querySelectorAll('.xterm').length"), 1, "one terminal again");
+      });
+
+      await check("terminal: \"session ended\" is written when the process ends, and typing stops", async () => {
+        await page.eval("window.__mock.terminalEnd(arguments[0], 0)", TERMINAL_ID);
+        await onScreen(page, '[session ended (exit code 0)]');
+        await page.visible("[data-testid=terminal-pane][data-ended=true]");
+        const before = (await page.calls("terminal_input")).length;
+        await page.eval("document.querySelector('[data-testid=terminal] textarea').focus()");
+        await page.keys("x");
+        await sleep(200);
+        assertEq((await page.calls("terminal_input")).length, before, "nothing typed after the end");
+      });
+
+      await page.open(terminalOptions({ settings: { ...terminalOptions().settings, default_mode: "terminal" } }));
+      await check("new session: Mode (Terminal | Headless) for Claude Code, starting at the Settings' default; hidden for Codex", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length > 0");
+        assert(await page.eval("return !!document.querySelector(`[data-session-id='${arguments[0]}'] [data-testid=mode-badge]`)", TERMINAL_ID), "the list marks it Terminal");
+        await page.chord(KEY.Control, "n");
+        await page.visible("[data-testid=field-mode]");
+        await page.waitFn("return document.querySelector('[data-testid=mode-terminal]').checked", [], { what: "terminal chosen" });
+        assertEq(await page.count("[data-testid=field-max-turns]"), 0, "no max turns in terminal mode");
+        await page.keys("Add a --json flag");
+        await page.shot("webkit-new-session-mode.png");
+        await page.eval("const s = document.querySelector('[data-testid=field-agent]'); s.value = 'codex'; s.dispatchEvent(new Event('change'))");
+        await page.gone("[data-testid=field-mode]");
+        await page.eval("const s = document.querySelector('[data-testid=field-agent]'); s.value = 'claude'; s.dispatchEvent(new Event('change'))");
+        await page.visible("[data-testid=field-mode]");
+        await page.fill("[data-testid=field-cwd]", "/home/dev/src/switchboard");
+        await page.click("[data-testid=create-session-submit]");
+        await page.gone("[data-testid=new-session-dialog]");
+        assertEq((await page.calls("create_session")).at(-1).request.config.mode, "terminal", "created in terminal mode");
+      });
+
+      await page.open(terminalOptions(), { hash: "#/settings" });
+      await check("settings: the default mode of new Claude Code sessions, with what each costs", async () => {
+        await page.visible("[data-testid=settings-mode]");
+        assert(/Agent SDK credit/.test(await page.text("[data-testid=settings-mode-cost]")), "the cost line");
+        assert(await page.eval("return document.querySelector('[data-testid=settings-mode-headless]').checked"), "headless by default");
+        await page.click("[data-testid=settings-mode-terminal]");
+        await page.eval("document.querySelector('[data-testid=settings-mode]').scrollIntoView()");
+        await page.shot("webkit-settings-mode.png");
+        await page.click("[data-testid=settings-save]");
+        await page.waitFn("return window.__mock.calls.some(c => c.cmd === 'save_settings')");
+        assertEq((await page.calls("save_settings")).at(-1).settings.default_mode, "terminal", "saved");
+      });
+    },
+  ],
   [
     "sessions list",
     async (page, { check, fullOptions }) => {
