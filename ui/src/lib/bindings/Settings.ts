@@ -59,6 +59,7 @@ open_editor: Array<string>,
  * first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
  */
 open_terminal: Array<string>, 
+/**
  * The mode the New-session form starts with for Claude: the interactive CLI in a
  * terminal (the user's plan) or headless.
  */
