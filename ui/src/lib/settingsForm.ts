@@ -19,6 +19,8 @@ export type SettingsForm = {
   terminalInclude: string;
   terminalExclude: string;
   terminalSinceDays: string;
+  /** Claude Code's config folder; empty: $CLAUDE_CONFIG_DIR, else ~/.claude. */
+  terminalClaudeDir: string;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -30,7 +32,8 @@ export type SettingsField =
   | "idle_ttl_minutes"
   | "retention_days"
   | "terminal_sessions"
-  | "terminal_sessions.since_days";
+  | "terminal_sessions.since_days"
+  | "terminal_sessions.claude_dir";
 
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
@@ -43,6 +46,7 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
   "retention_days",
   "terminal_sessions",
   "terminal_sessions.since_days",
+  "terminal_sessions.claude_dir",
 ];
 
 const lines = (text: string): string[] =>
@@ -64,6 +68,7 @@ export function toForm(s: Settings): SettingsForm {
     terminalInclude: s.terminal_sessions.include.join("\n"),
     terminalExclude: s.terminal_sessions.exclude.join("\n"),
     terminalSinceDays: String(s.terminal_sessions.since_days),
+    terminalClaudeDir: s.terminal_sessions.claude_dir ?? "",
   };
 }
 
@@ -100,6 +105,8 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   const exclude = lines(f.terminalExclude);
   const relative = [...include, ...exclude].find((p) => !isAbsolutePath(p));
   if (relative !== undefined) errors.terminal_sessions = `Use absolute folders, one per line (“${relative}” is not).`;
+  const claudeDir = f.terminalClaudeDir.trim();
+  if (claudeDir !== "" && !isAbsolutePath(claudeDir)) errors["terminal_sessions.claude_dir"] = "Use an absolute folder, or leave it empty for ~/.claude.";
   if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in since || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
@@ -115,7 +122,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       notifications: f.notifications,
       autostart: f.autostart,
       watch_terminal_sessions: f.terminalSessions,
-      terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
+      terminal_sessions: { ...base.terminal_sessions, claude_dir: claudeDir === "" ? null : claudeDir, include, exclude, since_days: since.value },
     },
   };
 }
