@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDriver, Session } from './webdriver.mjs';
+import { claudeCliEnv, startDriver, Session } from './webdriver.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = process.env.SWITCHBOARD_BIN ?? join(root, 'target/debug/switchboard');
@@ -26,12 +26,7 @@ const api = spawn('node', [join(root, 'tests/fake-api/server.mjs')], { stdio: ['
 const port = await new Promise((resolve) => createInterface({ input: api.stdout }).once('line', (l) => resolve(Number(l.split(' ')[1]))));
 // The app inherits the driver's environment, and the CLI the app's.
 const driver = await startDriver({
-  ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-  ANTHROPIC_API_KEY: 'sk-test',
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  DISABLE_AUTOUPDATER: '1',
-  CLAUDE_CODE_MAX_RETRIES: '0',
-  HOME: home,
+  ...claudeCliEnv(port, home),
   SWITCHBOARD_CLAUDE_BIN: join(root, 'tests/node_modules/.bin/claude'),
 });
 after(async () => { api.stdin.end(); api.kill(); await driver.stop(); });
