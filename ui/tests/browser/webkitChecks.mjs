@@ -418,9 +418,9 @@ export const sections = [
         await page.waitFn("return location.hash === '#/sessions/claude_01939e11e2aa'", [], { what: "back to the child" });
       });
       await page.open(fullOptions(), { hash: "#/settings" });
-      await check("Settings: Claude Code's folder is set here (absolute, or empty for ~/.claude), from the next start", async () => {
+      await check("Settings: Claude Code's folder is set here (absolute, or empty for ~/.claude), applied at once", async () => {
         await page.eval("document.querySelector('[data-testid=settings-terminal-claude-dir]').scrollIntoView({ block: 'center' })");
-        assert((await page.text("[data-testid=settings-terminal-when]")).includes("next start"), "says when it applies");
+        assert((await page.text("[data-testid=settings-terminal-when]")).includes("at once"), "says when it applies");
         await page.fill("[data-testid=settings-terminal-claude-dir]", "claude-home");
         await page.click("[data-testid=settings-save]");
         await page.visible('[data-testid="field-error-terminal_sessions.claude_dir"]');
