@@ -346,7 +346,12 @@ pub async fn save_settings<R: tauri::Runtime>(
             });
         }
     }
-    Ok(engine.settings()?)
+    let now = engine.settings()?;
+    // Terminal sessions follow the new settings at once.
+    if let Some(follow) = app.try_state::<crate::terminal_follow::TerminalFollow>() {
+        follow.settings_changed(&engine, &now);
+    }
+    Ok(now)
 }
 
 #[tauri::command]

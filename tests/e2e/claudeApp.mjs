@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDriver } from './webdriver.mjs';
+import { claudeCliEnv, startDriver } from './webdriver.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = process.env.SWITCHBOARD_BIN ?? join(root, 'target/debug/switchboard');
@@ -22,12 +22,7 @@ export async function startClaudeDriver({ home, apiKey = 'sk-test' }) {
   const port = await new Promise((resolve) => createInterface({ input: api.stdout }).once('line', (l) => resolve(Number(l.split(' ')[1]))));
   // The app inherits the driver's environment, and the CLI the app's.
   const driver = await startDriver({
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-    ANTHROPIC_API_KEY: apiKey,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    CLAUDE_CODE_MAX_RETRIES: '0',
-    HOME: home,
+    ...claudeCliEnv(port, home, apiKey),
     SWITCHBOARD_CLAUDE_BIN: join(root, 'tests/node_modules/.bin/claude'),
   });
   const stop = async () => { api.stdin.end(); api.kill(); await driver.stop(); };

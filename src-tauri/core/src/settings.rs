@@ -93,6 +93,14 @@ impl Settings {
         if self.terminal_sessions.since_days > 36_500 {
             return Err(Error::invalid("terminal_sessions.since_days", "how far back to import must be at most 36500 days (0: all)"));
         }
+        if let Some(d) = self.terminal_sessions.claude_dir.as_deref().filter(|d| !d.trim().is_empty()) {
+            if !std::path::Path::new(d.trim()).is_absolute() {
+                return Err(Error::invalid(
+                    "terminal_sessions.claude_dir",
+                    format!("'{d}' must be an absolute folder (or empty for ~/.claude)"),
+                ));
+            }
+        }
         for f in self.terminal_sessions.include.iter().chain(&self.terminal_sessions.exclude) {
             if !std::path::Path::new(f.trim()).is_absolute() {
                 return Err(Error::invalid("terminal_sessions", format!("'{f}' must be an absolute folder")));

@@ -62,6 +62,10 @@ describe("settings form", () => {
     const r = fromForm(form, base);
     expect(r.ok && r.settings.terminal_sessions).toEqual({ claude_dir: null, include: ["/home/me/src", "/work"], exclude: [], since_days: 30 });
     expect(r.ok && r.settings.watch_terminal_sessions).toBe(false);
+    const moved = fromForm({ ...form, terminalClaudeDir: " /opt/claude-home " }, base);
+    expect(moved.ok && moved.settings.terminal_sessions.claude_dir).toBe("/opt/claude-home");
+    const relativeDir = fromForm({ ...form, terminalClaudeDir: "claude-home" }, base);
+    expect(!relativeDir.ok && relativeDir.errors["terminal_sessions.claude_dir"]).toMatch(/absolute/);
     const bad = fromForm({ ...form, terminalExclude: "src" }, base);
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.terminal_sessions).toMatch(/absolute/);

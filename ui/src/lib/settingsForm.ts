@@ -26,6 +26,8 @@ export type SettingsForm = {
   openTerminal: string;
   /** The mode the New-session form starts with for Claude Code. */
   defaultMode: RunMode;
+  /** Claude Code's config folder; empty: $CLAUDE_CONFIG_DIR, else ~/.claude. */
+  terminalClaudeDir: string;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -39,7 +41,8 @@ export type SettingsField =
   | "terminal_sessions"
   | "terminal_sessions.since_days"
   | "open_editor"
-  | "open_terminal";
+  | "open_terminal"
+  | "terminal_sessions.claude_dir";
 
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
@@ -54,6 +57,7 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
   "terminal_sessions.since_days",
   "open_editor",
   "open_terminal",
+  "terminal_sessions.claude_dir",
 ];
 
 const lines = (text: string): string[] =>
@@ -78,6 +82,7 @@ export function toForm(s: Settings): SettingsForm {
     openEditor: joinArgs(s.open_editor),
     openTerminal: joinArgs(s.open_terminal),
     defaultMode: s.default_mode,
+    terminalClaudeDir: s.terminal_sessions.claude_dir ?? "",
   };
 }
 
@@ -118,6 +123,8 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   const terminal = splitArgs(f.openTerminal);
   if (!editor.ok) errors.open_editor = editor.error;
   if (!terminal.ok) errors.open_terminal = terminal.error;
+  const claudeDir = f.terminalClaudeDir.trim();
+  if (claudeDir !== "" && !isAbsolutePath(claudeDir)) errors["terminal_sessions.claude_dir"] = "Use an absolute folder, or leave it empty for ~/.claude.";
   if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in since || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
@@ -137,6 +144,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       open_editor: editor.ok ? editor.args : [],
       open_terminal: terminal.ok ? terminal.args : [],
       default_mode: f.defaultMode,
+      terminal_sessions: { ...base.terminal_sessions, claude_dir: claudeDir === "" ? null : claudeDir, include, exclude, since_days: since.value },
     },
   };
 }

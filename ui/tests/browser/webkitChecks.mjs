@@ -10,6 +10,26 @@ const TYPED =
 /** Waits until the terminal's screen shows every one of `texts`. */
 const onScreen = (page, ...texts) =>
   page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
+import { LONG_ID } from "./fixtures.mjs";
+
+/** A subagent of the terminal session LONG_ID, imported as its child session. */
+function withSubagent(options) {
+  const parent = options.sessions.find((s) => s.id === LONG_ID);
+  const child = {
+    ...parent,
+    id: "claude_01939e11e2aa",
+    title: "Find every jest.mock call",
+    agent_session_id: null,
+    task_id: null,
+    turns: 14,
+    message_count: 2,
+    input_tokens: 88_000,
+    output_tokens: 4_100,
+    cost_usd: 0.31,
+    config: { ...parent.config, metadata: { subagent_of: LONG_ID, parent_agent_session_id: "long-1", subagent: "agent-a1f3" } },
+  };
+  return { ...options, sessions: [...options.sessions, child] };
+}
 
 export const sections = [
   [
@@ -733,6 +753,45 @@ export const sections = [
         await page.waitFn("return !document.querySelector('[data-path=\"src/modules/module_199.ts\"]')", [], { what: "the last diff out of the DOM at the top" });
         await page.eval("[...document.querySelectorAll('[data-testid=changed-file]')].find(e => e.innerText.includes('module_199.ts')).click()");
         await page.waitFn("return !!document.querySelector('[data-path=\"src/modules/module_199.ts\"] .d2h-file-wrapper')", [], { what: "module_199's diff drawn" });
+      });
+    },
+  ],
+  [
+    "terminal sessions",
+    async (page, { check, assert, assertEq, fullOptions }) => {
+      await page.open(withSubagent(fullOptions()));
+      await check("the list marks the sessions run in terminals (a subagent's too)", async () => {
+        await page.waitFn("return document.querySelectorAll('[data-testid=session-row]').length === 12");
+        assertEq(await page.count("[data-testid=terminal-badge]"), 2, "the terminal session and its subagent");
+        await page.shot("webkit-terminal-sessions.png");
+      });
+      await check("a subagent's session links to the session it ran in, and that one back to it", async () => {
+        await page.eval("location.hash = '#/sessions/claude_01939e11e2aa'");
+        await page.visible("[data-testid=subagent-parent]");
+        assert((await page.text("[data-testid=subagent-parent]")).includes("Overnight: port the test suite"), "names the parent");
+        await page.shot("webkit-subagent-child.png");
+        await page.click("[data-testid=subagent-parent] button");
+        await page.waitFn(`return location.hash === '#/sessions/${LONG_ID}'`, [], { what: "the parent opened" });
+        await page.visible("[data-testid=subagent-children]");
+        assertEq(await page.text("[data-testid=subagent-children] button"), "Find every jest.mock call", "lists its subagent");
+        assertEq(await page.count("[data-testid=subagent-parent]"), 0, "the parent is no one's child");
+        await page.click("[data-testid=subagent-children] button");
+        await page.waitFn("return location.hash === '#/sessions/claude_01939e11e2aa'", [], { what: "back to the child" });
+      });
+      await page.open(fullOptions(), { hash: "#/settings" });
+      await check("Settings: Claude Code's folder is set here (absolute, or empty for ~/.claude), applied at once", async () => {
+        await page.eval("document.querySelector('[data-testid=settings-terminal-claude-dir]').scrollIntoView({ block: 'center' })");
+        assert((await page.text("[data-testid=settings-terminal-when]")).includes("at once"), "says when it applies");
+        await page.fill("[data-testid=settings-terminal-claude-dir]", "claude-home");
+        await page.click("[data-testid=settings-save]");
+        await page.visible('[data-testid="field-error-terminal_sessions.claude_dir"]');
+        assertEq((await page.calls("save_settings")).length, 0, "a relative folder is not saved");
+        await page.eval("const e = document.querySelector('[data-testid=settings-terminal-claude-dir]'); e.value = ''; e.dispatchEvent(new Event('input'))");
+        await page.fill("[data-testid=settings-terminal-claude-dir]", "/opt/claude-home");
+        await page.click("[data-testid=settings-save]");
+        await page.visible("[data-testid=settings-saved]");
+        assertEq((await page.calls("save_settings")).at(-1).settings.terminal_sessions.claude_dir, "/opt/claude-home", "saved");
+        await page.shot("webkit-settings-terminal.png");
       });
     },
   ],

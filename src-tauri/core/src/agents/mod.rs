@@ -18,7 +18,7 @@ use crate::model::{AgentKind, OutputEntry, Session, Stream};
 use crate::runner::Launch;
 use crate::view::{EntryView, OutputItem, USER_PROMPT_KIND};
 
-pub(crate) use claude::message_kind;
+pub(crate) use claude::kind_by_blocks;
 pub use claude::Claude;
 pub use codex::Codex;
 pub use command::Command;
