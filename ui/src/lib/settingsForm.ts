@@ -140,7 +140,6 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       notifications: f.notifications,
       autostart: f.autostart,
       watch_terminal_sessions: f.terminalSessions,
-      terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
       open_editor: editor.ok ? editor.args : [],
       open_terminal: terminal.ok ? terminal.args : [],
       default_mode: f.defaultMode,
