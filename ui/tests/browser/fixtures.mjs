@@ -717,6 +717,8 @@ export function bigWorktrees(files = 200, linesPerFile = 25) {
       compares: {},
     },
   };
+}
+
 // ------------------------------------------------------------ terminal mode
 
 export const TERMINAL_ID = "claude_0193a1f6c0de";
