@@ -988,6 +988,24 @@ pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Resu
     Engine::open_configured(&switchboard_core::paths::resolve_data_dir(data_dir)?)
 }
 
+/// Converts output stored by an older version before a CLI command runs, with its progress
+/// on stderr (stdout stays the command's own). Interrupted (Ctrl-C), the next run resumes.
+pub fn convert_output(engine: &Engine) -> switchboard_core::Result<()> {
+    if !engine.output_conversion_pending() {
+        return Ok(());
+    }
+    eprintln!("switchboard: converting the stored output to the compressed format (once; it can be interrupted and resumes)");
+    let mut shown = std::time::Instant::now();
+    engine.convert_output(|p| {
+        if p.done || shown.elapsed() >= std::time::Duration::from_millis(500) {
+            shown = std::time::Instant::now();
+            let pct = if p.total == 0 { 100.0 } else { 100.0 * p.moved as f64 / p.total as f64 };
+            eprintln!("switchboard: converted {} of {} entries ({pct:.0} %){}", p.moved, p.total, if p.done { ", done" } else { "" });
+        }
+    })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::terminal_safe;

@@ -37,7 +37,7 @@ use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     SessionStatus, Settings, TaskEvent,
 };
-use switchboard_core::{DayUsage, TaskSummary};
+use switchboard_core::{DayUsage, OutputConversion, TaskSummary};
 use ts_rs::{Dependency, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, OutputMessage};
@@ -410,6 +410,8 @@ pub enum AppEvent {
     NewSession {},
     /// A session's worktree changed (after a turn, a checkpoint, a restore): its latest stats.
     WorkspaceChanged { workspace: Box<Workspace> },
+    /// Output stored by an older version is being converted to the compressed store.
+    OutputConversion { progress: OutputConversion },
 }
 
 /// [`AppEvent::SessionChanged`]'s name, for Rust listeners (tests).
@@ -426,6 +428,8 @@ pub const OPEN_SESSION: &str = "open-session";
 pub const NEW_SESSION: &str = "new-session";
 /// [`AppEvent::WorkspaceChanged`]'s name.
 pub const WORKSPACE_CHANGED: &str = "workspace-changed";
+/// [`AppEvent::OutputConversion`]'s name.
+pub const OUTPUT_CONVERSION: &str = "output-conversion";
 
 impl AppEvent {
     /// The event's name (the serde tag; a unit test holds the two together).
@@ -438,6 +442,7 @@ impl AppEvent {
             AppEvent::OpenSession { .. } => OPEN_SESSION,
             AppEvent::NewSession {} => NEW_SESSION,
             AppEvent::WorkspaceChanged { .. } => WORKSPACE_CHANGED,
+            AppEvent::OutputConversion { .. } => OUTPUT_CONVERSION,
         }
     }
 
@@ -473,6 +478,7 @@ mod tests {
             AppEvent::SessionsResync { missed: 3 },
             AppEvent::OpenSession { id: "x".into() },
             AppEvent::NewSession {},
+            AppEvent::OutputConversion { progress: OutputConversion { moved: 1, total: 2, done: false } },
         ] {
             let v = serde_json::to_value(&ev).unwrap_or_default();
             assert_eq!(v["event"], ev.name());

@@ -908,3 +908,20 @@ fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
     let cleared = sb(dir.path()).args(["repo-setup", "--clear", "--cwd"]).arg(work.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&cleared.stdout).contains("setup command: (none)"));
 }
+
+#[test]
+fn a_database_of_the_previous_schema_is_converted_with_progress_on_stderr() {
+    // Written by schema 10 (see src-tauri/core/tests/it/store_v2.rs): fixture-1 has 700 entries.
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("switchboard.db"), include_bytes!("../../src-tauri/core/tests/it/store_v10.db")).expect("copy");
+    let out = sb(dir.path()).args(["show", "fixture-1", "--output"]).output().expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("converting the stored output"), "{stderr}");
+    assert!(stderr.contains("converted 2700 of 2700 entries (100 %), done"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("the quokka smiled") && stdout.contains("s1 line 699"), "{stdout}");
+    // Once converted, a second run has nothing to do.
+    let again = sb(dir.path()).args(["show", "fixture-1"]).output().expect("run");
+    assert!(again.status.success() && !stderr_of(&again).contains("convert"), "{}", stderr_of(&again));
+}

@@ -39,7 +39,7 @@ use crate::model::{
 use crate::output::{OutputHub, StorageFailure, Subscription};
 use crate::procid::ProcessId;
 use crate::runner::{self, Exit, Launch, ProcessHandle, ProcessSink};
-use crate::store::{LinkColumn, Store, TaskEventKey};
+use crate::store::{LinkColumn, OutputConversion, Store, TaskEventKey};
 
 /// Events buffered per subscriber. A subscriber that falls further behind is told how many
 /// it missed (and re-reads the list) instead of slowing the engine down.
@@ -227,6 +227,22 @@ impl Engine {
     /// The policies this engine was opened with (settings saved later apply from the next start).
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Whether output stored by an older version still waits for [`Engine::convert_output`].
+    pub fn output_conversion_pending(&self) -> bool {
+        self.inner.store.legacy_output_left()
+    }
+
+    /// Converts output stored by an older version to the compressed store, in batches that
+    /// each commit on their own (interrupted, the next call resumes; every entry stays
+    /// readable meanwhile). Each step is an [`EngineEvent::OutputConversion`] and goes to `on`.
+    pub fn convert_output(&self, mut on: impl FnMut(OutputConversion)) -> Result<OutputConversion> {
+        self.inner.store.convert_legacy_output(crate::store::CONVERT_BATCH_ROWS, |progress| {
+            self.emit(EngineEvent::OutputConversion { progress });
+            on(progress);
+            std::ops::ControlFlow::Continue(())
+        })
     }
 
     /// Every engine event from now on.
