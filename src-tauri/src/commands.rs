@@ -15,7 +15,7 @@ use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
     Session, SessionFilter, Settings, TaskEvent,
 };
-use switchboard_core::{DayUsage, TaskSummary};
+use switchboard_core::{DayUsage, SearchFilter, SearchHit, TaskSummary};
 use tauri::ipc::Channel;
 use tauri::{Manager, State};
 use tracing::{instrument, warn};
@@ -218,6 +218,12 @@ pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult
 #[tauri::command]
 pub async fn read_output(engine: State<'_, Engine>, id: String, after_seq: u64, limit: u32) -> IpcResult<Vec<OutputItem>> {
     Ok(engine.output(&id, after_seq, limit)?.iter().map(OutputItem::from_entry).collect())
+}
+
+/// Full-text search over stored output, newest hit first.
+#[tauri::command]
+pub async fn search(engine: State<'_, Engine>, query: String, filter: Option<SearchFilter>, limit: u32) -> IpcResult<Vec<SearchHit>> {
+    Ok(engine.search(&query, &filter.unwrap_or_default(), limit)?)
 }
 
 /// The last `limit` entries, oldest first: what a session view opens on.

@@ -37,7 +37,7 @@ use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     SessionStatus, Settings, TaskEvent,
 };
-use switchboard_core::{DayUsage, OutputConversion, TaskSummary};
+use switchboard_core::{DayUsage, OutputConversion, SearchFilter, SearchHit, TaskSummary};
 use ts_rs::{Dependency, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, OutputMessage};
@@ -223,6 +223,8 @@ contract! {
     fn output_tail(id: String, limit: u32) -> Vec<OutputItem>;
     /// Follows output after `afterSeq` on `channel`; resolves to the subscription id.
     fn subscribe_output(id: String, after_seq: u64, channel: Channel<OutputMessage>) -> u64;
+    /// Stored output of every session (or as the filter narrows it) with all the query's words, newest first.
+    fn search(query: String, filter: Option<SearchFilter>, limit: u32) -> Vec<SearchHit>;
     fn unsubscribe_output(subscription: u64) -> ();
     fn metrics() -> Metrics;
     fn usage_by_day(days: u32) -> Vec<DayUsage>;

@@ -33,6 +33,7 @@ pub mod permission_rules;
 mod permissions;
 pub mod procid;
 pub mod runner;
+mod search;
 mod settings;
 mod store;
 mod view;
@@ -61,7 +62,7 @@ pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};
 pub use settings::Settings;
 pub use store::{
-    is_busy, is_full, LinkColumn, OutputConversion, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, CONVERT_BATCH_ROWS,
-    DB_FILE, MAX_PAGE, MAX_RULES,
+    is_busy, is_full, LinkColumn, OutputConversion, ProcessRecord, SearchFilter, SearchHit, Store, TaskEventKey, BUSY_RETRIES,
+    BUSY_TIMEOUT, CONVERT_BATCH_ROWS, DB_FILE, MAX_HITS, MAX_INDEXED_TEXT, MAX_PAGE, MAX_RULES,
 };
 pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

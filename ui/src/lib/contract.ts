@@ -22,6 +22,8 @@ import type { PermissionRule } from "./bindings/PermissionRule";
 import type { RemovalCheck } from "./bindings/RemovalCheck";
 import type { RepoInfo } from "./bindings/RepoInfo";
 import type { RepoSetup } from "./bindings/RepoSetup";
+import type { SearchFilter } from "./bindings/SearchFilter";
+import type { SearchHit } from "./bindings/SearchHit";
 import type { Session } from "./bindings/Session";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionStatus } from "./bindings/SessionStatus";
@@ -46,6 +48,7 @@ export const COMMANDS = [
   "read_output",
   "output_tail",
   "subscribe_output",
+  "search",
   "unsubscribe_output",
   "metrics",
   "usage_by_day",
@@ -97,6 +100,7 @@ export type Commands = {
   read_output: { args: { id: string; afterSeq: number; limit: number }; result: Array<OutputItem> };
   output_tail: { args: { id: string; limit: number }; result: Array<OutputItem> };
   subscribe_output: { args: { id: string; afterSeq: number; channel: Channel<OutputMessage> }; result: number };
+  search: { args: { query: string; filter: SearchFilter | null; limit: number }; result: Array<SearchHit> };
   unsubscribe_output: { args: { subscription: number }; result: null };
   metrics: { args: Record<string, never>; result: Metrics };
   usage_by_day: { args: { days: number }; result: Array<DayUsage> };
@@ -160,6 +164,8 @@ export function commands(call: Invoke) {
     outputTail: (id: string, limit: number) => call("output_tail", { id, limit }),
     /** Follows output after `afterSeq` on `channel`; resolves to the subscription id. */
     subscribeOutput: (id: string, afterSeq: number, channel: Channel<OutputMessage>) => call("subscribe_output", { id, afterSeq, channel }),
+    /** Stored output of every session (or as the filter narrows it) with all the query's words, newest first. */
+    search: (query: string, filter: SearchFilter | null, limit: number) => call("search", { query, filter, limit }),
     unsubscribeOutput: (subscription: number) => call("unsubscribe_output", { subscription }),
     metrics: () => call("metrics", {}),
     usageByDay: (days: number) => call("usage_by_day", { days }),

@@ -39,7 +39,7 @@ use crate::model::{
 use crate::output::{OutputHub, StorageFailure, Subscription};
 use crate::procid::ProcessId;
 use crate::runner::{self, Exit, Launch, ProcessHandle, ProcessSink};
-use crate::store::{LinkColumn, OutputConversion, Store, TaskEventKey};
+use crate::store::{LinkColumn, OutputConversion, SearchFilter, SearchHit, Store, TaskEventKey};
 
 /// Events buffered per subscriber. A subscriber that falls further behind is told how many
 /// it missed (and re-reads the list) instead of slowing the engine down.
@@ -163,6 +163,8 @@ pub(crate) struct Inner {
     /// Wakes the watch of a pending permission request when this process decides it.
     /// One entry per pending request of a session this process runs.
     pub(crate) permission_wakers: Mutex<HashMap<(String, String), Arc<tokio::sync::Notify>>>,
+    /// Keeps the full-text index up with stored output (stops with the engine).
+    _indexer: crate::search::SearchIndexer,
 }
 
 impl Engine {
@@ -186,6 +188,7 @@ impl Engine {
     /// deterministic ones). Creates the folder's database or migrates it forward.
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
         let store = Arc::new(Store::open_with(data_dir, config.max_db_pages)?);
+        let indexer = crate::search::SearchIndexer::start(store.clone());
         let agent_paths = store.settings()?.agent_paths;
         let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -206,6 +209,7 @@ impl Engine {
                 turn_waiters: Mutex::new(HashMap::new()),
                 agent_paths: Mutex::new(agent_paths),
                 permission_wakers: Mutex::new(HashMap::new()),
+                _indexer: indexer,
             }),
         };
         // The writer tells us when output cannot be stored (disk full): those sessions
@@ -243,6 +247,20 @@ impl Engine {
             on(progress);
             std::ops::ControlFlow::Continue(())
         })
+    }
+
+    /// Stored output whose text has every word of `query`, newest first (see [`Store::search`]).
+    pub fn search(&self, query: &str, filter: &SearchFilter, limit: u32) -> Result<Vec<SearchHit>> {
+        self.inner.store.search(query, filter, limit)
+    }
+
+    /// Brings the search index up with everything stored (at most `limit` long; the
+    /// background indexer does the same, this is for a CLI that searches at once).
+    pub fn catch_up_search(&self, limit: Duration) -> Result<()> {
+        let conn = self.inner.store.connect()?;
+        let t = std::time::Instant::now();
+        while self.inner.store.index_pending(&conn, 2_000)? > 0 && t.elapsed() < limit {}
+        Ok(())
     }
 
     /// Every engine event from now on.

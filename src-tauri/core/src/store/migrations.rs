@@ -302,4 +302,15 @@ CREATE TABLE entries (
 CREATE UNIQUE INDEX entries_seq ON entries(key, seq);
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 12 (issue 19): full-text search over output. Contentless (the text is in
+-- entries, compressed): the index holds only the words, by entries.id. Filled by the
+-- background indexer past counters.search_indexed_through; rows leave it with their entry.
+CREATE VIRTUAL TABLE entries_fts USING fts5(text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
+    DELETE FROM entries_fts WHERE rowid = OLD.id;
+END;
+"#,
+    ),
 ];

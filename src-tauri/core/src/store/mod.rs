@@ -25,6 +25,7 @@ mod convert;
 mod migrations;
 mod output;
 mod permissions;
+mod search;
 mod sessions;
 mod settings;
 mod tasks;
@@ -34,6 +35,7 @@ mod workspaces;
 pub use self::convert::{OutputConversion, CONVERT_BATCH_ROWS};
 use self::migrations::*;
 pub use self::permissions::MAX_RULES;
+pub use self::search::{SearchFilter, SearchHit, MAX_HITS, MAX_INDEXED_TEXT};
 pub(crate) use self::sessions::{get_session_in, update_session_in};
 pub use self::sessions::{LinkColumn, ProcessRecord};
 pub(crate) use self::tasks::insert_task_event_in;
@@ -147,6 +149,15 @@ impl Store {
     fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection itself intact; go on with it.
         self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection of its own to the database (for the search indexer: its reads and
+    /// decoding do not hold the writer's lock).
+    pub(crate) fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(conn)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {

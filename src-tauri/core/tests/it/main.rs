@@ -15,6 +15,7 @@ mod permissions;
 mod recordings;
 mod responsive;
 mod runner;
+mod search;
 mod store_v2;
 mod support;
 mod transcript;
