@@ -219,8 +219,11 @@ contract! {
     fn compact_session(id: String) -> Session;
     /// Entries after `afterSeq`, oldest first, at most `limit`.
     fn read_output(id: String, after_seq: u64, limit: u32) -> Vec<OutputItem>;
-    /// The last `limit` entries, oldest first.
+    /// The last `limit` entries, oldest first. Pages stop at `limit` entries or 2 MiB (the newest
+    /// kept); an entry of 1 MiB or more comes as a preview with `full_bytes` set.
     fn output_tail(id: String, limit: u32) -> Vec<OutputItem>;
+    /// One entry whole (the full text behind a preview).
+    fn read_full_entry(id: String, seq: u64) -> OutputItem;
     /// Follows output after `afterSeq` on `channel`; resolves to the subscription id.
     fn subscribe_output(id: String, after_seq: u64, channel: Channel<OutputMessage>) -> u64;
     /// Stored output of every session (or as the filter narrows it) with all the query's words, newest first.

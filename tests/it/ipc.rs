@@ -273,6 +273,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::read_output(id.clone(), 0, 100), Expect::Ok),
         (args::output_tail(id.clone(), 100), Expect::Ok),
         (args::search("sleep".into(), None, 10), Expect::Ok),
+        (args::read_full_entry(id.clone(), 1), Expect::Ok),
+        (args::read_full_entry(id.clone(), 999_999), Expect::Err(ErrorCode::NotFound)),
         (args::search(" ".into(), None, 10), Expect::Err(ErrorCode::InvalidInput)),
         (args::subscribe_output(id.clone(), 0, Channel::new(8)), Expect::Ok),
         (args::unsubscribe_output(sub.as_u64().expect("subscription id")), Expect::Ok),

@@ -620,6 +620,13 @@ export function installMockIpc(options: Loose): void {
       getOr404(args.id);
       return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
     },
+    read_full_entry: async (args) => {
+      need("read_full_entry", args, "id", "seq");
+      getOr404(args.id);
+      const item = range(args.id, args.seq - 1, 1)[0];
+      if (!item || item.seq !== args.seq) reject("not_found", `entry ${args.seq} of session ${args.id}`);
+      return clone(item);
+    },
     search: async (args) => {
       need("search", args, "query", "filter", "limit");
       const words: string[] = args.query.toLowerCase().split(/\s+/).filter(Boolean);

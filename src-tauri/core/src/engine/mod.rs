@@ -263,6 +263,15 @@ impl Engine {
         Ok(())
     }
 
+    /// One entry of a session's output, whole (what a preview of a large entry stands for).
+    pub fn output_entry(&self, id: &str, seq: u64) -> Result<OutputEntry> {
+        self.inner
+            .output
+            .read_range(id, seq.saturating_sub(1), seq.saturating_add(1), 1)?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("entry {seq} of session {id}")))
+    }
+
     /// Every engine event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.inner.events.subscribe()

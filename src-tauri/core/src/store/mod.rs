@@ -34,6 +34,7 @@ mod workspaces;
 
 pub use self::convert::{OutputConversion, CONVERT_BATCH_ROWS};
 use self::migrations::*;
+pub use self::output::TAIL_BYTES;
 pub use self::permissions::MAX_RULES;
 pub use self::search::{SearchFilter, SearchHit, MAX_HITS, MAX_INDEXED_TEXT};
 pub(crate) use self::sessions::{get_session_in, update_session_in};

@@ -8,6 +8,10 @@ use rusqlite::types::ValueRef;
 use super::codec::{Codec, Encoded};
 use super::*;
 
+/// A tail read (the last N entries) stops once it holds this many payload bytes: at least
+/// one entry, at most this plus one entry.
+pub const TAIL_BYTES: usize = 16 * 1024 * 1024;
+
 /// The columns every read selects, in this order, from `entries` …
 const COLUMNS: &str = "seq, ts, stream, kind, len, dict, payload";
 /// … and the same from the old `output` table (payload TEXT, stored as printed).
@@ -32,7 +36,7 @@ impl Store {
         self.read_entries(session_id, after, before, limit, false)
     }
 
-    /// The last `limit` entries of a session, oldest first (the tail a viewer opens on).
+    /// The last `limit` entries of a session (or fewer: see [`TAIL_BYTES`]), oldest first (the tail a viewer opens on).
     pub fn tail_output(&self, session_id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
         self.read_entries(session_id, 0, u64::MAX, limit, true)
     }
@@ -65,7 +69,13 @@ impl Store {
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![key, sql_int(after), sql_int(before), limit.min(MAX_PAGE), session_id])?;
         let mut out = Vec::new();
+        let mut bytes = 0;
         while let Some(r) = rows.next()? {
+            // A tail stops at TAIL_BYTES too (the newest entries, adjoining what follows).
+            if newest && bytes >= TAIL_BYTES {
+                break;
+            }
+            bytes += r.get::<_, i64>(4)?.max(0) as usize;
             out.push(entry_from_row(&conn, &self.codec, session_id, r)?);
         }
         if newest {

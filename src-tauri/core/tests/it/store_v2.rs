@@ -226,3 +226,41 @@ fn payloads_round_trip_byte_for_byte_and_are_stored_compressed() {
     let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
     assert_eq!(page_size, 8192, "a new database has 8 KiB pages");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn byte_caps_hold_on_a_session_of_1_mib_lines() {
+    let (dir, cwd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    // 40 lines of 1 MiB (each its own letter), then a short one.
+    let script = "for c in a b c d e f g h i j k l m n o p q r s t a b c d e f g h i j k l m n o p q r s t; do \
+                  head -c 1048576 /dev/zero | tr '\\0' $c; echo; done; echo short";
+    let s = engine.create(crate::support::command(cwd.path(), "sh", &["-c", script])).await.unwrap();
+    crate::support::wait_final(&engine, &s.id).await;
+    engine.flush_output();
+    let tail = engine.output_tail(&s.id, 1000).unwrap();
+    let bytes: usize = tail.iter().map(|e| e.payload.len()).sum();
+    assert!(bytes <= TAIL_BYTES + LARGE_ENTRY_BYTES + 1, "a tail stops at its byte budget: {bytes} bytes in {} entries", tail.len());
+    assert!(tail.len() < 40 && tail.windows(2).all(|w| w[1].seq == w[0].seq + 1), "the newest, contiguous");
+    assert_eq!(tail[tail.len() - 2].payload, "short", "the last line, then the exit note");
+    // As sent to the window: within one message's budget, large entries as previews.
+    let page = newest_page(&tail);
+    let json = serde_json::to_string(&page).unwrap();
+    assert!(json.len() <= MESSAGE_BYTES + 300 * page.len(), "{} bytes for {} items", json.len(), page.len());
+    assert_eq!(page.last().unwrap().seq, tail.last().unwrap().seq);
+    let big = page.iter().find(|i| i.full_bytes.is_some()).expect("a preview");
+    assert_eq!(big.full_bytes, Some(1024 * 1024));
+    let EntryView::Line { text } = &big.view else { panic!("{:?}", big.view) };
+    assert_eq!(text.len(), PREVIEW_BYTES);
+    // "Load full": the whole line, byte for byte.
+    let full = engine.output_entry(&s.id, big.seq).unwrap();
+    assert_eq!(full.payload.len(), 1024 * 1024);
+    assert!(full.payload.bytes().all(|b| b == full.payload.as_bytes()[0]));
+    // Live messages: every stored entry, split at the byte budget.
+    let all = engine.output(&s.id, 0, 1000).unwrap();
+    let pages = message_pages(&all, 2000);
+    assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), all.len());
+    for p in &pages {
+        let json = serde_json::to_string(p).unwrap();
+        assert!(json.len() <= MESSAGE_BYTES + 300 * p.len(), "a message of {} bytes", json.len());
+    }
+}
