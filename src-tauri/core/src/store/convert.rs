@@ -66,22 +66,15 @@ impl Store {
             else {
                 return Ok(0);
             };
-            let mut stmt =
-                tx.prepare_cached("SELECT seq, ts, stream, kind, payload FROM output WHERE session_id = ?1 ORDER BY seq LIMIT ?2")?;
+            let sql = format!("SELECT {} FROM output WHERE session_id = ?1 ORDER BY seq LIMIT ?2", super::output::LEGACY_COLUMNS);
+            let mut stmt = tx.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![session_id, batch_rows as i64])?;
             let mut batch = Vec::new();
             let mut bytes = 0;
             while let Some(r) = rows.next()? {
-                let payload: String = r.get(4)?;
-                bytes += payload.len();
-                batch.push(OutputEntry {
-                    session_id: session_id.clone(),
-                    seq: r.get::<_, i64>(0)? as u64,
-                    ts: ts_from_ms(r.get(1)?),
-                    stream: Stream::parse(&r.get::<_, String>(2)?),
-                    kind: r.get(3)?,
-                    payload,
-                });
+                let entry = super::output::entry_from_row(tx, &self.codec, &session_id, r)?;
+                bytes += entry.payload.len();
+                batch.push(entry);
                 if bytes >= CONVERT_BATCH_BYTES {
                     break;
                 }

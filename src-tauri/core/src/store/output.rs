@@ -15,7 +15,7 @@ pub const TAIL_BYTES: usize = 16 * 1024 * 1024;
 /// The columns every read selects, in this order, from `entries` …
 const COLUMNS: &str = "seq, ts, stream, kind, len, dict, payload";
 /// … and the same from the old `output` table (payload TEXT, stored as printed).
-const LEGACY_COLUMNS: &str = "seq, ts, stream, kind, length(CAST(payload AS BLOB)), NULL, payload";
+pub(super) const LEGACY_COLUMNS: &str = "seq, ts, stream, kind, length(CAST(payload AS BLOB)), NULL, payload";
 
 impl Store {
     /// Appends output entries in one transaction. Seqs must be new for their session.
