@@ -97,6 +97,7 @@ fn spawn_event_bridge<R: Runtime>(app: tauri::AppHandle<R>) {
                 }
                 Ok(EngineEvent::SessionDeleted { id }) => AppEvent::SessionDeleted { id }.emit(&app),
                 Ok(EngineEvent::WorkspaceChanged { workspace }) => AppEvent::WorkspaceChanged { workspace: Box::new(workspace) }.emit(&app),
+                Ok(EngineEvent::OutputConversion { progress }) => AppEvent::OutputConversion { progress }.emit(&app),
                 Ok(EngineEvent::PermissionChanged { request }) => {
                     notify::permission_changed(&app, &request);
                     AppEvent::PermissionChanged { request: Box::new(request) }.emit(&app)

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::workspace::WorktreeRequest;
 use switchboard_core::{
-    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, RunMode, Session, SessionConfig, SessionFilter,
+    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, RunMode, SearchFilter, Session, SessionConfig, SessionFilter,
     SessionOrigin, SessionStatus,
 };
 
@@ -51,6 +51,31 @@ pub enum Command {
         #[arg(long)]
         origin: Option<String>,
         /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the stored output of every session (words: all must occur; `word*`: a prefix),
+    /// newest first: session, time, and the match in its context
+    Search {
+        /// The words to look for
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// Only this session's output
+        #[arg(long)]
+        session: Option<String>,
+        /// Only sessions linked to this task
+        #[arg(long)]
+        task: Option<String>,
+        /// Only sessions of this agent (claude, codex, gemini, command)
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only output written since this day (YYYY-MM-DD, UTC) or time (RFC 3339)
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many hits
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print a JSON array instead of lines
         #[arg(long)]
         json: bool,
     },
@@ -298,6 +323,37 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                 }
             }
             Ok(0)
+        }
+        Command::Search { query, session, task, agent, since, limit, json } => {
+            let filter = SearchFilter {
+                session_id: session,
+                task_id: task,
+                agent: agent.map(|a| a.parse::<AgentKind>()).transpose()?,
+                since: since.as_deref().map(parse_since).transpose()?,
+            };
+            // What this or another process stored a moment ago, before the indexer reached it.
+            engine.catch_up_search(std::time::Duration::from_secs(10))?;
+            let hits = engine.search(&query.join(" "), &filter, limit)?;
+            if json {
+                print_json(&mut out, &hits)?;
+            } else {
+                for h in &hits {
+                    let _ = writeln!(
+                        out,
+                        "{}  {}  #{}  {}«{}»{}",
+                        h.session_id,
+                        h.ts.format("%Y-%m-%d %H:%M:%S"),
+                        h.seq,
+                        terminal_safe(&h.before),
+                        terminal_safe(&h.matched),
+                        terminal_safe(&h.after)
+                    );
+                }
+                if hits.is_empty() {
+                    eprintln!("switchboard: no stored output matches");
+                }
+            }
+            Ok(if hits.is_empty() { 1 } else { 0 })
         }
         Command::Run {
             agent,
@@ -1011,10 +1067,38 @@ fn write_item(out: &mut impl Write, item: &OutputItem) {
     };
 }
 
+/// `--since`: a day (`2026-11-30`, from its start in UTC) or an RFC 3339 time.
+fn parse_since(text: &str) -> switchboard_core::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| Error::invalid("since", format!("'{}' is not a day (YYYY-MM-DD) or an RFC 3339 time", terminal_safe(text))))
+}
+
 /// Opens the engine for the CLI with the saved settings. [`run`] reconciles first: the
 /// sessions of a Switchboard that is gone are settled, those of a running one left alone.
 pub fn open_engine(data_dir: Option<&std::path::Path>) -> switchboard_core::Result<Engine> {
     Engine::open_configured(&switchboard_core::paths::resolve_data_dir(data_dir)?)
+}
+
+/// Converts output stored by an older version before a CLI command runs, with its progress
+/// on stderr (stdout stays the command's own). Interrupted (Ctrl-C), the next run resumes.
+pub fn convert_output(engine: &Engine) -> switchboard_core::Result<()> {
+    if !engine.output_conversion_pending() {
+        return Ok(());
+    }
+    eprintln!("switchboard: converting the stored output to the compressed format (once; it can be interrupted and resumes)");
+    let mut shown = std::time::Instant::now();
+    engine.convert_output(|p| {
+        if p.done || shown.elapsed() >= std::time::Duration::from_millis(500) {
+            shown = std::time::Instant::now();
+            let pct = if p.total == 0 { 100.0 } else { 100.0 * p.moved as f64 / p.total as f64 };
+            eprintln!("switchboard: converted {} of {} entries ({pct:.0} %){}", p.moved, p.total, if p.done { ", done" } else { "" });
+        }
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

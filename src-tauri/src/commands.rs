@@ -16,7 +16,7 @@ use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
     Session, SessionFilter, Settings, TaskEvent, TerminalChunk, TerminalView,
 };
-use switchboard_core::{DayUsage, TaskSummary};
+use switchboard_core::{DayUsage, SearchFilter, SearchHit, TaskSummary};
 use tauri::ipc::Channel;
 use tauri::{Manager, State};
 use tracing::{instrument, warn};
@@ -218,13 +218,25 @@ pub async fn compact_session(engine: State<'_, Engine>, id: String) -> IpcResult
 /// History: entries after `after_seq`, oldest first.
 #[tauri::command]
 pub async fn read_output(engine: State<'_, Engine>, id: String, after_seq: u64, limit: u32) -> IpcResult<Vec<OutputItem>> {
-    Ok(engine.output(&id, after_seq, limit)?.iter().map(OutputItem::from_entry).collect())
+    Ok(switchboard_core::newest_page(&engine.output(&id, after_seq, limit)?))
+}
+
+/// Full-text search over stored output, newest hit first.
+#[tauri::command]
+pub async fn search(engine: State<'_, Engine>, query: String, filter: Option<SearchFilter>, limit: u32) -> IpcResult<Vec<SearchHit>> {
+    Ok(engine.search(&query, &filter.unwrap_or_default(), limit)?)
 }
 
 /// The last `limit` entries, oldest first: what a session view opens on.
 #[tauri::command]
 pub async fn output_tail(engine: State<'_, Engine>, id: String, limit: u32) -> IpcResult<Vec<OutputItem>> {
-    Ok(engine.output_tail(&id, limit)?.iter().map(OutputItem::from_entry).collect())
+    Ok(switchboard_core::newest_page(&engine.output_tail(&id, limit)?))
+}
+
+/// One entry whole: the full text of an entry sent as a preview (`full_bytes` set).
+#[tauri::command]
+pub async fn read_full_entry(engine: State<'_, Engine>, id: String, seq: u64) -> IpcResult<OutputItem> {
+    Ok(OutputItem::from_entry(&engine.output_entry(&id, seq)?))
 }
 
 /// Follows a session's output from `after_seq` on: backfill first, then live, in batches,
@@ -250,8 +262,13 @@ pub async fn subscribe_output(
             // update in it: a 10 000-delta reply costs a message per batch interval.
             match follower.next_update(OUTPUT_BATCH_MAX).await {
                 Ok(Some(update)) => {
-                    let items = update.entries.iter().map(OutputItem::from_entry).collect();
-                    if channel.send(OutputMessage::Items { items, partial: update.partial }).is_err() {
+                    // At most OUTPUT_BATCH_MAX entries and MESSAGE_BYTES per message (large
+                    // entries as previews); the partial text goes with the last one.
+                    let mut pages = switchboard_core::message_pages(&update.entries, OUTPUT_BATCH_MAX);
+                    let last = pages.pop().unwrap_or_default();
+                    let sent = pages.into_iter().all(|items| channel.send(OutputMessage::Items { items, partial: None }).is_ok())
+                        && channel.send(OutputMessage::Items { items: last, partial: update.partial }).is_ok();
+                    if !sent {
                         break; // the page went away
                     }
                 }

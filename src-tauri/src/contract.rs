@@ -38,7 +38,7 @@ use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
     SessionStatus, Settings, TaskEvent, TerminalChunk, TerminalView,
 };
-use switchboard_core::{DayUsage, TaskSummary};
+use switchboard_core::{DayUsage, OutputConversion, SearchFilter, SearchHit, TaskSummary};
 use ts_rs::{Dependency, TypeVisitor, TS};
 
 use crate::commands::{AppInfo, OutputMessage};
@@ -220,10 +220,15 @@ contract! {
     fn compact_session(id: String) -> Session;
     /// Entries after `afterSeq`, oldest first, at most `limit`.
     fn read_output(id: String, after_seq: u64, limit: u32) -> Vec<OutputItem>;
-    /// The last `limit` entries, oldest first.
+    /// The last `limit` entries, oldest first. Pages stop at `limit` entries or 2 MiB (the newest
+    /// kept); an entry of 1 MiB or more comes as a preview with `full_bytes` set.
     fn output_tail(id: String, limit: u32) -> Vec<OutputItem>;
+    /// One entry whole (the full text behind a preview).
+    fn read_full_entry(id: String, seq: u64) -> OutputItem;
     /// Follows output after `afterSeq` on `channel`; resolves to the subscription id.
     fn subscribe_output(id: String, after_seq: u64, channel: Channel<OutputMessage>) -> u64;
+    /// Stored output of every session (or as the filter narrows it) with all the query's words, newest first.
+    fn search(query: String, filter: Option<SearchFilter>, limit: u32) -> Vec<SearchHit>;
     fn unsubscribe_output(subscription: u64) -> ();
     fn metrics() -> Metrics;
     fn usage_by_day(days: u32) -> Vec<DayUsage>;
@@ -424,6 +429,8 @@ pub enum AppEvent {
     NewSession {},
     /// A session's worktree changed (after a turn, a checkpoint, a restore): its latest stats.
     WorkspaceChanged { workspace: Box<Workspace> },
+    /// Output stored by an older version is being converted to the compressed store.
+    OutputConversion { progress: OutputConversion },
 }
 
 /// [`AppEvent::SessionChanged`]'s name, for Rust listeners (tests).
@@ -440,6 +447,8 @@ pub const OPEN_SESSION: &str = "open-session";
 pub const NEW_SESSION: &str = "new-session";
 /// [`AppEvent::WorkspaceChanged`]'s name.
 pub const WORKSPACE_CHANGED: &str = "workspace-changed";
+/// [`AppEvent::OutputConversion`]'s name.
+pub const OUTPUT_CONVERSION: &str = "output-conversion";
 
 impl AppEvent {
     /// The event's name (the serde tag; a unit test holds the two together).
@@ -452,6 +461,7 @@ impl AppEvent {
             AppEvent::OpenSession { .. } => OPEN_SESSION,
             AppEvent::NewSession {} => NEW_SESSION,
             AppEvent::WorkspaceChanged { .. } => WORKSPACE_CHANGED,
+            AppEvent::OutputConversion { .. } => OUTPUT_CONVERSION,
         }
     }
 
@@ -487,6 +497,7 @@ mod tests {
             AppEvent::SessionsResync { missed: 3 },
             AppEvent::OpenSession { id: "x".into() },
             AppEvent::NewSession {},
+            AppEvent::OutputConversion { progress: OutputConversion { moved: 1, total: 2, done: false } },
         ] {
             let v = serde_json::to_value(&ev).unwrap_or_default();
             assert_eq!(v["event"], ev.name());

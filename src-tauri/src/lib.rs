@@ -38,7 +38,7 @@ pub fn main() -> i32 {
         }
     };
     if let Some(command) = cli.command {
-        let engine = match cli::open_engine(Some(&data_dir)) {
+        let engine = match cli::open_engine(Some(&data_dir)).and_then(|engine| cli::convert_output(&engine).map(|()| engine)) {
             Ok(engine) => engine,
             Err(e) => {
                 cli::print_error(&e.to_string());
@@ -134,6 +134,14 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
     tracing::info!(data_dir = %data_dir.display(), "starting Switchboard");
     if let Err(e) = tauri::async_runtime::block_on(engine.reconcile()) {
         tracing::warn!(error = %e, "could not reconcile sessions from the last run");
+    }
+    if engine.output_conversion_pending() {
+        // In the background: every entry stays readable meanwhile; the window shows the events.
+        let converting = engine.clone();
+        std::thread::spawn(move || match converting.convert_output(|_| {}) {
+            Ok(p) => tracing::info!(moved = p.moved, "stored output converted to the compressed format"),
+            Err(e) => tracing::warn!(error = %e, "could not convert the stored output; the next start carries on"),
+        });
     }
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

@@ -29,6 +29,8 @@ fn generate(dir: &Path) {
     switchboard_core::PermissionRule::export_all_to(dir).expect("export PermissionRule");
     switchboard_core::AgentProfile::export_all_to(dir).expect("export AgentProfile");
     switchboard::contract::AppEvent::export_all_to(dir).expect("export AppEvent");
+    switchboard_core::SearchHit::export_all_to(dir).expect("export SearchHit");
+    switchboard_core::SearchFilter::export_all_to(dir).expect("export SearchFilter");
     switchboard_core::workspace::Changes::export_all_to(dir).expect("export Changes");
     switchboard_core::workspace::Checkpoint::export_all_to(dir).expect("export Checkpoint");
     switchboard_core::workspace::FileDiff::export_all_to(dir).expect("export FileDiff");

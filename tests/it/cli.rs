@@ -974,3 +974,54 @@ async fn run_in_terminal_mode_hosts_the_cli_and_nothing_outlives_it() {
         assert!(!switchboard_core::runner::group_alive(resumed.pid.unwrap()));
     }
 }
+
+#[test]
+fn a_database_of_the_previous_schema_is_converted_with_progress_on_stderr() {
+    // Written by schema 10 (see src-tauri/core/tests/it/store_v2.rs): fixture-1 has 700 entries.
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("switchboard.db"), include_bytes!("../../src-tauri/core/tests/it/store_v10.db")).expect("copy");
+    let out = sb(dir.path()).args(["show", "fixture-1", "--output"]).output().expect("run");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("converting the stored output"), "{stderr}");
+    assert!(stderr.contains("converted 2700 of 2700 entries (100 %), done"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("the quokka smiled") && stdout.contains("s1 line 699"), "{stdout}");
+    // Once converted, a second run has nothing to do.
+    let again = sb(dir.path()).args(["show", "fixture-1"]).output().expect("run");
+    assert!(again.status.success() && !stderr_of(&again).contains("convert"), "{}", stderr_of(&again));
+}
+
+#[test]
+fn search_finds_what_a_run_printed_with_its_session_and_filters() {
+    let (dir, work) = (temp_dir(), temp_dir());
+    let run = |task: &str, word: &str| {
+        let out = sb(dir.path())
+            .args(["run", "--agent", "command", "--json", "--task", task, "--cwd"])
+            .arg(work.path())
+            .args(["--", "sh", "-c", &format!("w={word}; echo before; echo the ${{w}}fish swam by")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        json_of(&out)["id"].as_str().expect("id").to_string()
+    };
+    let first = run("T-1", "sword");
+    let second = run("T-2", "sword");
+    let out = sb(dir.path()).args(["search", "swordfish"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(&second) && lines[1].starts_with(&first), "newest first: {stdout}");
+    assert!(lines[0].ends_with("the «swordfish» swam by"), "{stdout}");
+    let out = sb(dir.path()).args(["search", "swordfish", "--task", "T-1", "--json"]).output().unwrap();
+    let hits = json_of(&out);
+    assert_eq!(hits.as_array().map(Vec::len), Some(1), "{hits}");
+    assert_eq!((hits[0]["session_id"].as_str(), hits[0]["matched"].as_str()), (Some(first.as_str()), Some("swordfish")));
+    let out = sb(dir.path()).args(["search", "swordfish", "--since", "2999-01-01"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "no hits: exits 1 like grep");
+    assert!(stderr_of(&out).contains("no stored output matches"));
+    let out = sb(dir.path()).args(["search", "swordfish", "--since", "yesterday"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("not a day"), "{}", stderr_of(&out));
+}

@@ -1,8 +1,8 @@
 //! `make bench`: Switchboard's engine measured against baselines run side by side in the same
 //! run, so that the noise of a busy machine cancels out of the ratios.
 //!
-//! Seven benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
-//! sessions), the store at volume, spawn overhead, and the import of Claude Code transcripts. Sizes depend on `QUICK`:
+//! Eight benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
+//! sessions), the store at volume, spawn overhead, the import of Claude Code transcripts, and payload compression. Sizes depend on `QUICK`:
 //!
 //! * unset (full): the sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
 //!   10M entries); 9–14 minutes on the 2-core dev VM, most of it filling the store.
@@ -19,6 +19,7 @@ mod harness;
 mod measure;
 mod report;
 
+mod codec;
 mod import;
 mod ingest;
 mod latency;
@@ -33,7 +34,7 @@ use std::time::Instant;
 use harness::{since_start, Ctx, Mode};
 use report::{machine, markdown, Report, Row};
 
-const ALL: [&str; 7] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import"];
+const ALL: [&str; 8] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec"];
 
 fn main() {
     since_start();
@@ -61,7 +62,7 @@ fn main() {
     progress!("node {}, data in {}", ctx.node.display(), ctx.tmp.display());
     let mut rep = Report::default();
     // Memory first: its children start from a clean process anyway, but the machine is calmest.
-    for name in ["memory", "ingest", "latency", "spawn", "scale", "store", "import"] {
+    for name in ["memory", "ingest", "latency", "spawn", "scale", "store", "import", "codec"] {
         if !selected.contains(&name) {
             continue;
         }
@@ -76,6 +77,7 @@ fn main() {
                 "store" => store::bench_store(&ctx, &mut rep).await,
                 "spawn" => spawn::bench_spawn(&ctx, &mut rep).await,
                 "import" => import::bench_import(&ctx, &mut rep).await,
+                "codec" => codec::bench_codec(&ctx, &mut rep).await,
                 _ => unreachable!(),
             }
         });

@@ -180,7 +180,7 @@ pub(crate) const ANALYSIS: &str = r#"## Findings: why the unmet goals are unmet,
 Found with `perf` and with A/B runs of patched scratch copies of `switchboard-core`, alternating with the unpatched
 harness at QUICK sizes on this machine (load average 3–6 from other builds). The figures quoted here are from those
 experiments, not from the table above. A and B have since been fixed in the engine (commit 3e22174, "Output: live
-followers read the live channel, not SQLite; the write queue is bounded in bytes"). C, D and E are still open.
+followers read the live channel, not SQLite; the write queue is bounded in bytes"), E with F (issue 19). C and D are still open.
 
 **A. Fixed: a live subscriber read everything back from SQLite.** `Follower::next_batch` called `refill_from_store`
 (a blocking `flush()` of the writer, then a read of up to 10 000 entries) whenever its queue was empty, that is, on
@@ -226,7 +226,7 @@ tree), or use another allocator. Measured with `MALLOC_MMAP_THRESHOLD_=131072` o
   and a bigger `cache_size` on the writer's connection.
 - Together these are what the entries/s goal still needs beyond A. They would also give the scale figure margin.
 
-**E. Open: store size.** `output` is a `WITHOUT ROWID` table keyed by (session_id TEXT, seq). In such a table SQLite
+**E. Fixed (issue 19, see F): store size.** `output` is a `WITHOUT ROWID` table keyed by (session_id TEXT, seq). In such a table SQLite
 stores whole rows as the separator keys of interior pages. Any row over ~1 kB (at 4 KiB pages) keeps about 0.5 kB in
 place and spills the rest into an overflow page of its own. `dbstat` on 200k realistic entries (162 MB of payloads in
 a 265 MB file): interior pages 41 MB; leaf pages 155 MB, 29 MB of it unused; overflow pages 69 MB, holding only
@@ -243,6 +243,34 @@ Existing databases need a VACUUM for the new page size. An integer session key h
 (zstd) would go further still, but is a new dependency. Big lines are not the problem: the engine's 1 GB ingest,
 mostly 1 MiB lines in overflow chains, is stored at ~1.1 ×. Filling the store is also slow for the same reason: about
 30–47k entries/s, so that step is most of a full `make bench` run.
+
+**F. Chosen: how payloads are compressed (issue 19).** Measured by `switchboard-bench codec` (QUICK=1, 2026-11-30,
+load average ~10): 8 000 stream-json lines of the fake agent, the first 2 000 train a 32 KiB dictionary, the other
+6 000 (4.9 MB) are compressed at zstd level 3; plain bytes are the baseline, one zstd frame of the whole stream
+the floor.
+
+| option | stored / raw | compress | read one entry back |
+| --- | --- | --- | --- |
+| plain (today) | 1.000 × | — | — |
+| each entry its own frame, no dictionary | 0.623 × | 32 MB/s | 5.9 µs |
+| **each entry its own frame, with a dictionary** | **0.234 ×** | **131 MB/s** | **1.9 µs** |
+| chunks of 8 consecutive entries | 0.309 × | 103 MB/s | 14.8 µs |
+| chunks of 32 | 0.233 × | 137 MB/s | 67.7 µs |
+| chunks of 128 | 0.203 × | 189 MB/s | 141.5 µs |
+| the whole stream as one frame | 0.151 × | | |
+
+Per entry with a dictionary won: as small as chunks of 32, 35× cheaper to read one entry back (a page, a search
+hit), and it does not depend on batching — a live session's writer commits every 20 ms, often one or two entries,
+so chunks would either stay tiny (0.3–0.6 ×) or have to be rewritten as they fill. One dictionary per agent kind
+is trained from that kind's first 1 MiB of output (`store/codec.rs`) and kept in `output_dicts`; entries before
+it are frames without dictionary, entries under 64 bytes are stored as printed. Caveat: the fake agent draws its
+words from a small vocabulary, which flatters a dictionary; real transcripts will compress less.
+
+Finding E is fixed with it (migration 11): `entries` is a rowid table with a unique (session key, seq) index and
+an integer session key (`output_sessions`); new databases use 8 KiB pages. An existing database is converted in
+place by `Store::convert_legacy_output` (batches of ≤ 5 000 rows of one session, each moved and deleted in one
+transaction; reads look in both tables until it is done; the CLI converts before its command with progress on
+stderr, the app in the background with `output-conversion` events).
 
 **Figures near their goals.** Machine load moves these from run to run. In three full runs before A and B were fixed:
 

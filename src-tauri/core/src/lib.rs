@@ -34,6 +34,7 @@ pub mod permission_rules;
 mod permissions;
 pub mod procid;
 pub mod runner;
+mod search;
 mod settings;
 mod store;
 mod terminal;
@@ -55,6 +56,7 @@ pub use model::{
     PermissionMode, PermissionRequest, Project, RunMode, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus,
     Stream, TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
+pub use output::budget::{message_pages, newest_page, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
     FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS, LIVE_CHANNEL, PARTIAL_BYTES, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
@@ -63,7 +65,8 @@ pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};
 pub use settings::Settings;
 pub use store::{
-    is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
+    is_busy, is_full, LinkColumn, OutputConversion, ProcessRecord, SearchFilter, SearchHit, Store, TaskEventKey, BUSY_RETRIES,
+    BUSY_TIMEOUT, CONVERT_BATCH_ROWS, DB_FILE, MAX_HITS, MAX_INDEXED_TEXT, MAX_PAGE, MAX_RULES, TAIL_BYTES,
 };
 pub use terminal::hooks::HookWiring;
 pub use terminal::local as local_terminal;

@@ -21,6 +21,11 @@ pub struct OutputItem {
     pub stream: Stream,
     /// What it says, read per agent.
     pub view: EntryView,
+    /// Set when this is a preview of a large entry (see `output::budget`): the entry's full
+    /// length in bytes; its whole text comes from `read_full_entry`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub full_bytes: Option<u64>,
 }
 
 /// The normalized meaning of an entry, whatever agent printed it.

@@ -24,6 +24,8 @@ import type { PermissionRule } from "./bindings/PermissionRule";
 import type { RemovalCheck } from "./bindings/RemovalCheck";
 import type { RepoInfo } from "./bindings/RepoInfo";
 import type { RepoSetup } from "./bindings/RepoSetup";
+import type { SearchFilter } from "./bindings/SearchFilter";
+import type { SearchHit } from "./bindings/SearchHit";
 import type { Session } from "./bindings/Session";
 import type { SessionFilter } from "./bindings/SessionFilter";
 import type { SessionStatus } from "./bindings/SessionStatus";
@@ -49,7 +51,9 @@ export const COMMANDS = [
   "compact_session",
   "read_output",
   "output_tail",
+  "read_full_entry",
   "subscribe_output",
+  "search",
   "unsubscribe_output",
   "metrics",
   "usage_by_day",
@@ -105,7 +109,9 @@ export type Commands = {
   compact_session: { args: { id: string }; result: Session };
   read_output: { args: { id: string; afterSeq: number; limit: number }; result: Array<OutputItem> };
   output_tail: { args: { id: string; limit: number }; result: Array<OutputItem> };
+  read_full_entry: { args: { id: string; seq: number }; result: OutputItem };
   subscribe_output: { args: { id: string; afterSeq: number; channel: Channel<OutputMessage> }; result: number };
+  search: { args: { query: string; filter: SearchFilter | null; limit: number }; result: Array<SearchHit> };
   unsubscribe_output: { args: { subscription: number }; result: null };
   metrics: { args: Record<string, never>; result: Metrics };
   usage_by_day: { args: { days: number }; result: Array<DayUsage> };
@@ -170,10 +176,15 @@ export function commands(call: Invoke) {
     compactSession: (id: string) => call("compact_session", { id }),
     /** Entries after `afterSeq`, oldest first, at most `limit`. */
     readOutput: (id: string, afterSeq: number, limit: number) => call("read_output", { id, afterSeq, limit }),
-    /** The last `limit` entries, oldest first. */
+    /** The last `limit` entries, oldest first. Pages stop at `limit` entries or 2 MiB (the newest */
+    /** kept); an entry of 1 MiB or more comes as a preview with `full_bytes` set. */
     outputTail: (id: string, limit: number) => call("output_tail", { id, limit }),
+    /** One entry whole (the full text behind a preview). */
+    readFullEntry: (id: string, seq: number) => call("read_full_entry", { id, seq }),
     /** Follows output after `afterSeq` on `channel`; resolves to the subscription id. */
     subscribeOutput: (id: string, afterSeq: number, channel: Channel<OutputMessage>) => call("subscribe_output", { id, afterSeq, channel }),
+    /** Stored output of every session (or as the filter narrows it) with all the query's words, newest first. */
+    search: (query: string, filter: SearchFilter | null, limit: number) => call("search", { query, filter, limit }),
     unsubscribeOutput: (subscription: number) => call("unsubscribe_output", { subscription }),
     metrics: () => call("metrics", {}),
     usageByDay: (days: number) => call("usage_by_day", { days }),

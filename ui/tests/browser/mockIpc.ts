@@ -624,6 +624,35 @@ export function installMockIpc(options: Loose): void {
       getOr404(args.id);
       return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
     },
+    read_full_entry: async (args) => {
+      need("read_full_entry", args, "id", "seq");
+      getOr404(args.id);
+      const item = range(args.id, args.seq - 1, 1)[0];
+      if (!item || item.seq !== args.seq) reject("not_found", `entry ${args.seq} of session ${args.id}`);
+      return clone(item);
+    },
+    search: async (args) => {
+      need("search", args, "query", "filter", "limit");
+      const words: string[] = args.query.toLowerCase().split(/\s+/).filter(Boolean);
+      const first = words[0];
+      if (first === undefined) return reject("invalid_input", "give at least one word to search for", "query");
+      // The entries added to the mock (not synthetic ones), newest first; a hit when their view holds every word.
+      const hits = [];
+      for (const [id, list] of outputs) {
+        for (const item of list) {
+          const text = JSON.stringify(item.view);
+          const lower = text.toLowerCase();
+          if (!words.every((w: string) => lower.includes(w))) continue;
+          if (args.filter?.session_id && args.filter.session_id !== id) continue;
+          const at = lower.indexOf(first);
+          const s = sessions.get(id);
+          hits.push({ session_id: id, title: s ? s.title : "", seq: item.seq, ts: item.ts, kind: item.view.kind,
+            before: text.slice(Math.max(0, at - 60), at), matched: text.slice(at, at + first.length), after: text.slice(at + first.length, at + first.length + 60) });
+        }
+      }
+      hits.sort((a, b) => (a.ts < b.ts ? 1 : -1));
+      return clone(hits.slice(0, args.limit));
+    },
     subscribe_output: async (args) => {
       need("subscribe_output", args, "id", "afterSeq", "channel");
       return subscribe(args.id, args.afterSeq, args.channel);

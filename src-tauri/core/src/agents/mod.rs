@@ -254,7 +254,7 @@ pub struct AgentPaths {
 impl OutputItem {
     /// A stored entry as the window and the CLI show it.
     pub fn from_entry(e: &OutputEntry) -> OutputItem {
-        OutputItem { seq: e.seq, ts: e.ts, stream: e.stream, view: EntryView::of(e) }
+        OutputItem { seq: e.seq, ts: e.ts, stream: e.stream, view: EntryView::of(e), full_bytes: None }
     }
 }
 

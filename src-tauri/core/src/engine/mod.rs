@@ -40,7 +40,7 @@ use crate::model::{
 use crate::output::{OutputHub, StorageFailure, Subscription};
 use crate::procid::ProcessId;
 use crate::runner::{self, Exit, Launch, ProcessHandle, ProcessSink};
-use crate::store::{LinkColumn, Store, TaskEventKey};
+use crate::store::{LinkColumn, OutputConversion, SearchFilter, SearchHit, Store, TaskEventKey};
 
 /// Events buffered per subscriber. A subscriber that falls further behind is told how many
 /// it missed (and re-reads the list) instead of slowing the engine down.
@@ -164,6 +164,8 @@ pub(crate) struct Inner {
     /// Wakes the watch of a pending permission request when this process decides it.
     /// One entry per pending request of a session this process runs.
     pub(crate) permission_wakers: Mutex<HashMap<(String, String), Arc<tokio::sync::Notify>>>,
+    /// Keeps the full-text index up with stored output (stops with the engine).
+    _indexer: crate::search::SearchIndexer,
 }
 
 impl Engine {
@@ -187,6 +189,7 @@ impl Engine {
     /// deterministic ones). Creates the folder's database or migrates it forward.
     pub fn open_with(data_dir: &Path, config: EngineConfig, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Result<Engine> {
         let store = Arc::new(Store::open_with(data_dir, config.max_db_pages)?);
+        let indexer = crate::search::SearchIndexer::start(store.clone());
         let agent_paths = store.settings()?.agent_paths;
         let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -207,6 +210,7 @@ impl Engine {
                 turn_waiters: Mutex::new(HashMap::new()),
                 agent_paths: Mutex::new(agent_paths),
                 permission_wakers: Mutex::new(HashMap::new()),
+                _indexer: indexer,
             }),
         };
         // The writer tells us when output cannot be stored (disk full): those sessions
@@ -228,6 +232,45 @@ impl Engine {
     /// The policies this engine was opened with (settings saved later apply from the next start).
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Whether output stored by an older version still waits for [`Engine::convert_output`].
+    pub fn output_conversion_pending(&self) -> bool {
+        self.inner.store.legacy_output_left()
+    }
+
+    /// Converts output stored by an older version to the compressed store, in batches that
+    /// each commit on their own (interrupted, the next call resumes; every entry stays
+    /// readable meanwhile). Each step is an [`EngineEvent::OutputConversion`] and goes to `on`.
+    pub fn convert_output(&self, mut on: impl FnMut(OutputConversion)) -> Result<OutputConversion> {
+        self.inner.store.convert_legacy_output(crate::store::CONVERT_BATCH_ROWS, |progress| {
+            self.emit(EngineEvent::OutputConversion { progress });
+            on(progress);
+            std::ops::ControlFlow::Continue(())
+        })
+    }
+
+    /// Stored output whose text has every word of `query`, newest first (see [`Store::search`]).
+    pub fn search(&self, query: &str, filter: &SearchFilter, limit: u32) -> Result<Vec<SearchHit>> {
+        self.inner.store.search(query, filter, limit)
+    }
+
+    /// Brings the search index up with everything stored (at most `limit` long; the
+    /// background indexer does the same, this is for a CLI that searches at once).
+    pub fn catch_up_search(&self, limit: Duration) -> Result<()> {
+        let conn = self.inner.store.connect()?;
+        let t = std::time::Instant::now();
+        while self.inner.store.index_pending(&conn, 2_000)? > 0 && t.elapsed() < limit {}
+        Ok(())
+    }
+
+    /// One entry of a session's output, whole (what a preview of a large entry stands for).
+    pub fn output_entry(&self, id: &str, seq: u64) -> Result<OutputEntry> {
+        self.inner
+            .output
+            .read_range(id, seq.saturating_sub(1), seq.saturating_add(1), 1)?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("entry {seq} of session {id}")))
     }
 
     /// Every engine event from now on.

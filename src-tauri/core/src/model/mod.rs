@@ -675,6 +675,11 @@ pub enum EngineEvent {
         /// The worktree's record as it is now, with its latest stats.
         workspace: crate::workspace::Workspace,
     },
+    /// Output stored by an older version is being converted to the compressed store: how far it is.
+    OutputConversion {
+        /// Rows moved so far, of how many, and whether it is finished.
+        progress: crate::store::OutputConversion,
+    },
 }
 
 /// Usage of the sessions created on one day (UTC), for the metrics charts.

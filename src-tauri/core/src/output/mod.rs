@@ -41,6 +41,7 @@ use crate::error::Result;
 use crate::model::OutputEntry;
 use crate::store::Store;
 
+pub mod budget;
 mod follower;
 mod writer;
 

@@ -268,4 +268,49 @@ CREATE INDEX transcripts_session ON transcripts(session_id);
 ALTER TABLE workspaces ADD COLUMN behind_base INTEGER;
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 11 (issue 19, output store v2): output payloads zstd-compressed (store/codec.rs), in a
+-- rowid table with a unique (session, seq) index (docs/BENCHMARKS.md, finding E: the WITHOUT
+-- ROWID table cost 1.6 × the raw bytes) and an integer session key instead of the text id in
+-- every row. The old `output` table is emptied into `entries` by Store::convert_legacy_output,
+-- in batches that each commit on their own; until then reads see both tables.
+CREATE TABLE output_sessions (
+    key        INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL UNIQUE
+) STRICT;
+-- zstd dictionaries, one per agent kind, trained from that kind's first output; never changed.
+CREATE TABLE output_dicts (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    dict       BLOB NOT NULL
+) STRICT;
+-- len: the payload's length as printed; dict: NULL = payload stored as printed, 0 = a zstd
+-- frame, n = a zstd frame made with output_dicts n.
+CREATE TABLE entries (
+    id      INTEGER PRIMARY KEY,
+    key     INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    ts      INTEGER NOT NULL,
+    stream  TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    len     INTEGER NOT NULL,
+    dict    INTEGER,
+    payload BLOB NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX entries_seq ON entries(key, seq);
+"#,
+    ),
+    M::up(
+        r#"
+-- Migration 12 (issue 19): full-text search over output. Contentless (the text is in
+-- entries, compressed): the index holds only the words, by entries.id. Filled by the
+-- background indexer past counters.search_indexed_through; rows leave it with their entry.
+CREATE VIRTUAL TABLE entries_fts USING fts5(text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
+    DELETE FROM entries_fts WHERE rowid = OLD.id;
+END;
+"#,
+    ),
 ];

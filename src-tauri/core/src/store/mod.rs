@@ -20,17 +20,23 @@ use crate::model::{
 use crate::paths;
 use crate::procid::ProcessId;
 
+mod codec;
+mod convert;
 mod migrations;
 mod output;
 mod permissions;
+mod search;
 mod sessions;
 mod settings;
 mod tasks;
 mod transcripts;
 mod workspaces;
 
+pub use self::convert::{OutputConversion, CONVERT_BATCH_ROWS};
 use self::migrations::*;
+pub use self::output::TAIL_BYTES;
 pub use self::permissions::MAX_RULES;
+pub use self::search::{SearchFilter, SearchHit, MAX_HITS, MAX_INDEXED_TEXT};
 pub(crate) use self::sessions::{get_session_in, update_session_in};
 pub use self::sessions::{LinkColumn, ProcessRecord};
 pub(crate) use self::tasks::insert_task_event_in;
@@ -62,6 +68,10 @@ pub struct Store {
     read: Mutex<Connection>,
     /// Rows found unreadable (id → reason), reported instead of failing whole lists.
     corrupt: Mutex<std::collections::BTreeMap<String, String>>,
+    /// Compresses and decompresses output payloads (`codec.rs`).
+    codec: codec::Codec,
+    /// Whether the old `output` table may still hold rows (see `convert.rs`).
+    legacy: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -95,6 +105,9 @@ impl Store {
         let mut write = Connection::open(&path)?;
         paths::make_private_file(&path)?;
         write.busy_timeout(BUSY_TIMEOUT)?;
+        // A new database gets 8 KiB pages (finding E: less slack per row than 4 KiB); an
+        // existing one keeps its page size (changing it would take a VACUUM).
+        write.pragma_update(None, "page_size", 8192).map_err(|e| not_a_database(&path, e))?;
         write.pragma_update(None, "journal_mode", "WAL").map_err(|e| not_a_database(&path, e))?;
         write.pragma_update(None, "synchronous", "NORMAL")?;
         write.pragma_update(None, "foreign_keys", "ON")?;
@@ -117,7 +130,16 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
         read.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(Store { path, write: Mutex::new(write), read: Mutex::new(read), corrupt: Mutex::new(Default::default()) })
+        let codec = codec::Codec::load(&write)?;
+        let legacy = write.query_row("SELECT EXISTS (SELECT 1 FROM output)", [], |r| r.get::<_, bool>(0))?;
+        Ok(Store {
+            path,
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+            corrupt: Mutex::new(Default::default()),
+            codec,
+            legacy: std::sync::atomic::AtomicBool::new(legacy),
+        })
     }
 
     /// The database file (`<data dir>/switchboard.db`).
@@ -128,6 +150,15 @@ impl Store {
     fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection itself intact; go on with it.
         self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection of its own to the database (for the search indexer: its reads and
+    /// decoding do not hold the writer's lock).
+    pub(crate) fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(conn)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {

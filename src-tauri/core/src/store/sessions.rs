@@ -295,7 +295,8 @@ impl Store {
         while self.delete_output_slice(id, DELETE_SLICE)? > 0 {}
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM output WHERE session_id = ?1", [id])?;
+        super::output::delete_output_in(&tx, id, 0, u64::MAX)?;
+        tx.execute("DELETE FROM output_sessions WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM task_events WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM pairs WHERE session_id = ?1", [id])?;
         tx.execute("DELETE FROM permission_requests WHERE session_id = ?1", [id])?;
@@ -311,11 +312,10 @@ impl Store {
     /// Deletes the oldest `slice` output entries of a session; returns how many went.
     fn delete_output_slice(&self, id: &str, slice: u64) -> Result<usize> {
         let conn = self.writer();
-        Ok(conn.execute(
-            "DELETE FROM output WHERE session_id = ?1 AND seq < \
-             (SELECT MIN(seq) FROM output WHERE session_id = ?1) + ?2",
-            params![id, sql_int(slice)],
-        )?)
+        match super::output::first_seq_in(&conn, id)? {
+            Some(first) => super::output::delete_output_in(&conn, id, first, first.saturating_add(slice - 1)),
+            None => Ok(0),
+        }
     }
 
     /// Sessions ever created through this store (kept when sessions are deleted).

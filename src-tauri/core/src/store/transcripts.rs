@@ -75,13 +75,7 @@ impl Store {
                 get_session_in(tx, &pass.record.session_id)?.ok_or_else(|| Error::NotFound(pass.record.session_id.clone()))?;
             change(&mut session);
             update_session_in(tx, &session)?;
-            {
-                let mut stmt =
-                    tx.prepare_cached("INSERT INTO output (session_id, seq, ts, stream, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-                for e in pass.entries {
-                    stmt.execute(params![e.session_id, sql_int(e.seq), e.ts.timestamp_millis(), e.stream.as_str(), e.kind, e.payload])?;
-                }
-            }
+            super::output::insert_entries_in(tx, &self.codec, pass.entries)?;
             let r = pass.record;
             tx.execute(
                 "INSERT INTO transcripts (path, session_id, dev, inode, offset, counted, carry, managed, updated_at) \

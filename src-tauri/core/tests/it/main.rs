@@ -15,6 +15,8 @@ mod permissions;
 mod recordings;
 mod responsive;
 mod runner;
+mod search;
+mod store_v2;
 mod support;
 mod terminal;
 mod transcript;

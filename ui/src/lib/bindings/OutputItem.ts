@@ -21,4 +21,9 @@ stream: Stream,
 /**
  * What it says, read per agent.
  */
-view: EntryView, };
+view: EntryView, 
+/**
+ * Set when this is a preview of a large entry (see `output::budget`): the entry's full
+ * length in bytes; its whole text comes from `read_full_entry`.
+ */
+full_bytes?: number, };

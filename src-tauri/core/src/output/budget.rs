@@ -1,0 +1,105 @@
+//! Byte budgets for what leaves the engine: a page or a message stops at N entries or M
+//! bytes, whichever comes first, and an entry of [`LARGE_ENTRY_BYTES`] or more (a huge tool
+//! result) goes out as a preview, its full text loaded only on request.
+
+use crate::model::OutputEntry;
+use crate::view::{EntryView, OutputItem};
+
+/// An entry at least this long is sent as a preview ([`OutputItem::full_bytes`] says how long it is).
+pub const LARGE_ENTRY_BYTES: usize = 1024 * 1024;
+/// How much of a large entry's text its preview keeps.
+pub const PREVIEW_BYTES: usize = 16 * 1024;
+/// The most payload bytes one page of output or one message to the window carries
+/// (at least one entry always goes).
+pub const MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// What an entry costs in a page or message: its payload, or its preview's.
+pub fn sent_bytes(e: &OutputEntry) -> usize {
+    if e.payload.len() >= LARGE_ENTRY_BYTES {
+        PREVIEW_BYTES
+    } else {
+        e.payload.len()
+    }
+}
+
+impl OutputItem {
+    /// The entry as sent to the window: whole, or, when it is large, a preview of its text
+    /// with `full_bytes` set (ask for the rest by its seq).
+    pub fn sent(e: &OutputEntry) -> OutputItem {
+        let mut item = OutputItem::from_entry(e);
+        if e.payload.len() >= LARGE_ENTRY_BYTES {
+            item.view.shorten(PREVIEW_BYTES);
+            item.full_bytes = Some(e.payload.len() as u64);
+        }
+        item
+    }
+}
+
+impl EntryView {
+    /// Cuts every text of the view to `max` bytes (on a character boundary).
+    fn shorten(&mut self, max: usize) {
+        let cut = |s: &mut String| {
+            if s.len() > max {
+                let mut at = max;
+                while !s.is_char_boundary(at) {
+                    at -= 1;
+                }
+                s.truncate(at);
+            }
+        };
+        match self {
+            EntryView::UserText { text }
+            | EntryView::AssistantText { text }
+            | EntryView::Line { text }
+            | EntryView::Stderr { text }
+            | EntryView::Lifecycle { text }
+            | EntryView::Raw { text } => cut(text),
+            EntryView::ToolResult { content, .. } => cut(content),
+            EntryView::ToolUse { input, .. } | EntryView::PermissionAsked { input, .. } => {
+                let mut text = input.to_string();
+                if text.len() > max {
+                    cut(&mut text);
+                    *input = serde_json::Value::String(text);
+                }
+            }
+            EntryView::TurnResult { text: Some(t), .. } => cut(t),
+            _ => {}
+        }
+    }
+}
+
+/// `entries` split into messages of at most `max_items` entries and [`MESSAGE_BYTES`].
+pub fn message_pages(entries: &[OutputEntry], max_items: usize) -> Vec<Vec<OutputItem>> {
+    let mut pages: Vec<Vec<OutputItem>> = Vec::new();
+    let mut bytes = 0;
+    for e in entries {
+        let cost = sent_bytes(e);
+        match pages.last_mut() {
+            Some(page) if page.len() < max_items.max(1) && bytes + cost <= MESSAGE_BYTES => {
+                bytes += cost;
+                page.push(OutputItem::sent(e));
+            }
+            _ => {
+                bytes = cost;
+                pages.push(vec![OutputItem::sent(e)]);
+            }
+        }
+    }
+    pages
+}
+
+/// The newest of `entries` (oldest first) that fit in one message of [`MESSAGE_BYTES`],
+/// as sent: a page that adjoins what a viewer already has after it.
+pub fn newest_page(entries: &[OutputEntry]) -> Vec<OutputItem> {
+    let mut bytes = 0;
+    let keep = entries
+        .iter()
+        .rev()
+        .take_while(|e| {
+            bytes += sent_bytes(e);
+            bytes <= MESSAGE_BYTES
+        })
+        .count()
+        .max(1.min(entries.len()));
+    entries[entries.len() - keep..].iter().map(OutputItem::sent).collect()
+}
