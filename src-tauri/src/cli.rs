@@ -14,8 +14,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::workspace::WorktreeRequest;
 use switchboard_core::{
-    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, RunMode, SearchFilter, Session, SessionConfig, SessionFilter,
-    SessionOrigin, SessionStatus,
+    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, RunMode, SearchFilter, Session, SessionConfig,
+    SessionFilter, SessionOrigin, SessionStatus,
 };
 
 #[derive(Debug, Parser)]
