@@ -35,6 +35,7 @@ pub mod procid;
 pub mod runner;
 mod settings;
 mod store;
+mod terminal;
 mod view;
 pub mod workspace;
 
@@ -59,8 +60,9 @@ pub use output::{
 };
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};
-pub use settings::Settings;
+pub use settings::{Settings, DEFAULT_APPROVAL_HOLD_SECS};
 pub use store::{
     is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
 };
+pub use terminal::hooks::{HookWiring, EVENTS as HOOK_EVENTS, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HOOK_BODY, TICK as HOOK_TICK, TOKEN_ENV as HOOK_TOKEN_ENV};
 pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

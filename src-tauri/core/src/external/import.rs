@@ -210,33 +210,13 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     let mut stored_from = if known { Some(record.offset) } else { None };
     loop {
         let mut tally = Tally::default();
-        let mut lines: Vec<super::transcript::Entry> = Vec::new();
-        let mut bytes = 0usize;
-        let mut buf = Vec::new();
-        let mut eof = false;
         let chunk_start = offset;
         // Lines the listing phase counted already (`count_file`) are only stored: their
         // counts are in the session. Their entries take a scratch carry.
         let backlog = offset < record.counted;
         let mut scratch = Carry::default();
-        while lines.len() < PASS_LINES && bytes < PASS_BYTES && !(backlog && offset >= record.counted) {
-            buf.clear();
-            let (n, complete) =
-                read_bounded_line(&mut reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-            if !complete {
-                // EOF, possibly inside a line Claude is still writing: it is read when complete.
-                eof = true;
-                break;
-            }
-            offset += n as u64;
-            bytes += buf.len();
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            lines.push(read_line(line, if backlog { &mut scratch } else { &mut carry }, &mut tally));
-        }
+        let stop = backlog.then_some(record.counted);
+        let (lines, eof) = read_pass(&mut reader, path, &mut offset, stop, if backlog { &mut scratch } else { &mut carry }, &mut tally)?;
         if lines.is_empty() && record.session_id.is_empty() {
             // Nothing complete yet in a new file: nothing to create.
             return Ok(outcome);
@@ -254,16 +234,7 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
         }
         let session_id = record.session_id.clone();
-        let fallback_ts = engine.inner.clock.now();
-        let mut last_ts = None;
-        let entries: Vec<OutputEntry> = lines
-            .into_iter()
-            .map(|l| {
-                let ts = l.ts.or(last_ts).or(tally.first_ts).unwrap_or(fallback_ts);
-                last_ts = Some(ts);
-                OutputEntry { session_id: session_id.clone(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
-            })
-            .collect();
+        let entries = output_entries(&session_id, lines, &tally, engine.inner.clock.now());
         let n = entries.len() as u64;
         let written = engine.inner.output.import(&session_id, entries, |entries| {
             let pass = TranscriptPass { from_offset: stored_from, record: &record, new_session: new_session.as_ref(), entries };
@@ -287,6 +258,54 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             return Ok(outcome);
         }
     }
+}
+
+/// Reads complete lines from `offset` (moved past them) into entries, counting them into
+/// `tally`: at most [`PASS_LINES`] lines or [`PASS_BYTES`] bytes, and not past `stop`.
+/// Returns the entries and whether the end of the file (or a half-written last line) was
+/// reached.
+pub(super) fn read_pass<R: BufRead>(
+    reader: &mut R,
+    path: &Path,
+    offset: &mut u64,
+    stop: Option<u64>,
+    carry: &mut Carry,
+    tally: &mut Tally,
+) -> Result<(Vec<super::transcript::Entry>, bool)> {
+    let mut lines = Vec::new();
+    let mut bytes = 0usize;
+    let mut buf = Vec::new();
+    while lines.len() < PASS_LINES && bytes < PASS_BYTES && stop.is_none_or(|s| *offset < s) {
+        buf.clear();
+        let (n, complete) = read_bounded_line(reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if !complete {
+            // EOF, possibly inside a line Claude is still writing: it is read when complete.
+            return Ok((lines, true));
+        }
+        *offset += n as u64;
+        bytes += buf.len();
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        lines.push(read_line(line, carry, tally));
+    }
+    Ok((lines, false))
+}
+
+/// A pass's lines as a session's output entries: a line without a time of its own takes
+/// the one before it (or the pass's first, or `now`).
+pub(super) fn output_entries(session_id: &str, lines: Vec<super::transcript::Entry>, tally: &Tally, now: DateTime<Utc>) -> Vec<OutputEntry> {
+    let mut last_ts = None;
+    lines
+        .into_iter()
+        .map(|l| {
+            let ts = l.ts.or(last_ts).or(tally.first_ts).unwrap_or(now);
+            last_ts = Some(ts);
+            OutputEntry { session_id: session_id.to_string(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
+        })
+        .collect()
 }
 
 /// The record of a transcript seen for the first time, or None when it is not to be
@@ -451,7 +470,7 @@ fn new_session(path: &Path, agent_session_id: Option<String>, metadata: serde_js
 }
 
 /// Adds a pass's tally to its session.
-fn apply(s: &mut Session, t: &Tally) {
+pub(super) fn apply(s: &mut Session, t: &Tally) {
     s.turns = s.turns.saturating_add(t.turns);
     // As for our own sessions: +1 for the message sent, +1 for the turn that answered it.
     s.message_count = s.message_count.saturating_add(t.prompts.saturating_mul(2));

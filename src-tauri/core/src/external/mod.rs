@@ -14,6 +14,7 @@
 mod import;
 mod procs;
 mod resume;
+pub(crate) mod tail;
 pub(crate) mod transcript;
 mod watch;
 

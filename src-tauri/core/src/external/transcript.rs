@@ -64,6 +64,9 @@ pub struct Tally {
     pub last_ts: Option<DateTime<Utc>>,
     /// The last line's time as written, when counting skipped parsing it (see [`Tally::settle`]).
     pub last_stamp: String,
+    /// The pass's last person's line is Claude Code's interrupt note (see [`is_interrupt_marker`]),
+    /// not a prompt: the turn was stopped and no Stop hook follows.
+    pub interrupted: bool,
 }
 
 impl Tally {
@@ -172,6 +175,13 @@ fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mu
             .join("\n"),
         _ => return None,
     };
+    if is_interrupt_marker(&text) {
+        // Claude Code's note that the person stopped the turn (Esc, Ctrl-C, a "No" in a
+        // permission dialog): not a prompt. Stored as Switchboard's own sessions store it.
+        tally.interrupted = true;
+        return Some(entry.then(|| normalised(v, ts)));
+    }
+    tally.interrupted = false;
     tally.prompts += 1;
     // A slash command or its output (`<command-name>…`) does not make a title.
     if carry.title == TitleSource::None && !text.trim().is_empty() && !text.trim_start().starts_with('<') {
@@ -179,6 +189,15 @@ fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mu
         tally.title = Some(text.trim().to_string());
     }
     Some(entry.then_some(Entry { ts, stream: Stream::System, kind: USER_PROMPT_KIND, payload: text }))
+}
+
+/// The text of the user line Claude Code writes when the person interrupts a turn:
+/// `[Request interrupted by user]`, `[Request interrupted by user for tool use]`.
+pub const INTERRUPT_MARKER: &str = "[Request interrupted by user";
+
+/// Whether a user line's text is Claude Code's interrupt note (see [`INTERRUPT_MARKER`]).
+pub fn is_interrupt_marker(text: &str) -> bool {
+    text.trim_start().starts_with(INTERRUPT_MARKER)
 }
 
 /// Counts an assistant line's message once: its usage, its model, one turn.
