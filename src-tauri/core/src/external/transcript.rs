@@ -225,6 +225,41 @@ fn count_assistant(v: &Value, carry: &mut Carry, tally: &mut Tally) {
         .saturating_add(n("cache_creation_input_tokens"))
         .saturating_add(n("cache_read_input_tokens"));
     tally.output_tokens = tally.output_tokens.saturating_add(n("output_tokens"));
+    if v.get("costUSD").is_none() {
+        // Versions that write no cost: what these tokens cost on the API, priced as Claude
+        // Code prices them (a subscription plan pays nothing per token; this is its worth).
+        if let Some((input, output)) = model.and_then(price_per_mtok) {
+            let dollars = (n("input_tokens") as f64 * input
+                + n("cache_creation_input_tokens") as f64 * input * 1.25
+                + n("cache_read_input_tokens") as f64 * input * 0.1
+                + n("output_tokens") as f64 * output)
+                / 1e6;
+            tally.cost_usd += dollars;
+        }
+    }
+}
+
+/// Anthropic's API list prices in dollars per million input and output tokens, by model
+/// family; cache writes cost 1.25× input, cache reads 0.1×. None: a model not known here
+/// (its cost is left out, never guessed).
+pub fn price_per_mtok(model: &str) -> Option<(f64, f64)> {
+    let m = model.to_ascii_lowercase();
+    let old_opus = ["claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2025", "claude-3-opus"];
+    Some(if old_opus.iter().any(|p| m.starts_with(p)) {
+        (15.0, 75.0)
+    } else if m.starts_with("claude-opus-") {
+        (5.0, 25.0)
+    } else if m.starts_with("claude-sonnet-") || m.starts_with("claude-3-7-sonnet") || m.starts_with("claude-3-5-sonnet") {
+        (3.0, 15.0)
+    } else if m.starts_with("claude-haiku-") {
+        (1.0, 5.0)
+    } else if m.starts_with("claude-3-5-haiku") {
+        (0.8, 4.0)
+    } else if m.starts_with("claude-3-haiku") {
+        (0.25, 1.25)
+    } else {
+        return None;
+    })
 }
 
 /// A transcript line in stream-json's shape, serialised from borrowed parts (no copy of
@@ -283,6 +318,32 @@ mod tests {
         assert_eq!((tally.turns, tally.input_tokens, tally.output_tokens), (2, 30, 14));
         assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), ["assistant_text", "tool_use", "assistant_text"]);
         assert_eq!(tally.model.as_deref(), Some("claude-x"));
+    }
+
+    #[test]
+    fn a_message_without_a_cost_is_priced_like_claude_code_prices_it() {
+        // Claude Code reported 0.02927025 for exactly this usage (tests/fake-api/README.md).
+        let line = r#"{"type":"assistant","message":{"id":"m1","model":"claude-opus-4-8","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":1891,"cache_creation_input_tokens":1889,"cache_read_input_tokens":15118,"output_tokens":18}}}"#;
+        let (_, tally, _) = read(&[line, line]);
+        assert!((tally.cost_usd - 0.02927025).abs() < 1e-9, "{}", tally.cost_usd);
+        let unknown = line.replace("claude-opus-4-8", "mystery-model");
+        assert_eq!(read(&[&unknown]).1.cost_usd, 0.0, "an unknown model's cost is not guessed");
+        assert_eq!(price_per_mtok("claude-opus-4-1-20250805"), Some((15.0, 75.0)));
+    }
+
+    #[test]
+    fn an_interrupt_note_is_not_a_prompt() {
+        let (entries, tally, _) = read(&[
+            r#"{"type":"user","message":{"role":"user","content":"go"}}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user]"}]}}"#,
+        ]);
+        assert_eq!(entries[1].kind, "user_text", "stored as Switchboard's own sessions store it");
+        assert_eq!((tally.prompts, tally.interrupted), (1, true));
+        let (_, tally, _) = read(&[
+            r#"{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user for tool use]"}]}}"#,
+            r#"{"type":"user","message":{"role":"user","content":"next"}}"#,
+        ]);
+        assert_eq!((tally.prompts, tally.interrupted), (1, false), "a prompt after it starts a turn again");
     }
 
     #[test]
