@@ -13,7 +13,7 @@ use switchboard_core::workspace::{
 };
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
-    Session, SessionFilter, Settings, TaskEvent,
+    Session, SessionFilter, Settings, TaskEvent, TerminalChunk, TerminalView,
 };
 use switchboard_core::{DayUsage, TaskSummary};
 use tauri::ipc::Channel;
@@ -500,4 +500,36 @@ pub async fn get_repo_setup(engine: State<'_, Engine>, cwd: String) -> IpcResult
 #[tauri::command]
 pub async fn save_repo_setup(engine: State<'_, Engine>, cwd: String, setup: RepoSetup) -> IpcResult<RepoSetup> {
     Ok(engine.save_repo_setup(cwd.trim(), setup).await?)
+}
+
+/// A terminal session's recent screen, and its live output on `on_data` while it runs here.
+#[tauri::command]
+#[instrument(skip(engine, on_data))]
+pub async fn terminal_attach(engine: State<'_, Engine>, id: String, on_data: Channel<TerminalChunk>) -> IpcResult<TerminalView> {
+    let (view, viewer) = engine.terminal_attach(&id)?;
+    if let Some(mut viewer) = viewer {
+        // Ends with the program (after `ended`), or at the first send after the page went away.
+        tauri::async_runtime::spawn(async move {
+            while let Some(chunk) = viewer.next().await {
+                if on_data.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn terminal_input(engine: State<'_, Engine>, id: String, data_b64: String) -> IpcResult<()> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data_b64.as_bytes())
+        .map_err(|e| switchboard_core::Error::invalid("data_b64", format!("the input is not base64: {e}")))?;
+    Ok(engine.terminal_input(&id, &bytes)?)
+}
+
+#[tauri::command]
+pub async fn terminal_resize(engine: State<'_, Engine>, id: String, cols: u16, rows: u16) -> IpcResult<()> {
+    Ok(engine.terminal_resize(&id, cols, rows)?)
 }

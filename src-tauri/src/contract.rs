@@ -35,7 +35,7 @@ use switchboard_core::workspace::{
 };
 use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
-    SessionStatus, Settings, TaskEvent,
+    SessionStatus, Settings, TaskEvent, TerminalChunk, TerminalView,
 };
 use switchboard_core::{DayUsage, TaskSummary};
 use ts_rs::{Dependency, TypeVisitor, TS};
@@ -276,6 +276,13 @@ contract! {
     /// null when it is not in one.
     fn get_repo_setup(cwd: String) -> Option<RepoSetup>;
     fn save_repo_setup(cwd: String, setup: RepoSetup) -> RepoSetup;
+    /// A terminal session's recent screen (write it first), then, while it runs in the app,
+    /// its output on `onData` (buffer what arrives before this resolves) until `ended`.
+    fn terminal_attach(id: String, on_data: Channel<TerminalChunk>) -> TerminalView;
+    /// Types bytes (base64) into a running terminal session.
+    fn terminal_input(id: String, data_b64: String) -> ();
+    /// Resizes a running terminal session (2–1000 columns, 1–500 rows).
+    fn terminal_resize(id: String, cols: u16, rows: u16) -> ();
 }
 
 /// What the page may do besides our commands; the generated capability file grants the

@@ -37,6 +37,8 @@ fn generate(dir: &Path) {
     switchboard_core::workspace::RemovalCheck::export_all_to(dir).expect("export RemovalCheck");
     switchboard_core::workspace::OrphanWorktree::export_all_to(dir).expect("export OrphanWorktree");
     switchboard_core::workspace::RepoSetup::export_all_to(dir).expect("export RepoSetup");
+    switchboard_core::TerminalView::export_all_to(dir).expect("export TerminalView");
+    switchboard_core::TerminalChunk::export_all_to(dir).expect("export TerminalChunk");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -83,6 +83,18 @@ impl Engine {
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.turn_waiters.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().push(tx);
+        if session.status.is_live() {
+            if let Some(pty) = self.pty_of(id) {
+                // A terminal takes the prompt as typed keys; the CLI queues it during a
+                // turn, but a permission dialog would take the keys as its answer.
+                if session.status == SessionStatus::WaitingInput {
+                    self.drop_waiter(id);
+                    return Err(Error::invalid("text", "the agent waits for an answer in its terminal; answer it first"));
+                }
+                self.type_prompt(id, &pty, text).inspect_err(|_| self.drop_waiter(id))?;
+                return Ok(rx);
+            }
+        }
         let live = {
             let procs = self.procs();
             procs.get(id).filter(|p| p.interactive).map(|p| p.thread.clone())
@@ -183,6 +195,10 @@ impl Engine {
     /// stays usable), else SIGINT to the process group.
     pub async fn interrupt(&self, id: &str) -> Result<Session> {
         let session = self.get(id)?;
+        if let Some(pty) = self.pty_of(id) {
+            self.interrupt_terminal(id, &pty)?;
+            return self.get(id);
+        }
         let thread = {
             let mut procs = self.procs();
             let Some(p) = procs.get_mut(id) else { return Ok(session) };

@@ -51,8 +51,8 @@ pub use external::{
 };
 pub use model::{
     AgentKind, AgentProfile, CompactionPolicy, DayUsage, Decider, EngineEvent, Metrics, NewSession, OutputEntry, PermissionDecision,
-    PermissionMode, PermissionRequest, Project, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus, Stream,
-    TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
+    PermissionMode, PermissionRequest, Project, RunMode, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus,
+    Stream, TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
@@ -65,4 +65,8 @@ pub use store::{
     is_busy, is_full, LinkColumn, ProcessRecord, Store, TaskEventKey, BUSY_RETRIES, BUSY_TIMEOUT, DB_FILE, MAX_PAGE, MAX_RULES,
 };
 pub use terminal::hooks::{HookWiring, EVENTS as HOOK_EVENTS, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HOOK_BODY, TICK as HOOK_TICK, TOKEN_ENV as HOOK_TOKEN_ENV};
+pub use terminal::{
+    TerminalChunk, TerminalView, TerminalViewer, COLS_RANGE, DEFAULT_COLS, DEFAULT_ROWS, INPUT_QUEUE, MAX_INPUT_BYTES, MAX_VIEWERS,
+    READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,
+};
 pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

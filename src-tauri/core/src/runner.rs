@@ -92,13 +92,13 @@ const PARENT_DEATH_SIGNAL: Signal = Signal::SIGKILL;
 
 /// How long the readers may go on draining after the process exited before the rest of its
 /// tree is killed: a grandchild that holds the pipe open must not keep a session alive.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+pub(crate) const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
 /// How long the readers may still take once the tree was killed: the last bytes in the
 /// pipes. Past it, the pipe is held by a process the tree walk did not find (it cleared its
 /// environment and left the tree) or could not kill, and the readers are abandoned rather
 /// than left to hang the exit report.
-const DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
+pub(crate) const DRAIN_AFTER_KILL: Duration = Duration::from_secs(1);
 
 /// How long to wait for the processes of a killed tree to disappear.
 const TREE_EXIT_WAIT: Duration = Duration::from_secs(2);
@@ -107,7 +107,7 @@ const TREE_EXIT_WAIT: Duration = Duration::from_secs(2);
 const TREE_POLL: Duration = Duration::from_millis(20);
 
 /// Control messages queued to a process task; a handful at most are ever in flight.
-const CONTROL_QUEUE: usize = 8;
+pub(crate) const CONTROL_QUEUE: usize = 8;
 
 /// Stack of the thread that waits for one process's exit; it only sits in `waitid`.
 const EXIT_WATCH_STACK: usize = 64 * 1024;
@@ -252,7 +252,8 @@ pub trait ProcessSink: Send + Sync + 'static {
 /// A future a [`ProcessSink`] hands the runner to wait on.
 pub type Wait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-enum Control {
+/// What a process's task is asked to do (see [`ProcessHandle`]).
+pub(crate) enum Control {
     Stop { grace: Duration, done: oneshot::Sender<()> },
     Write { line: String, done: oneshot::Sender<std::io::Result<()>> },
     Signal { signal: Signal },
@@ -267,6 +268,12 @@ pub struct ProcessHandle {
 }
 
 impl ProcessHandle {
+    /// A handle on a process whose task (another kind of supervisor, such as the terminal
+    /// host's) obeys `control` as [`spawn`]'s does.
+    pub(crate) fn new(pid: u32, control: mpsc::Sender<Control>) -> ProcessHandle {
+        ProcessHandle { pid, control }
+    }
+
     /// The process's id, which is also its process group's (the group is stopped as one).
     pub fn pid(&self) -> u32 {
         self.pid
@@ -393,7 +400,7 @@ pub fn spawn(launch: &Launch, sink: Arc<dyn ProcessSink>) -> std::io::Result<Pro
 
 /// A token unique to one spawn: our pid, a counter and the time (another Switchboard
 /// process has another pid; a later one with our pid another time).
-fn new_marker() -> String {
+pub(crate) fn new_marker() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}-{}-{:x}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
@@ -411,7 +418,7 @@ fn die_with_parent(parent: u32) -> std::io::Result<()> {
 
 /// Writes an [`ArgFile`]'s contents to a new 0600 file; the returned path deletes the file
 /// when dropped.
-fn write_arg_file(spec: &ArgFile) -> std::io::Result<tempfile::TempPath> {
+pub(crate) fn write_arg_file(spec: &ArgFile) -> std::io::Result<tempfile::TempPath> {
     use std::io::Write;
     // `tempfile` creates the file with O_EXCL and mode 0600 under a random name.
     let mut file = tempfile::Builder::new().prefix("switchboard-").suffix(".txt").tempfile()?;
@@ -425,7 +432,7 @@ fn write_arg_file(spec: &ArgFile) -> std::io::Result<tempfile::TempPath> {
 /// pool: that pool is capped and meant for short jobs, and this wait lasts as long as the
 /// process. If the process is reaped elsewhere (it should not be), `waitid` fails with
 /// ECHILD and this resolves all the same.
-fn watch_exit(pid: u32) -> std::io::Result<oneshot::Receiver<()>> {
+pub(crate) fn watch_exit(pid: u32) -> std::io::Result<oneshot::Receiver<()>> {
     let (tx, rx) = oneshot::channel();
     std::thread::Builder::new().name(format!("exit-{pid}")).stack_size(EXIT_WATCH_STACK).spawn(move || {
         while let Err(Errno::EINTR) = waitid(Id::Pid(Pid::from_raw(pid as i32)), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {}
@@ -581,7 +588,12 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
     for w in waiters {
         let _ = w.send(());
     }
-    // Later stop requests find the channel closed and return at once.
+    refuse_after_exit(control).await;
+}
+
+/// After the exit was reported: answers what is still queued (stops at once, writes with
+/// "exited"); later requests find the channel closed.
+pub(crate) async fn refuse_after_exit(mut control: mpsc::Receiver<Control>) {
     control.close();
     while let Some(msg) = control.recv().await {
         match msg {
@@ -771,7 +783,7 @@ fn tree_of(procs: &[ProcStat], leader: u32) -> Vec<ProcStat> {
 /// comes. Then, by pid, the members outside the group, right after they were seen; one
 /// that is our child (orphans are, when we are a subreaper) cannot have been replaced in
 /// between, since its pid stays ours until we reap it.
-fn signal_tree(leader: u32, marker: Option<&str>, signal: Signal) -> usize {
+pub(crate) fn signal_tree(leader: u32, marker: Option<&str>, signal: Signal) -> usize {
     let members = tree_of(&scan(marker), leader);
     let _ = killpg(Pid::from_raw(leader as i32), signal);
     for m in members.iter().filter(|m| m.pgrp != leader) {
@@ -784,7 +796,7 @@ fn signal_tree(leader: u32, marker: Option<&str>, signal: Signal) -> usize {
 /// SIGKILLs what is left of the tree of our exited, not yet reaped child `leader`, and waits
 /// (at most [`TREE_EXIT_WAIT`]) until none of it is alive and every member reparented to us
 /// is reaped; the leader itself is reaped by its owner. Returns how many are still alive.
-async fn kill_tree(leader: u32, marker: &str) -> usize {
+pub(crate) async fn kill_tree(leader: u32, marker: &str) -> usize {
     let me = std::process::id();
     // Members seen alive, with their start times: only those are ever reaped here, so a
     // child that other code waits for is never taken from it.

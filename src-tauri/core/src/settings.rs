@@ -40,6 +40,9 @@ pub struct Settings {
     /// tray or CLI before it is left to the terminal alone (1..=3600, default 120).
     #[ts(type = "number")]
     pub terminal_approval_hold_secs: u32,
+    /// The mode the New-session form starts with for Claude: the interactive CLI in a
+    /// terminal (the user's plan) or headless.
+    pub default_mode: crate::model::RunMode,
 }
 
 /// The default of [`Settings::terminal_approval_hold_secs`].
@@ -59,6 +62,7 @@ impl Default for Settings {
             watch_terminal_sessions: true,
             terminal_sessions: Default::default(),
             terminal_approval_hold_secs: DEFAULT_APPROVAL_HOLD_SECS,
+            default_mode: Default::default(),
         }
     }
 }

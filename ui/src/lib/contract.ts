@@ -28,6 +28,8 @@ import type { SessionStatus } from "./bindings/SessionStatus";
 import type { Settings } from "./bindings/Settings";
 import type { TaskEvent } from "./bindings/TaskEvent";
 import type { TaskSummary } from "./bindings/TaskSummary";
+import type { TerminalChunk } from "./bindings/TerminalChunk";
+import type { TerminalView } from "./bindings/TerminalView";
 import type { Workspace } from "./bindings/Workspace";
 
 /** Every command's name. */
@@ -77,6 +79,9 @@ export const COMMANDS = [
   "remove_orphan_worktrees",
   "get_repo_setup",
   "save_repo_setup",
+  "terminal_attach",
+  "terminal_input",
+  "terminal_resize",
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -128,6 +133,9 @@ export type Commands = {
   remove_orphan_worktrees: { args: { paths: Array<string> }; result: Array<string> };
   get_repo_setup: { args: { cwd: string }; result: RepoSetup | null };
   save_repo_setup: { args: { cwd: string; setup: RepoSetup }; result: RepoSetup };
+  terminal_attach: { args: { id: string; onData: Channel<TerminalChunk> }; result: TerminalView };
+  terminal_input: { args: { id: string; dataB64: string }; result: null };
+  terminal_resize: { args: { id: string; cols: number; rows: number }; result: null };
 };
 
 export type CommandArgs<C extends CommandName> = Commands[C]["args"];
@@ -213,6 +221,13 @@ export function commands(call: Invoke) {
     /** null when it is not in one. */
     getRepoSetup: (cwd: string) => call("get_repo_setup", { cwd }),
     saveRepoSetup: (cwd: string, setup: RepoSetup) => call("save_repo_setup", { cwd, setup }),
+    /** A terminal session's recent screen (write it first), then, while it runs in the app, */
+    /** its output on `onData` (buffer what arrives before this resolves) until `ended`. */
+    terminalAttach: (id: string, onData: Channel<TerminalChunk>) => call("terminal_attach", { id, onData }),
+    /** Types bytes (base64) into a running terminal session. */
+    terminalInput: (id: string, dataB64: string) => call("terminal_input", { id, dataB64 }),
+    /** Resizes a running terminal session (2–1000 columns, 1–500 rows). */
+    terminalResize: (id: string, cols: number, rows: number) => call("terminal_resize", { id, cols, rows }),
   };
 }
 

@@ -275,6 +275,7 @@ export function buildNewSession(
             append_system_prompt: null,
             env: {},
             metadata: null,
+            mode: "headless",
           }
         : {
             program: null,
@@ -286,6 +287,7 @@ export function buildNewSession(
             append_system_prompt: form.systemPrompt.trim() === "" ? null : form.systemPrompt,
             env,
             metadata: null,
+            mode: "headless",
           },
     },
   };

@@ -13,6 +13,7 @@ const base: Settings = {
   tray_hint_shown: true,
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+  default_mode: "headless",
 };
 
 describe("settings form", () => {

@@ -29,6 +29,7 @@ export function makeSession(
       append_system_prompt: null,
       env: {},
       metadata: null,
+      mode: "headless",
     },
     created_at: created,
     last_activity: created,

@@ -779,6 +779,19 @@ export function installMockIpc(options: Loose): void {
       orphans = orphans.filter((o) => !args.paths.includes(o.path));
       return clone(args.paths);
     },
+    // Terminal sessions: the mock runs none (the terminal view's checks replace these).
+    terminal_attach: async (args) => {
+      need("terminal_attach", args, "id", "onData");
+      reject("invalid_input", "this session is not a terminal session", "mode");
+    },
+    terminal_input: async (args) => {
+      need("terminal_input", args, "id", "dataB64");
+      reject("invalid_input", "this session is not a terminal session", "mode");
+    },
+    terminal_resize: async (args) => {
+      need("terminal_resize", args, "id", "cols", "rows");
+      reject("invalid_input", "this session is not a terminal session", "mode");
+    },
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).

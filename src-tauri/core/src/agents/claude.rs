@@ -47,15 +47,7 @@ impl Adapter for Claude {
         if let Some(model) = c.model.as_deref().filter(|m| !m.is_empty()) {
             args.push(format!("--model={}", option_value("model", model)?));
         }
-        args.push(format!(
-            "--permission-mode={}",
-            match c.permission_mode {
-                PermissionMode::Default => "default",
-                PermissionMode::AcceptEdits => "acceptEdits",
-                PermissionMode::BypassPermissions => "bypassPermissions",
-                PermissionMode::Plan => "plan",
-            }
-        ));
+        args.push(format!("--permission-mode={}", c.permission_mode.as_str()));
         args.push(format!("--max-turns={}", c.max_turns.unwrap_or(DEFAULT_MAX_TURNS)));
         if asks_permissions(session) {
             // Tool permissions come to us as control requests on stdout (see `handshake`).

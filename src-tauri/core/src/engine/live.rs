@@ -22,6 +22,9 @@ impl Engine {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let _ = self.inner.runtime.set(handle);
         }
+        if session.config.mode == crate::model::RunMode::Terminal {
+            return self.start_terminal(session, program, resume, prompt).await;
+        }
         let adapter = crate::agents::adapter(session.agent);
         let launch = adapter.launch(session, program, resume, prompt.as_deref())?;
         self.inner.output.open(id)?;
@@ -69,22 +72,25 @@ impl Engine {
                 }
                 self.get(id)
             }
-            Err(e) => {
-                let message = spawn_message(&launch, &e);
-                warn!(session = %id, %message, "could not start the process");
-                self.record_output(id, Stream::System, "lifecycle", message.clone());
-                self.inner.output.close(id);
-                let session = self.update(id, |s| {
-                    s.move_to(SessionStatus::Error { message: message.clone() })?;
-                    s.last_error = Some(message.clone());
-                    s.ended_at = Some(self.inner.clock.now());
-                    Ok(())
-                })?;
-                self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
-                self.finish_turn_waiters(id, Err(message));
-                Ok(session)
-            }
+            Err(e) => self.start_failed(id, spawn_message(&launch, &e)),
         }
+    }
+
+    /// The agent could not be started: the reason in its output, the session in Error,
+    /// the task log's error, and whoever waits for the first turn told.
+    pub(crate) fn start_failed(&self, id: &str, message: String) -> Result<Session> {
+        warn!(session = %id, %message, "could not start the process");
+        self.record_output(id, Stream::System, "lifecycle", message.clone());
+        self.inner.output.close(id);
+        let session = self.update(id, |s| {
+            s.move_to(SessionStatus::Error { message: message.clone() })?;
+            s.last_error = Some(message.clone());
+            s.ended_at = Some(self.inner.clock.now());
+            Ok(())
+        })?;
+        self.log_task_event(id, TaskEventKind::Error, serde_json::json!({ "message": message }))?;
+        self.finish_turn_waiters(id, Err(message));
+        Ok(session)
     }
 
     /// The processes this engine runs (a poisoned lock still holds a valid map).
@@ -378,6 +384,8 @@ pub(crate) struct Proc {
     /// The pieces so far of a streamed assistant message (Gemini), joined.
     pub(crate) pieces: String,
     pub(crate) last_stderr: Option<String>,
+    /// A terminal session's PTY (input, size, screen); None for a headless agent.
+    pub(crate) terminal: Option<Arc<crate::terminal::pty::Pty>>,
     /// When activity from this process was last written to the session row.
     activity_written: Option<DateTime<Utc>>,
 }
@@ -437,7 +445,7 @@ pub(crate) struct SessionSink {
 
 impl SessionSink {
     /// Starts the session's thread.
-    pub(super) fn start(engine: Engine, id: &str, agent: AgentKind) -> std::io::Result<Arc<SessionSink>> {
+    pub(crate) fn start(engine: Engine, id: &str, agent: AgentKind) -> std::io::Result<Arc<SessionSink>> {
         let (events, rx) = std::sync::mpsc::channel::<ProcessEvent>();
         let (done_tx, done) = tokio::sync::oneshot::channel();
         let backlog = Arc::new(Backlog::default());
@@ -629,7 +637,7 @@ impl SessionThread {
 }
 
 impl Proc {
-    fn new(handle: ProcessHandle, thread: Arc<SessionSink>, interactive: bool) -> Proc {
+    pub(crate) fn new(handle: ProcessHandle, thread: Arc<SessionSink>, interactive: bool) -> Proc {
         Proc {
             handle,
             thread,
@@ -639,8 +647,15 @@ impl Proc {
             turn_errors: Vec::new(),
             pieces: String::new(),
             last_stderr: None,
+            terminal: None,
             activity_written: None,
         }
+    }
+
+    /// This process is a terminal session's, in `pty`.
+    pub(crate) fn with_terminal(mut self, pty: Arc<crate::terminal::pty::Pty>) -> Proc {
+        self.terminal = Some(pty);
+        self
     }
 }
 

@@ -15,9 +15,10 @@ mod workspace;
 
 pub use self::follow::{turn_over, TurnFollower};
 pub use self::live::ACTIVITY_WRITE_INTERVAL;
-pub(crate) use self::live::{Control, Proc};
+pub(crate) use self::live::{Control, Proc, SessionSink};
 pub use self::sweeper::{SweepReport, Sweeper};
 pub(crate) use self::turn::Turn;
+pub(crate) use self::validate::spawn_message;
 use self::validate::*;
 pub use self::validate::{MAX_LINK_ID_CHARS, MAX_TITLE_CHARS};
 
@@ -415,6 +416,7 @@ impl Engine {
         if !deleted {
             return Err(Error::NotFound(id.to_string()));
         }
+        self.forget_screen(id);
         info!(session = %id, "session deleted");
         self.emit(EngineEvent::SessionDeleted { id: id.to_string() });
         Ok(())

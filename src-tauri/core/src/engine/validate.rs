@@ -68,6 +68,18 @@ impl Engine {
             let field = if req.config.env.is_empty() { "args" } else { "env" };
             return Err(Error::invalid(field, format!("arguments and environment together exceed {MAX_LAUNCH_BYTES} bytes")));
         }
+        if req.config.mode == crate::model::RunMode::Terminal {
+            if agent != AgentKind::Claude {
+                return Err(Error::invalid("mode", format!("terminal mode is for Claude Code only, not {agent}")));
+            }
+            // The interactive CLI takes its first prompt as an argument.
+            if req.config.prompt.as_ref().is_some_and(|p| p.len() > MAX_ARG_BYTES || p.contains('\0')) {
+                return Err(Error::invalid(
+                    "prompt",
+                    format!("a terminal session's first prompt must be under {MAX_ARG_BYTES} bytes without NUL bytes; send the rest once it runs"),
+                ));
+            }
+        }
         // Passed to Claude as one argument. (A prompt may be longer: Claude reads it on stdin.)
         if req.config.append_system_prompt.as_ref().is_some_and(|t| t.len() > MAX_ARG_BYTES) {
             return Err(Error::invalid("append_system_prompt", format!("the system prompt addition is longer than {MAX_ARG_BYTES} bytes")));
@@ -170,7 +182,7 @@ pub(super) fn default_title(agent: AgentKind, config: &crate::model::SessionConf
     text.chars().take(80).collect()
 }
 
-pub(super) fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
+pub(crate) fn spawn_message(launch: &Launch, e: &std::io::Error) -> String {
     let program = crate::error::shorten(&launch.program.to_string_lossy(), 200);
     // The folder is entered before the program is executed: a folder the user cannot enter
     // (changed since the session was created) fails the same way; say which one it was.

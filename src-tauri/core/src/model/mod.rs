@@ -124,6 +124,59 @@ pub enum PermissionMode {
     Plan,
 }
 
+/// How a Claude session runs its agent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// `claude -p` over stream-JSON, driven by Switchboard (since 2026-06-15 billed to
+    /// subscribers' separate Agent SDK credit). What every session stored before modes
+    /// existed is.
+    #[default]
+    Headless,
+    /// The interactive `claude` CLI in a pseudo-terminal that Switchboard hosts (the
+    /// user's own plan); the window shows its screen (see `terminal/`).
+    Terminal,
+}
+
+impl RunMode {
+    /// The lowercase name: the serde form and the CLI's `--mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Headless => "headless",
+            RunMode::Terminal => "terminal",
+        }
+    }
+}
+
+impl FromStr for RunMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "headless" => Ok(RunMode::Headless),
+            "terminal" => Ok(RunMode::Terminal),
+            other => Err(Error::invalid(
+                "mode",
+                format!(
+                    "unknown mode '{}' (expected terminal or headless)",
+                    crate::error::shorten(other, crate::error::MAX_VALUE_IN_ERROR)
+                ),
+            )),
+        }
+    }
+}
+
+impl PermissionMode {
+    /// Claude Code's name for it (`--permission-mode=<this>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionMode::Default => "default",
+            PermissionMode::AcceptEdits => "acceptEdits",
+            PermissionMode::BypassPermissions => "bypassPermissions",
+            PermissionMode::Plan => "plan",
+        }
+    }
+}
+
 /// Per-session options, kept as given so a resume starts the agent the same way.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
@@ -149,6 +202,9 @@ pub struct SessionConfig {
     /// Free-form data a caller wants kept with the session.
     #[ts(type = "unknown")]
     pub metadata: serde_json::Value,
+    /// Claude only: headless (`claude -p`) or the interactive CLI in a terminal. Stored
+    /// configs from before modes read as Headless.
+    pub mode: RunMode,
 }
 
 /// What every boundary (IPC replies and events, the CLI's output) shows in place of an

@@ -15,7 +15,7 @@ mod permissions;
 mod recordings;
 mod responsive;
 mod runner;
-// mod terminal_hooks;
+mod terminal_hooks;
 mod support;
 mod transcript;
 mod volume;

@@ -43,6 +43,7 @@ pub(crate) const AUTH_HEADER: &str = "authorization";
 pub(crate) struct Endpoint {
     port: u16,
     routes: Arc<Mutex<HashMap<String, Route>>>,
+    /// Runs the server; kept for the life of the process.
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -94,22 +95,12 @@ impl Endpoint {
         Ok(Endpoint { port, routes, _runtime: runtime })
     }
 
-    /// The port it listens on (127.0.0.1).
-    pub(crate) fn port(&self) -> u16 {
-        self.port
-    }
-
     /// Adds a route for `hooks`, answering only posts that carry `token`. Returns the
     /// route's URL and the guard that removes it.
     pub(crate) fn register(&self, token: String, hooks: Arc<SessionHooks>) -> (String, RouteGuard) {
         let id = random_hex();
         self.routes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Route { token, hooks });
         (format!("http://127.0.0.1:{}/hook/{id}", self.port), RouteGuard { id })
-    }
-
-    /// Runs `f` on the endpoint's runtime (a held request's wait, a hook's handling).
-    pub(crate) fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) {
-        self._runtime.spawn(f);
     }
 }
 
