@@ -124,29 +124,54 @@ impl Fixture {
             .expect("the secret in the environment")
     }
 
-    /// When the terminal first shows a permission dialog ("Do you want to …", read from
-    /// the screen with its escape sequences and spaces left out: the CLI moves the cursor
-    /// instead of printing spaces).
-    fn dialog_shown(&self, id: &str) -> tokio::sync::oneshot::Receiver<Instant> {
+    /// When the terminal first shows `needle` (its visible text: escape sequences and
+    /// spaces left out, as the CLI moves the cursor instead of printing spaces).
+    fn screen_shows(&self, id: &str, needle: &'static str) -> tokio::sync::oneshot::Receiver<Instant> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (_, viewer) = self.engine.terminal_attach(id).expect("attach");
+        let (view, viewer) = self.engine.terminal_attach(id).expect("attach");
         let mut viewer = viewer.expect("a live terminal");
+        let decode = |b64: &str| {
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap_or_default();
+            visible(&String::from_utf8_lossy(&bytes))
+        };
+        let mut text = decode(&view.data_b64);
         tokio::spawn(async move {
-            let mut text = String::new();
-            while let Some(chunk) = viewer.next().await {
-                let TerminalChunk::Data { data_b64 } = chunk else { return };
-                let bytes = base64_decode(&data_b64);
-                text.push_str(&visible(&String::from_utf8_lossy(&bytes)));
-                if text.contains("Doyouwantto") {
+            loop {
+                if text.contains(needle) {
                     let _ = tx.send(Instant::now());
                     return;
                 }
-                if text.len() > 4096 {
-                    text = text.chars().rev().take(64).collect::<Vec<_>>().into_iter().rev().collect();
+                if text.len() > 8192 {
+                    text = text.chars().rev().take(256).collect::<Vec<_>>().into_iter().rev().collect();
+                }
+                match viewer.next().await {
+                    Some(TerminalChunk::Data { data_b64 }) => text.push_str(&decode(&data_b64)),
+                    _ => return,
                 }
             }
         });
         rx
+    }
+
+    /// Starts a terminal session and waits until its CLI takes a prompt.
+    async fn start_ready(&self) -> Session {
+        let s = self.start().await;
+        let ready = self.screen_shows(&s.id, "forshortcuts");
+        tokio::time::timeout(Duration::from_secs(30), ready).await.expect("the CLI's prompt within 30 s").unwrap();
+        // An Enter typed the moment the prompt first shows is lost (seen with CLI 2.1.197,
+        // also outside Switchboard); half a second later it submits.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        s
+    }
+
+    /// What the screen shows and what the transcript holds, for a failure's message.
+    fn dump(&self, s: &Session) -> String {
+        let (view, _) = self.engine.terminal_attach(&s.id).unwrap();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &view.data_b64).unwrap_or_default();
+        let screen = visible(&String::from_utf8_lossy(&bytes));
+        let tail: String = screen.chars().rev().take(1500).collect::<Vec<_>>().into_iter().rev().collect();
+        let transcript = std::fs::read_to_string(self.transcript(s)).unwrap_or_else(|e| format!("({e})"));
+        format!("screen: …{tail}\ntranscript: {}\nsession: {:?}", transcript.chars().take(3000).collect::<String>(), self.engine.get(&s.id).map(|s| s.status))
     }
 
     async fn end(&self, id: &str) {
@@ -180,23 +205,6 @@ fn visible(s: &str) -> String {
             },
             c if c.is_whitespace() || c.is_control() => {}
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Standard base64 (the terminal's chunks), padding allowed.
-fn base64_decode(s: &str) -> Vec<u8> {
-    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for b in s.bytes().filter(|b| *b != b'=') {
-        let Some(v) = ABC.iter().position(|x| *x == b) else { continue };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
         }
     }
     out
@@ -240,10 +248,10 @@ async fn wait_file(path: &Path, present: bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_move_the_status_and_the_transcript_gives_turns_and_tokens() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let mut statuses = f.record_statuses(&s.id);
     let answer = f.engine.send(&s.id, "hello there", Duration::from_secs(60)).await.unwrap();
-    assert!(answer.success, "{answer:?}");
+    assert!(answer.success, "{answer:?}\n{}", f.dump(&s));
     assert_eq!(answer.output.as_deref(), Some("Hello from the fake API."), "the Stop hook's last message answers send");
     let s = wait_until(&f.engine, &s.id, 10, |s| s.status == SessionStatus::Idle && s.turns > 0).await;
     let mut seen = Vec::new();
@@ -270,10 +278,10 @@ async fn hooks_move_the_status_and_the_transcript_gives_turns_and_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waits_for_approval_and_allow_from_another_process_writes_it() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let target = f.work.path().join("allowed.txt");
     let mut statuses = f.record_statuses(&s.id);
-    let dialog = f.dialog_shown(&s.id);
+    let dialog = f.screen_shows(&s.id, "Doyouwantto");
     let _turn = f.engine.post(&s.id, &format!("[[tool:write {} hello]]", target.display())).await.unwrap();
     let p = wait_pending(&f.engine, &s.id).await;
     assert_eq!((p.tool_name.as_str(), p.gist.as_str()), ("Write", format!("wants to write {}", target.display()).as_str()));
@@ -304,7 +312,7 @@ async fn a_write_waits_for_approval_and_allow_from_another_process_writes_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deny_refuses_the_write() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let target = f.work.path().join("denied.txt");
     let _turn = f.engine.post(&s.id, &format!("[[tool:write {} nope]]", target.display())).await.unwrap();
     let p = wait_pending(&f.engine, &s.id).await;
@@ -319,7 +327,7 @@ async fn deny_refuses_the_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answering_in_the_terminal_clears_the_request_everywhere() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let target = f.work.path().join("by-key.txt");
     let _turn = f.engine.post(&s.id, &format!("[[tool:write {} typed]]", target.display())).await.unwrap();
     let p = wait_pending(&f.engine, &s.id).await;
@@ -339,7 +347,7 @@ async fn answering_in_the_terminal_clears_the_request_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esc_mid_turn_is_idle_without_a_stop_hook_and_the_process_lives() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let _turn = f.engine.post(&s.id, "[[slow 80]] take your time").await.unwrap();
     wait_until(&f.engine, &s.id, 20, |s| s.status == SessionStatus::Running).await;
     // Some text first, so the turn is really under way.
@@ -366,7 +374,7 @@ async fn esc_mid_turn_is_idle_without_a_stop_hook_and_the_process_lives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_without_the_secret_is_refused_and_changes_nothing() {
     let f = fixture();
-    let s = f.start().await;
+    let s = f.start_ready().await;
     let pid = s.pid.expect("pid");
     let (url, token) = f.wiring_of(pid);
     let before = f.engine.get(&s.id).unwrap();
