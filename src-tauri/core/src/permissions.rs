@@ -166,7 +166,7 @@ impl Engine {
             self.log_decision(&request, &format!("allowed by {}", rule.label), Some(Decider::Rule))?;
         } else {
             info!(session = %session_id, tool = %tool_name, gist = %request.gist, "waiting for a permission decision");
-            if let Some(p) = self.procs().get_mut(session_id) {
+            if let Some(p) = self.procs().get_mut(session_id).filter(|p| p.terminal.is_none()) {
                 if let Err(refused) = p.turn.ask(&request_id) {
                     warn!(session = %session_id, from = refused.from, "a permission request outside a running turn");
                 }

@@ -235,6 +235,19 @@ async fn wait_pending(engine: &Engine, id: &str) -> PermissionRequest {
     panic!("no pending permission request; session {:?}", engine.get(id).map(|s| s.status));
 }
 
+/// The first output entry that passes `check`, waiting (at most 10 s) for the transcript's
+/// lines: Claude Code may write them a moment after its Stop hook.
+async fn wait_output(engine: &Engine, id: &str, check: impl Fn(&OutputEntry) -> bool) -> OutputEntry {
+    for _ in 0..400 {
+        if let Some(e) = engine.output(id, 0, 10_000).unwrap().into_iter().find(&check) {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let kinds: Vec<String> = engine.output(id, 0, 10_000).unwrap().into_iter().map(|e| e.kind).collect();
+    panic!("no such entry in {kinds:?}");
+}
+
 async fn wait_file(path: &Path, present: bool) -> bool {
     for _ in 0..200 {
         if path.exists() == present {
@@ -262,12 +275,21 @@ async fn hooks_move_the_status_and_the_transcript_gives_turns_and_tokens() {
     }
     let running = seen.iter().position(|s| s == "running").expect("Running from UserPromptSubmit");
     assert!(seen[running..].iter().any(|s| s == "idle"), "then Idle from Stop: {seen:?}");
-    let (turns, tin, tout) = f.transcript_counts(&s);
+    // The transcript's last lines may land a moment after the Stop hook: the counters follow.
+    let mut counted = None;
+    for _ in 0..200 {
+        let (s, c) = (f.engine.get(&s.id).unwrap(), f.transcript_counts(&s));
+        if (s.turns, s.input_tokens, s.output_tokens) == c {
+            counted = Some((s, c));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (s, (turns, tin, tout)) = counted.unwrap_or_else(|| panic!("counters never equal the transcript's: {}", f.dump(&s)));
     assert!(turns >= 1 && tin > 0 && tout > 0);
-    assert_eq!((s.turns, s.input_tokens, s.output_tokens), (turns, tin, tout), "counters equal the transcript's");
-    let out = f.engine.output(&s.id, 0, 10_000).unwrap();
-    assert!(out.iter().any(|e| e.kind == USER_PROMPT_KIND && e.payload == "hello there"), "the prompt is in the output");
-    assert!(out.iter().any(|e| e.kind == "assistant_text" && e.payload.contains("Hello from the fake API.")));
+    assert!(s.cost_usd > 0.0, "the tokens are priced");
+    wait_output(&f.engine, &s.id, |e| e.kind == USER_PROMPT_KIND && e.payload == "hello there").await;
+    wait_output(&f.engine, &s.id, |e| e.kind == "assistant_text" && e.payload.contains("Hello from the fake API.")).await;
     let log = f.engine.session_log(&s.id).unwrap();
     assert!(log.iter().any(|e| e.kind == TaskEventKind::CommandSent && e.detail["command"] == "hello there"));
     assert!(log.iter().any(|e| e.kind == TaskEventKind::ResponseReceived));
@@ -319,8 +341,8 @@ async fn deny_refuses_the_write() {
     f.engine.decide(&s.id, &p.request_id, PermissionDecision::Deny { message: "Not today.".into() }, Decider::App).unwrap();
     let s = wait_until(&f.engine, &s.id, 20, |s| s.status == SessionStatus::Idle).await;
     assert!(!target.exists(), "a denied Write writes nothing");
-    let out = f.engine.output(&s.id, 0, 10_000).unwrap();
-    assert!(out.iter().any(|e| e.kind == "tool_result" && e.payload.contains("Not today.")), "Claude got the message");
+    let refused = wait_output(&f.engine, &s.id, |e| e.kind == "tool_result" && e.payload.contains("Not today.")).await;
+    assert!(refused.payload.contains("\"is_error\":true"), "Claude got the message as a refusal: {}", refused.payload);
     f.end(&s.id).await;
 }
 
