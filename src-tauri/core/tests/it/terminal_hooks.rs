@@ -23,8 +23,12 @@ struct Fixture {
 const USER_HOOK_MARK: &str = "user-stop-hook-ran";
 
 fn fixture() -> Fixture {
+    fixture_with(EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() })
+}
+
+fn fixture_with(config: EngineConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let engine = claude_engine(dir.path(), EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() });
+    let engine = claude_engine(dir.path(), config);
     let (work, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let api = FakeApi::start();
     let key = api.claude_env(home.path()).into_iter().find(|(k, _)| k == "ANTHROPIC_API_KEY").unwrap().1;
@@ -159,8 +163,8 @@ impl Fixture {
         let ready = self.screen_shows(&s.id, "forshortcuts");
         tokio::time::timeout(Duration::from_secs(30), ready).await.expect("the CLI's prompt within 30 s").unwrap();
         // An Enter typed the moment the prompt first shows is lost (seen with CLI 2.1.197,
-        // also outside Switchboard); half a second later it submits.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // also outside Switchboard); half a second later it submits (more under load).
+        tokio::time::sleep(Duration::from_secs(2)).await;
         s
     }
 
@@ -411,5 +415,47 @@ async fn a_post_without_the_secret_is_refused_and_changes_nothing() {
     let after = f.engine.get(&s.id).unwrap();
     assert_eq!((after.status, after.message_count), (before.status, before.message_count), "nothing changed");
     assert!(!f.engine.session_log(&s.id).unwrap().iter().any(|e| e.detail["command"] == "forged"));
+    f.end(&s.id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_in_the_terminal_is_recorded_as_denied_there_and_the_turn_stops() {
+    let f = fixture();
+    let s = f.start_ready().await;
+    let target = f.work.path().join("refused.txt");
+    let _turn = f.engine.post(&s.id, &format!("[[tool:write {} no]]", target.display())).await.unwrap();
+    let p = wait_pending(&f.engine, &s.id).await;
+    // Esc in the dialog: "No" (the CLI drops the held hook request and stops the turn).
+    f.engine.terminal_input(&s.id, b"\x1b").unwrap();
+    let s = wait_until(&f.engine, &s.id, 20, |s| s.status == SessionStatus::Idle).await;
+    assert!(!target.exists());
+    assert!(f.engine.pending_permissions(None).unwrap().is_empty());
+    let log = f.engine.session_log(&s.id).unwrap();
+    let decided = log.iter().find(|e| e.detail["request_id"] == p.request_id.as_str()).expect("the decision is logged");
+    assert_eq!(decided.detail["by"], "terminal");
+    assert!(decided.detail["permission"].as_str().unwrap().starts_with("denied"), "{:?}", decided.detail);
+    f.end(&s.id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_nobody_answers_in_time_is_left_to_the_terminal() {
+    let f = fixture_with(EngineConfig { terminal_approval_hold: Duration::from_secs(2), stop_grace: Duration::from_secs(2), ..Default::default() });
+    let s = f.start_ready().await;
+    let target = f.work.path().join("later.txt");
+    let _turn = f.engine.post(&s.id, &format!("[[tool:write {} later]]", target.display())).await.unwrap();
+    let p = wait_pending(&f.engine, &s.id).await;
+    let asked = Instant::now();
+    while !f.engine.pending_permissions(Some(&s.id)).unwrap().is_empty() {
+        assert!(asked.elapsed() < Duration::from_secs(10), "the hold ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("hold ended after {} ms", asked.elapsed().as_millis());
+    assert!(asked.elapsed() >= Duration::from_millis(1500), "held for the setting's time");
+    assert_eq!(f.engine.get(&s.id).unwrap().status, SessionStatus::WaitingInput, "the dialog still waits in the terminal");
+    let late = f.engine.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: false, rule: None }, Decider::App);
+    assert!(late.unwrap_err().to_string().contains("answer it in the terminal"));
+    f.engine.terminal_input(&s.id, b"1").unwrap();
+    assert!(wait_file(&target, true).await, "the terminal still answers it");
+    wait_until(&f.engine, &s.id, 20, |s| s.status == SessionStatus::Idle).await;
     f.end(&s.id).await;
 }
