@@ -237,7 +237,13 @@ impl Engine {
     }
 
     /// [`decide`](Self::decide), or a cancellation (`by` None: nobody decided).
-    pub(crate) fn settle(&self, session_id: &str, request_id: &str, decision: PermissionDecision, by: Option<Decider>) -> Result<PermissionRequest> {
+    pub(crate) fn settle(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        decision: PermissionDecision,
+        by: Option<Decider>,
+    ) -> Result<PermissionRequest> {
         self.get(session_id)?;
         let (request, _) = self
             .inner

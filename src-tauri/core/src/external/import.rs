@@ -296,7 +296,12 @@ pub(super) fn read_pass<R: BufRead>(
 
 /// A pass's lines as a session's output entries: a line without a time of its own takes
 /// the one before it (or the pass's first, or `now`).
-pub(super) fn output_entries(session_id: &str, lines: Vec<super::transcript::Entry>, tally: &Tally, now: DateTime<Utc>) -> Vec<OutputEntry> {
+pub(super) fn output_entries(
+    session_id: &str,
+    lines: Vec<super::transcript::Entry>,
+    tally: &Tally,
+    now: DateTime<Utc>,
+) -> Vec<OutputEntry> {
     let mut last_ts = None;
     lines
         .into_iter()

@@ -40,8 +40,6 @@ pub(crate) struct Tailed {
     pub results: Vec<ToolResult>,
     /// The last person's line read is Claude Code's interrupt note: the turn was stopped.
     pub interrupted: bool,
-    /// A prompt was read (after any interrupt note).
-    pub prompted: bool,
 }
 
 /// Reads what was appended to `path` since the last pass into session `session_id`.
@@ -92,7 +90,8 @@ pub(crate) fn tail_file(engine: &Engine, path: &Path, session_id: &str) -> Resul
         let mut tally = Tally::default();
         let (lines, eof) = read_pass(&mut reader, path, &mut offset, None, &mut carry, &mut tally)?;
         tally.settle();
-        // The session keeps the title it was given.
+        // The session keeps the title it was given; its messages are counted as they are
+        // sent and answered (terminal/hooks), not again from the transcript.
         tally.title = None;
         for l in &lines {
             if l.kind == "tool_result" {
@@ -101,8 +100,8 @@ pub(crate) fn tail_file(engine: &Engine, path: &Path, session_id: &str) -> Resul
         }
         if tally.prompts > 0 || tally.interrupted {
             out.interrupted = tally.interrupted;
-            out.prompted = !tally.interrupted;
         }
+        tally.prompts = 0;
         record.offset = offset;
         record.counted = offset;
         record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());

@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn the_transcript_follows_the_sessions_own_config_folder() {
-        let mut s = Session::new("s".into(), crate::model::AgentKind::Claude, "t".into(), "/w/a b".into(), Default::default(), chrono::Utc::now());
+        let mut s =
+            Session::new("s".into(), crate::model::AgentKind::Claude, "t".into(), "/w/a b".into(), Default::default(), chrono::Utc::now());
         assert_eq!(transcript_path(&s), None, "no Claude session id yet");
         s.agent_session_id = Some("abc".into());
         s.config.env.insert("HOME".into(), "/h".into());

@@ -80,7 +80,10 @@ impl Fixture {
             }
             turns += 1;
             let u = &m["usage"];
-            tin += ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"].iter().map(|k| u[k].as_u64().unwrap_or(0)).sum::<u64>();
+            tin += ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
+                .iter()
+                .map(|k| u[k].as_u64().unwrap_or(0))
+                .sum::<u64>();
             tout += u["output_tokens"].as_u64().unwrap_or(0);
         }
         (turns, tin, tout)
@@ -175,7 +178,11 @@ impl Fixture {
         let screen = visible(&String::from_utf8_lossy(&bytes));
         let tail: String = screen.chars().rev().take(1500).collect::<Vec<_>>().into_iter().rev().collect();
         let transcript = std::fs::read_to_string(self.transcript(s)).unwrap_or_else(|e| format!("({e})"));
-        format!("screen: …{tail}\ntranscript: {}\nsession: {:?}", transcript.chars().take(3000).collect::<String>(), self.engine.get(&s.id).map(|s| s.status))
+        format!(
+            "screen: …{tail}\ntranscript: {}\nsession: {:?}",
+            transcript.chars().take(3000).collect::<String>(),
+            self.engine.get(&s.id).map(|s| s.status)
+        )
     }
 
     async fn end(&self, id: &str) {
@@ -192,7 +199,7 @@ fn visible(s: &str) -> String {
         match c {
             '\x1b' => match chars.next() {
                 Some('[') => {
-                    while let Some(c) = chars.next() {
+                    for c in chars.by_ref() {
                         if ('@'..='~').contains(&c) {
                             break;
                         }
@@ -221,7 +228,10 @@ fn post(url: &str, auth: Option<&str>, body: &[u8]) -> u16 {
     let mut c = std::net::TcpStream::connect(host).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    let head = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     c.write_all(head.as_bytes()).unwrap();
     let _ = c.write_all(body);
     let mut out = String::new();
@@ -295,9 +305,18 @@ async fn hooks_move_the_status_and_the_transcript_gives_turns_and_tokens() {
     wait_output(&f.engine, &s.id, |e| e.kind == USER_PROMPT_KIND && e.payload == "hello there").await;
     wait_output(&f.engine, &s.id, |e| e.kind == "assistant_text" && e.payload.contains("Hello from the fake API.")).await;
     let log = f.engine.session_log(&s.id).unwrap();
-    assert!(log.iter().any(|e| e.kind == TaskEventKind::CommandSent && e.detail["command"] == "hello there"));
+    assert_eq!(log.iter().filter(|e| e.kind == TaskEventKind::CommandSent && e.detail["command"] == "hello there").count(), 1, "logged once");
+    assert_eq!(s.message_count, 2, "the prompt and its answer, as for a headless turn");
     assert!(log.iter().any(|e| e.kind == TaskEventKind::ResponseReceived));
     assert!(wait_file(&f.home.path().join(USER_HOOK_MARK), true).await, "the user's own Stop hook still runs");
+    // A prompt typed in the terminal itself is seen too (its hook), logged and counted once.
+    let before = f.engine.get(&s.id).unwrap().message_count;
+    f.engine.terminal_input(&s.id, b"typed by hand").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    f.engine.terminal_input(&s.id, b"\r").unwrap();
+    wait_until(&f.engine, &s.id, 20, |x| x.message_count == before + 2 && x.status == SessionStatus::Idle).await;
+    let log = f.engine.session_log(&s.id).unwrap();
+    assert_eq!(log.iter().filter(|e| e.detail["command"] == "typed by hand").count(), 1);
     f.end(&s.id).await;
 }
 
@@ -321,7 +340,11 @@ async fn a_write_waits_for_approval_and_allow_from_another_process_writes_it() {
         }
     };
     let lag = waiting.saturating_duration_since(shown);
-    eprintln!("WaitingInput {} ms after the dialog showed (status first by {} ms)", lag.as_millis(), shown.saturating_duration_since(waiting).as_millis());
+    eprintln!(
+        "WaitingInput {} ms after the dialog showed (status first by {} ms)",
+        lag.as_millis(),
+        shown.saturating_duration_since(waiting).as_millis()
+    );
     assert!(lag < Duration::from_secs(1), "WaitingInput {lag:?} after the dialog showed");
     // Decided by another Switchboard process (the CLI's `allow`): seen within DECISION_POLL.
     let other = Engine::open(f.dir.path(), EngineConfig::default()).unwrap();
@@ -439,7 +462,11 @@ async fn refusing_in_the_terminal_is_recorded_as_denied_there_and_the_turn_stops
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_nobody_answers_in_time_is_left_to_the_terminal() {
-    let f = fixture_with(EngineConfig { terminal_approval_hold: Duration::from_secs(2), stop_grace: Duration::from_secs(2), ..Default::default() });
+    let f = fixture_with(EngineConfig {
+        terminal_approval_hold: Duration::from_secs(2),
+        stop_grace: Duration::from_secs(2),
+        ..Default::default()
+    });
     let s = f.start_ready().await;
     let target = f.work.path().join("later.txt");
     let _turn = f.engine.post(&s.id, &format!("[[tool:write {} later]]", target.display())).await.unwrap();
@@ -452,7 +479,8 @@ async fn a_request_nobody_answers_in_time_is_left_to_the_terminal() {
     eprintln!("hold ended after {} ms", asked.elapsed().as_millis());
     assert!(asked.elapsed() >= Duration::from_millis(1500), "held for the setting's time");
     assert_eq!(f.engine.get(&s.id).unwrap().status, SessionStatus::WaitingInput, "the dialog still waits in the terminal");
-    let late = f.engine.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: false, rule: None }, Decider::App);
+    let late =
+        f.engine.decide(&s.id, &p.request_id, PermissionDecision::Allow { updated_input: None, always: false, rule: None }, Decider::App);
     assert!(late.unwrap_err().to_string().contains("answer it in the terminal"));
     f.engine.terminal_input(&s.id, b"1").unwrap();
     assert!(wait_file(&target, true).await, "the terminal still answers it");

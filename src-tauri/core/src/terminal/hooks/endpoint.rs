@@ -71,7 +71,10 @@ static ENDPOINT: OnceLock<std::result::Result<Endpoint, String>> = OnceLock::new
 
 /// The endpoint of this process, started on first use.
 pub(crate) fn endpoint() -> Result<&'static Endpoint> {
-    ENDPOINT.get_or_init(|| Endpoint::start().map_err(|e| e.to_string())).as_ref().map_err(|e| Error::io("cannot start the hook endpoint", std::io::Error::other(e.clone())))
+    ENDPOINT
+        .get_or_init(|| Endpoint::start().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::io("cannot start the hook endpoint", std::io::Error::other(e.clone())))
 }
 
 impl Endpoint {
@@ -153,7 +156,10 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn answer(routes: Arc<Mutex<HashMap<String, Route>>>, req: Request<Incoming>) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    req: Request<Incoming>,
+) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
     if req.method() != Method::POST {
         return Ok(refuse(StatusCode::METHOD_NOT_ALLOWED, "only POST"));
     }

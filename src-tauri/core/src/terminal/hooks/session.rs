@@ -190,6 +190,8 @@ pub(crate) struct Worker {
     last_tool: Option<ToolUse>,
     pending: Option<Pending>,
     turn_started: Option<Instant>,
+    /// The host's "command sent" row that the last prompt was matched to (each once).
+    matched_command: Option<i64>,
     hold: Duration,
 }
 
@@ -205,6 +207,7 @@ impl Worker {
             last_tool: None,
             pending: None,
             turn_started: None,
+            matched_command: None,
             hold,
         };
         if let Some(t) = transcript {
@@ -401,7 +404,16 @@ impl Worker {
                 // Claude Code gave up on the hook: the dialog was answered in the terminal.
                 // The transcript says how (its tool result); read it now and as it grows.
                 self.read_transcript();
-                if ours && self.engine.inner.store.permission(&self.session_id, request_id).ok().flatten().is_some_and(|(r, _)| r.decision.is_none()) {
+                if ours
+                    && self
+                        .engine
+                        .inner
+                        .store
+                        .permission(&self.session_id, request_id)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|(r, _)| r.decision.is_none())
+                {
                     info!(session = %self.session_id, request = %request_id, "a held permission request was dropped: answered in the terminal");
                 }
             }
@@ -413,20 +425,26 @@ impl Worker {
     fn settle_in_terminal(&mut self, decision: Option<PermissionDecision>) {
         let Some(p) = self.pending.take() else { return };
         let decision = decision.unwrap_or_else(|| PermissionDecision::Cancelled { reason: "answered in the terminal".into() });
-        match self.engine.settle(&self.session_id, &p.request_id, decision, Some(Decider::Terminal)) {
-            Ok(_) => {
-                let _ = self.engine.inner.store.claim_permission_delivery(&self.session_id, &p.request_id);
-                info!(session = %self.session_id, request = %p.request_id, "permission request answered in the terminal");
-            }
-            // Decided in Switchboard first (or cancelled): that stands.
-            Err(_) => {}
+        // Decided in Switchboard first (or cancelled): that stands, and this changes nothing.
+        if self.engine.settle(&self.session_id, &p.request_id, decision, Some(Decider::Terminal)).is_ok() {
+            let _ = self.engine.inner.store.claim_permission_delivery(&self.session_id, &p.request_id);
+            info!(session = %self.session_id, request = %p.request_id, "permission request answered in the terminal");
         }
     }
 
-    /// A prompt was submitted: Running, and the task log's "command sent".
+    /// A prompt was submitted: Running; and, for a prompt typed in the terminal (one that
+    /// Switchboard typed is logged by the host as it types it), +1 message and the task
+    /// log's "command sent".
     fn begin(&mut self, prompt: &str) {
         self.turn_started = Some(Instant::now());
         let (now, ttl) = (self.engine.inner.clock.now(), self.engine.ttl());
+        let logged = match self.engine.inner.store.last_command(&self.session_id) {
+            Ok(Some((id, command))) if command == prompt && self.matched_command != Some(id) => {
+                self.matched_command = Some(id);
+                true
+            }
+            _ => false,
+        };
         let command: String = prompt.chars().take(LOGGED_PROMPT_CHARS).collect();
         let result = self.engine.change_session(&self.session_id, |s| {
             if !s.status.is_live() {
@@ -435,6 +453,10 @@ impl Worker {
             s.move_to(SessionStatus::Running)?;
             s.last_activity = now;
             s.expires_at = now + ttl;
+            if logged {
+                return Ok(None);
+            }
+            s.message_count = s.message_count.saturating_add(1);
             Ok(Some((TaskEventKind::CommandSent, json!({ "command": command, "length": prompt.len(), "from": "terminal" }))))
         });
         if let Err(e) = result {
@@ -474,6 +496,8 @@ impl Worker {
             s.move_to(SessionStatus::Idle)?;
             s.last_activity = now;
             s.expires_at = now + ttl;
+            // As for a headless turn: +1 for the answer (the prompt counted when it was sent).
+            s.message_count = s.message_count.saturating_add(1);
             Ok(Some((
                 TaskEventKind::ResponseReceived,
                 json!({ "duration_ms": duration_ms, "length": length, "interrupted": interrupted, "from": "terminal" }),
@@ -515,7 +539,8 @@ mod tests {
     fn decisions_become_claude_codes_answers() {
         let allow = hook_answer(&PermissionDecision::Allow { updated_input: None, always: false, rule: None }).unwrap();
         assert_eq!(allow, json!({"hookSpecificOutput":{"hookEventName":"PermissionRequest","decision":{"behavior":"allow"}}}));
-        let edited = hook_answer(&PermissionDecision::Allow { updated_input: Some(json!({"command":"ls"})), always: true, rule: None }).unwrap();
+        let edited =
+            hook_answer(&PermissionDecision::Allow { updated_input: Some(json!({"command":"ls"})), always: true, rule: None }).unwrap();
         assert_eq!(edited["hookSpecificOutput"]["decision"]["updatedInput"], json!({"command":"ls"}));
         let deny = hook_answer(&PermissionDecision::Deny { message: "no".into() }).unwrap();
         assert_eq!(deny["hookSpecificOutput"]["decision"], json!({"behavior":"deny","message":"no"}));
