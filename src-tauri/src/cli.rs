@@ -14,8 +14,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchboard_core::workspace::WorktreeRequest;
 use switchboard_core::{
-    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, Session, SessionConfig, SessionFilter, SessionOrigin,
-    SessionStatus,
+    AgentKind, Engine, EntryView, Error, NewSession, OutputItem, PermissionMode, RunMode, Session, SessionConfig, SessionFilter,
+    SessionOrigin, SessionStatus,
 };
 
 #[derive(Debug, Parser)]
@@ -86,6 +86,13 @@ pub enum Command {
         permission_mode: Option<String>,
         #[arg(long)]
         append_system_prompt: Option<String>,
+        /// Claude only: terminal (the interactive CLI in a terminal Switchboard hosts, on your
+        /// plan; shown here until it exits) or headless (`claude -p`) [default: the setting]
+        #[arg(long)]
+        mode: Option<String>,
+        /// The first prompt (instead of the words after `--`); optional in terminal mode
+        #[arg(long, conflicts_with = "words")]
+        prompt: Option<String>,
         /// Print the session as JSON at the end instead of streaming its output
         #[arg(long)]
         json: bool,
@@ -100,7 +107,7 @@ pub enum Command {
         #[arg(long)]
         branch: Option<String>,
         /// The prompt (agents), or the program and its arguments (command)
-        #[arg(last = true, required = true, num_args = 1..)]
+        #[arg(last = true, num_args = 1..)]
         words: Vec<String>,
     },
     /// Show one session
@@ -301,6 +308,8 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             max_turns,
             permission_mode,
             append_system_prompt,
+            mode,
+            prompt,
             json,
             no_worktree,
             base,
@@ -308,6 +317,19 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
             words,
         } => {
             let agent: AgentKind = agent.parse()?;
+            let mode = match mode.as_deref() {
+                Some(m) => m.parse::<RunMode>()?,
+                None if agent == AgentKind::Claude => engine.settings()?.default_mode,
+                None => RunMode::Headless,
+            };
+            let words = match prompt {
+                Some(p) => vec![p],
+                None => words,
+            };
+            if words.is_empty() && mode != RunMode::Terminal {
+                let what = if agent == AgentKind::Command { "the program to run" } else { "a prompt" };
+                return Err(Error::invalid("prompt", format!("give {what} after `--` (or --prompt)")));
+            }
             // A blank --cwd would otherwise become "<here>/ " and then, trimmed, the current folder.
             if cwd.to_string_lossy().trim().is_empty() {
                 return Err(Error::invalid("cwd", "The folder is required."));
@@ -326,11 +348,11 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                     ));
                 }
             };
-            let mut config = SessionConfig { model, max_turns, permission_mode, append_system_prompt, ..Default::default() };
+            let mut config = SessionConfig { model, max_turns, permission_mode, append_system_prompt, mode, ..Default::default() };
             if agent == AgentKind::Command {
                 config.program = words.first().cloned();
-                config.args = words[1..].to_vec();
-            } else {
+                config.args = words.get(1..).unwrap_or_default().to_vec();
+            } else if !words.is_empty() {
                 config.prompt = Some(words.join(" "));
             }
             // Own worktree: on by default inside a git repository, off outside one (as
@@ -359,7 +381,14 @@ pub async fn run(engine: &Engine, command: Command) -> switchboard_core::Result<
                     );
                 }
             }
-            let session = run_turn(engine, &session.id, !json, &mut out).await?;
+            let session = if mode == RunMode::Terminal {
+                drop(out);
+                let session = crate::cli_terminal::show(engine, &session, json).await?;
+                out = std::io::stdout().lock();
+                session
+            } else {
+                run_turn(engine, &session.id, !json, &mut out).await?
+            };
             if json {
                 print_json(&mut out, &session.redacted())?;
             }
@@ -781,7 +810,7 @@ impl Typed {
 
 /// Before the CLI exits: a live agent session is ended gracefully (Claude keeps its
 /// conversation, so `switchboard send` resumes it later).
-async fn settle(engine: &Engine, id: &str) -> switchboard_core::Result<Session> {
+pub(crate) async fn settle(engine: &Engine, id: &str) -> switchboard_core::Result<Session> {
     let s = engine.get(id)?;
     if s.status.is_live() && engine.foreign_owner(id)?.is_none() {
         return engine.end(id).await;

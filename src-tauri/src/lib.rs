@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+mod cli_terminal;
 pub mod commands;
 pub mod contract;
 pub mod ipc;

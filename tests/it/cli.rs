@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use switchboard_core::{Engine, EngineConfig, NewSession, SessionConfig};
 
 use crate::support::{bin, temp_dir};
@@ -907,4 +907,70 @@ fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
     assert!(text.contains("setup: copied .env") && text.contains("K=v"), "{text}");
     let cleared = sb(dir.path()).args(["repo-setup", "--clear", "--cwd"]).arg(work.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&cleared.stdout).contains("setup command: (none)"));
+}
+
+/// `run --mode terminal` hosts the interactive CLI in this process (the app reads its saved
+/// screen). Stopped with SIGTERM, it stops the CLI and marks the session Interrupted;
+/// killed with -9, the CLI goes with its terminal and the next Switchboard settles the row
+/// as Interrupted. Either way no process is left, and a resume continues the same
+/// conversation (`--resume=<the same id>`) in a new terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_in_terminal_mode_hosts_the_cli_and_nothing_outlives_it() {
+    for (signal, code) in [(nix_signal::SIGTERM, Some(143)), (9, None)] {
+        let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
+        let api = crate::support::FakeApi::start();
+        let folder = work.path().canonicalize().unwrap().to_string_lossy().into_owned();
+        let seed = json!({
+            "hasCompletedOnboarding": true,
+            "projects": { folder: { "hasTrustDialogAccepted": true } },
+            "customApiKeyResponses": { "approved": ["sk-test"], "rejected": [] },
+        });
+        std::fs::write(home.path().join(".claude.json"), seed.to_string()).unwrap();
+        let mut run = sb(dir.path())
+            .envs(api.claude_env(home.path()))
+            .args(["run", "--agent", "claude", "--mode", "terminal", "--json", "--no-worktree", "--cwd"])
+            .arg(work.path())
+            .args(["--prompt", "Say hello from the CLI"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (id, pid) = wait_until("the terminal session to run", || {
+            let list = json_of(&sb(dir.path()).args(["ls", "--json"]).output().unwrap());
+            let s = list.get(0)?;
+            Some((s["id"].as_str()?.to_string(), s["pid"].as_u64()? as u32))
+        });
+        let screen = dir.path().join("terminals").join(format!("{id}.screen"));
+        wait_until(&format!("the answer in the saved screen {}", screen.display()), || {
+            let text: String = crate::support::screen_text(&std::fs::read(&screen).ok()?).chars().filter(|c| !c.is_whitespace()).collect();
+            text.contains("HellofromthefakeAPI").then_some(())
+        });
+        let s = json_of(&sb(dir.path()).args(["show", &id, "--json"]).output().unwrap());
+        assert_eq!(s["config"]["mode"], "terminal");
+        assert!(s["status"]["state"] == "running" || s["status"]["state"] == "idle", "{s}");
+
+        send_signal(run.id(), signal);
+        let status = wait_until("the CLI to exit", || run.try_wait().unwrap());
+        assert_eq!(status.code(), code);
+        wait_until(&format!("the CLI (pid {pid}) to be gone"), || {
+            // `ls` is a Switchboard opening the store: after a kill -9 it settles the row.
+            let list = json_of(&sb(dir.path()).args(["ls", "--json"]).output().unwrap());
+            (!switchboard_core::runner::group_alive(pid) && list[0]["status"]["state"] == "interrupted").then_some(())
+        });
+
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        engine.set_agent_paths(switchboard_core::agents::AgentPaths {
+            claude: Some(crate::support::claude_bin().to_string_lossy().into()),
+            ..Default::default()
+        });
+        let resumed = engine.resume(&id, None).await.unwrap();
+        let agent_id = s["agent_session_id"].as_str().unwrap();
+        assert!(resumed.launch_command.as_deref().unwrap().contains(&format!("--resume={agent_id}")), "{:?}", resumed.launch_command);
+        let (view, viewer) = engine.terminal_attach(&id).unwrap();
+        assert!(view.live && viewer.is_some(), "the resumed terminal runs in this process");
+        let ended = engine.end(&id).await.unwrap();
+        assert_eq!(ended.status, switchboard_core::SessionStatus::Ended);
+        assert!(!switchboard_core::runner::group_alive(resumed.pid.unwrap()));
+    }
 }

@@ -251,6 +251,12 @@ async fn every_registered_command_answers_with_its_registered_types() {
     let dir = temp_dir();
     let work = temp_dir();
     let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    // Terminal sessions run "claude" in a PTY: here a stand-in that waits.
+    let bin = temp_dir();
+    let claude = bin.path().join("claude");
+    std::fs::write(&claude, "#!/bin/sh\nexec sleep 30\n").expect("stand-in");
+    std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(claude.to_string_lossy().into()), ..Default::default() });
     let (_app, window) = app_with(engine);
 
     let new = |title: &str| -> NewSession {
@@ -263,6 +269,9 @@ async fn every_registered_command_answers_with_its_registered_types() {
     let id = created["id"].as_str().expect("id").to_string();
     let settings = serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
     let sub = call(&args::subscribe_output(id.clone(), 0, Channel::new(7))).expect("subscribe");
+    let terminal: NewSession =
+        serde_json::from_value(json!({ "agent": "claude", "cwd": work.path(), "config": { "mode": "terminal" } })).expect("new");
+    let term = call(&args::create_session(terminal)).expect("create a terminal session")["id"].as_str().expect("id").to_string();
 
     let cases: Vec<(contract::Invocation, Expect)> = vec![
         (args::create_session(new("second")), Expect::Ok),
@@ -316,6 +325,13 @@ async fn every_registered_command_answers_with_its_registered_types() {
             args::save_repo_setup(work.path().to_string_lossy().into_owned(), RepoSetup::default()),
             Expect::Err(ErrorCode::InvalidInput),
         ),
+        (args::terminal_attach(term.clone(), Channel::new(9)), Expect::Ok),
+        (args::terminal_input(term.clone(), "aGk=".into()), Expect::Ok),
+        (args::terminal_input(term.clone(), "not base64!".into()), Expect::Err(ErrorCode::InvalidInput)),
+        (args::terminal_resize(term.clone(), 100, 30), Expect::Ok),
+        (args::terminal_resize(term.clone(), 0, 30), Expect::Err(ErrorCode::InvalidInput)),
+        (args::terminal_attach(id.clone(), Channel::new(10)), Expect::Err(ErrorCode::InvalidInput)),
+        (args::end_session(term.clone()), Expect::Ok),
         (args::delete_session(id.clone(), false), Expect::Ok),
         (args::get_session(id.clone()), Expect::Err(ErrorCode::NotFound)),
         (args::quit_app(), Expect::Elsewhere("not on the mock runtime: it cannot exit (MockRuntime::request_exit is unimplemented!); quit_plan is unit-tested in tray_model.rs")),

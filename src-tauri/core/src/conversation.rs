@@ -233,13 +233,21 @@ impl Engine {
                 .map_err(|r| Error::invalid("text", format!("the agent is {} on the last message; wait for it or interrupt it", r.from)))?;
             p.turn_errors.clear();
         }
+        self.command_sent(id, text, true)
+    }
+
+    /// A message went to the agent: activity, +1 message and the task log's "command sent";
+    /// with `running`, the status moves to Running in the same transaction (never one
+    /// without the other). A terminal session's status follows its hooks instead.
+    pub(crate) fn command_sent(&self, id: &str, text: &str, running: bool) -> Result<()> {
         let now = self.inner.clock.now();
         let ttl = self.ttl();
-        // Running and its "command sent" are one transaction: never one without the other.
         // The message count always moves, so the event is always written with the change.
         self.change_session(id, |s| {
             if s.status.is_live() {
-                s.move_to(SessionStatus::Running)?;
+                if running {
+                    s.move_to(SessionStatus::Running)?;
+                }
                 s.last_activity = now;
                 s.expires_at = now + ttl;
             }

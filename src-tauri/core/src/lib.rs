@@ -67,6 +67,7 @@ pub use store::{
 pub use terminal::hooks::{
     HookWiring, EVENTS as HOOK_EVENTS, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HOOK_BODY, TICK as HOOK_TICK, TOKEN_ENV as HOOK_TOKEN_ENV,
 };
+pub use terminal::local as local_terminal;
 pub use terminal::{
     TerminalChunk, TerminalView, TerminalViewer, COLS_RANGE, DEFAULT_COLS, DEFAULT_ROWS, INPUT_QUEUE, MAX_INPUT_BYTES, MAX_VIEWERS,
     READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,

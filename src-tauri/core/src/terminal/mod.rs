@@ -13,6 +13,7 @@
 //!   wired by [`hooks`] (the start only passes on its arguments and environment).
 
 pub mod hooks;
+pub mod local;
 pub(crate) mod pty;
 pub(crate) mod screen;
 
@@ -204,17 +205,7 @@ impl Engine {
         paste.extend_from_slice(clean.as_bytes());
         paste.extend_from_slice(PASTE_END);
         pty.type_keys(vec![Key::Bytes(paste), Key::Pause(SUBMIT_PAUSE), Key::Bytes(b"\r".to_vec())]).map_err(|e| input_error(&e))?;
-        let now = self.inner.clock.now();
-        let ttl = self.ttl();
-        self.change_session(id, |s| {
-            if s.status.is_live() {
-                s.last_activity = now;
-                s.expires_at = now + ttl;
-            }
-            s.message_count = s.message_count.saturating_add(1);
-            Ok(Some((TaskEventKind::CommandSent, serde_json::json!({ "command": text, "length": text.len() }))))
-        })?;
-        Ok(())
+        self.command_sent(id, text, false)
     }
 
     /// Interrupts a live terminal session's turn: Esc, as a person would press it. The

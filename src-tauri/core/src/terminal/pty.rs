@@ -38,9 +38,11 @@ pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
 /// its exit): what a crash of the app loses at most.
 pub const SCREEN_SAVE_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Between a paste (or a typed command) and the Enter that submits it: the CLI reads a
-/// paste as one event and an Enter in the same read as part of it.
-pub const SUBMIT_PAUSE: Duration = Duration::from_millis(150);
+/// Between a paste (or a typed command) and the Enter that submits it: the CLI takes an
+/// Enter that follows pasted text within a short while as part of the paste (seen with CLI
+/// 2.1.197: 150 ms is too short, 1 s works; half a second is what a person's Enter after a
+/// paste takes at least).
+pub const SUBMIT_PAUSE: Duration = Duration::from_millis(500);
 
 /// One thing typed: bytes, or a pause before the next part.
 #[derive(Debug, Clone, PartialEq, Eq)]

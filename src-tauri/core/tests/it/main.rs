@@ -16,6 +16,7 @@ mod recordings;
 mod responsive;
 mod runner;
 mod support;
+mod terminal;
 mod terminal_hooks;
 mod transcript;
 mod volume;
