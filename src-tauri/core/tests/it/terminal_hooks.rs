@@ -139,7 +139,7 @@ impl Fixture {
         let mut viewer = viewer.expect("a live terminal");
         let decode = |b64: &str| {
             let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap_or_default();
-            visible(&String::from_utf8_lossy(&bytes))
+            visible(&bytes)
         };
         let mut text = decode(&view.data_b64);
         tokio::spawn(async move {
@@ -175,7 +175,7 @@ impl Fixture {
     fn dump(&self, s: &Session) -> String {
         let (view, _) = self.engine.terminal_attach(&s.id).unwrap();
         let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &view.data_b64).unwrap_or_default();
-        let screen = visible(&String::from_utf8_lossy(&bytes));
+        let screen = visible(&bytes);
         let tail: String = screen.chars().rev().take(1500).collect::<Vec<_>>().into_iter().rev().collect();
         let transcript = std::fs::read_to_string(self.transcript(s)).unwrap_or_else(|e| format!("({e})"));
         format!(
@@ -191,34 +191,9 @@ impl Fixture {
     }
 }
 
-/// The printable text of terminal output: escape sequences (CSI, OSC) and whitespace removed.
-fn visible(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => match chars.next() {
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            c if c.is_whitespace() || c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// The printable text of terminal output: escape sequences and whitespace left out.
+fn visible(bytes: &[u8]) -> String {
+    screen_text(bytes).chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect()
 }
 
 /// POSTs `body` to `url` with `auth` (an `Authorization` value) and returns the status code.
@@ -305,7 +280,11 @@ async fn hooks_move_the_status_and_the_transcript_gives_turns_and_tokens() {
     wait_output(&f.engine, &s.id, |e| e.kind == USER_PROMPT_KIND && e.payload == "hello there").await;
     wait_output(&f.engine, &s.id, |e| e.kind == "assistant_text" && e.payload.contains("Hello from the fake API.")).await;
     let log = f.engine.session_log(&s.id).unwrap();
-    assert_eq!(log.iter().filter(|e| e.kind == TaskEventKind::CommandSent && e.detail["command"] == "hello there").count(), 1, "logged once");
+    assert_eq!(
+        log.iter().filter(|e| e.kind == TaskEventKind::CommandSent && e.detail["command"] == "hello there").count(),
+        1,
+        "logged once"
+    );
     assert_eq!(s.message_count, 2, "the prompt and its answer, as for a headless turn");
     assert!(log.iter().any(|e| e.kind == TaskEventKind::ResponseReceived));
     assert!(wait_file(&f.home.path().join(USER_HOOK_MARK), true).await, "the user's own Stop hook still runs");
