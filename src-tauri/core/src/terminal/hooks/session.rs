@@ -15,7 +15,7 @@
 //! | Running | `UserPromptSubmit`; `PreToolUse`/`PostToolUse` while Idle; a permission answered |
 //! | WaitingInput | `PermissionRequest` (a permission row, paired with the `PreToolUse` before it) |
 //! | Idle | `Stop`; the transcript's `[Request interrupted by user…]` line (Esc, Ctrl-C, a "No": no `Stop` then); `Notification` `idle_prompt` |
-//! | Ended | `SessionEnd` (not `/clear`'s); the process's exit (the host) |
+//! | Ended (or Error) | the process's exit, with its code (the host); `SessionEnd` just before it only settles what waits |
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -350,7 +350,9 @@ impl Worker {
                 self.turn_over(text, false);
             }
             "Notification" if s("notification_type") == "idle_prompt" => self.turn_over(None, false),
-            "SessionEnd" if s("reason") != "clear" => self.ended(),
+            // The process exits next: its exit (the host) makes the session Ended — or Error,
+            // with its exit code — so nothing here says Ended before the code is known.
+            "SessionEnd" if s("reason") != "clear" => self.settle_in_terminal(None),
             _ => {}
         }
     }
@@ -507,27 +509,6 @@ impl Worker {
             Ok(_) => self.engine.finish_turn_waiters(&self.session_id, Ok(text.unwrap_or_default())),
             Err(e) => warn!(session = %self.session_id, error = %e, "cannot mark a terminal session idle"),
         }
-    }
-
-    /// Claude Code's session ended (the process exits next): Ended.
-    fn ended(&mut self) {
-        self.settle_in_terminal(None);
-        let now = self.engine.inner.clock.now();
-        let result = self.engine.update_logged(
-            &self.session_id,
-            |s| {
-                if s.status.is_live() {
-                    s.move_to(SessionStatus::Ended)?;
-                    s.ended_at = Some(now);
-                }
-                Ok(())
-            },
-            Some((TaskEventKind::Ended, json!({ "status": "ended", "from": "terminal" }))),
-        );
-        if let Err(e) = result {
-            warn!(session = %self.session_id, error = %e, "cannot mark a terminal session ended");
-        }
-        self.engine.finish_turn_waiters(&self.session_id, Err("the session ended".into()));
     }
 }
 
