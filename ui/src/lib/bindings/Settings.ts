@@ -50,6 +50,11 @@ watch_terminal_sessions: boolean,
  */
 terminal_sessions: ImportOptions, 
 /**
+ * Seconds a terminal session's permission question waits for an answer from the app,
+ * tray or CLI before it is left to the terminal alone (1..=3600, default 120).
+ */
+terminal_approval_hold_secs: number, 
+/**
  * The mode the New-session form starts with for Claude: the interactive CLI in a
  * terminal (the user's plan) or headless.
  */
