@@ -14,6 +14,7 @@ const base: Settings = {
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
   default_mode: "headless",
+  terminal_approval_hold_secs: 120,
 };
 
 describe("settings form", () => {

@@ -55,6 +55,7 @@ export function installMockIpc(options: Loose): void {
       tray_hint_shown: false,
       watch_terminal_sessions: true,
       terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+      terminal_approval_hold_secs: 120,
     },
     appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs", exe: "/usr/bin/switchboard", cli: "switchboard" },
     recent: options.recentFolders || [],
