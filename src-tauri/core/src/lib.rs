@@ -70,6 +70,6 @@ pub use terminal::hooks::{
 pub use terminal::local as local_terminal;
 pub use terminal::{
     TerminalChunk, TerminalView, TerminalViewer, COLS_RANGE, DEFAULT_COLS, DEFAULT_ROWS, INPUT_QUEUE, MAX_INPUT_BYTES, MAX_VIEWERS,
-    READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,
+    READY_WAIT, READ_CHUNK, RESET, ROWS_RANGE, SCREEN_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE, VIEWER_QUEUE,
 };
 pub use view::{EntryView, OutputItem, USER_PROMPT_KIND};

@@ -52,6 +52,7 @@ describe("buildNewSession", () => {
           append_system_prompt: null,
           env: {},
           metadata: null,
+          mode: "headless",
         },
       },
     });
@@ -109,6 +110,7 @@ describe("buildNewSession", () => {
       append_system_prompt: "Be brief.",
       env: { DEBUG: "1", NAME: "a b" },
       metadata: null,
+      mode: "headless",
     });
   });
 

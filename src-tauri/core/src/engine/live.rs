@@ -195,7 +195,7 @@ impl Engine {
     /// The agent printed something: that is activity, and the idle TTL starts over. Kept
     /// in memory per process and written at most every [`ACTIVITY_WRITE_INTERVAL`], so a
     /// chatty agent costs one row update a minute, not one per line.
-    pub(super) fn agent_active(&self, id: &str) {
+    pub(crate) fn agent_active(&self, id: &str) {
         let now = self.inner.clock.now();
         let due = {
             let mut procs = self.procs();

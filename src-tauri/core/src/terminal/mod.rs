@@ -25,7 +25,7 @@ use tracing::{info, instrument, warn};
 use ts_rs::TS;
 
 use self::pty::{Key, Pty};
-pub use self::pty::{INPUT_QUEUE, MAX_INPUT_BYTES, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE};
+pub use self::pty::{INPUT_QUEUE, MAX_INPUT_BYTES, READY_WAIT, SCREEN_SAVE_INTERVAL, SUBMIT_PAUSE};
 pub use self::screen::{TerminalViewer, DEFAULT_COLS, DEFAULT_ROWS, MAX_VIEWERS, READ_CHUNK, RESET, SCREEN_BYTES, VIEWER_QUEUE};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -159,7 +159,11 @@ impl Engine {
     /// more than [`MAX_INPUT_BYTES`] come at once.
     pub fn terminal_input(&self, id: &str, bytes: &[u8]) -> Result<()> {
         let pty = self.live_pty(id)?;
-        pty.type_keys(vec![Key::Bytes(bytes.to_vec())]).map_err(|e| input_error(&e))
+        pty.type_keys(vec![Key::Bytes(bytes.to_vec())]).map_err(|e| input_error(&e))?;
+        // Someone at the keyboard: the idle TTL starts over (written at most once a minute),
+        // so a terminal used only by typing into it does not expire under its user.
+        self.agent_active(id);
+        Ok(())
     }
 
     /// Resizes a live terminal session (the program redraws for the new size; the size
@@ -204,7 +208,7 @@ impl Engine {
         let mut paste = PASTE_START.to_vec();
         paste.extend_from_slice(clean.as_bytes());
         paste.extend_from_slice(PASTE_END);
-        pty.type_keys(vec![Key::Bytes(paste), Key::Pause(SUBMIT_PAUSE), Key::Bytes(b"\r".to_vec())]).map_err(|e| input_error(&e))?;
+        pty.type_keys(pty::submit(paste)).map_err(|e| input_error(&e))?;
         self.command_sent(id, text, false)
     }
 
@@ -255,4 +259,40 @@ fn launch(session: &Session, program: &Path, resume: bool, wiring: hooks::HookWi
     let mut env = c.env.clone();
     env.extend(wiring.env);
     Ok(Launch { program: program.to_path_buf(), args, cwd: PathBuf::from(&session.cwd), env, arg_file, ..Default::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentKind, PermissionMode, SessionConfig};
+
+    fn session(config: SessionConfig) -> Session {
+        let mut s = Session::new("claude_1".into(), AgentKind::Claude, "t".into(), "/work".into(), config, chrono::Utc::now());
+        s.agent_session_id = Some("0190-abc".into());
+        s
+    }
+
+    #[test]
+    fn the_interactive_command_line_maps_the_session_and_adds_the_hooks() {
+        let config = SessionConfig {
+            model: Some("opus".into()),
+            permission_mode: PermissionMode::AcceptEdits,
+            append_system_prompt: Some("be brief".into()),
+            max_turns: Some(3),
+            env: [("A".to_string(), "1".to_string())].into(),
+            mode: RunMode::Terminal,
+            ..Default::default()
+        };
+        let wiring = hooks::HookWiring { args: vec!["--settings=/x.json".into()], env: vec![("HOOK".into(), "s".into())] };
+        let l = launch(&session(config.clone()), Path::new("/bin/claude"), false, wiring.clone()).unwrap();
+        assert_eq!(l.args, ["--session-id=0190-abc", "--model=opus", "--permission-mode=acceptEdits", "--settings=/x.json"]);
+        assert_eq!(l.arg_file.as_ref().map(|f| (f.flag.as_str(), f.contents.as_str())), Some(("--append-system-prompt-file", "be brief")));
+        assert_eq!((l.env.get("A").map(String::as_str), l.env.get("HOOK").map(String::as_str)), (Some("1"), Some("s")));
+        assert!(!l.args.iter().any(|a| a.starts_with("--max-turns") || a == "-p"), "interactive: no -p, no --max-turns");
+        assert_eq!(l.cwd, PathBuf::from("/work"));
+        let resumed = launch(&session(config), Path::new("/bin/claude"), true, wiring).unwrap();
+        assert_eq!(resumed.args[0], "--resume=0190-abc");
+        let bad = SessionConfig { model: Some("-x".into()), ..Default::default() };
+        assert!(launch(&session(bad), Path::new("/bin/claude"), false, Default::default()).is_err(), "a model cannot be a flag");
+    }
 }

@@ -44,13 +44,28 @@ pub const SCREEN_SAVE_INTERVAL: Duration = Duration::from_secs(2);
 /// paste takes at least).
 pub const SUBMIT_PAUSE: Duration = Duration::from_millis(500);
 
-/// One thing typed: bytes, or a pause before the next part.
+/// How long typed text waits at most for the program to read its terminal (raw mode), or
+/// to redraw after a paste, before it is written anyway.
+pub const READY_WAIT: Duration = Duration::from_secs(10);
+
+/// How often the writer looks again while it waits.
+const READY_POLL: Duration = Duration::from_millis(20);
+
+/// One thing typed: bytes, or a wait before the next part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {
     /// Written as they are.
     Bytes(Vec<u8>),
     /// Waited before the next part of the same input.
     Pause(Duration),
+    /// Waits (at most [`READY_WAIT`]) until the program reads its terminal key by key (it
+    /// turned canonical mode off). Before that the kernel echoes and buffers what is typed,
+    /// and the program's switch to raw mode throws it away: a prompt sent while the CLI is
+    /// still starting would be lost.
+    Ready,
+    /// Waits (at most [`READY_WAIT`]) until the program wrote something after the previous
+    /// part: it has read it (the CLI redraws its input box after a paste).
+    Echo,
 }
 
 /// The live side of a terminal: its input, its size, its screen.
@@ -132,7 +147,7 @@ pub(crate) fn spawn(
     let reader = pair.master.try_clone_reader().map_err(|e| std::io::Error::other(e.to_string()))?;
     let writer = master_writer(pair.master.as_ref())?;
     let read_done = spawn_reader(pid, reader, screen.clone())?;
-    let input = spawn_writer(pid, writer)?;
+    let input = spawn_writer(pid, writer, screen.clone())?;
     let pty = Arc::new(Pty { master: Mutex::new(pair.master), input, screen });
     let (control, rx) = mpsc::channel(runner::CONTROL_QUEUE);
     let supervised = Supervised { pid, marker, pty: pty.clone(), exited, read_done, sink, _arg_file: arg_file };
@@ -169,15 +184,27 @@ fn spawn_reader(pid: u32, mut reader: Box<dyn Read + Send>, screen: Arc<Screen>)
 }
 
 /// Writes queued input in order; ends when the terminal is dropped or a write fails.
-fn spawn_writer(pid: u32, mut writer: std::fs::File) -> std::io::Result<std_mpsc::SyncSender<Vec<Key>>> {
+fn spawn_writer(pid: u32, mut writer: std::fs::File, screen: Arc<Screen>) -> std::io::Result<std_mpsc::SyncSender<Vec<Key>>> {
     let (tx, rx) = std_mpsc::sync_channel::<Vec<Key>>(INPUT_QUEUE);
     std::thread::Builder::new().name(format!("pty-write-{pid}")).spawn(move || {
         for keys in rx {
+            let mut output_seen = screen.written();
             for key in keys {
                 let written = match key {
-                    Key::Bytes(b) => writer.write_all(&b).and_then(|()| writer.flush()),
+                    Key::Bytes(b) => {
+                        output_seen = screen.written();
+                        writer.write_all(&b).and_then(|()| writer.flush())
+                    }
                     Key::Pause(d) => {
                         std::thread::sleep(d);
+                        Ok(())
+                    }
+                    Key::Ready => {
+                        wait_until(|| is_raw(&writer));
+                        Ok(())
+                    }
+                    Key::Echo => {
+                        wait_until(|| screen.written() > output_seen);
                         Ok(())
                     }
                 };
@@ -189,6 +216,20 @@ fn spawn_writer(pid: u32, mut writer: std::fs::File) -> std::io::Result<std_mpsc
         }
     })?;
     Ok(tx)
+}
+
+/// Polls `ready` until it holds or [`READY_WAIT`] passed.
+fn wait_until(ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + READY_WAIT;
+    while !ready() && std::time::Instant::now() < deadline {
+        std::thread::sleep(READY_POLL);
+    }
+}
+
+/// Whether the program reads the terminal key by key (canonical mode off). The master side
+/// of a Linux PTY reports the terminal's settings.
+fn is_raw(master: &std::fs::File) -> bool {
+    nix::sys::termios::tcgetattr(master).is_ok_and(|t| !t.local_flags.contains(nix::sys::termios::LocalFlags::ICANON))
 }
 
 struct Supervised {
@@ -234,7 +275,7 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
             Some(Control::Stop { grace, done }) => {
                 waiters.push(done);
                 stopped = true;
-                let typed = p.pty.type_keys(vec![Key::Bytes(EXIT_COMMAND.to_vec()), Key::Pause(SUBMIT_PAUSE), Key::Bytes(b"\r".to_vec())]);
+                let typed = p.pty.type_keys(submit(EXIT_COMMAND.to_vec()));
                 if typed.is_ok() && tokio::time::timeout(grace + SUBMIT_PAUSE, &mut p.exited).await.is_ok() {
                     break;
                 }
@@ -275,6 +316,12 @@ async fn supervise(mut p: Supervised, mut control: mpsc::Receiver<Control>) {
         let _ = w.send(());
     }
     runner::refuse_after_exit(control).await;
+}
+
+/// Keys that submit `text` to the CLI: once it reads its terminal, the text, then (after
+/// it has redrawn and [`SUBMIT_PAUSE`]) Enter.
+pub(crate) fn submit(text: Vec<u8>) -> Vec<Key> {
+    vec![Key::Ready, Key::Bytes(text), Key::Echo, Key::Pause(SUBMIT_PAUSE), Key::Bytes(b"\r".to_vec())]
 }
 
 /// Reaps our exited child and reads how it ended.

@@ -57,6 +57,8 @@ pub const DEFAULT_ROWS: u16 = 32;
 /// One terminal's screen. Shared by its reader thread, its viewers and the engine.
 pub(crate) struct Screen {
     state: Mutex<State>,
+    /// Bytes pushed so far (the writer waits on it for the program's redraw).
+    written: std::sync::atomic::AtomicU64,
     path: PathBuf,
     cap: usize,
 }
@@ -86,6 +88,7 @@ impl Screen {
         let (cols, rows, bytes) = load(&path).unwrap_or((DEFAULT_COLS, DEFAULT_ROWS, Vec::new()));
         let screen = Arc::new(Screen {
             state: Mutex::new(State { ring: VecDeque::new(), cut: false, cols, rows, dirty: false, viewers: Vec::new(), ended: None }),
+            written: std::sync::atomic::AtomicU64::new(0),
             path,
             cap: cap.max(1),
         });
@@ -98,6 +101,11 @@ impl Screen {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many bytes the program wrote so far.
+    pub(crate) fn written(&self) -> u64 {
+        self.written.load(Ordering::Acquire)
     }
 
     /// The terminal's size as last set.
@@ -118,6 +126,7 @@ impl Screen {
     /// More output: into the ring (dropping the oldest past the cap) and to every viewer
     /// that keeps up. Never waits for a viewer.
     pub(crate) fn push(&self, bytes: &[u8]) {
+        self.written.fetch_add(bytes.len() as u64, Ordering::Release);
         let mut s = self.lock();
         let bytes = if bytes.len() > self.cap { &bytes[bytes.len() - self.cap..] } else { bytes };
         let over = (s.ring.len() + bytes.len()).saturating_sub(self.cap);

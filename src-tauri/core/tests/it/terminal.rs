@@ -240,25 +240,32 @@ async fn end_types_exit_then_resume_continues_the_same_conversation_in_a_new_ter
     gone(resumed.pid).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_output_stays_under_the_screen_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let bin_dir = tempfile::tempdir().unwrap();
-    // A stand-in that floods its terminal: 3x the cap, then a marker. Still a real
-    // process in a real PTY through the engine.
-    let bin = bin_dir.path().join("flood");
-    std::fs::write(&bin, "#!/bin/sh\nhead -c 6000000 /dev/zero | tr '\\0' 'x' | fold -w 100\necho END-OF-FLOOD\nsleep 30\n").unwrap();
+/// A stand-in for `claude` in `dir`: a shell script (still a real process in a real PTY
+/// through the engine) for what the real CLI cannot be made to do.
+fn stand_in(dir: &std::path::Path, script: &str) -> std::path::PathBuf {
+    let bin = dir.join("claude");
+    std::fs::write(&bin, format!("#!/bin/sh\n{script}\n")).unwrap();
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let engine = Engine::open(dir.path(), EngineConfig { stop_grace: Duration::from_secs(1), ..Default::default() }).unwrap();
-    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(bin.to_string_lossy().into()), ..Default::default() });
-    let req = NewSession {
+    bin
+}
+
+fn terminal_request(cwd: &std::path::Path) -> NewSession {
+    NewSession {
         agent: Some(AgentKind::Claude),
-        cwd: work.path().to_string_lossy().into(),
+        cwd: cwd.to_string_lossy().into(),
         config: SessionConfig { mode: RunMode::Terminal, ..Default::default() },
         ..Default::default()
-    };
-    let s = engine.create(req).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_output_stays_under_the_screen_cap() {
+    let (dir, work, bin_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // 3x the cap, then a marker.
+    let bin = stand_in(bin_dir.path(), "head -c 6000000 /dev/zero | tr '\\0' 'x' | fold -w 100\necho END-OF-FLOOD\nsleep 30");
+    let engine =
+        claude_engine_with(dir.path(), &bin, ManualClock::new(), EngineConfig { stop_grace: Duration::from_secs(1), ..Default::default() });
+    let s = engine.create(terminal_request(work.path())).await.unwrap();
     let (mut screen, _) = Screen::attach(&engine, &s.id);
     screen.wait_for(60, "the end of the flood", |t| t.contains("END-OF-FLOOD")).await;
     let (view, _) = engine.terminal_attach(&s.id).unwrap();
@@ -268,4 +275,25 @@ async fn a_flood_of_output_stays_under_the_screen_cap() {
     engine.end(&s.id).await.unwrap();
     let file = std::fs::metadata(engine.screen_path(&s.id)).unwrap().len() as usize;
     assert!(file <= SCREEN_BYTES + 64, "the saved screen is bounded too: {file}");
+}
+
+/// Typing into a terminal is activity: the idle TTL starts over, so a session used only
+/// through its terminal does not expire under its user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_into_the_terminal_keeps_it_from_expiring() {
+    let (dir, work, bin_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bin = stand_in(bin_dir.path(), "exec cat");
+    let clock = ManualClock::new();
+    let engine =
+        claude_engine_with(dir.path(), &bin, clock.clone(), EngineConfig { stop_grace: Duration::from_secs(1), ..Default::default() });
+    let s = engine.create(terminal_request(work.path())).await.unwrap();
+    clock.advance(chrono::Duration::minutes(50));
+    engine.terminal_input(&s.id, b"still here\r").unwrap();
+    clock.advance(chrono::Duration::minutes(50));
+    let report = engine.sweep().await.unwrap();
+    assert!(report.expired.is_empty(), "100 minutes after the start, 50 after the last key: {report:?}");
+    let (mut screen, _) = Screen::attach(&engine, &s.id);
+    screen.wait_for(10, "the keys echoed by the terminal", |t| t.contains("still here")).await;
+    clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(engine.sweep().await.unwrap().expired, vec![s.id.clone()], "an hour after the last key it expires as any session");
 }
