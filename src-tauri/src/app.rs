@@ -26,6 +26,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, engine: Engine, options: Options) 
         .manage(notify::Watch::default())
         .manage(tray::TrayState::default())
         .manage(commands::Subscriptions::default())
+        .manage(crate::terminal_follow::TerminalFollow::default())
         .invoke_handler(contract::handler())
         .setup(move |app| {
             if options.tray {

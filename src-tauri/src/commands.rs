@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::open::OpenIn;
 use switchboard_core::workspace::{
-    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
+    Changes, Checkpoint, Comparison, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
 use switchboard_core::{
     AgentKind, Engine, ErrorCode, Metrics, NewSession, OutputItem, PartialUpdate, PermissionDecision, PermissionRequest, PermissionRule,
@@ -345,7 +346,12 @@ pub async fn save_settings<R: tauri::Runtime>(
             });
         }
     }
-    Ok(engine.settings()?)
+    let now = engine.settings()?;
+    // Terminal sessions follow the new settings at once.
+    if let Some(follow) = app.try_state::<crate::terminal_follow::TerminalFollow>() {
+        follow.settings_changed(&engine, &now);
+    }
+    Ok(now)
 }
 
 #[tauri::command]
@@ -455,6 +461,16 @@ pub async fn session_changes(engine: State<'_, Engine>, id: String) -> IpcResult
 #[tauri::command]
 pub async fn session_diff(engine: State<'_, Engine>, id: String, from: String, to: String, path: Option<String>) -> IpcResult<FileDiff> {
     Ok(engine.diff(&id, &from, &to, path.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn session_compare(engine: State<'_, Engine>, id: String, from: String, to: String) -> IpcResult<Comparison> {
+    Ok(engine.compare(&id, &from, &to).await?)
+}
+
+#[tauri::command]
+pub async fn open_session_in(engine: State<'_, Engine>, id: String, target: OpenIn) -> IpcResult<String> {
+    Ok(engine.open_in(&id, target).await?)
 }
 
 #[tauri::command]

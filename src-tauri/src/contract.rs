@@ -30,8 +30,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use switchboard_core::agents::AgentInfo;
+use switchboard_core::open::OpenIn;
 use switchboard_core::workspace::{
-    Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
+    Changes, Checkpoint, Comparison, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, RepoInfo, RepoSetup, Workspace,
 };
 use switchboard_core::{
     AgentKind, Metrics, NewSession, OutputItem, PermissionDecision, PermissionRequest, PermissionRule, Session, SessionFilter,
@@ -258,6 +259,12 @@ contract! {
     /// The unified diff between two trees or commits (ids from `sessionChanges` or
     /// `sessionCheckpoints`), of one file (`path`) or of all (null).
     fn session_diff(id: String, from: String, to: String, path: Option<String>) -> FileDiff;
+    /// The files that differ between two states of the worktree (ids of checkpoints'
+    /// trees, the merge-base or the worktree's tree from `sessionChanges`), with counts.
+    fn session_compare(id: String, from: String, to: String) -> Comparison;
+    /// Opens the session's worktree (its folder without one) in the editor, a terminal or the
+    /// file manager (Settings → Open in); resolves to the program started.
+    fn open_session_in(id: String, target: OpenIn) -> String;
     fn session_checkpoints(id: String) -> Vec<Checkpoint>;
     /// Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo).
     fn restore_checkpoint(id: String, n: u32) -> Checkpoint;

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod contract;
 pub mod ipc;
 mod notify;
+pub mod terminal_follow;
 pub mod tray;
 pub mod tray_model;
 
@@ -177,24 +178,14 @@ fn run_gui(data_dir: &std::path::Path) -> i32 {
     exit_on_signals(app.handle().clone());
     let mut sweeper = Some(sweeper);
     // Claude Code sessions run in terminals: imported, then followed live (a thread of its
-    // own) until exit. The setting applies from the next start.
-    let mut terminal_watch = match engine.settings() {
-        Ok(settings) if settings.watch_terminal_sessions => match engine.watch_terminal_sessions(settings.terminal_sessions) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot follow Claude Code sessions run in terminals");
-                None
-            }
-        },
-        Ok(_) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the settings; terminal sessions are not followed");
-            None
-        }
-    };
+    // own) until exit, again with the new settings whenever they change.
+    match engine.settings() {
+        Ok(settings) => app.state::<terminal_follow::TerminalFollow>().start(&engine, &settings),
+        Err(e) => tracing::warn!(error = %e, "cannot read the settings; terminal sessions are not followed"),
+    }
     app.run(move |_app, event| {
         if let tauri::RunEvent::Exit = event {
-            drop(terminal_watch.take());
+            _app.state::<terminal_follow::TerminalFollow>().stop();
             if let Some(s) = sweeper.take() {
                 tauri::async_runtime::block_on(s.stop());
             }

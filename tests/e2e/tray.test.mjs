@@ -4,13 +4,14 @@
 // first instance running (single instance).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDriver, Session } from './webdriver.mjs';
+import { claudeCliEnv, startDriver, Session } from './webdriver.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = process.env.SWITCHBOARD_BIN ?? join(root, 'target/debug/switchboard');
@@ -226,5 +227,58 @@ test('the tray menu, driven over D-Bus like a tray host: a session item opens it
     for (const pid of appPidsOn(data)) { try { process.kill(pid, 'SIGTERM'); } catch {} }
     await sleep(1500);
     await s.close().catch(() => {});
+  }
+});
+
+// ---------------------------------------------------------------- sessions run in a terminal
+
+test('Claude Code run in a terminal: the tray counts it and lists it as running in a terminal; its item opens it', async () => {
+  for (let i = 0; i < 300 && !watcherUp(); i++) await sleep(100);
+  assert.ok(watcherUp(), `the tray host did not start: ${hostErr}`);
+  const data = mkdtempSync(join(tmpdir(), 'switchboard-trayterm-'));
+  // The real CLI's home (its transcripts in <home>/.claude/projects), and its project folder.
+  const home = mkdtempSync(join(tmpdir(), 'switchboard-trayterm-home-'));
+  const project = realpathSync(mkdtempSync(join(tmpdir(), 'switchboard-trayterm-project-')));
+  const api = spawn('node', [join(root, 'tests/fake-api/server.mjs')], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const port = await new Promise((resolve) => createInterface({ input: api.stdout }).once('line', (l) => resolve(Number(l.split(' ')[1]))));
+  const cliEnv = { ...process.env, ...claudeCliEnv(port, home), CLAUDE_CONFIG_DIR: join(home, '.claude') };
+  // Claude Code kept open in a "terminal", outside Switchboard, taking its turns on stdin.
+  const cli = spawn(join(root, 'tests/node_modules/.bin/claude'), ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'], {
+    cwd: project, env: cliEnv, stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const results = [];
+  createInterface({ input: cli.stdout }).on('line', (l) => { if (l.includes('"type":"result"')) results.push(l); });
+  const say = (text) => cli.stdin.write(JSON.stringify({ type: 'user', message: { role: 'user', content: text } }) + '\n');
+  say('Refactor the config loader');
+  await until('the first turn ends', () => results.length === 1, 60000);
+  // The app follows the same Claude Code folder (the setting's default: $CLAUDE_CONFIG_DIR).
+  const appDriver = await startDriver({ CLAUDE_CONFIG_DIR: join(home, '.claude') });
+  const s = await Session.start(appDriver.url, bin, ['--data-dir', data]);
+  try {
+    await s.waitFor('[data-testid=session-row]');
+    // A slow turn: the session runs, in its terminal, while the tray is read.
+    say('Go slowly [[slow 400]]');
+    const m = await until('the app exports its tray menu', () => appMenu());
+    const labels = await until('the tray counts and lists the terminal session as running', () => {
+      const l = menuItems(m).map((i) => i.label);
+      return l.some((x) => /\(1 in a terminal\)/.test(x)) && l.some((x) => /^Refactor the config loader.*running in a terminal/.test(x)) ? l : null;
+    }, 30000);
+    assert.ok(labels.includes('1 running (1 in a terminal)'), JSON.stringify(labels));
+    clickItem(m, /^Refactor the config loader/);
+    await until('its session view opens, marked as a terminal session', async () =>
+      (await s.exec('return document.querySelector("[data-testid=session-detail] [data-testid=copy-resume-command]") !== null')));
+    await until('its first reply is shown', async () => /config loader|Refactor/.test(await s.exec('return document.querySelector("[data-testid=output-list]")?.innerText ?? ""')));
+    await sleep(500);
+    execFileSync('import', ['-window', 'root', join(shots, 'tray-terminal-session.png')]);
+    // And the list marks it.
+    await s.exec('location.hash = "#/sessions"');
+    await s.waitFor('[data-testid=terminal-badge]');
+  } finally {
+    cli.kill('SIGTERM');
+    api.stdin.end(); api.kill();
+    for (const pid of appPidsOn(data)) { try { process.kill(pid, 'SIGTERM'); } catch {} }
+    await sleep(1500);
+    await s.close().catch(() => {});
+    await appDriver.stop();
   }
 });

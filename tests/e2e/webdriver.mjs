@@ -18,6 +18,18 @@ export async function freePort() {
   });
 }
 
+/** The environment the real Claude Code CLI needs to talk to our fake API on `port`, with `home` as its HOME. */
+export function claudeCliEnv(port, home, apiKey = 'sk-test') {
+  return {
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ANTHROPIC_API_KEY: apiKey,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    HOME: home,
+  };
+}
+
 /** Starts WebKitWebDriver on a free port; returns { url, stop }. */
 export async function startDriver(env = {}) {
   const port = await freePort();

@@ -32,6 +32,8 @@ fn generate(dir: &Path) {
     switchboard_core::workspace::Changes::export_all_to(dir).expect("export Changes");
     switchboard_core::workspace::Checkpoint::export_all_to(dir).expect("export Checkpoint");
     switchboard_core::workspace::FileDiff::export_all_to(dir).expect("export FileDiff");
+    switchboard_core::workspace::Comparison::export_all_to(dir).expect("export Comparison");
+    switchboard_core::open::OpenIn::export_all_to(dir).expect("export OpenIn");
     switchboard_core::workspace::RepoInfo::export_all_to(dir).expect("export RepoInfo");
     switchboard_core::workspace::LandOutcome::export_all_to(dir).expect("export LandOutcome");
     switchboard_core::workspace::RemovalCheck::export_all_to(dir).expect("export RemovalCheck");

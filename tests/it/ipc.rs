@@ -9,7 +9,7 @@ use switchboard_core::{Engine, EngineConfig};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+use tauri::{Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
 use crate::support::{temp_dir, wait_for};
 
@@ -267,7 +267,10 @@ async fn every_registered_command_answers_with_its_registered_types() {
     let call = |inv: &contract::Invocation| invoke(&window, inv.command, inv.args.clone());
     let created = call(&args::create_session(new("first"))).expect("create");
     let id = created["id"].as_str().expect("id").to_string();
-    let settings = serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
+    let mut settings: switchboard_core::Settings =
+        serde_json::from_value(call(&args::get_settings()).expect("settings")).expect("Settings");
+    // Open in… a terminal that is not there: refused with the reason, nothing started.
+    settings.open_terminal = vec!["/nowhere/terminal".into()];
     let sub = call(&args::subscribe_output(id.clone(), 0, Channel::new(7))).expect("subscribe");
     let terminal: NewSession =
         serde_json::from_value(json!({ "agent": "claude", "cwd": work.path(), "config": { "mode": "terminal" } })).expect("new");
@@ -313,6 +316,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::list_workspaces(), Expect::Ok),
         (args::session_changes(id.clone()), Expect::Err(ErrorCode::InvalidInput)),
         (args::session_diff(id.clone(), "a".repeat(40), "b".repeat(40), None), Expect::Err(ErrorCode::InvalidInput)),
+        (args::session_compare(id.clone(), "a".repeat(40), "b".repeat(40)), Expect::Err(ErrorCode::InvalidInput)),
+        (args::open_session_in(id.clone(), switchboard_core::open::OpenIn::Terminal), Expect::Err(ErrorCode::InvalidInput)),
         (args::session_checkpoints(id.clone()), Expect::Ok),
         (args::restore_checkpoint(id.clone(), 1), Expect::Err(ErrorCode::InvalidInput)),
         (args::commit_work(id.clone(), "m".into()), Expect::Err(ErrorCode::InvalidInput)),
@@ -362,4 +367,50 @@ async fn every_registered_command_answers_with_its_registered_types() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A transcript as Claude Code writes it, in `claude/projects/<folder>/<id>.jsonl`.
+fn write_transcript(claude: &std::path::Path, id: &str, prompt: &str) {
+    let folder = claude.join("projects").join(switchboard_core::encode_folder("/home/me/app"));
+    std::fs::create_dir_all(&folder).expect("folder");
+    let line = json!({ "type": "user", "cwd": "/home/me/app", "sessionId": id, "timestamp": "2026-03-01T10:00:00Z",
+        "message": { "role": "user", "content": prompt } });
+    std::fs::write(folder.join(format!("{id}.jsonl")), format!("{line}\n")).expect("transcript");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_session_settings_apply_at_once_without_a_restart() {
+    let (dir, first, second) = (temp_dir(), temp_dir(), temp_dir());
+    write_transcript(first.path(), "first-session", "from the first folder");
+    write_transcript(second.path(), "second-session", "from the second folder");
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let (app, window) = app_with(engine.clone());
+    let terminal_titles = || -> Vec<String> {
+        let listed = invoke(&window, "list_sessions", json!({ "filter": { "origin": "terminal" } })).expect("list");
+        let mut titles: Vec<String> =
+            listed.as_array().expect("array").iter().map(|s| s["title"].as_str().unwrap_or("").to_string()).collect();
+        titles.sort();
+        titles
+    };
+    // Launch: following the first folder.
+    let mut settings = engine.settings().expect("settings");
+    settings.terminal_sessions.claude_dir = Some(first.path().to_string_lossy().into_owned());
+    engine.save_settings(&settings).expect("save");
+    app.state::<switchboard::terminal_follow::TerminalFollow>().start(&engine, &settings);
+    wait_for(Duration::from_secs(10), || (terminal_titles() == ["from the first folder"]).then_some(())).await;
+
+    // Settings → Claude Code folder: the second folder is read at once.
+    settings.terminal_sessions.claude_dir = Some(second.path().to_string_lossy().into_owned());
+    invoke(&window, "save_settings", json!({ "settings": settings })).expect("save_settings");
+    wait_for(Duration::from_secs(10), || (terminal_titles().len() == 2).then_some(())).await;
+    assert_eq!(terminal_titles(), ["from the first folder", "from the second folder"]);
+
+    // Switched off: a new transcript is no longer imported.
+    settings.watch_terminal_sessions = false;
+    invoke(&window, "save_settings", json!({ "settings": settings })).expect("save_settings");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    write_transcript(second.path(), "third-session", "after switching off");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(terminal_titles().len(), 2, "nothing followed once switched off");
+    app.state::<switchboard::terminal_follow::TerminalFollow>().stop();
 }

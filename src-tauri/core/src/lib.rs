@@ -27,6 +27,7 @@ pub mod error;
 mod external;
 pub mod logging;
 mod model;
+pub mod open;
 mod output;
 pub mod paths;
 pub mod permission_rules;

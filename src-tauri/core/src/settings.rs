@@ -40,6 +40,12 @@ pub struct Settings {
     /// tray or CLI before it is left to the terminal alone (1..=3600, default 120).
     #[ts(type = "number")]
     pub terminal_approval_hold_secs: u32,
+    /// "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
+    /// `$EDITOR`, else the desktop's default (`xdg-open`).
+    pub open_editor: Vec<String>,
+    /// "Open in… Terminal": the terminal's argument vector, started in the folder; empty: the
+    /// first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
+    pub open_terminal: Vec<String>,
     /// The mode the New-session form starts with for Claude: the interactive CLI in a
     /// terminal (the user's plan) or headless.
     pub default_mode: crate::model::RunMode,
@@ -62,6 +68,8 @@ impl Default for Settings {
             watch_terminal_sessions: true,
             terminal_sessions: Default::default(),
             terminal_approval_hold_secs: DEFAULT_APPROVAL_HOLD_SECS,
+            open_editor: Vec::new(),
+            open_terminal: Vec::new(),
             default_mode: Default::default(),
         }
     }
@@ -96,9 +104,22 @@ impl Settings {
         if self.terminal_sessions.since_days > 36_500 {
             return Err(Error::invalid("terminal_sessions.since_days", "how far back to import must be at most 36500 days (0: all)"));
         }
+        if let Some(d) = self.terminal_sessions.claude_dir.as_deref().filter(|d| !d.trim().is_empty()) {
+            if !std::path::Path::new(d.trim()).is_absolute() {
+                return Err(Error::invalid(
+                    "terminal_sessions.claude_dir",
+                    format!("'{d}' must be an absolute folder (or empty for ~/.claude)"),
+                ));
+            }
+        }
         for f in self.terminal_sessions.include.iter().chain(&self.terminal_sessions.exclude) {
             if !std::path::Path::new(f.trim()).is_absolute() {
                 return Err(Error::invalid("terminal_sessions", format!("'{f}' must be an absolute folder")));
+            }
+        }
+        for (field, argv) in [("open_editor", &self.open_editor), ("open_terminal", &self.open_terminal)] {
+            if argv.first().is_some_and(|p| p.trim().is_empty()) || argv.len() > 64 || argv.iter().any(|a| a.contains('\0')) {
+                return Err(Error::invalid(field, "the command must start with a program (at most 64 arguments, no NUL)"));
             }
         }
         Ok(())

@@ -21,6 +21,7 @@ import { commands, type Invoke } from "./contract";
 import { ApiError, toIpcError } from "./errors";
 import type { OutputSource } from "./output.svelte";
 import type { RuleSource } from "./rules.svelte";
+import type { TerminalChunk, TerminalSource } from "./terminal";
 
 export { ApiError, toIpcError, errorMessage } from "./errors";
 export type { UnlistenFn };
@@ -105,6 +106,26 @@ export const outputSource: OutputSource = {
   tail: outputTail,
   read: readOutput,
   subscribe: subscribeOutput,
+};
+
+// ---------------------------------------------------------------- terminal mode
+
+/**
+ * A terminal-mode session's PTY over IPC: `attach` sends the screen so far and streams what
+ * follows over a Channel; after `detach` nothing more reaches `onChunk`.
+ */
+export const terminalSource: TerminalSource = {
+  async attach(id, onChunk) {
+    let active = true;
+    const channel = new Channel<TerminalChunk>();
+    channel.onmessage = (chunk) => {
+      if (active) onChunk(chunk);
+    };
+    const view = await backend.terminalAttach(id, channel);
+    return { view, detach: () => void (active = false) };
+  },
+  input: backend.terminalInput,
+  resize: backend.terminalResize,
 };
 
 // ---------------------------------------------------------------- permissions
@@ -251,6 +272,8 @@ export const probeRepository = backend.probeRepository;
 export const listWorkspaces = backend.listWorkspaces;
 export const sessionChanges = backend.sessionChanges;
 export const sessionDiff = backend.sessionDiff;
+export const sessionCompare = backend.sessionCompare;
+export const openSessionIn = backend.openSessionIn;
 export const sessionCheckpoints = backend.sessionCheckpoints;
 export const restoreCheckpoint = backend.restoreCheckpoint;
 export const commitWork = backend.commitWork;

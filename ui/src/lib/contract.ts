@@ -7,12 +7,14 @@ import type { AgentProfile } from "./bindings/AgentProfile";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { Changes } from "./bindings/Changes";
 import type { Checkpoint } from "./bindings/Checkpoint";
+import type { Comparison } from "./bindings/Comparison";
 import type { DayUsage } from "./bindings/DayUsage";
 import type { FileDiff } from "./bindings/FileDiff";
 import type { LandMethod } from "./bindings/LandMethod";
 import type { LandOutcome } from "./bindings/LandOutcome";
 import type { Metrics } from "./bindings/Metrics";
 import type { NewSession } from "./bindings/NewSession";
+import type { OpenIn } from "./bindings/OpenIn";
 import type { OrphanWorktree } from "./bindings/OrphanWorktree";
 import type { OutputItem } from "./bindings/OutputItem";
 import type { OutputMessage } from "./bindings/OutputMessage";
@@ -70,6 +72,8 @@ export const COMMANDS = [
   "list_workspaces",
   "session_changes",
   "session_diff",
+  "session_compare",
+  "open_session_in",
   "session_checkpoints",
   "restore_checkpoint",
   "commit_work",
@@ -124,6 +128,8 @@ export type Commands = {
   list_workspaces: { args: Record<string, never>; result: Array<Workspace> };
   session_changes: { args: { id: string }; result: Changes };
   session_diff: { args: { id: string; from: string; to: string; path: string | null }; result: FileDiff };
+  session_compare: { args: { id: string; from: string; to: string }; result: Comparison };
+  open_session_in: { args: { id: string; target: OpenIn }; result: string };
   session_checkpoints: { args: { id: string }; result: Array<Checkpoint> };
   restore_checkpoint: { args: { id: string; n: number }; result: Checkpoint };
   commit_work: { args: { id: string; message: string }; result: string };
@@ -203,6 +209,12 @@ export function commands(call: Invoke) {
     /** The unified diff between two trees or commits (ids from `sessionChanges` or */
     /** `sessionCheckpoints`), of one file (`path`) or of all (null). */
     sessionDiff: (id: string, from: string, to: string, path: string | null) => call("session_diff", { id, from, to, path }),
+    /** The files that differ between two states of the worktree (ids of checkpoints' */
+    /** trees, the merge-base or the worktree's tree from `sessionChanges`), with counts. */
+    sessionCompare: (id: string, from: string, to: string) => call("session_compare", { id, from, to }),
+    /** Opens the session's worktree (its folder without one) in the editor, a terminal or the */
+    /** file manager (Settings → Open in); resolves to the program started. */
+    openSessionIn: (id: string, target: OpenIn) => call("open_session_in", { id, target }),
     sessionCheckpoints: (id: string) => call("session_checkpoints", { id }),
     /** Puts the worktree back to checkpoint `n`; resolves to the checkpoint taken first (restore it to undo). */
     restoreCheckpoint: (id: string, n: number) => call("restore_checkpoint", { id, n }),

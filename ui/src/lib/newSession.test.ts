@@ -123,6 +123,21 @@ describe("buildNewSession", () => {
   });
 });
 
+describe("mode", () => {
+  const mode = (r: ReturnType<typeof buildNewSession>) => (r.ok ? (r.request.config as { mode?: string }).mode : "invalid");
+
+  it("a terminal Claude session asks for the interactive CLI, with no turn limit (-p only)", () => {
+    const r = buildNewSession({ ...emptyForm("/x", "claude"), mode: "terminal", maxTurns: "25" }, AGENTS);
+    expect(mode(r)).toBe("terminal");
+    expect(r.ok && r.request.config.max_turns).toBeNull();
+  });
+
+  it("other agents always run headless, whatever the form held", () => {
+    expect(mode(buildNewSession({ ...emptyForm("/x", "codex"), mode: "terminal" }, AGENTS))).toBe("headless");
+    expect(mode(buildNewSession({ ...emptyForm("/x", "command"), program: "bash", mode: "terminal" }))).toBe("headless");
+  });
+});
+
 describe("isAbsolutePath", () => {
   it("accepts POSIX, drive and UNC paths", () => {
     expect(isAbsolutePath("/")).toBe(true);

@@ -6,6 +6,7 @@ import { splitArgs } from "./args";
 import type { RepoInfo } from "./bindings/RepoInfo";
 import type { RepoSetup } from "./bindings/RepoSetup";
 import { AGENT_PROFILES } from "./contract";
+import { offersMode, type RunMode } from "./terminal";
 
 /** The fields of the New session form, as typed. */
 export type NewSessionForm = {
@@ -17,6 +18,8 @@ export type NewSessionForm = {
   prompt: string;
   model: string;
   permissionMode: PermissionMode;
+  /** Claude Code only: the interactive CLI in a terminal, or headless (`claude -p`). */
+  mode: RunMode;
   maxTurns: string;
   systemPrompt: string;
   env: string;
@@ -38,6 +41,7 @@ export type FormField =
   | "prompt"
   | "model"
   | "permission_mode"
+  | "mode"
   | "max_turns"
   | "append_system_prompt"
   | "env"
@@ -56,6 +60,7 @@ export const FORM_FIELDS: readonly FormField[] = [
   "prompt",
   "model",
   "permission_mode",
+  "mode",
   "max_turns",
   "append_system_prompt",
   "env",
@@ -123,6 +128,7 @@ export function emptyForm(cwd = "", agent: AgentKind = "command"): NewSessionFor
     prompt: "",
     model: "",
     permissionMode: "default",
+    mode: "headless",
     maxTurns: DEFAULT_MAX_TURNS,
     systemPrompt: "",
     env: "",
@@ -221,6 +227,7 @@ export function buildNewSession(
   let args: string[] = [];
   let env: Record<string, string> = {};
   let maxTurns: number | null = null;
+  const mode: RunMode = offersMode(form.agent) ? form.mode : "headless";
 
   if (isCommand) {
     if (form.program.trim() === "") errors.program = "Enter the program to run, e.g. bash or npm.";
@@ -228,7 +235,8 @@ export function buildNewSession(
     if (split.ok) args = split.args;
     else errors.args = split.error;
   } else {
-    const turns = form.maxTurns.trim();
+    // The interactive CLI has no turn limit (`--max-turns` is for `-p`).
+    const turns = mode === "terminal" ? "" : form.maxTurns.trim();
     if (turns !== "") {
       const n = Number(turns);
       if (!/^\d+$/.test(turns) || !Number.isSafeInteger(n) || n < 1) {
@@ -287,7 +295,7 @@ export function buildNewSession(
             append_system_prompt: form.systemPrompt.trim() === "" ? null : form.systemPrompt,
             env,
             metadata: null,
-            mode: "headless",
+            mode,
           },
     },
   };

@@ -1,6 +1,7 @@
 /** Small UI preferences kept in localStorage (never required to work). */
 import type { AgentKind } from "./bindings/AgentKind";
 import { AGENT_KINDS } from "./contract";
+import type { DiffLayout } from "./diffView";
 
 const LAST_CWD = "switchboard.lastCwd";
 const LAST_AGENT = "switchboard.lastAgent";
@@ -71,4 +72,15 @@ export function saveWorktreeChoice(repoRoot: string, on: boolean): void {
   }
   map[repoRoot] = on;
   set(WORKTREE_BY_REPO, JSON.stringify(map));
+}
+
+const DIFF_LAYOUT = "switchboard.diffLayout";
+
+/** How the Changes tab lays out diffs: "unified" (the default) or "split" (side by side). */
+export function loadDiffLayout(): DiffLayout {
+  return get(DIFF_LAYOUT) === "split" ? "split" : "unified";
+}
+
+export function saveDiffLayout(layout: DiffLayout): void {
+  set(DIFF_LAYOUT, layout);
 }

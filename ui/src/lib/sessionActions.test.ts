@@ -54,5 +54,9 @@ describe("what can be done with a session", () => {
     expect(canResume(running)).toBe(false);
     expect(canResume({ ...running, status: { state: "ended" } })).toBe(true);
     expect(resumeCommand(running)).toBe("cd '/home/me/my app' && claude --resume abc-1");
+    // An imported subagent has no conversation id of its own: nothing to resume.
+    const subagent = { ...running, status: { state: "ended" as const }, agent_session_id: null };
+    expect(canResume(subagent)).toBe(false);
+    expect(resumeCommand(subagent)).toBeNull();
   });
 });

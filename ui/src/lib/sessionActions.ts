@@ -70,7 +70,9 @@ export function resumeCommand(session: Session): string | null {
 }
 
 export function canResume(session: Session): boolean {
-  return !isLive(session.status) && AGENT_PROFILES[session.agent].can_resume;
+  // An imported subagent's session has no conversation of its own to resume.
+  const resumable = session.origin !== "terminal" || session.agent_session_id !== null;
+  return !isLive(session.status) && AGENT_PROFILES[session.agent].can_resume && resumable;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandLineOf, compareSessions, countByStatus, displayTitle, pickNewer, rowNote, SessionModel, sortSessions } from "./sessions";
+import { commandLineOf, compareSessions, countByStatus, displayTitle, pickNewer, rowNote, SessionModel, sortSessions, subagentParentOf, subagentsOf } from "./sessions";
 import type { PermissionRequest } from "./bindings/PermissionRequest";
 import { makeSession } from "./testing";
 
@@ -218,5 +218,25 @@ describe("what a row and a header show", () => {
     const failed = makeSession({ status: { state: "error", message: "API Error: 529 overloaded" } });
     expect(rowNote(failed, undefined)).toEqual({ kind: "error", text: "API Error: 529 overloaded" });
     expect(rowNote(makeSession({ status: "idle" }), undefined)).toBeNull();
+  });
+});
+
+describe("subagent sessions", () => {
+  const withMeta = (id: string, metadata: unknown, minute: number) => {
+    const s = makeSession({ id, created_at: t(minute) });
+    return { ...s, config: { ...s.config, metadata } };
+  };
+  it("names a child's parent from its metadata and lists a parent's children oldest first", () => {
+    const parent = withMeta("p", null, 1);
+    const late = withMeta("c2", { subagent_of: "p", subagent: "agent-b" }, 5);
+    const early = withMeta("c1", { subagent_of: "p", subagent: "agent-a" }, 3);
+    const other = withMeta("x", { subagent_of: "q" }, 2);
+    const resumed = withMeta("r", { resumed_from: "p" }, 4);
+    expect(subagentParentOf(early)).toBe("p");
+    expect(subagentParentOf(parent)).toBeNull();
+    expect(subagentParentOf(resumed)).toBeNull();
+    expect(subagentParentOf(withMeta("n", { subagent_of: null }, 6))).toBeNull();
+    expect(subagentParentOf(withMeta("a", ["subagent_of"], 6))).toBeNull();
+    expect(subagentsOf("p", [parent, late, other, early, resumed]).map((s) => s.id)).toEqual(["c1", "c2"]);
   });
 });

@@ -185,6 +185,21 @@ export function displayTitle(session: Session): string {
   return typed || session.config.program || "Untitled session";
 }
 
+/**
+ * The session a subagent's session belongs to: an imported subagent transcript becomes a
+ * child session whose metadata names its parent (`subagent_of`). Null for any other.
+ */
+export function subagentParentOf(session: Session): string | null {
+  const m = session.config.metadata;
+  const parent = m !== null && typeof m === "object" && !Array.isArray(m) ? (m as Record<string, unknown>).subagent_of : null;
+  return typeof parent === "string" && parent !== "" ? parent : null;
+}
+
+/** The subagent sessions of `id`, oldest first. */
+export function subagentsOf(id: string, list: Iterable<Session>): Session[] {
+  return [...list].filter((s) => subagentParentOf(s) === id).sort((a, b) => a.created_at.localeCompare(b.created_at));
+}
+
 /** The one-line note a list row shows under its status: what it waits for, or its error. */
 export type RowNote = { kind: "waiting" | "error"; text: string };
 

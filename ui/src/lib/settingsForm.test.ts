@@ -13,11 +13,22 @@ const base: Settings = {
   tray_hint_shown: true,
   watch_terminal_sessions: true,
   terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+  open_editor: ["code", "--new-window"],
+  open_terminal: [],
   default_mode: "headless",
   terminal_approval_hold_secs: 120,
 };
 
 describe("settings form", () => {
+  it("keeps the default mode of new Claude Code sessions", () => {
+    const f = toForm(base);
+    expect(f.defaultMode).toBe("headless");
+    const r = fromForm({ ...f, defaultMode: "terminal" }, base);
+    expect(r.ok && r.settings.default_mode).toBe("terminal");
+    expect(toForm({ ...base, default_mode: "terminal" }).defaultMode).toBe("terminal");
+  });
+
+
   it("round-trips, keeping fields the form does not show", () => {
     const r = fromForm(toForm(base), base);
     expect(r).toEqual({ ok: true, settings: base });
@@ -52,8 +63,21 @@ describe("settings form", () => {
     const r = fromForm(form, base);
     expect(r.ok && r.settings.terminal_sessions).toEqual({ claude_dir: null, include: ["/home/me/src", "/work"], exclude: [], since_days: 30 });
     expect(r.ok && r.settings.watch_terminal_sessions).toBe(false);
+    const moved = fromForm({ ...form, terminalClaudeDir: " /opt/claude-home " }, base);
+    expect(moved.ok && moved.settings.terminal_sessions.claude_dir).toBe("/opt/claude-home");
+    const relativeDir = fromForm({ ...form, terminalClaudeDir: "claude-home" }, base);
+    expect(!relativeDir.ok && relativeDir.errors["terminal_sessions.claude_dir"]).toMatch(/absolute/);
     const bad = fromForm({ ...form, terminalExclude: "src" }, base);
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors.terminal_sessions).toMatch(/absolute/);
+  });
+
+  it("reads the Open-in commands as argument vectors, quotes kept, and refuses an unclosed quote", () => {
+    expect(toForm(base).openEditor).toBe("code --new-window");
+    const form = { ...toForm(base), openEditor: "", openTerminal: `kitty --title "A worktree"` };
+    const r = fromForm(form, base);
+    expect(r.ok && [r.settings.open_editor, r.settings.open_terminal]).toEqual([[], ["kitty", "--title", "A worktree"]]);
+    const bad = fromForm({ ...form, openTerminal: `kitty "oops` }, base);
+    expect(!bad.ok && bad.errors.open_terminal).toBeTruthy();
   });
 });

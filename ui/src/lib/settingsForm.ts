@@ -1,6 +1,8 @@
 /** The settings form: Settings ↔ what the inputs hold, with the backend's rules checked early. */
 import type { Settings } from "./bindings/Settings";
 import { isAbsolutePath } from "./newSession";
+import { joinArgs, splitArgs } from "./args";
+import type { RunMode } from "./terminal";
 
 export type PathAgent = "claude" | "codex" | "gemini";
 export const PATH_AGENTS: readonly PathAgent[] = ["claude", "codex", "gemini"];
@@ -19,6 +21,13 @@ export type SettingsForm = {
   terminalInclude: string;
   terminalExclude: string;
   terminalSinceDays: string;
+  /** "Open in…": the editor's and the terminal's command lines (empty: found by Switchboard). */
+  openEditor: string;
+  openTerminal: string;
+  /** The mode the New-session form starts with for Claude Code. */
+  defaultMode: RunMode;
+  /** Claude Code's config folder; empty: $CLAUDE_CONFIG_DIR, else ~/.claude. */
+  terminalClaudeDir: string;
 };
 
 /** Field names as the backend reports them in `IpcError.field`. */
@@ -30,7 +39,10 @@ export type SettingsField =
   | "idle_ttl_minutes"
   | "retention_days"
   | "terminal_sessions"
-  | "terminal_sessions.since_days";
+  | "terminal_sessions.since_days"
+  | "open_editor"
+  | "open_terminal"
+  | "terminal_sessions.claude_dir";
 
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 
@@ -43,6 +55,9 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
   "retention_days",
   "terminal_sessions",
   "terminal_sessions.since_days",
+  "open_editor",
+  "open_terminal",
+  "terminal_sessions.claude_dir",
 ];
 
 const lines = (text: string): string[] =>
@@ -64,6 +79,10 @@ export function toForm(s: Settings): SettingsForm {
     terminalInclude: s.terminal_sessions.include.join("\n"),
     terminalExclude: s.terminal_sessions.exclude.join("\n"),
     terminalSinceDays: String(s.terminal_sessions.since_days),
+    openEditor: joinArgs(s.open_editor),
+    openTerminal: joinArgs(s.open_terminal),
+    defaultMode: s.default_mode,
+    terminalClaudeDir: s.terminal_sessions.claude_dir ?? "",
   };
 }
 
@@ -100,6 +119,12 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   const exclude = lines(f.terminalExclude);
   const relative = [...include, ...exclude].find((p) => !isAbsolutePath(p));
   if (relative !== undefined) errors.terminal_sessions = `Use absolute folders, one per line (“${relative}” is not).`;
+  const editor = splitArgs(f.openEditor);
+  const terminal = splitArgs(f.openTerminal);
+  if (!editor.ok) errors.open_editor = editor.error;
+  if (!terminal.ok) errors.open_terminal = terminal.error;
+  const claudeDir = f.terminalClaudeDir.trim();
+  if (claudeDir !== "" && !isAbsolutePath(claudeDir)) errors["terminal_sessions.claude_dir"] = "Use an absolute folder, or leave it empty for ~/.claude.";
   if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in since || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
@@ -115,7 +140,10 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       notifications: f.notifications,
       autostart: f.autostart,
       watch_terminal_sessions: f.terminalSessions,
-      terminal_sessions: { ...base.terminal_sessions, include, exclude, since_days: since.value },
+      open_editor: editor.ok ? editor.args : [],
+      open_terminal: terminal.ok ? terminal.args : [],
+      default_mode: f.defaultMode,
+      terminal_sessions: { ...base.terminal_sessions, claude_dir: claudeDir === "" ? null : claudeDir, include, exclude, since_days: since.value },
     },
   };
 }

@@ -447,6 +447,12 @@ export const TASK_EVENTS = [
   ev("ENG-1421", ENDED_CLAUDE_ID, 300, "created", { agent: "claude", cwd: "/home/dev/src/github.com/acme/platform", title: "Write release notes for v0.9" }),
   ev("ENG-1421", ENDED_CLAUDE_ID, 299, "command_sent", { command: "Write the release notes for v0.9 from the merged PRs.", length: 54 }),
   ev("ENG-1421", ENDED_CLAUDE_ID, 298, "response_received", { duration_ms: 61_000, length: 1_482, subtype: "success", interrupted: false, message: null }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 297.9, "checkpoint", { n: 1, label: "after turn 1", commit: "a".repeat(40) }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 290, "command_sent", { command: "Add a regression test for a token issued in the future.", length: 56 }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 288, "response_received", { duration_ms: 118_000, length: 904, subtype: "success", interrupted: false, message: null }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 287.9, "checkpoint", { n: 2, label: "after turn 2", commit: "c".repeat(40) }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 270, "checkpoint", { n: 3, label: "before restoring checkpoint 1", commit: "e".repeat(40), restored: 1 }),
+  ev("ENG-1421", ENDED_CLAUDE_ID, 265, "checkpoint", { n: 4, label: "before restoring checkpoint 3", commit: "f".repeat(40), restored: 3 }),
   ev("ENG-1421", ENDED_CLAUDE_ID, 240, "ended", { status: "ended" }),
   ev("ENG-1421", CLAUDE_ID, 14, "created", { agent: "claude", cwd: AUTH, title: "Fix flaky login test in auth service" }),
   ev("ENG-1421", CLAUDE_ID, 14, "command_sent", { command: "The login test in services/auth is flaky on CI. Find out why and fix it.", length: 74 }),
@@ -545,6 +551,59 @@ index 3b18e51..a9c2f04 100644
 +
 +const MAX_SKEW_SECS: i64 = 60;
 `;
+const DIFF_TEST = `diff --git a/tests/future_iat.rs b/tests/future_iat.rs
+new file mode 100644
+index 0000000..5d1e2b7
+--- /dev/null
++++ b/tests/future_iat.rs
+@@ -0,0 +1,33 @@
++//! Tokens issued in the future are refused, beyond the tolerated clock skew.
++use auth::token::{validate, Error, Token};
++
++const NOW: i64 = 1_700_000_000;
++
++fn token(iat: i64) -> Token {
++    Token::sign(&Claims { sub: "ada".into(), iat, exp: iat + 3600 }, b"secret")
++}
++
++#[test]
++fn a_token_from_the_future_is_refused() {
++    let err = validate(&token(NOW + 120), NOW).unwrap_err();
++    assert!(matches!(err, Error::NotYetValid { iat, now } if iat == NOW + 120 && now == NOW));
++}
++
++#[test]
++fn a_small_skew_is_tolerated() {
++    // 59 s ahead: a server whose clock runs a little fast.
++    assert!(validate(&token(NOW + 59), NOW).is_ok());
++}
++
++#[test]
++fn the_skew_limit_is_inclusive() {
++    assert!(validate(&token(NOW + 60), NOW).is_ok());
++    assert!(validate(&token(NOW + 61), NOW).is_err());
++}
++
++#[test]
++fn expired_tokens_are_still_refused_first() {
++    let old = token(NOW - 7200);
++    let err = validate(&old, NOW).unwrap_err();
++    assert_eq!(err, Error::Expired, "expiry is checked before the issue time");
++}
+`;
+const DIFF_CHANGELOG = `diff --git a/CHANGELOG.md b/CHANGELOG.md
+index 77a1c0e..c3f9b12 100644
+--- a/CHANGELOG.md
++++ b/CHANGELOG.md
+@@ -1,6 +1,6 @@
+ # Changelog
+ 
+ ## Unreleased
+-- Nothing yet.
++- **Security:** tokens with an issue time in the future are refused (\`MAX_SKEW_SECS\` = 60).
+ 
+ ## 0.8.2
+`;
 export const WORKTREES = {
   [ENDED_CLAUDE_ID]: {
     workspace: {
@@ -570,7 +629,22 @@ export const WORKTREES = {
       files_cut: false,
       stats: { files: 3, added: 41, removed: 2, behind: 4 },
     },
-    diffs: { "src/token.rs": DIFF_TOKEN },
+    diffs: {
+      "src/token.rs": DIFF_TOKEN,
+      "tests/future_iat.rs": DIFF_TEST,
+      "CHANGELOG.md": DIFF_CHANGELOG,
+      [`${"d".repeat(40)}:tests/future_iat.rs`]: DIFF_TEST,
+    },
+    // Checkpoint 1 → 2 (their trees): the second turn added the test.
+    compares: {
+      [`${"b".repeat(40)}:${"d".repeat(40)}`]: {
+        from: "b".repeat(40),
+        to: "d".repeat(40),
+        files: [{ path: "tests/future_iat.rs", old_path: null, status: "added", added: 33, removed: 0, binary: false }],
+        files_cut: false,
+        stats: { files: 1, added: 33, removed: 0, behind: 0 },
+      },
+    },
     checkpoints: [
       { n: 1, commit: "a".repeat(40), tree: "b".repeat(40), label: "after turn 1", at: iso(10) },
       { n: 2, commit: "c".repeat(40), tree: "d".repeat(40), label: "after turn 2", at: iso(4) },
@@ -601,3 +675,112 @@ export const ORPHANS = [
     uncommitted_files: 0,
   },
 ];
+
+// A change of 5,000 lines across 200 files (25 per file: 12 removed, 13 added, in TypeScript
+// with context), for the Changes tab's responsiveness check: `fullOptions({ worktrees: bigWorktrees(...) })`.
+export function bigWorktrees(files = 200, linesPerFile = 25) {
+  const base = WORKTREES[ENDED_CLAUDE_ID];
+  const list = [];
+  const diffs = {};
+  const removed = Math.floor(linesPerFile / 2);
+  const added = linesPerFile - removed;
+  for (let i = 0; i < files; i += 1) {
+    const path = `src/modules/module_${String(i).padStart(3, "0")}.ts`;
+    list.push({ path, old_path: null, status: "modified", added, removed, binary: false });
+    const body = [];
+    for (let j = 0; j < removed; j += 1) body.push(`-export const value${j} = compute(${j}, "old ${i}");`);
+    for (let j = 0; j < added; j += 1) body.push(`+export const value${j}: number = compute(${j}, "new ${i}") * ${j + 1};`);
+    diffs[path] = [
+      `diff --git a/${path} b/${path}`,
+      "index 1111111..2222222 100644",
+      `--- a/${path}`,
+      `+++ b/${path}`,
+      `@@ -1,${removed + 6} +1,${added + 6} @@`,
+      `import { compute } from "../compute";`,
+      "",
+      `// Module ${i}: values for the report.`,
+      ...body,
+      "",
+      `export default { name: "module ${i}" };`,
+      `// end of module ${i}`,
+    ]
+      .map((l, k) => (k >= 5 && !l.startsWith("+") && !l.startsWith("-") ? ` ${l}` : l))
+      .join("\n") + "\n";
+  }
+  const stats = { files, added: added * files, removed: removed * files, behind: 0 };
+  return {
+    [ENDED_CLAUDE_ID]: {
+      ...base,
+      workspace: { ...base.workspace, stats },
+      changes: { ...base.changes, files: list, stats },
+      diffs,
+      compares: {},
+    },
+  };
+// ------------------------------------------------------------ terminal mode
+
+export const TERMINAL_ID = "claude_0193a1f6c0de";
+const TERM_CWD = "/home/dev/src/github.com/acme/platform/exporter";
+export const TERMINAL_SESSION = fixture(TERMINAL_ID, 6, 0.1, {
+  agent: "claude",
+  title: "Add a --json flag to the export command",
+  cwd: TERM_CWD,
+  status: { state: "running" },
+  task_id: "ENG-1460",
+  agent_session_id: "6f1c2a4e-93b1-4c55-9d0e-2b7f0c1a9e31",
+  input_tokens: 21_480,
+  output_tokens: 2_310,
+  cost_usd: 0.18,
+  turns: 3,
+  pid: 48211,
+  config: agentConfig({ mode: "terminal", prompt: "Add a --json flag to the export command" }),
+});
+
+// What Claude Code's interactive screen looks like mid-turn (colours as its default theme
+// draws them: 256-colour accents, 16-colour diff lines), CRLF as a PTY sends it.
+const E = "\x1b[";
+export const TERMINAL_SCREEN = [
+  // Bracketed paste on, as the CLI asks.
+  `${E}?2004h${E}38;5;174m╭────────────────────────────────────────────────────╮${E}39m`,
+  `${E}38;5;174m│${E}39m ${E}38;5;174m✻${E}39m Welcome to ${E}1mClaude Code${E}22m!                         ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m                                                    ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m   ${E}2m/help for help, /status for your current setup${E}22m   ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m│${E}39m   ${E}2mcwd: ${TERM_CWD.slice(0, 43)}${E}22m ${E}38;5;174m│${E}39m`,
+  `${E}38;5;174m╰────────────────────────────────────────────────────╯${E}39m`,
+  "",
+  `${E}2m>${E}22m Add a --json flag to the export command`,
+  "",
+  `${E}37m●${E}39m I'll add the flag. Let me read the command first.`,
+  "",
+  `${E}32m●${E}39m ${E}1mRead${E}22m(src/cli/export.rs)`,
+  `  ⎿  Read ${E}1m120${E}22m lines (ctrl+r to expand)`,
+  "",
+  `${E}32m●${E}39m ${E}1mUpdate${E}22m(src/cli/export.rs)`,
+  `  ⎿  Updated src/cli/export.rs with ${E}1m6${E}22m additions and ${E}1m1${E}22m removal`,
+  `      41  ${E}41m${E}97m-    let format = Format::Csv;${E}0m`,
+  `      41  ${E}42m${E}30m+    let format = if args.json { Format::Json } else { Format::Csv };${E}0m`,
+  `      42  ${E}42m${E}30m+    // See https://docs.rs/serde_json for the writer.${E}0m`,
+  "",
+  `${E}32mGreen means the flag parses.${E}39m`,
+  `${E}38;2;215;119;87m✻ Claude's own orange (24-bit colour)${E}39m`,
+  "",
+].join("\r\n");
+
+/** The mocked backend with a terminal-mode session whose PTY shows `TERMINAL_SCREEN`. */
+export function terminalOptions(extra = {}) {
+  return fullOptions({
+    sessions: [...FULL_SESSIONS, TERMINAL_SESSION],
+    outputs: {
+      ...OUTPUTS,
+      [TERMINAL_ID]: (() => {
+        seqCounter = 0;
+        return [
+          item(6, { kind: "user_text", text: "Add a --json flag to the export command" }),
+          item(5.9, { kind: "assistant_text", text: "I'll add the flag. Let me read the command first." }),
+        ];
+      })(),
+    },
+    terminals: { [TERMINAL_ID]: { cols: 100, rows: 30, screen: TERMINAL_SCREEN } },
+    ...extra,
+  });
+}

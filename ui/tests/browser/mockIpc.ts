@@ -56,6 +56,9 @@ export function installMockIpc(options: Loose): void {
       watch_terminal_sessions: true,
       terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
       terminal_approval_hold_secs: 120,
+      open_editor: [],
+      open_terminal: [],
+      default_mode: "headless",
     },
     appInfo: options.appInfo || { version: "0.1.0", data_dir: "/home/dev/.local/share/switchboard", log_dir: "/home/dev/.local/share/switchboard/logs", exe: "/usr/bin/switchboard", cli: "switchboard" },
     recent: options.recentFolders || [],
@@ -533,6 +536,7 @@ export function installMockIpc(options: Loose): void {
       logTask(args.id, "ended", { status: "ended" });
       appendOutput(args.id, [{ kind: "lifecycle", text: "stopped by the user" }]);
       endSubscriptionsOf(args.id);
+      terminalEnd(args.id, 0);
       return clone(ended);
     },
     delete_session: async (args) => {
@@ -753,11 +757,36 @@ export function installMockIpc(options: Loose): void {
     probe_repository: async (args) => (/\/repo\/?$/.test(args.cwd) ? { root: args.cwd.replace(/\/$/, ""), branch: "main" } : null),
     list_workspaces: async () => Object.values(worktrees).map((w) => clone(w.workspace)),
     session_changes: async (args) => clone(worktreeOf(args.id).changes),
-    session_diff: async (args) => ({ path: args.path, text: worktreeOf(args.id).diffs?.[args.path ?? ""] ?? "", cut: false }),
-    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
-    restore_checkpoint: async (args) => {
+    // `diffs` is keyed by path, or by "<to>:<path>" for a comparison's own texts; `compares`
+    // by "<from>:<to>" (anything else compares as no difference).
+    session_diff: async (args) => {
+      const diffs = worktreeOf(args.id).diffs ?? {};
+      return { path: args.path, text: diffs[`${args.to}:${args.path}`] ?? diffs[args.path ?? ""] ?? "", cut: false };
+    },
+    session_compare: async (args) => {
+      need("session_compare", args, "id", "from", "to");
+      const none = { from: args.from, to: args.to, files: [], files_cut: false, stats: { files: 0, added: 0, removed: 0, behind: 0 } };
+      return clone(worktreeOf(args.id).compares?.[`${args.from}:${args.to}`] ?? none);
+    },
+    // Starts nothing: says which program the core would start; a configured program under
+    // /nowhere/ is "not found", as the core says it (the Rust tests start real programs).
+    open_session_in: async (args) => {
+      need("open_session_in", args, "id", "target");
       worktreeOf(args.id);
-      return reject("invalid_input", "the mock cannot restore", "checkpoint");
+      const set = args.target === "editor" ? state.settings.open_editor : args.target === "terminal" ? state.settings.open_terminal : [];
+      if (set[0]?.startsWith("/nowhere/")) return reject("invalid_input", `'${set[0]}' was not found (nor on PATH); check Settings → Open in`, args.target);
+      return set[0] ?? { editor: "/usr/bin/xdg-open", terminal: "/usr/bin/x-terminal-emulator", file_manager: "/usr/bin/xdg-open" }[args.target as string];
+    },
+    session_checkpoints: async (args) => clone(worktrees[args.id]?.checkpoints ?? []),
+    // A restore records "before restoring checkpoint N" as the next checkpoint (the files are the Rust tests').
+    restore_checkpoint: async (args) => {
+      const w = worktreeOf(args.id);
+      const cps = (w.checkpoints ??= []);
+      if (!cps.some((c: Loose) => c.n === args.n)) return reject("invalid_input", `no checkpoint ${args.n}`, "checkpoint");
+      const n = cps.length + 1;
+      const before = { n, commit: "e".repeat(40), tree: "f".repeat(40), label: `before restoring checkpoint ${args.n}`, at: new Date().toISOString() };
+      cps.push(before);
+      return clone(before);
     },
     commit_work: async (args) => {
       worktreeOf(args.id);
@@ -780,19 +809,9 @@ export function installMockIpc(options: Loose): void {
       orphans = orphans.filter((o) => !args.paths.includes(o.path));
       return clone(args.paths);
     },
-    // Terminal sessions: the mock runs none (the terminal view's checks replace these).
-    terminal_attach: async (args) => {
-      need("terminal_attach", args, "id", "onData");
-      reject("invalid_input", "this session is not a terminal session", "mode");
-    },
-    terminal_input: async (args) => {
-      need("terminal_input", args, "id", "dataB64");
-      reject("invalid_input", "this session is not a terminal session", "mode");
-    },
-    terminal_resize: async (args) => {
-      need("terminal_resize", args, "id", "cols", "rows");
-      reject("invalid_input", "this session is not a terminal session", "mode");
-    },
+    terminal_attach: (args) => terminalCommands.terminal_attach(args),
+    terminal_input: (args) => terminalCommands.terminal_input(args),
+    terminal_resize: (args) => terminalCommands.terminal_resize(args),
   };
 
   // Tauri's own plugins the page uses (events, opener, dialog).
@@ -828,6 +847,73 @@ export function installMockIpc(options: Loose): void {
         throw `Unknown command: ${cmd}`;
     }
   }
+
+  // ------------------------------------------------------------ terminal mode
+
+  // A terminal-mode session's PTY, as the backend keeps it (options.terminals: id → { cols,
+  // rows, screen, live }): the screen so far (sent base64 on attach), the channels attached
+  // (each data chunk goes to every one), the size the CLI was last told. Typed input is
+  // echoed back like a terminal in cooked mode, so the test sees its keys on the screen.
+  const terminals = new Map<string, Loose>();
+  for (const [id, t] of Object.entries<Loose>(options.terminals || {})) {
+    terminals.set(id, { cols: t.cols || 80, rows: t.rows || 24, screen: t.screen || "", live: t.live !== false, channels: [], echo: t.echo !== false });
+  }
+  const utf8b64 = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    let bin = "";
+    for (const b of bytes) bin += String.fromCharCode(b);
+    return btoa(bin);
+  };
+  const fromB64 = (b64: string) => new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  function terminalOf(id: string): Loose {
+    const s = getOr404(id);
+    const t = terminals.get(id);
+    if (!t || s.config?.mode !== "terminal") reject("invalid_input", "this session does not run in a terminal", "mode");
+    return t;
+  }
+  /** Bytes the CLI wrote: kept for the next attach (the last 256 KiB) and sent to every attached channel. */
+  function terminalWrite(id: string, text: string) {
+    const t = terminals.get(id);
+    if (!t || !t.live) return;
+    t.screen = (t.screen + text).slice(-256 * 1024);
+    for (const ch of t.channels) channelSend(ch, { message: { kind: "data", data_b64: utf8b64(text) } });
+  }
+  function terminalEnd(id: string, code: number | null) {
+    const t = terminals.get(id);
+    if (!t || !t.live) return;
+    t.live = false;
+    for (const ch of t.channels) {
+      channelSend(ch, { message: { kind: "ended", code } });
+      channelSend(ch, { end: true });
+    }
+    t.channels = [];
+  }
+  const terminalCommands = {
+    terminal_attach: async (args: CommandArgs<"terminal_attach">): Promise<CommandResult<"terminal_attach">> => {
+      need("terminal_attach", args, "id", "onData");
+      const t = terminalOf(args.id);
+      const channelId = typeof args.onData === "object" && args.onData !== null ? args.onData.id : Number(String(args.onData).split(":")[1]);
+      const view = { cols: t.cols, rows: t.rows, data_b64: utf8b64(t.screen), live: t.live };
+      if (t.live) t.channels.push({ channelId, index: 0 });
+      return view;
+    },
+    terminal_input: async (args: CommandArgs<"terminal_input">): Promise<null> => {
+      need("terminal_input", args, "id", "dataB64");
+      const t = terminalOf(args.id);
+      if (!t.live) reject("invalid_input", "the session's terminal has ended");
+      const text = fromB64(args.dataB64);
+      if (t.echo) setTimeout(() => terminalWrite(args.id, text.replace(/\r/g, "\r\n")), 5);
+      return null;
+    },
+    terminal_resize: async (args: CommandArgs<"terminal_resize">): Promise<null> => {
+      need("terminal_resize", args, "id", "cols", "rows");
+      const t = terminalOf(args.id);
+      if (!(args.cols >= 2 && args.cols <= 1000 && args.rows >= 1 && args.rows <= 500)) reject("invalid_input", `a terminal of ${args.cols}×${args.rows} is out of range`, "cols");
+      t.cols = args.cols;
+      t.rows = args.rows;
+      return null;
+    },
+  };
 
   async function handle(cmd: string, args: Loose): Promise<unknown> {
     if (cmd in commands) return (commands[cmd as CommandName] as (a: Loose) => Promise<unknown>)(args);
@@ -929,5 +1015,8 @@ export function installMockIpc(options: Loose): void {
       emit("session-deleted", { id });
     },
     listenerCount: (event: Loose) => (listeners.get(event) || []).length,
+    terminals,
+    terminalWrite,
+    terminalEnd,
   };
 }

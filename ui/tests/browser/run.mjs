@@ -27,7 +27,9 @@ import {
   LONG_ID,
   PERM_ID,
   SEEDED,
+  TERMINAL_ID,
   fullOptions,
+  terminalOptions,
 } from "./fixtures.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -753,6 +755,7 @@ async function main() {
               append_system_prompt: "Prefer small, focused diffs.",
               env: { DEBUG: "1", NODE_ENV: "test" },
               metadata: null,
+              mode: "headless",
             },
           },
           "request",
@@ -902,6 +905,21 @@ async function main() {
       });
       await context.close();
 
+      // ----- terminal mode: a smoke check (webkitChecks.mjs has the rest, in the app's engine)
+      const term = await openPage(terminalOptions(), { hash: `#/sessions/${TERMINAL_ID}` });
+      await check("terminal mode: the PTY's screen renders in Chromium, with no CSP violation, and typing reaches terminal_input", async () => {
+        await term.page.locator('[data-testid="terminal-pane"][data-attached="true"]').waitFor();
+        await term.page.waitForFunction(() => (document.querySelector("[data-testid=terminal] .xterm-rows")?.textContent ?? "").includes("Welcome to Claude Code"));
+        await term.page.keyboard.type("hi");
+        await term.page.waitForFunction(() => window.__mock.calls.filter((c) => c.cmd === "terminal_input").map((c) => atob(c.args.dataB64)).join("") === "hi");
+        const orange = await term.page.evaluate(() => {
+          const span = [...document.querySelectorAll("[data-testid=terminal] .xterm-rows span")].find((e) => e.textContent.includes("own orange"));
+          return span ? getComputedStyle(span).color : null;
+        });
+        assertEq(orange, "rgb(215, 119, 87)", "24-bit colour");
+      });
+      await term.context.close();
+
       // ----- errors are readable
       const broken = await openPage({ ...fullOptions(), sessions: [] }, { hash: "#/sessions/claude_missing" });
       await check("a missing session and failing commands show readable errors", async () => {
@@ -934,7 +952,7 @@ async function main() {
         );
         assertEq(clipped, 0, "End buttons fit their cells");
         const badge = s1.page.locator(`[data-session-id="${LONG_ID}"] [data-testid="terminal-badge"]`);
-        assertEq(await badge.innerText(), "terminal", "a session run in a terminal is marked");
+        assertEq(await badge.innerText(), "external", "a session run in a terminal outside Switchboard is marked");
         assertEq(await s1.page.locator('[data-testid="terminal-badge"]').count(), 1, "only that one");
         await shot(s1.page, "ui-sessions.png");
       });

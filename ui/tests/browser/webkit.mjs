@@ -15,7 +15,7 @@ import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 import { startDriver, Session } from "../../../tests/e2e/webdriver.mjs";
-import { CLAUDE_ID, COMMAND_ID, ENDED_CLAUDE_ID, FAILED_ID, PERM_ID, WORKTREES, ORPHANS, fullOptions } from "./fixtures.mjs";
+import { CLAUDE_ID, COMMAND_ID, ENDED_CLAUDE_ID, FAILED_ID, PERM_ID, WORKTREES, ORPHANS, bigWorktrees, fullOptions } from "./fixtures.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const uiDir = resolve(here, "..", "..");
@@ -173,7 +173,7 @@ class Page {
   }
 }
 
-export const KEY = { Escape: "\uE00C", Enter: "\uE007", Up: "\uE013", Down: "\uE014", Delete: "\uE017", Control: "\uE009" };
+export const KEY = { Escape: "\uE00C", Enter: "\uE007", Up: "\uE013", Down: "\uE014", Delete: "\uE017", Control: "\uE009", Shift: "\uE008" };
 
 // ---------------------------------------------------------------- run
 
@@ -183,7 +183,12 @@ if (!existsSync(join(distDir, "index.html"))) {
 }
 mkdirSync(shotsDir, { recursive: true });
 const { server, port } = await startServer();
-const driver = await startDriver();
+// The page gets the locale the app gives its own WebKit (src-tauri/src/lib.rs, run_gui): under
+// a C/POSIX locale navigator.language is not a language tag and Intl (uPlot's number format
+// among others) throws, so the app falls back to en_US.UTF-8 — and so does this suite.
+const locale = ["LC_ALL", "LC_MESSAGES", "LANG"].map((k) => process.env[k]).find((v) => v);
+const cLocale = !locale || locale === "C" || locale === "POSIX" || locale.startsWith("C.");
+const driver = await startDriver(cLocale ? { LANG: "en_US.UTF-8", LC_ALL: "" } : {});
 let s;
 try {
   s = await Session.start(driver.url, MINIBROWSER, ["--automation"]);
@@ -191,7 +196,7 @@ try {
   const section = (name) => !only || only.test(name);
   const { sections } = await import("./webkitChecks.mjs");
   for (const [name, run] of sections) {
-    if (section(name)) await run(page, { check, assert, assertEq, sleep, KEY, fullOptions, worktrees: WORKTREES, orphans: ORPHANS, ids: { CLAUDE_ID, ENDED_CLAUDE_ID, COMMAND_ID, FAILED_ID, PERM_ID } });
+    if (section(name)) await run(page, { check, assert, assertEq, sleep, KEY, fullOptions, worktrees: WORKTREES, bigWorktrees, orphans: ORPHANS, ids: { CLAUDE_ID, ENDED_CLAUDE_ID, COMMAND_ID, FAILED_ID, PERM_ID } });
   }
 } catch (e) {
   failed += 1;

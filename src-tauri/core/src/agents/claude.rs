@@ -174,7 +174,11 @@ fn text_delta(v: &Value) -> Option<Signal> {
 /// (`tool_result` / `user_text`). Imported transcripts (external/) are stored by it too.
 pub(crate) fn message_kind(assistant: bool, v: &Value) -> &'static str {
     let blocks = v.pointer("/message/content").and_then(Value::as_array);
-    let has = |ty: &str| blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some(ty)));
+    kind_by_blocks(assistant, |ty| blocks.is_some_and(|b| b.iter().any(|b| str_of(b, "type") == Some(ty))))
+}
+
+/// [`message_kind`]'s rule, given whether the message's content has a block of a type.
+pub(crate) fn kind_by_blocks(assistant: bool, has: impl Fn(&str) -> bool) -> &'static str {
     match assistant {
         true if has("tool_use") => "tool_use",
         true => "assistant_text",

@@ -79,11 +79,19 @@ pub fn find_binary(kind: AgentKind, configured: Option<&str>) -> AgentInfo {
     AgentInfo { agent: kind, installed: false, path: None, source: None, install_hint: a.install_hint().to_string() }
 }
 
+/// A program by name on PATH, else on the login shell's PATH (the app started from the
+/// desktop may have a thinner PATH than the user's terminal).
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
+    search_path(name, std::env::var_os("PATH").as_deref())
+        .or_else(|| login_shell_path().and_then(|path| search_path(name, Some(path.as_ref()))))
+}
+
 fn search_path(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     std::env::split_paths(path?).map(|d| d.join(name)).find(|p| is_executable(p))
 }
 
-fn is_executable(p: &Path) -> bool {
+/// A regular file with an execute bit.
+pub(crate) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -18,11 +18,12 @@ use crate::model::{AgentKind, OutputEntry, Session, Stream};
 use crate::runner::Launch;
 use crate::view::{EntryView, OutputItem, USER_PROMPT_KIND};
 
-pub(crate) use claude::message_kind;
+pub(crate) use claude::kind_by_blocks;
 pub use claude::Claude;
 pub use codex::Codex;
 pub use command::Command;
 pub use discover::{find_binary, AgentInfo};
+pub(crate) use discover::{find_program, is_executable};
 pub use gemini::Gemini;
 
 /// What a line tells the engine about the session, beyond being output.

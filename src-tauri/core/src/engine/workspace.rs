@@ -2,6 +2,7 @@
 //! creation, its changes, and its checkpoints after every turn.
 
 use super::*;
+use crate::open::{Choices, OpenIn};
 use crate::workspace::{
     self as ws, Changes, Checkpoint, FileDiff, LandMethod, LandOutcome, OrphanWorktree, RemovalCheck, Workspace, WorktreeRequest,
 };
@@ -148,6 +149,34 @@ impl Engine {
     pub async fn diff(&self, id: &str, from: &str, to: &str, path: Option<&str>) -> Result<FileDiff> {
         let w = self.require_workspace(id)?;
         ws::diff_text(Path::new(&w.path), from, to, path).await
+    }
+
+    /// The files that differ between two states of the session's worktree (tree or commit
+    /// ids from [`Engine::changes`] or [`Engine::checkpoints`]): two checkpoints, or one and
+    /// the merge-base or the worktree now. Each file's text comes from [`Engine::diff`].
+    pub async fn compare(&self, id: &str, from: &str, to: &str) -> Result<ws::Comparison> {
+        let w = self.require_workspace(id)?;
+        ws::compare(Path::new(&w.path), from, to).await
+    }
+
+    /// Opens the session's worktree (its folder when it has none) in the editor, a terminal
+    /// or the file manager, with the programs chosen in the settings (see [`crate::open`]).
+    /// Returns the program started; an error says what was looked for when none is found.
+    #[instrument(skip(self))]
+    pub async fn open_in(&self, id: &str, target: OpenIn) -> Result<String> {
+        let folder = match self.workspace(id)? {
+            Some(w) => PathBuf::from(w.path),
+            None => PathBuf::from(self.get(id)?.cwd),
+        };
+        let settings = self.settings()?;
+        // Finding the program may read the login shell's PATH once: not on a tokio worker.
+        let launched = tokio::task::spawn_blocking(move || {
+            let choices = Choices { editor: &settings.open_editor, terminal: &settings.open_terminal };
+            crate::open::open(target, &folder, &choices)
+        })
+        .await
+        .map_err(|e| Error::io("opening the folder", std::io::Error::other(e.to_string())))??;
+        Ok(launched.program.to_string_lossy().into_owned())
     }
 
     /// The session's checkpoints, oldest first (none for a session without a worktree).

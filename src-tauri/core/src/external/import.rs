@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
@@ -121,9 +123,9 @@ pub(crate) struct FileOutcome {
 pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> ImportReport {
     let (files, mut report, new) = count_all(engine, projects, options);
     // Then their lines, and what known transcripts gained.
-    for path in files {
-        match import_file(engine, &path) {
-            Ok(o) if new.contains(&path) => {
+    for (path, outcome) in files.iter().zip(each_file(&files, |path| import_file(engine, path))) {
+        match outcome {
+            Ok(o) if new.contains(path) => {
                 report.lines += o.lines;
                 report.raw_lines += o.raw;
             }
@@ -145,9 +147,9 @@ pub(crate) fn count_all(engine: &Engine, projects: &Path, options: &ImportOption
     let mut report = ImportReport::default();
     let mut new = HashSet::new();
     let files = discover(projects, options);
-    for path in &files {
+    for (path, outcome) in files.iter().zip(each_file(&files, |path| count_file(engine, path))) {
         report.transcripts += 1;
-        match count_file(engine, path) {
+        match outcome {
             Ok(o) => {
                 if o.new_session {
                     new.insert(path.clone());
@@ -162,6 +164,38 @@ pub(crate) fn count_all(engine: &Engine, projects: &Path, options: &ImportOption
     }
     (files, report, new)
 }
+
+/// Runs `f` on every file, on [`WORKERS`] threads (one file each at a time): while one
+/// stores its lines (SQLite takes one writer at a time), another reads and parses the next
+/// file. Subagents' transcripts wait until every session's is done (a child links to its
+/// parent's session). The outcomes are in `files`' order.
+fn each_file<T: Send>(files: &[PathBuf], f: impl Fn(&Path) -> T + Sync) -> Vec<T> {
+    let split = files.iter().position(|p| subagent_parent(p).is_some()).unwrap_or(files.len());
+    let (sessions, subagents) = files.split_at(split);
+    let mut out = Vec::with_capacity(files.len());
+    for wave in [sessions, subagents] {
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new(Vec::with_capacity(wave.len()));
+        std::thread::scope(|scope| {
+            for _ in 0..WORKERS.min(wave.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = wave.get(i) else { break };
+                    let outcome = f(path);
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+                });
+            }
+        });
+        let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+        done.sort_by_key(|(i, _)| *i);
+        out.extend(done.into_iter().map(|(_, o)| o));
+    }
+    out
+}
+
+/// Threads an import reads transcripts on: two keep SQLite's one writer busy while the
+/// other parses; more would only hold more lines in memory.
+pub const WORKERS: usize = 2;
 
 /// Reads a transcript from where the last pass stopped to its last complete line, and
 /// stores what it read. Never writes to the file.
@@ -190,10 +224,14 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     };
     let known = !record.session_id.is_empty();
     let mut from = record.offset;
+    // Lines already in the session, when the file is read again from its start.
+    let mut seen = None;
     if known && (len < record.offset || len < record.counted) {
-        // Cut short or replaced by a shorter file: what was read stays imported; the file
-        // is read again from its start (its lines may repeat in the session).
+        // Cut short or rewritten shorter: what was read stays imported; the file is read
+        // again from its start, and of its lines only those not in the session yet are
+        // stored and counted.
         warn!(path = %key, offset = record.offset, len, "a transcript shrank; reading it again from the start");
+        seen = Some(stored_lines(engine, &record.session_id)?);
         from = 0;
         record.counted = 0;
         record.carry = "{}".into();
@@ -216,7 +254,8 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         let backlog = offset < record.counted;
         let mut scratch = Carry::default();
         let stop = backlog.then_some(record.counted);
-        let (lines, eof) = read_pass(&mut reader, path, &mut offset, stop, if backlog { &mut scratch } else { &mut carry }, &mut tally)?;
+        let (lines, eof) =
+            read_pass(&mut reader, path, &mut offset, stop, if backlog { &mut scratch } else { &mut carry }, &mut tally, seen.as_ref())?;
         if lines.is_empty() && record.session_id.is_empty() {
             // Nothing complete yet in a new file: nothing to create.
             return Ok(outcome);
@@ -261,7 +300,8 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
 }
 
 /// Reads complete lines from `offset` (moved past them) into entries, counting them into
-/// `tally`: at most [`PASS_LINES`] lines or [`PASS_BYTES`] bytes, and not past `stop`.
+/// `tally`: at most [`PASS_LINES`] lines or [`PASS_BYTES`] bytes, and not past `stop`;
+/// lines whose [`line_hash`] is in `seen` are skipped, uncounted.
 /// Returns the entries and whether the end of the file (or a half-written last line) was
 /// reached.
 pub(super) fn read_pass<R: BufRead>(
@@ -271,6 +311,7 @@ pub(super) fn read_pass<R: BufRead>(
     stop: Option<u64>,
     carry: &mut Carry,
     tally: &mut Tally,
+    seen: Option<&HashSet<u64>>,
 ) -> Result<(Vec<super::transcript::Entry>, bool)> {
     let mut lines = Vec::new();
     let mut bytes = 0usize;
@@ -289,7 +330,16 @@ pub(super) fn read_pass<R: BufRead>(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        lines.push(read_line(line, carry, tally));
+        let before = seen.map(|_| tally.clone());
+        let entry = read_line(line, carry, tally);
+        if let (Some(seen), Some(before)) = (seen, before) {
+            if seen.contains(&line_hash(&entry)) {
+                // In the session already (a rewritten transcript read again): not again.
+                *tally = before;
+                continue;
+            }
+        }
+        lines.push(entry);
     }
     Ok((lines, false))
 }
@@ -311,6 +361,31 @@ pub(super) fn output_entries(
             OutputEntry { session_id: session_id.to_string(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
         })
         .collect()
+}
+
+/// The lines a session has (as [`line_hash`]es), to tell which lines of a rewritten
+/// transcript it holds already. Reads only that session's rows.
+pub(super) fn stored_lines(engine: &Engine, session_id: &str) -> Result<HashSet<u64>> {
+    let mut seen = HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = engine.inner.store.read_output_range(session_id, after, u64::MAX, 1000)?;
+        let Some(last) = page.last() else { return Ok(seen) };
+        after = last.seq;
+        seen.extend(page.iter().map(|e| hash_of(&e.kind, &e.payload)));
+    }
+}
+
+/// What tells two stored lines apart: their kind and payload.
+fn line_hash(e: &super::transcript::Entry) -> u64 {
+    hash_of(e.kind, &e.payload)
+}
+
+fn hash_of(kind: &str, payload: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (kind, payload).hash(&mut h);
+    h.finish()
 }
 
 /// The record of a transcript seen for the first time, or None when it is not to be
@@ -434,7 +509,7 @@ fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Resul
         if chunk.is_empty() {
             return Ok((consumed, false));
         }
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };

@@ -11,6 +11,7 @@
 //! The transcripts of sessions Switchboard runs itself are recognised (by their session
 //! id) and never imported twice.
 
+mod fields;
 mod import;
 mod procs;
 mod resume;

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::import::{apply, output_entries, read_pass};
+use super::import::{apply, output_entries, read_pass, stored_lines};
 use super::transcript::{Carry, Tally};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -71,8 +71,11 @@ pub(crate) fn tail_file(engine: &Engine, path: &Path, session_id: &str) -> Resul
         },
     };
     let mut from_offset = stored.map(|r| r.offset);
+    let mut seen = None;
     if meta.len() < record.offset || (meta.dev(), meta.ino()) != (record.dev, record.inode) {
-        // Replaced or cut short: read again from its start.
+        // Replaced or cut short: read again from its start, storing only the lines the
+        // session does not have yet (as the import does).
+        seen = Some(stored_lines(engine, session_id)?);
         record.offset = 0;
         record.carry = "{}".into();
     }
@@ -88,7 +91,7 @@ pub(crate) fn tail_file(engine: &Engine, path: &Path, session_id: &str) -> Resul
     let mut offset = record.offset;
     loop {
         let mut tally = Tally::default();
-        let (lines, eof) = read_pass(&mut reader, path, &mut offset, None, &mut carry, &mut tally)?;
+        let (lines, eof) = read_pass(&mut reader, path, &mut offset, None, &mut carry, &mut tally, seen.as_ref())?;
         tally.settle();
         // The session keeps the title it was given; its messages are counted as they are
         // sent and answered (terminal/hooks), not again from the transcript.

@@ -12,10 +12,13 @@
 //! becomes a [`USER_PROMPT_KIND`] entry, as Switchboard stores the prompts it sends.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::borrow::Cow;
 
-use crate::agents::message_kind;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::fields::{self, str_of};
+use crate::agents::kind_by_blocks;
 use crate::model::Stream;
 use crate::view::USER_PROMPT_KIND;
 
@@ -106,42 +109,54 @@ pub fn count_line(bytes: &[u8], carry: &mut Carry, tally: &mut Tally) {
     read(bytes, carry, tally, false);
 }
 
+/// The fields of a transcript line read here, in [`LINE_FIELDS`] order.
+const LINE_FIELDS: [&str; 9] = ["type", "message", "sessionId", "uuid", "timestamp", "cwd", "costUSD", "isMeta", "summary"];
+
+/// The fields of a line's `message` read here.
+const MESSAGE_FIELDS: [&str; 4] = ["content", "model", "id", "usage"];
+
 fn read(bytes: &[u8], carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Entry> {
     tally.lines += 1;
     let raw = |tally: &mut Tally, ts| {
         tally.raw += 1;
         entry.then(|| Entry { ts, stream: Stream::Stdout, kind: "raw", payload: String::from_utf8_lossy(bytes).into_owned() })
     };
-    // Straight from the bytes (no UTF-8 pass of its own): a line that is not valid JSON in
-    // valid UTF-8 is kept raw, with invalid bytes replaced.
-    let Ok(v) = serde_json::from_slice::<Value>(bytes) else { return raw(tally, None) };
-    let stamp = v.get("timestamp").and_then(Value::as_str);
+    // Straight from the bytes (no UTF-8 pass of its own), only the fields used here: a line
+    // that is not a JSON object is kept raw, with invalid bytes replaced.
+    let Some(line) = fields::pick(bytes, &LINE_FIELDS) else { return raw(tally, None) };
+    let [ty, message, _, _, timestamp, cwd, cost, is_meta, summary] = line;
+    let stamp = str_of(timestamp);
     // Counting needs only the first and the last time: the others are not parsed.
-    let ts = if entry || tally.first_ts.is_none() { stamp.and_then(parse_ts) } else { None };
+    let ts = if entry || tally.first_ts.is_none() { stamp.as_deref().and_then(parse_ts) } else { None };
     if let Some(t) = ts {
         tally.first_ts.get_or_insert(t);
         tally.last_ts = Some(t);
-    } else if let Some(s) = stamp {
+    } else if let Some(s) = &stamp {
         tally.last_stamp.clear();
         tally.last_stamp.push_str(s);
     }
     if tally.cwd.is_none() {
-        tally.cwd = v.get("cwd").and_then(Value::as_str).filter(|c| !c.is_empty()).map(String::from);
+        tally.cwd = str_of(cwd).filter(|c| !c.is_empty()).map(Cow::into_owned);
     }
-    if let Some(cost) = v.get("costUSD").and_then(Value::as_f64).filter(|c| c.is_finite() && *c >= 0.0) {
+    if let Some(cost) = fields::f64_of(cost).filter(|c| c.is_finite() && *c >= 0.0) {
         tally.cost_usd += cost;
     }
-    match v.get("type").and_then(Value::as_str) {
-        Some("user") if v.get("message").is_some() => match user_line(&v, ts, carry, tally, entry) {
-            Some(e) => e,
-            None => raw(tally, ts),
-        },
-        Some("assistant") if v.get("message").is_some() => {
-            count_assistant(&v, carry, tally);
-            entry.then(|| normalised(&v, ts))
+    let message_fields = || message.and_then(|m| fields::pick(m.get().as_bytes(), &MESSAGE_FIELDS));
+    match str_of(ty).as_deref() {
+        Some("user") if message.is_some() => {
+            let meta = fields::bool_of(is_meta).unwrap_or(false);
+            match message_fields().and_then(|m| user_line(&line, m, meta, ts, carry, tally, entry)) {
+                Some(e) => e,
+                None => raw(tally, ts),
+            }
+        }
+        Some("assistant") if message.is_some() => {
+            let m = message_fields().unwrap_or_default();
+            count_assistant(&m, cost.is_some(), carry, tally);
+            entry.then(|| normalised(&line, true, m[0], ts))
         }
         Some("summary") => {
-            if let Some(summary) = v.get("summary").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
+            if let Some(summary) = str_of(summary).as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 if carry.title != TitleSource::Summary {
                     carry.title = TitleSource::Summary;
                     tally.title = Some(summary.to_string());
@@ -154,23 +169,36 @@ fn read(bytes: &[u8], carry: &mut Carry, tally: &mut Tally, entry: bool) -> Opti
     }
 }
 
+/// The `type` of each block of a message's `content` array (None for a block without one).
+fn block_types<'a, 'b>(blocks: &'b [&'a RawValue]) -> impl Iterator<Item = Option<Cow<'a, str>>> + use<'a, 'b> {
+    blocks.iter().map(|b| fields::pick(b.get().as_bytes(), &["type"]).and_then(|[t]| str_of(t)))
+}
+
 /// A user line: a tool's result, a prompt the person typed, or Claude Code's own note
-/// (`isMeta`: caveats, command output). None: not a shape known here.
+/// (`isMeta`: caveats, command output).
 /// The outer None: not a shape known here; the inner one: no entry wanted.
-fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mut Tally, entry: bool) -> Option<Option<Entry>> {
-    let content = v.pointer("/message/content")?;
-    let blocks = content.as_array();
-    let is_result = blocks.is_some_and(|b| b.iter().any(|b| b.get("type").and_then(Value::as_str) == Some("tool_result")));
-    let meta = v.get("isMeta").and_then(Value::as_bool).unwrap_or(false);
+fn user_line(
+    line: &[Option<&RawValue>; 9],
+    [content, ..]: [Option<&RawValue>; 4],
+    meta: bool,
+    ts: Option<DateTime<Utc>>,
+    carry: &mut Carry,
+    tally: &mut Tally,
+    entry: bool,
+) -> Option<Option<Entry>> {
+    let content = content?;
+    let blocks = fields::array_of(Some(content));
+    let is_result = blocks.as_deref().is_some_and(|b| block_types(b).any(|t| t.as_deref() == Some("tool_result")));
     if is_result || meta {
-        return Some(entry.then(|| normalised(v, ts)));
+        return Some(entry.then(|| normalised(line, false, Some(content), ts)));
     }
-    let text = match content {
-        Value::String(s) => s.clone(),
-        Value::Array(b) => b
+    let text = match (&blocks, str_of(Some(content))) {
+        (_, Some(s)) => s.into_owned(),
+        (Some(b), _) => b
             .iter()
-            .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-            .filter_map(|b| b.get("text")?.as_str())
+            .filter_map(|b| fields::pick(b.get().as_bytes(), &["type", "text"]))
+            .filter(|[t, _]| str_of(*t).as_deref() == Some("text"))
+            .filter_map(|[_, text]| str_of(text))
             .collect::<Vec<_>>()
             .join("\n"),
         _ => return None,
@@ -179,7 +207,7 @@ fn user_line(v: &Value, ts: Option<DateTime<Utc>>, carry: &mut Carry, tally: &mu
         // Claude Code's note that the person stopped the turn (Esc, Ctrl-C, a "No" in a
         // permission dialog): not a prompt. Stored as Switchboard's own sessions store it.
         tally.interrupted = true;
-        return Some(entry.then(|| normalised(v, ts)));
+        return Some(entry.then(|| normalised(line, false, Some(content), ts)));
     }
     tally.interrupted = false;
     tally.prompts += 1;
@@ -201,39 +229,32 @@ pub fn is_interrupt_marker(text: &str) -> bool {
 }
 
 /// Counts an assistant line's message once: its usage, its model, one turn.
-fn count_assistant(v: &Value, carry: &mut Carry, tally: &mut Tally) {
-    let Some(message) = v.get("message") else { return };
-    let model = message.get("model").and_then(Value::as_str).filter(|m| !m.is_empty() && *m != "<synthetic>");
-    if let Some(m) = model {
+fn count_assistant([_, model, id, usage]: &[Option<&RawValue>; 4], has_cost: bool, carry: &mut Carry, tally: &mut Tally) {
+    let model = str_of(*model).filter(|m| !m.is_empty() && *m != "<synthetic>");
+    if let Some(m) = &model {
         tally.model = Some(m.to_string());
     }
-    let id = message.get("id").and_then(Value::as_str).map(String::from);
-    if id.is_some() && id == carry.last_message_id {
+    let id = str_of(*id);
+    if id.is_some() && id.as_deref() == carry.last_message_id.as_deref() {
         return;
     }
-    carry.last_message_id = id;
+    carry.last_message_id = id.map(Cow::into_owned);
     if model.is_none() {
         // Claude Code's own synthetic messages (an API error shown as a reply) used no model.
         return;
     }
-    let usage = message.get("usage").cloned().unwrap_or(Value::Null);
-    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let usage = usage.and_then(|u| {
+        fields::pick(u.get().as_bytes(), &["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"])
+    });
+    let [input, created, cached, output] = usage.unwrap_or_default().map(|n| fields::u64_of(n).unwrap_or(0));
     tally.turns += 1;
-    tally.input_tokens = tally
-        .input_tokens
-        .saturating_add(n("input_tokens"))
-        .saturating_add(n("cache_creation_input_tokens"))
-        .saturating_add(n("cache_read_input_tokens"));
-    tally.output_tokens = tally.output_tokens.saturating_add(n("output_tokens"));
-    if v.get("costUSD").is_none() {
+    tally.input_tokens = tally.input_tokens.saturating_add(input).saturating_add(created).saturating_add(cached);
+    tally.output_tokens = tally.output_tokens.saturating_add(output);
+    if !has_cost {
         // Versions that write no cost: what these tokens cost on the API, priced as Claude
         // Code prices them (a subscription plan pays nothing per token; this is its worth).
-        if let Some((input, output)) = model.and_then(price_per_mtok) {
-            let dollars = (n("input_tokens") as f64 * input
-                + n("cache_creation_input_tokens") as f64 * input * 1.25
-                + n("cache_read_input_tokens") as f64 * input * 0.1
-                + n("output_tokens") as f64 * output)
-                / 1e6;
+        if let Some((inp, out)) = model.as_deref().and_then(price_per_mtok) {
+            let dollars = (input as f64 * inp + created as f64 * inp * 1.25 + cached as f64 * inp * 0.1 + output as f64 * out) / 1e6;
             tally.cost_usd += dollars;
         }
     }
@@ -262,33 +283,29 @@ pub fn price_per_mtok(model: &str) -> Option<(f64, f64)> {
     })
 }
 
-/// A transcript line in stream-json's shape, serialised from borrowed parts (no copy of
-/// the message, which may hold a large tool result).
-#[derive(Serialize)]
-struct StreamJsonLine<'a> {
-    #[serde(rename = "type")]
-    ty: &'a Value,
-    message: &'a Value,
-    session_id: &'a Value,
-    parent_tool_use_id: (),
-    uuid: &'a Value,
-    timestamp: &'a Value,
-}
-
-/// The line in stream-json's shape, stored under the kind the Claude adapter gives that
-/// shape (`message_kind`, the adapter's own rule).
-fn normalised(v: &Value, ts: Option<DateTime<Utc>>) -> Entry {
-    let field = |k: &str| v.get(k).unwrap_or(&Value::Null);
-    let line = StreamJsonLine {
-        ty: field("type"),
-        message: field("message"),
-        session_id: field("sessionId"),
-        parent_tool_use_id: (),
-        uuid: field("uuid"),
-        timestamp: field("timestamp"),
-    };
-    let payload = serde_json::to_string(&line).unwrap_or_default();
-    let kind = message_kind(field("type").as_str() == Some("assistant"), v);
+/// The line in stream-json's shape (`{"type","message","session_id","parent_tool_use_id",
+/// "uuid","timestamp"}`, each part copied verbatim from the line), stored under the kind
+/// the Claude adapter gives that shape (`kind_by_blocks`, the adapter's own rule).
+fn normalised(line: &[Option<&RawValue>; 9], assistant: bool, content: Option<&RawValue>, ts: Option<DateTime<Utc>>) -> Entry {
+    let [ty, message, session_id, uuid, timestamp, ..] = line;
+    fn part<'a>(v: &Option<&'a RawValue>) -> &'a str {
+        v.map_or("null", RawValue::get)
+    }
+    let mut payload = String::with_capacity(part(message).len() + 200);
+    for (name, value) in [("type", ty), ("message", message), ("session_id", session_id)] {
+        payload.push_str(if name == "type" { "{\"" } else { ",\"" });
+        payload.push_str(name);
+        payload.push_str("\":");
+        payload.push_str(part(value));
+    }
+    payload.push_str(",\"parent_tool_use_id\":null,\"uuid\":");
+    payload.push_str(part(uuid));
+    payload.push_str(",\"timestamp\":");
+    payload.push_str(part(timestamp));
+    payload.push('}');
+    let blocks = fields::array_of(content);
+    let types: Vec<_> = blocks.as_deref().map(|b| block_types(b).flatten().collect()).unwrap_or_default();
+    let kind = kind_by_blocks(assistant, |t| types.iter().any(|x| x == t));
     Entry { ts, stream: Stream::Stdout, kind, payload }
 }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::git::Git;
-use super::{ChangeStats, Changes, FileChange, FileDiff, FileStatus, Workspace};
+use super::{ChangeStats, Changes, Comparison, FileChange, FileDiff, FileStatus, Workspace};
 use crate::error::{Error, Result};
 
 /// The most files one [`Changes`] lists (the counts cover them all): a generated tree of
@@ -85,13 +85,26 @@ pub(crate) async fn between(wt: &Path, from: &str, to: &str) -> Result<(Vec<File
     Ok((files, cut, stats))
 }
 
-/// `git diff <from> <to> [-- <path>]` as text, cut at [`MAX_FILE_DIFF_BYTES`].
-pub(crate) async fn diff_text(wt: &Path, from: &str, to: &str, path: Option<&str>) -> Result<FileDiff> {
+/// The files that differ between two trees or commits of the worktree's repository (ids
+/// from [`changes`] or the checkpoints), with line counts.
+pub(crate) async fn compare(wt: &Path, from: &str, to: &str) -> Result<Comparison> {
+    require_object_ids(from, to)?;
+    let (files, files_cut, stats) = between(wt, from, to).await?;
+    Ok(Comparison { from: from.to_string(), to: to.to_string(), files, files_cut, stats })
+}
+
+fn require_object_ids(from: &str, to: &str) -> Result<()> {
     for (field, v) in [("from", from), ("to", to)] {
         if !is_object_id(v) {
             return Err(Error::invalid(field, format!("'{}' is not a git object id", crate::error::shorten(v, 80))));
         }
     }
+    Ok(())
+}
+
+/// `git diff <from> <to> [-- <path>]` as text, cut at [`MAX_FILE_DIFF_BYTES`].
+pub(crate) async fn diff_text(wt: &Path, from: &str, to: &str, path: Option<&str>) -> Result<FileDiff> {
+    require_object_ids(from, to)?;
     let mut git = Git::new(wt).args(["diff", "--no-ext-diff", "--no-color", "-M", from, to, "--"]);
     if let Some(p) = path {
         if p.is_empty() || p.starts_with('/') || p.split('/').any(|c| c == "..") || p.contains('\0') {

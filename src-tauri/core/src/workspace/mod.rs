@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub(crate) use self::changes::{changes, diff_text};
+pub(crate) use self::changes::{changes, compare, diff_text};
 pub use self::changes::{MAX_FILES_LISTED, MAX_FILE_DIFF_BYTES};
 pub(crate) use self::checkpoint::{checkpoint, checkpoints, restore};
 pub use self::git::{GIT_TIMEOUT, MAX_GIT_OUTPUT};
@@ -140,6 +140,23 @@ pub struct Changes {
     /// Whether more files changed than are listed.
     pub files_cut: bool,
     /// The totals: files changed, lines added and removed.
+    pub stats: ChangeStats,
+}
+
+/// The files that differ between any two states of a session's worktree (two checkpoints,
+/// the merge-base and a checkpoint, a checkpoint and the worktree now): what the Changes tab
+/// lists when asked to compare them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Comparison {
+    /// The older state (a tree or commit id): the `from` of [`diff_text`].
+    pub from: String,
+    /// The newer state: the `to` of [`diff_text`].
+    pub to: String,
+    /// The files, by path; at most [`MAX_FILES_LISTED`].
+    pub files: Vec<FileChange>,
+    /// Whether more files differ than are listed.
+    pub files_cut: bool,
+    /// Files and lines added and removed between the two (`behind` is 0: not a branch).
     pub stats: ChangeStats,
 }
 

@@ -30,13 +30,7 @@ impl Fixture {
 
     /// The `result` lines the CLI printed, parsed.
     fn results(&self, id: &str) -> Vec<Value> {
-        self.engine
-            .output(id, 0, 10_000)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "result")
-            .map(|e| serde_json::from_str(&e.payload).unwrap())
-            .collect()
+        result_lines(&self.engine, id)
     }
 
     fn views(&self, id: &str) -> Vec<EntryView> {

@@ -6,59 +6,6 @@ use std::time::Duration;
 use crate::support::*;
 use switchboard_core::*;
 
-struct Fixture {
-    api: FakeApi,
-    _dir: tempfile::TempDir,
-    work: tempfile::TempDir,
-    /// CODEX_HOME: outside the system temp folder, or Codex has no sandbox helper.
-    home: tempfile::TempDir,
-    engine: Engine,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() }).unwrap();
-    engine.set_agent_paths(agents::AgentPaths { codex: Some(codex_bin().to_string_lossy().into()), ..Default::default() });
-    let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    Fixture { api: FakeApi::start(), _dir: dir, work: tempfile::tempdir().unwrap(), home, engine }
-}
-
-impl Fixture {
-    fn request(&self, prompt: &str, mode: PermissionMode) -> NewSession {
-        NewSession {
-            agent: Some(AgentKind::Codex),
-            cwd: self.work.path().to_string_lossy().into(),
-            config: SessionConfig {
-                prompt: Some(prompt.into()),
-                env: self.api.codex_env(self.home.path()).into_iter().collect(),
-                permission_mode: mode,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-    }
-
-    /// Starts a session on `prompt` and waits for its turn to end.
-    async fn run(&self, prompt: &str, mode: PermissionMode) -> Session {
-        let s = self.engine.create(self.request(prompt, mode)).await.unwrap();
-        wait_until(&self.engine, &s.id, 60, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await
-    }
-
-    fn views(&self, id: &str) -> Vec<EntryView> {
-        self.engine.output(id, 0, 10_000).unwrap().iter().map(EntryView::of).collect()
-    }
-
-    fn texts(&self, id: &str) -> Vec<String> {
-        self.views(id)
-            .into_iter()
-            .filter_map(|v| match v {
-                EntryView::AssistantText { text } => Some(text),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
 fn no_raw(views: &[EntryView]) {
     assert!(!views.iter().any(|v| matches!(v, EntryView::Raw { .. })), "every line understood: {views:#?}");
 }
@@ -66,7 +13,7 @@ fn no_raw(views: &[EntryView]) {
 /// Item 2: a folder that is not a git repository (every temp folder) works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codex_answers_in_a_folder_that_is_not_a_git_repository() {
-    let f = fixture();
+    let f = AgentFixture::codex();
     assert!(!f.work.path().join(".git").exists());
     let s = f.run("say hi", PermissionMode::Default).await;
     assert_eq!(s.status, SessionStatus::Idle, "{:?} {:?}", s.last_error, f.views(&s.id));
@@ -82,7 +29,7 @@ async fn codex_answers_in_a_folder_that_is_not_a_git_repository() {
 /// finishes: a retry shown, the answer kept, the session not stopped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_stream_is_a_retry_and_the_turn_finishes() {
-    let f = fixture();
+    let f = AgentFixture::codex();
     let s = f.run("[[flaky 1]] then answer", PermissionMode::Default).await;
     assert_eq!(s.status, SessionStatus::Idle, "{:?}", s.last_error);
     assert_eq!(f.texts(&s.id), ["FAKE-OK: [[flaky 1]] then answer"]);
@@ -100,7 +47,7 @@ async fn a_dropped_stream_is_a_retry_and_the_turn_finishes() {
 /// Item 5: reasoning is not the answer; the command and its output are a tool call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_with_its_output_and_reasoning_kept_apart_from_the_answer() {
-    let f = fixture();
+    let f = AgentFixture::codex();
     let s = f.engine.create(f.request("[[tool:bash echo tool-$((40+2))]]", PermissionMode::Default)).await.unwrap();
     let done = wait_until(&f.engine, &s.id, 60, |s| s.status != SessionStatus::Running && s.status != SessionStatus::Starting).await;
     assert_eq!(done.status, SessionStatus::Idle, "{:?}", done.last_error);
@@ -132,7 +79,7 @@ async fn a_write_follows_the_permission_mode() {
         (PermissionMode::AcceptEdits, true),
         (PermissionMode::BypassPermissions, true),
     ] {
-        let f = fixture();
+        let f = AgentFixture::codex();
         let s = f.run("[[tool:write fake-written.txt hello]]", mode).await;
         assert_eq!(s.status, SessionStatus::Idle, "{mode:?}: {:?}", s.last_error);
         let file = f.work.path().join("fake-written.txt");
@@ -148,7 +95,7 @@ async fn a_write_follows_the_permission_mode() {
 /// Item 4: Codex reports the thread's running total; a resumed turn counts only its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resume_counts_each_turns_tokens_once() {
-    let f = fixture();
+    let f = AgentFixture::codex();
     let s = f.run("say hi", PermissionMode::Default).await;
     assert_eq!((s.input_tokens, s.output_tokens), (11, 7));
     let thread = s.agent_session_id.clone().expect("thread id");
@@ -164,7 +111,7 @@ async fn a_resume_counts_each_turns_tokens_once() {
 /// reply is a turn with no text, not a failure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hard_api_error_shows_its_message_and_an_empty_reply_is_no_error() {
-    let f = fixture();
+    let f = AgentFixture::codex();
     let s = f.run("[[error 400]] please", PermissionMode::Default).await;
     match &s.status {
         SessionStatus::Error { message } => assert_eq!(message, "Invalid request (fake API)."),

@@ -194,6 +194,35 @@ fn malformed_truncated_and_unknown_lines_are_kept_raw_and_a_half_written_line_wa
 }
 
 #[test]
+fn a_transcript_rewritten_shorter_is_read_again_without_repeating_or_recounting_its_lines() {
+    let t = Transcript::new("s1");
+    for line in [prompt("first"), reply("m1", "answer one"), prompt("second"), reply("m2", "answer two")] {
+        t.append(&line);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let engine = Engine::open(data.path(), EngineConfig::default()).unwrap();
+    assert_eq!(engine.import_terminal_sessions(&t.options()).unwrap().lines, 4);
+    let s = terminal_sessions(&engine).remove(0);
+    assert_eq!((s.turns, s.input_tokens, s.message_count), (2, 200, 4));
+
+    // Claude Code rewrites the file in place, shorter: two lines it had, one new.
+    std::fs::write(&t.path, prompt("first") + &reply("m1", "answer one") + &prompt("third")).unwrap();
+    let report = engine.import_terminal_sessions(&t.options()).unwrap();
+    assert_eq!((report.lines, report.sessions_new), (1, 0), "only the new line is stored: {report:?}");
+    let after = engine.get(&s.id).unwrap();
+    assert_eq!((after.turns, after.input_tokens, after.message_count), (2, 200, 6), "nothing counted twice, the new prompt once");
+    let prompts: Vec<String> =
+        engine.output(&s.id, 0, 100).unwrap().into_iter().filter(|e| e.kind == USER_PROMPT_KIND).map(|e| e.payload).collect();
+    assert_eq!(prompts, ["first", "second", "third"]);
+
+    // It grows again from there: read from where the re-read stopped.
+    t.append(&reply("m3", "answer three"));
+    assert_eq!(engine.import_terminal_sessions(&t.options()).unwrap().lines, 1);
+    assert_eq!(engine.get(&s.id).unwrap().turns, 3);
+    assert_eq!(engine.output(&s.id, 0, 100).unwrap().len(), 6);
+}
+
+#[test]
 fn a_deleted_transcript_keeps_its_session_and_its_output() {
     let t = Transcript::new("s1");
     t.append(&prompt("keep me"));

@@ -6,69 +6,6 @@ use std::time::Duration;
 use crate::support::*;
 use switchboard_core::*;
 
-struct Fixture {
-    api: FakeApi,
-    _dir: tempfile::TempDir,
-    /// A fresh folder: neither trusted nor a git repository.
-    work: tempfile::TempDir,
-    home: tempfile::TempDir,
-    engine: Engine,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() }).unwrap();
-    engine.set_agent_paths(agents::AgentPaths { gemini: Some(gemini_bin().to_string_lossy().into()), ..Default::default() });
-    Fixture { api: FakeApi::start(), _dir: dir, work: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), engine }
-}
-
-impl Fixture {
-    fn request(&self, prompt: &str, mode: PermissionMode) -> NewSession {
-        NewSession {
-            agent: Some(AgentKind::Gemini),
-            cwd: self.work.path().to_string_lossy().into(),
-            config: SessionConfig {
-                prompt: Some(prompt.into()),
-                env: self.api.gemini_env(self.home.path()).into_iter().collect(),
-                permission_mode: mode,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-    }
-
-    async fn run(&self, prompt: &str, mode: PermissionMode) -> Session {
-        let s = self.engine.create(self.request(prompt, mode)).await.unwrap();
-        wait_until(&self.engine, &s.id, 90, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await
-    }
-
-    fn views(&self, id: &str) -> Vec<EntryView> {
-        self.engine.output(id, 0, 10_000).unwrap().iter().map(EntryView::of).collect()
-    }
-
-    /// The assistant's text as shown: its pieces, joined.
-    fn text(&self, id: &str) -> String {
-        self.views(id)
-            .into_iter()
-            .filter_map(|v| match v {
-                EntryView::AssistantText { text } => Some(text),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The `result` lines the CLI printed, parsed.
-    fn results(&self, id: &str) -> Vec<serde_json::Value> {
-        self.engine
-            .output(id, 0, 10_000)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "result")
-            .map(|e| serde_json::from_str(&e.payload).unwrap())
-            .collect()
-    }
-}
-
 fn error_of(s: &Session) -> String {
     match &s.status {
         SessionStatus::Error { message } => message.clone(),
@@ -80,11 +17,11 @@ fn error_of(s: &Session) -> String {
 /// `send`'s answer. Item 9: the model is the one that answered, not "auto".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_is_shown_and_sent_back_in_an_untrusted_folder() {
-    let f = fixture();
+    let f = AgentFixture::gemini();
     let s = f.run("say hi", PermissionMode::Default).await;
     assert_eq!(s.status, SessionStatus::Idle, "{:?} {:#?}", s.last_error, f.views(&s.id));
     assert_eq!(s.exit_code, Some(0));
-    assert_eq!(f.text(&s.id), "FAKE-OK: say hi");
+    assert_eq!(f.texts(&s.id).concat(), "FAKE-OK: say hi");
     let views = f.views(&s.id);
     assert_eq!(views.iter().filter(|v| matches!(v, EntryView::AssistantText { .. })).count(), 1, "its pieces are one message");
     assert!(!views.iter().any(|v| matches!(v, EntryView::Raw { .. })), "{views:#?}");
@@ -116,7 +53,7 @@ async fn the_answer_is_shown_and_sent_back_in_an_untrusted_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tools_follow_the_permission_mode() {
     // Default: only read-only tools (the stand-in lists the folder instead of running a command).
-    let f = fixture();
+    let f = AgentFixture::gemini();
     // (Listing an empty folder has an output; a folder with a file has none.)
     std::fs::write(f.work.path().join("a.txt"), "hello\n").unwrap();
     let s = f.run("[[tool:bash echo tool-ran]]", PermissionMode::Default).await;
@@ -150,7 +87,7 @@ async fn tools_follow_the_permission_mode() {
 /// Item 9: an `error` event's message is the failure's reason (an empty model reply).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_reply_fails_with_the_clis_reason() {
-    let f = fixture();
+    let f = AgentFixture::gemini();
     let s = f.run("[[empty]] please", PermissionMode::Default).await;
     assert!(error_of(&s).contains("empty response"), "{:?}", s.status);
     assert!(f.views(&s.id).iter().any(|v| matches!(v, EntryView::Lifecycle { text } if text.contains("empty response"))));
@@ -159,7 +96,7 @@ async fn an_empty_reply_fails_with_the_clis_reason() {
 /// A hard API error is shown with the API's message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hard_api_error_shows_its_message() {
-    let f = fixture();
+    let f = AgentFixture::gemini();
     let s = f.run("[[error 400]] please", PermissionMode::Default).await;
     assert!(error_of(&s).contains("fake error 400"), "{:?}", s.status);
 }
@@ -168,7 +105,7 @@ async fn a_hard_api_error_shows_its_message() {
 /// recovers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_api_error_is_shown_and_the_turn_recovers() {
-    let f = fixture();
+    let f = AgentFixture::gemini();
     let s = f.run("[[flaky 1 500]] then answer", PermissionMode::Default).await;
     assert_eq!(s.status, SessionStatus::Idle, "{:?}", s.last_error);
     let views = f.views(&s.id);
@@ -176,14 +113,14 @@ async fn a_retried_api_error_is_shown_and_the_turn_recovers() {
         views.iter().any(|v| matches!(v, EntryView::ApiRetry { attempt: 1, max_retries: 10, error: Some(e) } if e.contains("500"))),
         "{views:#?}"
     );
-    assert_eq!(f.text(&s.id), "FAKE-OK: [[flaky 1 500]] then answer");
+    assert_eq!(f.texts(&s.id).concat(), "FAKE-OK: [[flaky 1 500]] then answer");
 }
 
 /// Live typing (issue 14): Gemini's answer pieces reach a live follower while the message is
 /// written (not only once it is joined); the store keeps the joined message only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_is_typed_live_while_its_pieces_come() {
-    let f = fixture();
+    let f = AgentFixture::gemini();
     let s = f.engine.create(f.request("[[slow 20]]", PermissionMode::Default)).await.unwrap();
     let typing = watch_typing(&f.engine, &s.id, 0, 90).await;
     let full = (1..=20).map(|i| format!("chunk {i}")).collect::<Vec<_>>().join(" ") + ".";
@@ -195,6 +132,6 @@ async fn the_answer_is_typed_live_while_its_pieces_come() {
     assert!(typing.done_through >= typing.final_seq && typing.final_seq.is_some(), "{typing:?}");
     let done = wait_until(&f.engine, &s.id, 30, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await;
     assert_eq!(done.status, SessionStatus::Idle, "{done:?}");
-    assert_eq!(f.text(&s.id), full);
+    assert_eq!(f.texts(&s.id).concat(), full);
     assert_eq!(f.views(&s.id).iter().filter(|v| matches!(v, EntryView::AssistantText { .. })).count(), 1);
 }

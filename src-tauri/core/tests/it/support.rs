@@ -220,6 +220,109 @@ pub async fn watch_typing(engine: &Engine, id: &str, after_seq: u64, secs: u64) 
     typing
 }
 
+/// A real agent CLI (Codex or Gemini, pinned from npm) in a fresh engine, pointed at the fake
+/// API on 127.0.0.1: the shared set-up of the `codex::` and `gemini::` tests.
+pub struct AgentFixture {
+    pub api: FakeApi,
+    _dir: tempfile::TempDir,
+    /// A fresh folder: neither trusted nor a git repository.
+    pub work: tempfile::TempDir,
+    /// The agent's home (CODEX_HOME, or HOME for Gemini).
+    pub home: tempfile::TempDir,
+    pub engine: Engine,
+    agent: AgentKind,
+    /// How long a turn may take before the test gives up.
+    turn_secs: u64,
+}
+
+impl AgentFixture {
+    /// Codex, its home outside the system temp folder (or Codex has no sandbox helper).
+    pub fn codex() -> AgentFixture {
+        let home = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        AgentFixture::new(
+            AgentKind::Codex,
+            agents::AgentPaths { codex: Some(codex_bin().to_string_lossy().into()), ..Default::default() },
+            home,
+            60,
+        )
+    }
+
+    /// Gemini.
+    pub fn gemini() -> AgentFixture {
+        let home = tempfile::tempdir().unwrap();
+        AgentFixture::new(
+            AgentKind::Gemini,
+            agents::AgentPaths { gemini: Some(gemini_bin().to_string_lossy().into()), ..Default::default() },
+            home,
+            90,
+        )
+    }
+
+    fn new(agent: AgentKind, paths: agents::AgentPaths, home: tempfile::TempDir, turn_secs: u64) -> AgentFixture {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path(), EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() }).unwrap();
+        engine.set_agent_paths(paths);
+        AgentFixture { api: FakeApi::start(), _dir: dir, work: tempfile::tempdir().unwrap(), home, engine, agent, turn_secs }
+    }
+
+    /// A new session of this agent in `work`, with the fake API's environment.
+    pub fn request(&self, prompt: &str, mode: PermissionMode) -> NewSession {
+        let env = match self.agent {
+            AgentKind::Codex => self.api.codex_env(self.home.path()),
+            _ => self.api.gemini_env(self.home.path()),
+        };
+        NewSession {
+            agent: Some(self.agent),
+            cwd: self.work.path().to_string_lossy().into(),
+            config: SessionConfig {
+                prompt: Some(prompt.into()),
+                env: env.into_iter().collect(),
+                permission_mode: mode,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Starts a session on `prompt` and waits for its turn to end.
+    pub async fn run(&self, prompt: &str, mode: PermissionMode) -> Session {
+        let s = self.engine.create(self.request(prompt, mode)).await.unwrap();
+        wait_until(&self.engine, &s.id, self.turn_secs, |s| !matches!(s.status, SessionStatus::Starting | SessionStatus::Running)).await
+    }
+
+    /// The session's output as the window shows it.
+    pub fn views(&self, id: &str) -> Vec<EntryView> {
+        self.engine.output(id, 0, 10_000).unwrap().iter().map(EntryView::of).collect()
+    }
+
+    /// The assistant's text entries, in order.
+    pub fn texts(&self, id: &str) -> Vec<String> {
+        self.views(id)
+            .into_iter()
+            .filter_map(|v| match v {
+                EntryView::AssistantText { text } => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The `result` lines the CLI printed, parsed.
+    pub fn results(&self, id: &str) -> Vec<serde_json::Value> {
+        result_lines(&self.engine, id)
+    }
+}
+
+/// The `result` lines an agent CLI printed in a session, parsed.
+pub fn result_lines(engine: &Engine, id: &str) -> Vec<serde_json::Value> {
+    engine
+        .output(id, 0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "result")
+        .map(|e| serde_json::from_str(&e.payload).unwrap())
+        .collect()
+}
+
 /// Seeds an isolated HOME so the interactive CLI shows no first-run screen: onboarding
 /// done, `folder` trusted, the API key (its last 20 characters) approved.
 pub fn seed_claude_home(home: &Path, folder: &Path, api_key: &str) {

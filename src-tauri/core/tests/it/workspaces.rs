@@ -121,6 +121,12 @@ async fn checkpoints_after_each_turn_restore_to_turn_one_and_back() {
     assert!(git(&wt, &["stash", "list"]).is_empty());
     let between = e.diff(&s.id, &cps[0].tree, &cps[1].tree, None).await.unwrap();
     assert!(between.text.contains("+++ b/two.txt") && !between.text.contains("one.txt"), "{}", between.text);
+    // The Changes tab's list between two checkpoints: only what the second turn did.
+    let listed = e.compare(&s.id, &cps[0].commit, &cps[1].tree).await.unwrap();
+    let paths: Vec<_> = listed.files.iter().map(|f| (f.path.as_str(), f.status, f.added, f.removed)).collect();
+    assert_eq!(paths, [("two.txt", FileStatus::Added, 1, 0)]);
+    assert_eq!((listed.stats.files, listed.stats.added, listed.stats.removed), (1, 1, 0));
+    assert!(e.compare(&s.id, "HEAD", &cps[1].tree).await.is_err(), "only object ids are taken");
 
     // Restore to turn 1: two.txt goes; the state it replaced is checkpoint 3.
     let undo = e.restore_checkpoint(&s.id, 1).await.unwrap();
@@ -595,4 +601,73 @@ fn walk_started(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// A program at `dir/name` that writes its working directory and then its arguments, one a
+/// line, to `out` (whole: written aside, then renamed). Copied into place by `cp`, never
+/// written there by us: a descriptor of ours open for writing, inherited by another test
+/// thread's fork, would make its exec fail with "Text file busy".
+fn recorder(dir: &Path, name: &str, out: &Path) -> PathBuf {
+    let src = dir.join(format!("{name}.src"));
+    let out = out.display();
+    std::fs::write(
+        &src,
+        format!("#!/bin/sh\n{{ pwd; for a in \"$@\"; do printf '%s\\n' \"$a\"; done; }} > '{out}.part' && mv '{out}.part' '{out}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&src, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = dir.join(name);
+    assert!(Command::new("cp").arg(&src).arg(&path).status().unwrap().success());
+    path
+}
+
+/// The lines `recorder` wrote to `out`, once it has (the program runs on its own).
+async fn recorded(out: &Path) -> Vec<String> {
+    for _ in 0..500 {
+        if let Ok(text) = std::fs::read_to_string(out) {
+            return text.lines().map(String::from).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{} was never written", out.display());
+}
+
+#[tokio::test]
+async fn open_in_starts_the_chosen_editor_and_terminal_in_the_worktree_and_says_when_one_is_missing() {
+    use switchboard_core::open::OpenIn;
+    let (_keep, root) = repo();
+    let data = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let e = engine(data.path(), ManualClock::new(), EngineConfig::default());
+    let mut req = command(&root, "sh", &["-c", "true"]);
+    req.worktree = Some(WorktreeRequest::default());
+    let s = e.create(req).await.unwrap();
+    wait_final(&e, &s.id).await;
+    let wt = e.workspace(&s.id).unwrap().unwrap().path;
+    assert_ne!(Path::new(&wt), root.as_path());
+
+    let (editor_out, terminal_out) = (bin.path().join("editor.out"), bin.path().join("terminal.out"));
+    let editor = recorder(bin.path(), "my-editor", &editor_out);
+    let terminal = recorder(bin.path(), "my-terminal", &terminal_out);
+    let mut settings = e.settings().unwrap();
+    settings.open_editor = vec![editor.to_string_lossy().into(), "--new-window".into()];
+    settings.open_terminal = vec![terminal.to_string_lossy().into()];
+    e.save_settings(&settings).unwrap();
+
+    // The editor gets the worktree as its last argument; the terminal starts in it.
+    assert_eq!(e.open_in(&s.id, OpenIn::Editor).await.unwrap(), editor.to_string_lossy());
+    assert_eq!(recorded(&editor_out).await, [wt.as_str(), "--new-window", wt.as_str()]);
+    assert_eq!(e.open_in(&s.id, OpenIn::Terminal).await.unwrap(), terminal.to_string_lossy());
+    assert_eq!(recorded(&terminal_out).await, [wt.as_str()]);
+
+    // A program that is not there: a clear error naming it and where to set another.
+    settings.open_terminal = vec!["/nowhere/terminal".into()];
+    e.save_settings(&settings).unwrap();
+    let err = e.open_in(&s.id, OpenIn::Terminal).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::InvalidInput);
+    assert!(err.to_string().contains("'/nowhere/terminal' was not found") && err.to_string().contains("Settings"), "{err}");
+    // Its worktree removed behind its back: said so, nothing started.
+    std::fs::remove_dir_all(&wt).unwrap();
+    let err = e.open_in(&s.id, OpenIn::Editor).await.unwrap_err();
+    assert!(err.to_string().contains("is not a folder"), "{err}");
 }

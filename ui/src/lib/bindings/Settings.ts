@@ -50,10 +50,15 @@ watch_terminal_sessions: boolean,
  */
 terminal_sessions: ImportOptions, 
 /**
- * Seconds a terminal session's permission question waits for an answer from the app,
- * tray or CLI before it is left to the terminal alone (1..=3600, default 120).
+ * "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
+ * `$EDITOR`, else the desktop's default (`xdg-open`).
  */
-terminal_approval_hold_secs: number, 
+open_editor: Array<string>, 
+/**
+ * "Open in… Terminal": the terminal's argument vector, started in the folder; empty: the
+ * first found of x-terminal-emulator, gnome-terminal, konsole, … xterm.
+ */
+open_terminal: Array<string>, 
 /**
  * The mode the New-session form starts with for Claude: the interactive CLI in a
  * terminal (the user's plan) or headless.
