@@ -115,6 +115,25 @@ impl Engine {
         input: Value,
         description: Option<String>,
     ) -> Result<()> {
+        if self.record_permission_request(session_id, &request_id, tool_name, input, description)?.is_some() {
+            self.spawn_permission_watch(session_id.to_string(), request_id);
+        }
+        Ok(())
+    }
+
+    /// Records a permission request and either allows it at once (a rule of this agent
+    /// process allows it: `Some(true)`) or moves the session to WaitingInput (`Some(false)`).
+    /// None: a request id the session already has, ignored. Announces the request; the
+    /// caller delivers the answer.
+    pub(crate) fn record_permission_request(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        tool_name: String,
+        input: Value,
+        description: Option<String>,
+    ) -> Result<Option<bool>> {
+        let request_id = request_id.to_string();
         let now = self.inner.clock.now();
         let request = PermissionRequest {
             session_id: session_id.to_string(),
@@ -136,9 +155,10 @@ impl Engine {
                 TaskEventKind::Error,
                 serde_json::json!({ "permission": "repeated request id ignored", "request_id": request_id }),
             )?;
-            return Ok(());
+            return Ok(None);
         }
         let rule = self.permission_rules(session_id)?.into_iter().find(|r| self.rule_allows(r, &tool_name, &request.input));
+        let allowed = rule.is_some();
         if let Some(rule) = rule {
             info!(session = %session_id, tool = %tool_name, rule = %rule.label, "allowed by a session rule: answering at once");
             let decision = PermissionDecision::Allow { updated_input: None, always: true, rule: Some(rule.scope.clone()) };
@@ -146,7 +166,7 @@ impl Engine {
             self.log_decision(&request, &format!("allowed by {}", rule.label), Some(Decider::Rule))?;
         } else {
             info!(session = %session_id, tool = %tool_name, gist = %request.gist, "waiting for a permission decision");
-            if let Some(p) = self.procs().get_mut(session_id) {
+            if let Some(p) = self.procs().get_mut(session_id).filter(|p| p.terminal.is_none()) {
                 if let Err(refused) = p.turn.ask(&request_id) {
                     warn!(session = %session_id, from = refused.from, "a permission request outside a running turn");
                 }
@@ -159,8 +179,7 @@ impl Engine {
             })?;
         }
         self.emit_permission(session_id, &request_id);
-        self.spawn_permission_watch(session_id.to_string(), request_id);
-        Ok(())
+        Ok(Some(allowed))
     }
 
     /// Whether a saved rule allows this use: the lexical match of [`permission_rules::matches`],
@@ -218,7 +237,13 @@ impl Engine {
     }
 
     /// [`decide`](Self::decide), or a cancellation (`by` None: nobody decided).
-    fn settle(&self, session_id: &str, request_id: &str, decision: PermissionDecision, by: Option<Decider>) -> Result<PermissionRequest> {
+    pub(crate) fn settle(
+        &self,
+        session_id: &str,
+        request_id: &str,
+        decision: PermissionDecision,
+        by: Option<Decider>,
+    ) -> Result<PermissionRequest> {
         self.get(session_id)?;
         let (request, _) = self
             .inner
@@ -336,15 +361,27 @@ impl Engine {
         }
     }
 
-    /// Waits for the decision on one request (ours, or written by another process) and
-    /// writes the answer to the agent once; auto-denies after the configured timeout.
-    fn spawn_permission_watch(&self, session_id: String, request_id: String) {
+    /// The wake-up of the wait for one request's decision, registered so that a decision
+    /// made in this process wakes it at once (see [`Engine::forget_permission_waker`]).
+    pub(crate) fn permission_waker(&self, session_id: &str, request_id: &str) -> std::sync::Arc<tokio::sync::Notify> {
         let notify = std::sync::Arc::new(tokio::sync::Notify::new());
         self.inner
             .permission_wakers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((session_id.clone(), request_id.clone()), notify.clone());
+            .insert((session_id.to_string(), request_id.to_string()), notify.clone());
+        notify
+    }
+
+    /// Removes a wake-up registered by [`Engine::permission_waker`].
+    pub(crate) fn forget_permission_waker(&self, session_id: &str, request_id: &str) {
+        self.inner.permission_wakers.lock().unwrap_or_else(|e| e.into_inner()).remove(&(session_id.to_string(), request_id.to_string()));
+    }
+
+    /// Waits for the decision on one request (ours, or written by another process) and
+    /// writes the answer to the agent once; auto-denies after the configured timeout.
+    fn spawn_permission_watch(&self, session_id: String, request_id: String) {
+        let notify = self.permission_waker(&session_id, &request_id);
         let engine = self.clone();
         tokio::spawn(async move {
             let started = tokio::time::Instant::now();
@@ -372,7 +409,7 @@ impl Engine {
                 }
                 let _ = tokio::time::timeout(DECISION_POLL, notify.notified()).await;
             }
-            engine.inner.permission_wakers.lock().unwrap_or_else(|e| e.into_inner()).remove(&(session_id, request_id));
+            engine.forget_permission_waker(&session_id, &request_id);
         });
     }
 

@@ -36,6 +36,10 @@ pub struct Settings {
     pub watch_terminal_sessions: bool,
     /// Which terminal sessions: Claude's folder, folders to include or exclude, how far back.
     pub terminal_sessions: crate::external::ImportOptions,
+    /// Seconds a terminal session's permission question waits for an answer from the app,
+    /// tray or CLI before it is left to the terminal alone (1..=3600, default 120).
+    #[ts(type = "number")]
+    pub terminal_approval_hold_secs: u32,
     /// "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
     /// `$EDITOR`, else the desktop's default (`xdg-open`).
     pub open_editor: Vec<String>,
@@ -46,6 +50,9 @@ pub struct Settings {
     /// terminal (the user's plan) or headless.
     pub default_mode: crate::model::RunMode,
 }
+
+/// The default of [`Settings::terminal_approval_hold_secs`].
+pub const DEFAULT_APPROVAL_HOLD_SECS: u32 = 120;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -60,6 +67,7 @@ impl Default for Settings {
             tray_hint_shown: false,
             watch_terminal_sessions: true,
             terminal_sessions: Default::default(),
+            terminal_approval_hold_secs: DEFAULT_APPROVAL_HOLD_SECS,
             open_editor: Vec::new(),
             open_terminal: Vec::new(),
             default_mode: Default::default(),
@@ -89,6 +97,9 @@ impl Settings {
                     return Err(Error::invalid(field, format!("'{p}' must be an absolute path (or empty to find it)")));
                 }
             }
+        }
+        if !(1..=3_600).contains(&self.terminal_approval_hold_secs) {
+            return Err(Error::invalid("terminal_approval_hold_secs", "the approval hold must be between 1 second and 1 hour"));
         }
         if self.terminal_sessions.since_days > 36_500 {
             return Err(Error::invalid("terminal_sessions.since_days", "how far back to import must be at most 36500 days (0: all)"));

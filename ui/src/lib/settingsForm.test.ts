@@ -16,6 +16,7 @@ const base: Settings = {
   open_editor: ["code", "--new-window"],
   open_terminal: [],
   default_mode: "headless",
+  terminal_approval_hold_secs: 120,
 };
 
 describe("settings form", () => {

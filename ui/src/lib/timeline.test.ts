@@ -65,6 +65,7 @@ describe("task timeline", () => {
   it("says who decided a permission request, and where", () => {
     expect(describeTaskEvent(ev(1, "command_sent", { permission: "allowed", tool: "Write", by: "app" })).meta).toBe("by you, in the app · permission");
     expect(describeTaskEvent(ev(2, "command_sent", { permission: "denied: no", tool: "Bash", by: "cli" })).meta).toBe("by you, from the CLI · permission");
+    expect(describeTaskEvent(ev(5, "command_sent", { permission: "allowed", tool: "Write", by: "terminal" })).meta).toBe("by you, in the terminal · permission");
     expect(describeTaskEvent(ev(3, "command_sent", { permission: "allowed by Bash(touch:*)", tool: "Bash", by: "rule" })).meta).toBe(
       "by Bash(touch:*) · permission",
     );

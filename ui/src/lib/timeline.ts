@@ -177,6 +177,7 @@ const DECIDED_BY: Readonly<Record<Decider, string>> = {
   cli: "by you, from the CLI",
   rule: "by a saved rule",
   timeout: "nobody answered in time",
+  terminal: "by you, in the terminal",
 };
 
 function permissionEntry(
@@ -273,9 +274,9 @@ export function permissionOutcomes(events: readonly TaskEvent[]): Map<string, Pe
     const outcome = permission.trim();
     if (outcome.startsWith("allowed")) {
       const rule = by === "rule" || outcome.startsWith("allowed by ");
-      out.set(id, { text: rule ? "allowed by a rule" : by === "app" || by === "cli" ? "allowed by you" : "allowed", tone: "success" });
+      out.set(id, { text: rule ? "allowed by a rule" : by === "app" || by === "cli" || by === "terminal" ? "allowed by you" : "allowed", tone: "success" });
     } else if (outcome.startsWith("denied")) {
-      out.set(id, { text: by === "timeout" ? "denied: nobody answered in time" : by === "app" || by === "cli" ? "denied by you" : "denied", tone: "error" });
+      out.set(id, { text: by === "timeout" ? "denied: nobody answered in time" : by === "app" || by === "cli" || by === "terminal" ? "denied by you" : "denied", tone: "error" });
     } else if (outcome.startsWith("cancelled")) {
       out.set(id, { text: "cancelled", tone: "muted" });
     }

@@ -55,6 +55,7 @@ export function installMockIpc(options: Loose): void {
       tray_hint_shown: false,
       watch_terminal_sessions: true,
       terminal_sessions: { claude_dir: null, include: [], exclude: [], since_days: 0 },
+      terminal_approval_hold_secs: 120,
       open_editor: [],
       open_terminal: [],
       default_mode: "headless",

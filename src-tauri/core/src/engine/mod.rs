@@ -69,6 +69,9 @@ pub struct EngineConfig {
     /// A cap on the database's size in pages (SQLite's `max_page_count`); past it, writes
     /// fail as on a full disk. None: only the disk limits it.
     pub max_db_pages: Option<u64>,
+    /// How long a terminal session's permission request is held for a decision made in
+    /// Switchboard (app, tray, CLI) before the dialog is left to the terminal alone.
+    pub terminal_approval_hold: Duration,
 }
 
 impl EngineConfig {
@@ -77,6 +80,7 @@ impl EngineConfig {
         self.max_live_sessions = settings.max_live_sessions;
         self.idle_ttl = Duration::from_secs(settings.idle_ttl_minutes as u64 * 60);
         self.retention = Duration::from_secs(settings.retention_days as u64 * 24 * 60 * 60);
+        self.terminal_approval_hold = Duration::from_secs(settings.terminal_approval_hold_secs as u64);
     }
 }
 
@@ -92,6 +96,7 @@ impl Default for EngineConfig {
             compaction: CompactionPolicy::default(),
             permission_timeout: None,
             max_db_pages: None,
+            terminal_approval_hold: Duration::from_secs(crate::settings::DEFAULT_APPROVAL_HOLD_SECS as u64),
         }
     }
 }

@@ -248,41 +248,14 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     let mut stored_from = if known { Some(record.offset) } else { None };
     loop {
         let mut tally = Tally::default();
-        let mut lines: Vec<super::transcript::Entry> = Vec::new();
-        let mut bytes = 0usize;
-        let mut buf = Vec::new();
-        let mut eof = false;
         let chunk_start = offset;
         // Lines the listing phase counted already (`count_file`) are only stored: their
         // counts are in the session. Their entries take a scratch carry.
         let backlog = offset < record.counted;
         let mut scratch = Carry::default();
-        while lines.len() < PASS_LINES && bytes < PASS_BYTES && !(backlog && offset >= record.counted) {
-            buf.clear();
-            let (n, complete) =
-                read_bounded_line(&mut reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-            if !complete {
-                // EOF, possibly inside a line Claude is still writing: it is read when complete.
-                eof = true;
-                break;
-            }
-            offset += n as u64;
-            bytes += buf.len();
-            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let before = seen.as_ref().map(|_| tally.clone());
-            let entry = read_line(line, if backlog { &mut scratch } else { &mut carry }, &mut tally);
-            if let (Some(seen), Some(before)) = (&seen, before) {
-                if seen.contains(&line_hash(&entry)) {
-                    tally = before;
-                    continue;
-                }
-            }
-            lines.push(entry);
-        }
+        let stop = backlog.then_some(record.counted);
+        let (lines, eof) =
+            read_pass(&mut reader, path, &mut offset, stop, if backlog { &mut scratch } else { &mut carry }, &mut tally, seen.as_ref())?;
         if lines.is_empty() && record.session_id.is_empty() {
             // Nothing complete yet in a new file: nothing to create.
             return Ok(outcome);
@@ -300,16 +273,7 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
             record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
         }
         let session_id = record.session_id.clone();
-        let fallback_ts = engine.inner.clock.now();
-        let mut last_ts = None;
-        let entries: Vec<OutputEntry> = lines
-            .into_iter()
-            .map(|l| {
-                let ts = l.ts.or(last_ts).or(tally.first_ts).unwrap_or(fallback_ts);
-                last_ts = Some(ts);
-                OutputEntry { session_id: session_id.clone(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
-            })
-            .collect();
+        let entries = output_entries(&session_id, lines, &tally, engine.inner.clock.now());
         let n = entries.len() as u64;
         let written = engine.inner.output.import(&session_id, entries, |entries| {
             let pass = TranscriptPass { from_offset: stored_from, record: &record, new_session: new_session.as_ref(), entries };
@@ -335,9 +299,73 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     }
 }
 
+/// Reads complete lines from `offset` (moved past them) into entries, counting them into
+/// `tally`: at most [`PASS_LINES`] lines or [`PASS_BYTES`] bytes, and not past `stop`;
+/// lines whose [`line_hash`] is in `seen` are skipped, uncounted.
+/// Returns the entries and whether the end of the file (or a half-written last line) was
+/// reached.
+pub(super) fn read_pass<R: BufRead>(
+    reader: &mut R,
+    path: &Path,
+    offset: &mut u64,
+    stop: Option<u64>,
+    carry: &mut Carry,
+    tally: &mut Tally,
+    seen: Option<&HashSet<u64>>,
+) -> Result<(Vec<super::transcript::Entry>, bool)> {
+    let mut lines = Vec::new();
+    let mut bytes = 0usize;
+    let mut buf = Vec::new();
+    while lines.len() < PASS_LINES && bytes < PASS_BYTES && stop.is_none_or(|s| *offset < s) {
+        buf.clear();
+        let (n, complete) = read_bounded_line(reader, &mut buf).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if !complete {
+            // EOF, possibly inside a line Claude is still writing: it is read when complete.
+            return Ok((lines, true));
+        }
+        *offset += n as u64;
+        bytes += buf.len();
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let before = seen.map(|_| tally.clone());
+        let entry = read_line(line, carry, tally);
+        if let (Some(seen), Some(before)) = (seen, before) {
+            if seen.contains(&line_hash(&entry)) {
+                // In the session already (a rewritten transcript read again): not again.
+                *tally = before;
+                continue;
+            }
+        }
+        lines.push(entry);
+    }
+    Ok((lines, false))
+}
+
+/// A pass's lines as a session's output entries: a line without a time of its own takes
+/// the one before it (or the pass's first, or `now`).
+pub(super) fn output_entries(
+    session_id: &str,
+    lines: Vec<super::transcript::Entry>,
+    tally: &Tally,
+    now: DateTime<Utc>,
+) -> Vec<OutputEntry> {
+    let mut last_ts = None;
+    lines
+        .into_iter()
+        .map(|l| {
+            let ts = l.ts.or(last_ts).or(tally.first_ts).unwrap_or(now);
+            last_ts = Some(ts);
+            OutputEntry { session_id: session_id.to_string(), seq: 0, ts, stream: l.stream, kind: l.kind.to_string(), payload: l.payload }
+        })
+        .collect()
+}
+
 /// The lines a session has (as [`line_hash`]es), to tell which lines of a rewritten
 /// transcript it holds already. Reads only that session's rows.
-fn stored_lines(engine: &Engine, session_id: &str) -> Result<HashSet<u64>> {
+pub(super) fn stored_lines(engine: &Engine, session_id: &str) -> Result<HashSet<u64>> {
     let mut seen = HashSet::new();
     let mut after = 0;
     loop {
@@ -522,7 +550,7 @@ fn new_session(path: &Path, agent_session_id: Option<String>, metadata: serde_js
 }
 
 /// Adds a pass's tally to its session.
-fn apply(s: &mut Session, t: &Tally) {
+pub(super) fn apply(s: &mut Session, t: &Tally) {
     s.turns = s.turns.saturating_add(t.turns);
     // As for our own sessions: +1 for the message sent, +1 for the turn that answered it.
     s.message_count = s.message_count.saturating_add(t.prompts.saturating_mul(2));

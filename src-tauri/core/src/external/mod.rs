@@ -15,6 +15,7 @@ mod fields;
 mod import;
 mod procs;
 mod resume;
+pub(crate) mod tail;
 pub(crate) mod transcript;
 mod watch;
 

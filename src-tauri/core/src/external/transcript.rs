@@ -67,6 +67,9 @@ pub struct Tally {
     pub last_ts: Option<DateTime<Utc>>,
     /// The last line's time as written, when counting skipped parsing it (see [`Tally::settle`]).
     pub last_stamp: String,
+    /// The pass's last person's line is Claude Code's interrupt note (see [`is_interrupt_marker`]),
+    /// not a prompt: the turn was stopped and no Stop hook follows.
+    pub interrupted: bool,
 }
 
 impl Tally {
@@ -149,7 +152,7 @@ fn read(bytes: &[u8], carry: &mut Carry, tally: &mut Tally, entry: bool) -> Opti
         }
         Some("assistant") if message.is_some() => {
             let m = message_fields().unwrap_or_default();
-            count_assistant(&m, carry, tally);
+            count_assistant(&m, cost.is_some(), carry, tally);
             entry.then(|| normalised(&line, true, m[0], ts))
         }
         Some("summary") => {
@@ -200,6 +203,13 @@ fn user_line(
             .join("\n"),
         _ => return None,
     };
+    if is_interrupt_marker(&text) {
+        // Claude Code's note that the person stopped the turn (Esc, Ctrl-C, a "No" in a
+        // permission dialog): not a prompt. Stored as Switchboard's own sessions store it.
+        tally.interrupted = true;
+        return Some(entry.then(|| normalised(line, false, Some(content), ts)));
+    }
+    tally.interrupted = false;
     tally.prompts += 1;
     // A slash command or its output (`<command-name>…`) does not make a title.
     if carry.title == TitleSource::None && !text.trim().is_empty() && !text.trim_start().starts_with('<') {
@@ -209,8 +219,17 @@ fn user_line(
     Some(entry.then_some(Entry { ts, stream: Stream::System, kind: USER_PROMPT_KIND, payload: text }))
 }
 
+/// The text of the user line Claude Code writes when the person interrupts a turn:
+/// `[Request interrupted by user]`, `[Request interrupted by user for tool use]`.
+pub const INTERRUPT_MARKER: &str = "[Request interrupted by user";
+
+/// Whether a user line's text is Claude Code's interrupt note (see [`INTERRUPT_MARKER`]).
+pub fn is_interrupt_marker(text: &str) -> bool {
+    text.trim_start().starts_with(INTERRUPT_MARKER)
+}
+
 /// Counts an assistant line's message once: its usage, its model, one turn.
-fn count_assistant([_, model, id, usage]: &[Option<&RawValue>; 4], carry: &mut Carry, tally: &mut Tally) {
+fn count_assistant([_, model, id, usage]: &[Option<&RawValue>; 4], has_cost: bool, carry: &mut Carry, tally: &mut Tally) {
     let model = str_of(*model).filter(|m| !m.is_empty() && *m != "<synthetic>");
     if let Some(m) = &model {
         tally.model = Some(m.to_string());
@@ -231,6 +250,37 @@ fn count_assistant([_, model, id, usage]: &[Option<&RawValue>; 4], carry: &mut C
     tally.turns += 1;
     tally.input_tokens = tally.input_tokens.saturating_add(input).saturating_add(created).saturating_add(cached);
     tally.output_tokens = tally.output_tokens.saturating_add(output);
+    if !has_cost {
+        // Versions that write no cost: what these tokens cost on the API, priced as Claude
+        // Code prices them (a subscription plan pays nothing per token; this is its worth).
+        if let Some((inp, out)) = model.as_deref().and_then(price_per_mtok) {
+            let dollars = (input as f64 * inp + created as f64 * inp * 1.25 + cached as f64 * inp * 0.1 + output as f64 * out) / 1e6;
+            tally.cost_usd += dollars;
+        }
+    }
+}
+
+/// Anthropic's API list prices in dollars per million input and output tokens, by model
+/// family; cache writes cost 1.25× input, cache reads 0.1×. None: a model not known here
+/// (its cost is left out, never guessed).
+pub fn price_per_mtok(model: &str) -> Option<(f64, f64)> {
+    let m = model.to_ascii_lowercase();
+    let old_opus = ["claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2025", "claude-3-opus"];
+    Some(if old_opus.iter().any(|p| m.starts_with(p)) {
+        (15.0, 75.0)
+    } else if m.starts_with("claude-opus-") {
+        (5.0, 25.0)
+    } else if m.starts_with("claude-sonnet-") || m.starts_with("claude-3-7-sonnet") || m.starts_with("claude-3-5-sonnet") {
+        (3.0, 15.0)
+    } else if m.starts_with("claude-haiku-") {
+        (1.0, 5.0)
+    } else if m.starts_with("claude-3-5-haiku") {
+        (0.8, 4.0)
+    } else if m.starts_with("claude-3-haiku") {
+        (0.25, 1.25)
+    } else {
+        return None;
+    })
 }
 
 /// The line in stream-json's shape (`{"type","message","session_id","parent_tool_use_id",
@@ -285,6 +335,32 @@ mod tests {
         assert_eq!((tally.turns, tally.input_tokens, tally.output_tokens), (2, 30, 14));
         assert_eq!(entries.iter().map(|e| e.kind).collect::<Vec<_>>(), ["assistant_text", "tool_use", "assistant_text"]);
         assert_eq!(tally.model.as_deref(), Some("claude-x"));
+    }
+
+    #[test]
+    fn a_message_without_a_cost_is_priced_like_claude_code_prices_it() {
+        // Claude Code reported 0.02927025 for exactly this usage (tests/fake-api/README.md).
+        let line = r#"{"type":"assistant","message":{"id":"m1","model":"claude-opus-4-8","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":1891,"cache_creation_input_tokens":1889,"cache_read_input_tokens":15118,"output_tokens":18}}}"#;
+        let (_, tally, _) = read(&[line, line]);
+        assert!((tally.cost_usd - 0.02927025).abs() < 1e-9, "{}", tally.cost_usd);
+        let unknown = line.replace("claude-opus-4-8", "mystery-model");
+        assert_eq!(read(&[&unknown]).1.cost_usd, 0.0, "an unknown model's cost is not guessed");
+        assert_eq!(price_per_mtok("claude-opus-4-1-20250805"), Some((15.0, 75.0)));
+    }
+
+    #[test]
+    fn an_interrupt_note_is_not_a_prompt() {
+        let (entries, tally, _) = read(&[
+            r#"{"type":"user","message":{"role":"user","content":"go"}}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user]"}]}}"#,
+        ]);
+        assert_eq!(entries[1].kind, "user_text", "stored as Switchboard's own sessions store it");
+        assert_eq!((tally.prompts, tally.interrupted), (1, true));
+        let (_, tally, _) = read(&[
+            r#"{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request interrupted by user for tool use]"}]}}"#,
+            r#"{"type":"user","message":{"role":"user","content":"next"}}"#,
+        ]);
+        assert_eq!((tally.prompts, tally.interrupted), (1, false), "a prompt after it starts a turn again");
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub enum Decider {
     Rule,
     /// Nobody: denied when the configured permission timeout ran out.
     Timeout,
+    /// The person, in the dialog of a terminal session's own terminal.
+    Terminal,
 }
 
 impl Decider {
@@ -59,11 +61,12 @@ impl Decider {
             Decider::Cli => "cli",
             Decider::Rule => "rule",
             Decider::Timeout => "timeout",
+            Decider::Terminal => "terminal",
         }
     }
 
     fn parse(s: &str) -> Option<Decider> {
-        [Decider::App, Decider::Cli, Decider::Rule, Decider::Timeout].into_iter().find(|d| d.as_str() == s)
+        [Decider::App, Decider::Cli, Decider::Rule, Decider::Timeout, Decider::Terminal].into_iter().find(|d| d.as_str() == s)
     }
 
     /// Reads a stored value; unknown spellings (a newer version's) read as None.

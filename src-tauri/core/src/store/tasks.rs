@@ -15,6 +15,17 @@ impl Store {
         self.immediate(|tx| insert_task_event_in(tx, task_id, session_id, ts, kind, detail))
     }
 
+    /// A session's last "command sent" that carries a command (not a permission decision):
+    /// its row id and the command.
+    pub fn last_command(&self, session_id: &str) -> Result<Option<(i64, String)>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, json_extract(detail, '$.command') FROM task_events WHERE session_id = ?1 AND kind = ?2 \
+             AND json_extract(detail, '$.command') IS NOT NULL ORDER BY id DESC LIMIT 1",
+        )?;
+        Ok(stmt.query_row(params![session_id, TaskEventKind::CommandSent.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+    }
+
     /// A task's log (`by_task`) or a session's, in time order.
     pub fn task_events(&self, key: TaskEventKey<'_>, limit: u32) -> Result<Vec<TaskEvent>> {
         let conn = self.reader();

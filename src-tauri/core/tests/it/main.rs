@@ -19,6 +19,7 @@ mod search;
 mod store_v2;
 mod support;
 mod terminal;
+mod terminal_hooks;
 mod transcript;
 mod volume;
 mod workspaces;

@@ -131,8 +131,8 @@ async fn the_cli_starts_on_its_prompt_and_a_sent_prompt_is_typed_and_answered() 
     screen.wait_for(60, "the typed prompt", |t| squeezed(t).contains("Sayhellotothe")).await;
     screen.wait_for(60, "the answer", |t| squeezed(t).contains("HellofromthefakeAPI.")).await;
     assert!(prompts_received(&f.api).iter().any(|p| p.contains("Say hello to the terminal")), "the API got the prompt");
-    let after = f.engine.get(&s.id).unwrap();
-    assert_eq!(after.message_count, 1);
+    // The hooks end the turn (Stop → Idle): the prompt and its answer, as for a headless turn.
+    let after = wait_until(&f.engine, &s.id, 20, |s| s.status == SessionStatus::Idle && s.message_count == 2).await;
     assert!(f.engine.session_log(&s.id).unwrap().iter().any(|e| e.kind == TaskEventKind::CommandSent));
     assert!(alive(after.pid), "the CLI keeps running between turns");
     f.engine.end(&s.id).await.unwrap();

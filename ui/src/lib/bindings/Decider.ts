@@ -3,4 +3,4 @@
 /**
  * Who settled a permission request, and where: shown with the decision in the task timeline.
  */
-export type Decider = "app" | "cli" | "rule" | "timeout";
+export type Decider = "app" | "cli" | "rule" | "timeout" | "terminal";

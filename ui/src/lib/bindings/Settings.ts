@@ -50,6 +50,11 @@ watch_terminal_sessions: boolean,
  */
 terminal_sessions: ImportOptions, 
 /**
+ * Seconds a terminal session's permission question waits for an answer from the app,
+ * tray or CLI before it is left to the terminal alone (1..=3600, default 120).
+ */
+terminal_approval_hold_secs: number, 
+/**
  * "Open in… Editor": the editor's argument vector, the folder appended; empty: `$VISUAL`,
  * `$EDITOR`, else the desktop's default (`xdg-open`).
  */
