@@ -557,11 +557,9 @@ export const sections = [
         assertEq(await page.count("[data-testid=checkpoint]"), 2, "checkpoints");
         assertEq(await page.text("[data-testid=land]"), "Land on main", "the land button names the base");
         assert((await page.text("[data-testid=changes-behind]")).includes("behind main by 4 commits"), "behind base shown");
-        assertEq(
-          await page.eval("return document.querySelector('[data-testid=commit-message]').value"),
-          "Write release notes for v0.9",
-          "the commit message is prefilled with the session's title, editable",
-        );
+        // Prefilled from the title and the turn's summary (the agent's last reply), editable.
+        const prefilled = await page.eval("return document.querySelector('[data-testid=commit-message]').value");
+        assert(prefilled.startsWith("Write release notes for v0.9\n\nChecked the changelog."), `the commit message: ${JSON.stringify(prefilled)}`);
         await page.shot("webkit-changes.png");
       });
       await check("the diff: unified with syntax colours (diff2html + highlight.js); side by side on a click, remembered", async () => {
