@@ -541,7 +541,8 @@ pub async fn save_repo_setup(engine: State<'_, Engine>, cwd: String, setup: Repo
 pub async fn terminal_attach(engine: State<'_, Engine>, id: String, on_data: Channel<TerminalChunk>) -> IpcResult<TerminalView> {
     let (view, viewer) = engine.terminal_attach(&id)?;
     if let Some(mut viewer) = viewer {
-        // Ends with the program (after `ended`), or at the first send after the page went away.
+        // Ends with the program (after `ended`), at `terminal_detach`, or at the first send
+        // after the page went away.
         tauri::async_runtime::spawn(async move {
             while let Some(chunk) = viewer.next().await {
                 if on_data.send(chunk).is_err() {
@@ -551,6 +552,11 @@ pub async fn terminal_attach(engine: State<'_, Engine>, id: String, on_data: Cha
         });
     }
     Ok(view)
+}
+
+#[tauri::command]
+pub async fn terminal_detach(engine: State<'_, Engine>, id: String, viewer: u32) -> IpcResult<()> {
+    Ok(engine.terminal_detach(&id, viewer)?)
 }
 
 #[tauri::command]

@@ -291,6 +291,9 @@ contract! {
     /// A terminal session's recent screen (write it first), then, while it runs in the app,
     /// its output on `onData` (buffer what arrives before this resolves) until `ended`.
     fn terminal_attach(id: String, on_data: Channel<TerminalChunk>) -> TerminalView;
+    /// Stops the feed of the viewer `viewer` (from `terminal_attach`'s answer) of a terminal
+    /// session: call it when the page stops showing the terminal. A viewer already gone is fine.
+    fn terminal_detach(id: String, viewer: u32) -> ();
     /// Types bytes (base64) into a running terminal session.
     fn terminal_input(id: String, data_b64: String) -> ();
     /// Resizes a running terminal session (2–1000 columns, 1–500 rows).

@@ -6,7 +6,7 @@
 // key approved) so no first-run screen takes the keys. Screenshot: docs/screenshots/terminal-session.png.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +90,62 @@ test('a terminal-mode Claude Code session: its screen in the window, typed into,
     await until('the terminal shows the end', async () => (await screen(s)).includes('[session ended'), 30000);
   } finally {
     for (const pid of appPids(dataDir)) process.kill(pid, 'SIGTERM');
+    await sleep(1500);
+    await s.close().catch(() => {});
+  }
+});
+
+test('a Write in a terminal session waits for approval, shown in the terminal and in the app, allowed from the app', async () => {
+  const approvalData = mkdtempSync(join(tmpdir(), 'switchboard-term-approval-'));
+  const target = join(work, 'approved-in-the-app.md');
+  const s = await Session.start(driver.url, bin, ['--data-dir', approvalData]);
+  try {
+    // Not an empty list when it runs after the test above: the app imports that session's
+    // transcript from the shared HOME as a terminal session.
+    await s.click(await s.waitFor('[data-testid=new-session-button]'));
+    await s.waitFor('[data-testid=new-session-dialog]');
+    await s.chooseAgent('claude');
+    await s.click(await s.waitFor('[data-testid=mode-terminal]'));
+    await s.type(await s.find('[data-testid=field-cwd]'), work);
+    await s.type(await s.find('[data-testid=field-title]'), 'Terminal approval');
+    // The default permission mode: a Write asks first. The fake API answers with a Write tool use.
+    await s.type(await s.waitFor('[data-testid=field-prompt]'), `[[tool:write ${target} # Written after the app said yes]]`);
+    await s.click(await s.find('[data-testid=create-session-submit]'));
+    await s.waitFor('[data-testid=terminal-pane][data-attached=true]', { timeout: 15000 });
+
+    // The CLI's own dialog in the terminal, and — within a second of it — the session waits
+    // for input and the app's prompt shows below the terminal.
+    await until('the CLI shows its permission dialog', async () => /Do you want to/.test(await screen(s)), 60000);
+    const dialogAt = Date.now();
+    await until('the header says waiting for input', async () => (await status(s)) === 'waiting_input', 5000);
+    const waitingMs = Date.now() - dialogAt;
+    await until('the app\'s permission prompt', () => s.exec(`return !!document.querySelector('[data-testid=permission-prompts] [data-testid=permission-prompt]')`), 5000);
+    const shownMs = Date.now() - dialogAt;
+    console.log(`terminal approval: waiting_input ${waitingMs} ms, the app's prompt ${shownMs} ms after the dialog showed in the terminal`);
+    assert.ok(waitingMs < 1500, `waiting_input ${waitingMs} ms after the dialog`);
+    const layout = await s.exec(`const t = document.querySelector('[data-testid=terminal-pane]').getBoundingClientRect();
+      const p = document.querySelector('[data-testid=permission-prompts]').getBoundingClientRect();
+      return { termBottom: t.bottom, termHeight: t.height, promptTop: p.top, promptBottom: p.bottom, promptHeight: p.height,
+        viewport: window.innerHeight, text: document.querySelector('[data-testid=permission-prompts]').innerText }`);
+    assert.ok(layout.termHeight > 100, `the terminal keeps its room: ${JSON.stringify(layout)}`);
+    assert.ok(layout.promptTop >= layout.termBottom - 1, `the prompt is below the terminal: ${JSON.stringify(layout)}`);
+    assert.ok(layout.promptHeight > 0 && layout.promptBottom <= layout.viewport + 1, `the prompt is in view: ${JSON.stringify(layout)}`);
+    assert.match(layout.text, /Write/, layout.text);
+    assert.ok(layout.text.includes('approved-in-the-app.md'), layout.text);
+    assert.ok(!existsSync(target), 'nothing written before the answer');
+    await sleep(400);
+    await s.screenshot(join(shots, 'terminal-approval.png'));
+
+    // Allow in the app: the CLI writes the file, its dialog closes, the prompt goes, the turn ends.
+    await s.click(await s.find('[data-testid=permission-allow]'));
+    await until('the file is written', () => existsSync(target), 15000);
+    assert.equal(readFileSync(target, 'utf8'), '# Written after the app said yes');
+    await until('the app\'s prompt is gone', () => s.exec(`return !document.querySelector('[data-testid=permission-prompt]')`), 10000);
+    await until('the session runs again or is idle', async () => ['running', 'idle'].includes(await status(s)), 10000);
+    await until('the turn ends', async () => (await status(s)) === 'idle', 30000);
+    await until('the dialog left the terminal', async () => !/Do you want to/.test(await screen(s)), 10000);
+  } finally {
+    for (const pid of appPids(approvalData)) process.kill(pid, 'SIGTERM');
     await sleep(1500);
     await s.close().catch(() => {});
   }

@@ -239,6 +239,16 @@ enum Expect {
     Elsewhere(&'static str),
 }
 
+/// An engine on `dir` whose terminal sessions run a stand-in "claude" (in `bin`) that waits.
+fn engine_with_waiting_claude(dir: &tempfile::TempDir, bin: &tempfile::TempDir) -> Engine {
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
+    let claude = bin.path().join("claude");
+    std::fs::write(&claude, "#!/bin/sh\nexec sleep 30\n").expect("stand-in");
+    std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(claude.to_string_lossy().into()), ..Default::default() });
+    engine
+}
+
 /// Every command of the registration (`switchboard::contract`) is invoked here through
 /// Tauri's IPC with the registered argument names and types (built by `contract::args`),
 /// and its reply is read back as the registered result type. The cases are checked
@@ -248,15 +258,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
     use switchboard::contract::{self, args, Channel};
     use switchboard_core::workspace::{LandMethod, RepoSetup};
     use switchboard_core::{ErrorCode, NewSession, PermissionDecision, SessionFilter};
-    let dir = temp_dir();
-    let work = temp_dir();
-    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("engine");
-    // Terminal sessions run "claude" in a PTY: here a stand-in that waits.
-    let bin = temp_dir();
-    let claude = bin.path().join("claude");
-    std::fs::write(&claude, "#!/bin/sh\nexec sleep 30\n").expect("stand-in");
-    std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-    engine.set_agent_paths(switchboard_core::agents::AgentPaths { claude: Some(claude.to_string_lossy().into()), ..Default::default() });
+    let (dir, work, bin) = (temp_dir(), temp_dir(), temp_dir());
+    let engine = engine_with_waiting_claude(&dir, &bin);
     let (_app, window) = app_with(engine);
 
     let new = |title: &str| -> NewSession {
@@ -335,6 +338,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
             Expect::Err(ErrorCode::InvalidInput),
         ),
         (args::terminal_attach(term.clone(), Channel::new(9)), Expect::Ok),
+        (args::terminal_detach(term.clone(), 9999), Expect::Ok),
+        (args::terminal_detach(id.clone(), 1), Expect::Err(ErrorCode::InvalidInput)),
         (args::terminal_input(term.clone(), "aGk=".into()), Expect::Ok),
         (args::terminal_input(term.clone(), "not base64!".into()), Expect::Err(ErrorCode::InvalidInput)),
         (args::terminal_resize(term.clone(), 100, 30), Expect::Ok),
@@ -371,6 +376,37 @@ async fn every_registered_command_answers_with_its_registered_types() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A page that stops showing a terminal detaches its viewer: the backend stops feeding it,
+/// so opening a terminal session again and again does not pile up viewers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detached_terminal_viewer_is_no_longer_fed() {
+    use switchboard::contract::{args, Channel};
+    let (dir, work, bin) = (temp_dir(), temp_dir(), temp_dir());
+    let engine = engine_with_waiting_claude(&dir, &bin);
+    let (app, window) = app_with(engine);
+    let engine = app.state::<Engine>();
+    let call = |inv: switchboard::contract::Invocation| invoke(&window, inv.command, inv.args);
+    let new: switchboard_core::NewSession =
+        serde_json::from_value(json!({ "agent": "claude", "cwd": work.path(), "config": { "mode": "terminal" } })).expect("new");
+    let id = call(args::create_session(new)).expect("create")["id"].as_str().expect("id").to_string();
+
+    let first = call(args::terminal_attach(id.clone(), Channel::new(21))).expect("attach");
+    let second = call(args::terminal_attach(id.clone(), Channel::new(22))).expect("attach again");
+    assert_eq!((first["live"].clone(), second["live"].clone()), (json!(true), json!(true)));
+    let (a, b) = (first["viewer"].as_u64().expect("a viewer id"), second["viewer"].as_u64().expect("a viewer id"));
+    assert_ne!(a, b, "each attach is its own viewer");
+    assert_eq!(engine.terminal_viewers(&id), 2);
+
+    call(args::terminal_detach(id.clone(), a as u32)).expect("detach");
+    assert_eq!(engine.terminal_viewers(&id), 1, "the detached viewer is gone, the other stays");
+    // Twice, or after it was dropped: nothing to do, no error; the other viewer stays.
+    call(args::terminal_detach(id.clone(), a as u32)).expect("detach again");
+    assert_eq!(engine.terminal_viewers(&id), 1);
+    call(args::terminal_detach(id.clone(), b as u32)).expect("detach the other");
+    assert_eq!(engine.terminal_viewers(&id), 0);
+    call(args::end_session(id.clone())).expect("end");
 }
 
 /// A transcript as Claude Code writes it, in `claude/projects/<folder>/<id>.jsonl`.

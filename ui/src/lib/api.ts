@@ -112,7 +112,8 @@ export const outputSource: OutputSource = {
 
 /**
  * A terminal-mode session's PTY over IPC: `attach` sends the screen so far and streams what
- * follows over a Channel; after `detach` nothing more reaches `onChunk`.
+ * follows over a Channel; after `detach` nothing more reaches `onChunk` and the backend drops
+ * its viewer (a Channel whose page side is gone would otherwise be fed until the session ends).
  */
 export const terminalSource: TerminalSource = {
   async attach(id, onChunk) {
@@ -122,7 +123,12 @@ export const terminalSource: TerminalSource = {
       if (active) onChunk(chunk);
     };
     const view = await backend.terminalAttach(id, channel);
-    return { view, detach: () => void (active = false) };
+    const detach = () => {
+      if (!active) return;
+      active = false;
+      if (view.viewer !== null) void backend.terminalDetach(id, view.viewer).catch(() => {});
+    };
+    return { view, detach };
   },
   input: backend.terminalInput,
   resize: backend.terminalResize,

@@ -88,6 +88,7 @@ export const COMMANDS = [
   "get_repo_setup",
   "save_repo_setup",
   "terminal_attach",
+  "terminal_detach",
   "terminal_input",
   "terminal_resize",
 ] as const;
@@ -146,6 +147,7 @@ export type Commands = {
   get_repo_setup: { args: { cwd: string }; result: RepoSetup | null };
   save_repo_setup: { args: { cwd: string; setup: RepoSetup }; result: RepoSetup };
   terminal_attach: { args: { id: string; onData: Channel<TerminalChunk> }; result: TerminalView };
+  terminal_detach: { args: { id: string; viewer: number }; result: null };
   terminal_input: { args: { id: string; dataB64: string }; result: null };
   terminal_resize: { args: { id: string; cols: number; rows: number }; result: null };
 };
@@ -247,6 +249,9 @@ export function commands(call: Invoke) {
     /** A terminal session's recent screen (write it first), then, while it runs in the app, */
     /** its output on `onData` (buffer what arrives before this resolves) until `ended`. */
     terminalAttach: (id: string, onData: Channel<TerminalChunk>) => call("terminal_attach", { id, onData }),
+    /** Stops the feed of the viewer `viewer` (from `terminal_attach`'s answer) of a terminal */
+    /** session: call it when the page stops showing the terminal. A viewer already gone is fine. */
+    terminalDetach: (id: string, viewer: number) => call("terminal_detach", { id, viewer }),
     /** Types bytes (base64) into a running terminal session. */
     terminalInput: (id: string, dataB64: string) => call("terminal_input", { id, dataB64 }),
     /** Resizes a running terminal session (2–1000 columns, 1–500 rows). */

@@ -56,7 +56,7 @@ describe("TerminalFeed", () => {
     const feed = new TerminalFeed(r.sink);
     feed.chunk({ kind: "data", data_b64: b64("early ") });
     expect(r.written).toEqual([]);
-    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("screen "), live: true });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("screen "), live: true, viewer: 1 });
     feed.chunk({ kind: "data", data_b64: b64("live") });
     expect(r.written).toEqual(["screen ", "early ", "live"]);
     expect(r.ended).toEqual([]);
@@ -65,7 +65,7 @@ describe("TerminalFeed", () => {
   it("shows the end once, with the exit code, and writes nothing after it", () => {
     const r = recorder();
     const feed = new TerminalFeed(r.sink);
-    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true, viewer: 1 });
     feed.chunk({ kind: "ended", code: 0 });
     feed.chunk({ kind: "data", data_b64: b64("late") });
     feed.chunk({ kind: "ended", code: 1 });
@@ -80,7 +80,7 @@ describe("TerminalFeed", () => {
     const feed = new TerminalFeed(r.sink);
     feed.chunk({ kind: "data", data_b64: b64("bye") });
     feed.chunk({ kind: "ended", code: null });
-    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("screen "), live: true });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("screen "), live: true, viewer: 1 });
     expect(r.written).toEqual(["screen ", "bye", endedLine(null)]);
     expect(r.ended).toEqual([null]);
   });
@@ -88,7 +88,7 @@ describe("TerminalFeed", () => {
   it("a snapshot of a finished session (re-opened later) shows the recent screen and the end", () => {
     const r = recorder();
     const feed = new TerminalFeed(r.sink);
-    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("last screen"), live: false });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: b64("last screen"), live: false, viewer: null });
     expect(r.written).toEqual(["last screen", endedLine(null)]);
     expect(r.ended).toEqual([null]);
   });
@@ -97,7 +97,7 @@ describe("TerminalFeed", () => {
     const r = recorder();
     const feed = new TerminalFeed(r.sink, 10);
     for (const part of ["aaaa", "bbbb", "cccc", "dddd"]) feed.chunk({ kind: "data", data_b64: b64(part) });
-    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true, viewer: 1 });
     expect(r.written).toEqual(["cccc", "dddd"]);
   });
 
@@ -105,7 +105,7 @@ describe("TerminalFeed", () => {
     const r = recorder();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const feed = new TerminalFeed(r.sink);
-    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true });
+    feed.snapshot({ cols: 80, rows: 24, data_b64: "", live: true, viewer: 1 });
     feed.chunk({ kind: "data", data_b64: "%%%" });
     feed.chunk({ kind: "data", data_b64: b64("ok") });
     expect(r.written).toEqual(["ok"]);

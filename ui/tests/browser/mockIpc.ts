@@ -839,6 +839,7 @@ export function installMockIpc(options: Loose): void {
       return clone(args.paths);
     },
     terminal_attach: (args) => terminalCommands.terminal_attach(args),
+    terminal_detach: (args) => terminalCommands.terminal_detach(args),
     terminal_input: (args) => terminalCommands.terminal_input(args),
     terminal_resize: (args) => terminalCommands.terminal_resize(args),
   };
@@ -917,14 +918,24 @@ export function installMockIpc(options: Loose): void {
     }
     t.channels = [];
   }
+  /** The last viewer id handed out by terminal_attach. */
+  let nextViewer = 0;
+  /** Viewers attached to a terminal session (fed by terminalWrite). */
+  const terminalViewers = (id: string) => terminals.get(id)?.channels.length ?? 0;
   const terminalCommands = {
     terminal_attach: async (args: CommandArgs<"terminal_attach">): Promise<CommandResult<"terminal_attach">> => {
       need("terminal_attach", args, "id", "onData");
       const t = terminalOf(args.id);
       const channelId = typeof args.onData === "object" && args.onData !== null ? args.onData.id : Number(String(args.onData).split(":")[1]);
-      const view = { cols: t.cols, rows: t.rows, data_b64: utf8b64(t.screen), live: t.live };
-      if (t.live) t.channels.push({ channelId, index: 0 });
-      return view;
+      const viewer = t.live ? ++nextViewer : null;
+      if (viewer !== null) t.channels.push({ channelId, index: 0, viewer });
+      return { cols: t.cols, rows: t.rows, data_b64: utf8b64(t.screen), live: t.live, viewer };
+    },
+    terminal_detach: async (args: CommandArgs<"terminal_detach">): Promise<null> => {
+      need("terminal_detach", args, "id", "viewer");
+      const t = terminalOf(args.id);
+      t.channels = t.channels.filter((ch: Loose) => ch.viewer !== args.viewer);
+      return null;
     },
     terminal_input: async (args: CommandArgs<"terminal_input">): Promise<null> => {
       need("terminal_input", args, "id", "dataB64");
@@ -1046,6 +1057,7 @@ export function installMockIpc(options: Loose): void {
     listenerCount: (event: Loose) => (listeners.get(event) || []).length,
     terminals,
     terminalWrite,
+    terminalViewers,
     terminalEnd,
   };
 }

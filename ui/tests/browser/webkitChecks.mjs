@@ -164,15 +164,23 @@ export const sections = [
         await onScreen(page, 'Welcome to Claude Code');
       });
 
-      await check("terminal: leaving the session disposes the terminal (no xterm left, its <style>s removed), and coming back attaches afresh", async () => {
+      await check("terminal: leaving the session disposes the terminal (no xterm left, its <style>s removed) and detaches its viewer, and coming back attaches afresh", async () => {
+        assertEq(await page.eval("return window.__mock.terminalViewers(arguments[0])", TERMINAL_ID), 1, "one viewer while it shows");
+        const attached = (await page.calls("terminal_attach")).length;
+        const detachedBefore = (await page.calls("terminal_detach")).length;
         await page.click("[data-testid=nav-sessions]");
         await page.gone("[data-testid=terminal]");
         assertEq(await page.eval("return [document.querySelectorAll('.xterm').length, document.querySelectorAll('style').length]"), [0, 0], "xterm elements and their <style>s");
+        const detached = (await page.calls("terminal_detach")).slice(detachedBefore);
+        assertEq(detached.map((a) => a.id), [TERMINAL_ID], "terminal_detach called once on leaving, for the session left");
+        assertEq(await page.eval("return window.__mock.terminalViewers(arguments[0])", TERMINAL_ID), 0, "the backend feeds no viewer for a page that left");
         await page.eval("window.__mock.terminalWrite(arguments[0], 'after leaving')", TERMINAL_ID);
         await page.eval("location.hash = '#/sessions/' + arguments[0]", TERMINAL_ID);
         await page.visible("[data-testid=terminal-pane][data-attached=true]");
         await onScreen(page, "after leaving");
         assertEq(await page.eval("return document.querySelectorAll('.xterm').length"), 1, "one terminal again");
+        assertEq((await page.calls("terminal_attach")).length, attached + 1, "attached once more");
+        assertEq(await page.eval("return window.__mock.terminalViewers(arguments[0])", TERMINAL_ID), 1, "one viewer again, not two");
       });
 
       await check("terminal: \"session ended\" is written when the process ends, and typing stops", async () => {

@@ -45,6 +45,9 @@ pub struct TerminalView {
     /// Whether the program runs in this Switchboard process (input and resize work and
     /// more output follows); false for a finished session or one another process hosts.
     pub live: bool,
+    /// This viewer's id while `live` (give it to [`Engine::terminal_detach`] when it stops
+    /// watching); null otherwise.
+    pub viewer: Option<u32>,
 }
 
 /// What a live viewer receives after the [`TerminalView`].
@@ -144,14 +147,28 @@ impl Engine {
     /// session, or one hosted by another Switchboard process, whose saved screen is at
     /// most [`SCREEN_SAVE_INTERVAL`] old).
     pub fn terminal_attach(&self, id: &str) -> Result<(TerminalView, Option<TerminalViewer>)> {
-        let session = self.get(id)?;
-        if session.config.mode != RunMode::Terminal {
-            return Err(Error::invalid("mode", "this session is not a terminal session"));
-        }
+        self.terminal_session(id)?;
         Ok(match self.pty_of(id) {
             Some(pty) => pty.screen.attach(true),
             None => screen::Screen::open(self.screen_path(id), SCREEN_BYTES).attach(false),
         })
+    }
+
+    /// Stops feeding the viewer `viewer` of session `id` (its window closed or went to
+    /// another session): its feed ends after what is queued. A viewer already gone (the
+    /// session ended, or it was dropped for newer ones) is no error.
+    pub fn terminal_detach(&self, id: &str, viewer: u32) -> Result<()> {
+        self.terminal_session(id)?;
+        if let Some(pty) = self.pty_of(id) {
+            pty.screen.detach(viewer);
+        }
+        Ok(())
+    }
+
+    /// How many viewers are attached to the terminal session `id` in this process (0 when
+    /// its program does not run here).
+    pub fn terminal_viewers(&self, id: &str) -> usize {
+        self.pty_of(id).map_or(0, |pty| pty.screen.viewers())
     }
 
     /// Types `bytes` into a live terminal session, in order with earlier input. Refused
@@ -184,11 +201,17 @@ impl Engine {
         self.live_pty(id)?.resize(cols, rows).map_err(|e| Error::io("resizing the terminal", e))
     }
 
-    fn live_pty(&self, id: &str) -> Result<Arc<Pty>> {
+    /// The session `id`, refused when it is not a terminal session.
+    fn terminal_session(&self, id: &str) -> Result<Session> {
         let session = self.get(id)?;
         if session.config.mode != RunMode::Terminal {
             return Err(Error::invalid("mode", "this session is not a terminal session"));
         }
+        Ok(session)
+    }
+
+    fn live_pty(&self, id: &str) -> Result<Arc<Pty>> {
+        self.terminal_session(id)?;
         self.pty_of(id).ok_or_else(|| match self.foreign_owner(id) {
             Ok(Some(owner)) => Error::invalid(
                 "status",

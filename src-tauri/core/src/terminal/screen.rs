@@ -72,11 +72,14 @@ struct State {
     /// Changed since the file was last written.
     dirty: bool,
     viewers: Vec<ViewerTx>,
+    /// The id the next viewer gets (ids are not reused while the screen lives).
+    next_viewer: u32,
     /// The program has exited, with this code (None: killed by a signal).
     ended: Option<Option<i32>>,
 }
 
 struct ViewerTx {
+    id: u32,
     tx: mpsc::Sender<Vec<u8>>,
     lagging: Arc<AtomicBool>,
 }
@@ -87,7 +90,16 @@ impl Screen {
     pub(crate) fn open(path: PathBuf, cap: usize) -> Arc<Screen> {
         let (cols, rows, bytes) = load(&path).unwrap_or((DEFAULT_COLS, DEFAULT_ROWS, Vec::new()));
         let screen = Arc::new(Screen {
-            state: Mutex::new(State { ring: VecDeque::new(), cut: false, cols, rows, dirty: false, viewers: Vec::new(), ended: None }),
+            state: Mutex::new(State {
+                ring: VecDeque::new(),
+                cut: false,
+                cols,
+                rows,
+                dirty: false,
+                viewers: Vec::new(),
+                next_viewer: 1,
+                ended: None,
+            }),
             written: std::sync::atomic::AtomicU64::new(0),
             path,
             cap: cap.max(1),
@@ -166,7 +178,7 @@ impl Screen {
         let mut s = self.lock();
         let bytes = Screen::replay(&s);
         let live = live && s.ended.is_none();
-        let view = TerminalView { cols: s.cols, rows: s.rows, data_b64: b64(&bytes), live };
+        let view = TerminalView { cols: s.cols, rows: s.rows, data_b64: b64(&bytes), live, viewer: None };
         if !live {
             return (view, None);
         }
@@ -176,8 +188,26 @@ impl Screen {
         if s.viewers.len() >= MAX_VIEWERS {
             s.viewers.remove(0);
         }
-        s.viewers.push(ViewerTx { tx, lagging: lagging.clone() });
-        (view, Some(TerminalViewer { rx, lagging, screen: self.clone(), done: false }))
+        let id = s.next_viewer;
+        s.next_viewer = s.next_viewer.wrapping_add(1).max(1);
+        s.viewers.push(ViewerTx { id, tx, lagging: lagging.clone() });
+        (TerminalView { viewer: Some(id), ..view }, Some(TerminalViewer { id, rx, lagging, screen: self.clone(), done: false }))
+    }
+
+    /// Drops the viewer `id` (its page went away): its feed closes after what is queued,
+    /// with no `Ended`. False when no such viewer is attached (already gone, or never was).
+    pub(crate) fn detach(&self, id: u32) -> bool {
+        let mut s = self.lock();
+        let before = s.viewers.len();
+        s.viewers.retain(|v| v.id != id);
+        s.viewers.len() < before
+    }
+
+    /// How many viewers are attached (those whose feed was dropped are not counted).
+    pub(crate) fn viewers(&self) -> usize {
+        let mut s = self.lock();
+        s.viewers.retain(|v| !v.tx.is_closed());
+        s.viewers.len()
     }
 
     /// The program exited: viewers get the rest of their queue, then `Ended`.
@@ -234,6 +264,7 @@ fn b64(bytes: &[u8]) -> String {
 
 /// One viewer's feed of a live terminal (see [`Engine::terminal_attach`](crate::Engine::terminal_attach)).
 pub struct TerminalViewer {
+    id: u32,
     rx: mpsc::Receiver<Vec<u8>>,
     lagging: Arc<AtomicBool>,
     screen: Arc<Screen>,
@@ -241,6 +272,11 @@ pub struct TerminalViewer {
 }
 
 impl TerminalViewer {
+    /// Its id, as in its [`TerminalView::viewer`] (what [`Engine::terminal_detach`](crate::Engine::terminal_detach) takes).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
     /// The next output, batched (at most 256 KiB a message); a viewer that fell behind
     /// gets a reset and the whole screen instead of what it missed. After the program
     /// exited and the rest was read: `Ended` once, then None.
@@ -267,8 +303,8 @@ impl TerminalViewer {
                 Some(TerminalChunk::Data { data_b64: b64(&bytes) })
             }
             None => {
-                // The feed closes at the program's exit, or when this viewer was dropped
-                // for a newer one (past MAX_VIEWERS): only the first is an end.
+                // The feed closes at the program's exit, or when this viewer was detached or
+                // dropped for a newer one (past MAX_VIEWERS): only the first is an end.
                 self.done = true;
                 self.screen.lock().ended.map(|code| TerminalChunk::Ended { code })
             }
@@ -317,6 +353,25 @@ mod tests {
         s.end(Some(0));
         assert_eq!(viewer.next().await, Some(TerminalChunk::Ended { code: Some(0) }));
         assert_eq!(viewer.next().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_detached_viewer_gets_what_was_queued_then_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Screen::open(dir.path().join("a.screen"), SCREEN_BYTES);
+        let (first_view, first) = s.attach(true);
+        let (second_view, second) = s.attach(true);
+        let (mut first, mut second) = (first.unwrap(), second.unwrap());
+        assert_eq!((first_view.viewer, second_view.viewer), (Some(first.id()), Some(second.id())));
+        assert_ne!(first.id(), second.id());
+        s.push(b"queued");
+        assert!(s.detach(first.id()));
+        assert!(!s.detach(first.id()), "once");
+        assert_eq!(s.viewers(), 1);
+        s.push(b"later");
+        assert_eq!(text(first.next().await.unwrap()), b"queued");
+        assert_eq!(first.next().await, None, "no more, and no end: the program still runs");
+        assert_eq!(text(second.next().await.unwrap()), b"queuedlater");
     }
 
     #[test]

@@ -21,4 +21,9 @@ data_b64: string,
  * Whether the program runs in this Switchboard process (input and resize work and
  * more output follows); false for a finished session or one another process hosts.
  */
-live: boolean, };
+live: boolean, 
+/**
+ * This viewer's id while `live` (give it to [`Engine::terminal_detach`] when it stops
+ * watching); null otherwise.
+ */
+viewer: number | null, };
