@@ -75,6 +75,10 @@ export const compactSession = backend.compactSession;
 export const outputTail = backend.outputTail;
 /** Entries after `afterSeq`, ascending, at most `limit`. */
 export const readOutput = backend.readOutput;
+/** The whole of an entry that was sent as a preview (`OutputItem.full_bytes`). */
+export const readFullEntry = backend.readFullEntry;
+/** Stored output of every session (or as the filter narrows it), newest first. */
+export const searchOutput = backend.search;
 
 /**
  * Follows a session's output after `afterSeq`: every later entry once, in

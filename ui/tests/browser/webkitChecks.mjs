@@ -10,7 +10,7 @@ const TYPED =
 /** Waits until the terminal's screen shows every one of `texts`. */
 const onScreen = (page, ...texts) =>
   page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
-import { LONG_ID } from "./fixtures.mjs";
+import { LONG_ID, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
 
 /** A subagent of the terminal session LONG_ID, imported as its child session. */
 function withSubagent(options) {
@@ -792,6 +792,42 @@ export const sections = [
         await page.visible("[data-testid=settings-saved]");
         assertEq((await page.calls("save_settings")).at(-1).settings.terminal_sessions.claude_dir, "/opt/claude-home", "saved");
         await page.shot("webkit-settings-terminal.png");
+      });
+    },
+  ],
+  [
+    "large entries",
+    async (page, { check, assert, assertEq, ids }) => {
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.COMMAND_ID}` });
+      await check("large entries: a 1.2 MiB line comes as a preview that says so; Load full shows all of it", async () => {
+        await page.visible("[data-testid=preview-note]");
+        assertEq(await page.text("[data-testid=preview-note] span"), "Large entry: showing the first 16 KiB of 1.2 MiB", "the note");
+        const drawn = () => page.eval("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.textContent.includes(arguments[0]))", BIG_LINE_END);
+        assertEq(await drawn(), false, "the end of the line is not drawn from the preview");
+        await page.shot("webkit-large-entry-preview.png");
+        await page.click("[data-testid=load-full]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.textContent.includes(arguments[0]))", [BIG_LINE_END], { what: "the whole line drawn" });
+        assertEq(await page.count("[data-testid=preview-note]"), 0, "no note once it is whole");
+        const calls = await page.calls("read_full_entry");
+        assertEq(calls.map((c) => [c.id, c.seq]), [[ids.COMMAND_ID, 14]], "asked for that entry once");
+      });
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("large entries: a 1.5 MiB tool result too; a failed load is a notice and keeps the preview", async () => {
+        await page.visible("[data-testid=preview-note]");
+        assertEq(await page.text("[data-testid=preview-note] span"), "Large entry: showing the first 16 KiB of 1.5 MiB", "the note");
+        // The session is gone by the time the person asks: the error is shown, nothing else changes.
+        await page.eval("window.__mock.sessions.delete(arguments[0])", ids.ENDED_CLAUDE_ID);
+        await page.click("[data-testid=load-full]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=notice]')].some(n => /Could not load the whole entry/.test(n.innerText))", [], { what: "the error notice" });
+        assertEq(await page.count("[data-testid=preview-note]"), 1, "the preview stays");
+      });
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("large entries: Load full on a tool result gives the tool card the whole result", async () => {
+        await page.visible("[data-testid=preview-note]");
+        await page.click("[data-testid=load-full]");
+        await page.gone("[data-testid=preview-note]");
+        // The card's summary counts the result's lines: all 112 348 of them, not the preview's.
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item][data-tool]')].some(e => /112,?348 lines/.test(e.innerText))", [], { what: "the whole result's line count" });
       });
     },
   ],
