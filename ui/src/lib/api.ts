@@ -265,6 +265,13 @@ export function onOpenSession(handler: (id: string) => void): Promise<UnlistenFn
   });
 }
 
+/** `output-conversion`: how far the background conversion of an old database's output is. */
+export function onOutputConversion(handler: (progress: EventPayload<"output-conversion">["progress"]) => void): Promise<UnlistenFn> {
+  return listenTo("output-conversion", (payload) => {
+    if (payload?.progress && typeof payload.progress.moved === "number") handler(payload.progress);
+  });
+}
+
 /** `new-session` (the tray): show the New-session form. */
 export function onNewSession(handler: () => void): Promise<UnlistenFn> {
   return listenTo("new-session", () => handler());

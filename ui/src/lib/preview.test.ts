@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OutputItem } from "./bindings/OutputItem";
-import { FullEntryCache, formatBytes, previewNote } from "./preview";
+import { FullEntryCache, conversionText, formatBytes, previewNote } from "./preview";
 
 const item = (seq: number, content: string, full_bytes?: number): OutputItem => ({
   seq,
@@ -44,5 +44,14 @@ describe("FullEntryCache", () => {
     expect(cache.size).toBe(2);
     expect(cache.get("a", 1)).toBeUndefined();
     expect(cache.get("a", 2)?.view).toMatchObject({ content: "two" });
+  });
+});
+
+describe("conversionText", () => {
+  it("shows the share moved, never 100 % before done, and nothing once done", () => {
+    expect(conversionText({ moved: 45, total: 100, done: false })).toBe("Converting stored output… 45 %");
+    expect(conversionText({ moved: 0, total: 0, done: false })).toBe("Converting stored output… 0 %");
+    expect(conversionText({ moved: 100, total: 100, done: false })).toBe("Converting stored output… 99 %");
+    expect(conversionText({ moved: 100, total: 100, done: true })).toBeNull();
   });
 });

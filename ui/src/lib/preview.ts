@@ -79,3 +79,10 @@ export class FullEntryCache {
     return this.#items.size;
   }
 }
+
+/** "Converting stored output… 45 %" while old rows move; null once done (or nothing to move). */
+export function conversionText(p: { moved: number; total: number; done: boolean }): string | null {
+  if (p.done) return null;
+  const pct = p.total > 0 ? Math.min(99, Math.floor((100 * p.moved) / p.total)) : 0;
+  return `Converting stored output… ${pct} %`;
+}
