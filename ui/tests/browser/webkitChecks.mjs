@@ -885,6 +885,30 @@ export const sections = [
         assert(/flaky on CI/.test(await page.text("[data-testid=output-item][data-seq='4']")), "it is the prompt");
         await page.shot("webkit-search-opened.png");
       });
+      await check("find in session: Ctrl-F searches this session's output; Enter / Shift-Enter go through the hits with a count, each scrolled to and marked", async () => {
+        await page.click("[data-testid=output-list]");
+        await page.chord(KEY.Control, "f");
+        await page.visible("[data-testid=find-input]");
+        await page.keys("login");
+        // Starts at the newest hit.
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '10 / 10'", [], { what: "10 / 10" });
+        const calls = await page.calls("search");
+        assertEq(calls.at(-1).filter.session_id, ids.CLAUDE_ID, "searched this session only");
+        await page.chord(KEY.Shift, KEY.Enter);
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '9 / 10'", [], { what: "9 / 10" });
+        await page.keys(KEY.Enter);
+        await page.keys(KEY.Enter);
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '1 / 10'", [], { what: "wrapped to 1 / 10" });
+        await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the first hit marked" });
+        await page.waitFn(
+          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
+          [],
+          { what: "the first hit in view" },
+        );
+        await page.shot("webkit-find-in-session.png");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=find-bar]");
+      });
     },
   ],
 ];
