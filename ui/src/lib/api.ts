@@ -75,6 +75,10 @@ export const compactSession = backend.compactSession;
 export const outputTail = backend.outputTail;
 /** Entries after `afterSeq`, ascending, at most `limit`. */
 export const readOutput = backend.readOutput;
+/** The whole of an entry that was sent as a preview (`OutputItem.full_bytes`). */
+export const readFullEntry = backend.readFullEntry;
+/** Stored output of every session (or as the filter narrows it), newest first. */
+export const searchOutput = backend.search;
 
 /**
  * Follows a session's output after `afterSeq`: every later entry once, in
@@ -264,6 +268,13 @@ export function onPermissionChanged(handler: (request: PermissionRequest) => voi
 export function onOpenSession(handler: (id: string) => void): Promise<UnlistenFn> {
   return listenTo("open-session", (payload) => {
     if (typeof payload?.id === "string") handler(payload.id);
+  });
+}
+
+/** `output-conversion`: how far the background conversion of an old database's output is. */
+export function onOutputConversion(handler: (progress: EventPayload<"output-conversion">["progress"]) => void): Promise<UnlistenFn> {
+  return listenTo("output-conversion", (payload) => {
+    if (payload?.progress && typeof payload.progress.moved === "number") handler(payload.progress);
   });
 }
 

@@ -786,3 +786,22 @@ export function terminalOptions(extra = {}) {
     ...extra,
   });
 }
+
+// ------------------------------------------------------------ large entries (store v2 previews)
+
+/** The tail of the 1.2 MiB line, only drawn once the whole entry is loaded. */
+export const BIG_LINE_END = "END-OF-THE-BIG-LINE";
+/**
+ * A command whose last line is 1.2 MiB and a Claude session whose last tool result is 1.5 MiB:
+ * the mock sends both as 16 KiB previews with `full_bytes` (as the store does).
+ */
+export function largeEntryOptions() {
+  const base = fullOptions();
+  const cmd = OUTPUTS[COMMAND_ID];
+  const line = { seq: cmd.length + 1, ts: iso(0.2), stream: "stdout", view: { kind: "line", text: `BIG ${"0123456789abcdef".repeat(78_643)}${BIG_LINE_END}` } };
+  const conv = OUTPUTS[ENDED_CLAUDE_ID];
+  const n = conv.length;
+  const use = { seq: n + 1, ts: iso(0.3), stream: "stdout", view: { kind: "tool_use", id: "big1", name: "Bash", input: { command: "cat build.log" } } };
+  const result = { seq: n + 2, ts: iso(0.2), stream: "stdout", view: { kind: "tool_result", tool_use_id: "big1", content: `${"build step ok\n".repeat(112_347)}BUILD-LOG-END`, is_error: false } };
+  return { ...base, outputs: { ...base.outputs, [COMMAND_ID]: [...cmd, line], [ENDED_CLAUDE_ID]: [...conv, use, result] } };
+}

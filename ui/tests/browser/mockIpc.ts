@@ -218,7 +218,24 @@ export function installMockIpc(options: Loose): void {
   }
 
   /** Entries with seq in (after, before], ascending, at most limit. */
+  // As the store's byte budget does (output::budget): an entry of 1 MiB or more is sent as its
+  // first 16 KiB with `full_bytes` set; read_full_entry gives the whole.
+  const LARGE_ENTRY = 1024 * 1024;
+  const PREVIEW = 16 * 1024;
+  function previewOf(item: Loose): Loose {
+    const v = item.view;
+    const field = v.kind === "tool_result" ? "content" : typeof v.text === "string" ? "text" : null;
+    if (field === null) return item;
+    const bytes = new TextEncoder().encode(v[field]).length;
+    if (bytes < LARGE_ENTRY) return item;
+    return { ...item, view: { ...v, [field]: v[field].slice(0, PREVIEW) }, full_bytes: bytes };
+  }
+
   function range(id: string, after: number, limit: number, before: number = Infinity): Loose[] {
+    return wholeRange(id, after, limit, before).map(previewOf);
+  }
+
+  function wholeRange(id: string, after: number, limit: number, before: number = Infinity): Loose[] {
     const out = [];
     const spec = synthetic.get(id);
     if (spec) {
@@ -628,7 +645,7 @@ export function installMockIpc(options: Loose): void {
     read_full_entry: async (args) => {
       need("read_full_entry", args, "id", "seq");
       getOr404(args.id);
-      const item = range(args.id, args.seq - 1, 1)[0];
+      const item = wholeRange(args.id, args.seq - 1, 1)[0];
       if (!item || item.seq !== args.seq) reject("not_found", `entry ${args.seq} of session ${args.id}`);
       return clone(item);
     },

@@ -10,7 +10,7 @@ const TYPED =
 /** Waits until the terminal's screen shows every one of `texts`. */
 const onScreen = (page, ...texts) =>
   page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
-import { LONG_ID } from "./fixtures.mjs";
+import { LONG_ID, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
 
 /** A subagent of the terminal session LONG_ID, imported as its child session. */
 function withSubagent(options) {
@@ -798,6 +798,122 @@ export const sections = [
         await page.visible("[data-testid=settings-saved]");
         assertEq((await page.calls("save_settings")).at(-1).settings.terminal_sessions.claude_dir, "/opt/claude-home", "saved");
         await page.shot("webkit-settings-terminal.png");
+      });
+    },
+  ],
+  [
+    "store v2: large entries, conversion",
+    async (page, { check, assertEq, fullOptions, ids }) => {
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.COMMAND_ID}` });
+      await check("large entries: a 1.2 MiB line comes as a preview that says so; Load full shows all of it", async () => {
+        await page.visible("[data-testid=preview-note]");
+        assertEq(await page.text("[data-testid=preview-note] span"), "Large entry: showing the first 16 KiB of 1.2 MiB", "the note");
+        const drawn = () => page.eval("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.textContent.includes(arguments[0]))", BIG_LINE_END);
+        assertEq(await drawn(), false, "the end of the line is not drawn from the preview");
+        await page.shot("webkit-large-entry-preview.png");
+        await page.click("[data-testid=load-full]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.textContent.includes(arguments[0]))", [BIG_LINE_END], { what: "the whole line drawn" });
+        assertEq(await page.count("[data-testid=preview-note]"), 0, "no note once it is whole");
+        const calls = await page.calls("read_full_entry");
+        assertEq(calls.map((c) => [c.id, c.seq]), [[ids.COMMAND_ID, 14]], "asked for that entry once");
+      });
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("large entries: a 1.5 MiB tool result too; a failed load is a notice and keeps the preview", async () => {
+        await page.visible("[data-testid=preview-note]");
+        assertEq(await page.text("[data-testid=preview-note] span"), "Large entry: showing the first 16 KiB of 1.5 MiB", "the note");
+        // The session is gone by the time the person asks: the error is shown, nothing else changes.
+        await page.eval("window.__mock.sessions.delete(arguments[0])", ids.ENDED_CLAUDE_ID);
+        await page.click("[data-testid=load-full]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=notice]')].some(n => /Could not load the whole entry/.test(n.innerText))", [], { what: "the error notice" });
+        assertEq(await page.count("[data-testid=preview-note]"), 1, "the preview stays");
+      });
+      await page.open(largeEntryOptions(), { hash: `#/sessions/${ids.ENDED_CLAUDE_ID}` });
+      await check("large entries: Load full on a tool result gives the tool card the whole result", async () => {
+        await page.visible("[data-testid=preview-note]");
+        await page.click("[data-testid=load-full]");
+        await page.gone("[data-testid=preview-note]");
+        // The card's summary counts the result's lines: all 112 348 of them, not the preview's.
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item][data-tool]')].some(e => /112,?348 lines/.test(e.innerText))", [], { what: "the whole result's line count" });
+      });
+      await page.open(fullOptions());
+      await check("output conversion: the app's progress events show a bar with the share moved; it goes when done", async () => {
+        assertEq(await page.count("[data-testid=conversion-bar]"), 0, "no bar before any event");
+        await page.eval("window.__mock.emit('output-conversion', { progress: { moved: 450, total: 1000, done: false } })");
+        await page.visible("[data-testid=conversion-bar]");
+        assertEq(await page.text("[data-testid=conversion-bar]"), "Converting stored output… 45 %", "the bar");
+        await page.shot("webkit-output-conversion.png");
+        await page.eval("window.__mock.emit('output-conversion', { progress: { moved: 1000, total: 1000, done: true } })");
+        await page.gone("[data-testid=conversion-bar]");
+      });
+    },
+  ],
+  [
+    "search everything",
+    async (page, { check, assert, assertEq, fullOptions, ids, KEY }) => {
+      const ctrlShiftF = () =>
+        page.s.cmd("POST", "/actions", {
+          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: "F" }, { type: "keyUp", value: "F" }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+        });
+      await page.open(fullOptions(), { hash: "#/sessions" });
+      await check("search: Ctrl-Shift-F opens it; hits come grouped by session with the match marked; Esc closes", async () => {
+        await ctrlShiftF();
+        await page.visible("[data-testid=search-input]");
+        await page.keys("login");
+        await page.waitFn("return document.querySelectorAll('[data-testid=search-group]').length === 2", [], { what: "two sessions' groups" });
+        const groups = await page.eval("return [...document.querySelectorAll('[data-testid=search-group]')].map(g => [g.dataset.sessionId, g.querySelectorAll('[data-testid=search-hit]').length, g.querySelector('.ghead').innerText])");
+        assertEq(groups.map((g) => [g[0], g[1]]), [[ids.CLAUDE_ID, 10], [ids.PERM_ID, 1]], "sessions in the order of their newest hit, with their hits");
+        assert(/Fix flaky login test/.test(groups[0][2]) && /Claude Code/.test(groups[0][2]), `the group names the session and agent: ${groups[0][2]}`);
+        const marks = await page.eval("return [...document.querySelectorAll('[data-testid=search-hit] mark')].map(m => m.textContent.toLowerCase())");
+        assert(marks.length === 11 && marks.every((m) => m === "login"), `the match marked in every snippet: ${marks}`);
+        await page.shot("webkit-search.png");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=search-dialog]");
+      });
+      await check("search: arrows move through the hits; Enter opens the session scrolled to that entry, highlighted", async () => {
+        await ctrlShiftF();
+        await page.visible("[data-testid=search-input]");
+        await page.keys("login");
+        await page.waitFn("return document.querySelectorAll('[data-testid=search-hit]').length === 11", [], { what: "the hits" });
+        // The oldest hit: the first prompt of the Claude session, far above its latest output.
+        const index = await page.eval("return Number(document.querySelector(`[data-testid=search-group][data-session-id='${arguments[0]}'] [data-testid=search-hit][data-seq='4']`).dataset.index)", ids.CLAUDE_ID);
+        const ARROW_DOWN = "\uE015"; // WebDriver's ArrowDown (KEY.Down is \uE014, ArrowRight)
+        for (let i = 0; i < index; i += 1) await page.keys(ARROW_DOWN);
+        assertEq(await page.eval("return document.querySelector('[data-testid=search-hit][aria-selected=true]').dataset.seq"), "4", "the chosen hit");
+        await page.keys(KEY.Enter);
+        await page.gone("[data-testid=search-dialog]");
+        await page.waitFn("return location.hash === '#/sessions/' + arguments[0]", [ids.CLAUDE_ID], { what: "the session opened" });
+        await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the entry highlighted" });
+        await page.waitFn(
+          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
+          [],
+          { what: "the entry in view" },
+        );
+        assert(/flaky on CI/.test(await page.text("[data-testid=output-item][data-seq='4']")), "it is the prompt");
+        await page.shot("webkit-search-opened.png");
+      });
+      await check("find in session: Ctrl-F searches this session's output; Enter / Shift-Enter go through the hits with a count, each scrolled to and marked", async () => {
+        await page.click("[data-testid=output-list]");
+        await page.chord(KEY.Control, "f");
+        await page.visible("[data-testid=find-input]");
+        await page.keys("login");
+        // Starts at the newest hit.
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '10 / 10'", [], { what: "10 / 10" });
+        const calls = await page.calls("search");
+        assertEq(calls.at(-1).filter.session_id, ids.CLAUDE_ID, "searched this session only");
+        await page.chord(KEY.Shift, KEY.Enter);
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '9 / 10'", [], { what: "9 / 10" });
+        await page.keys(KEY.Enter);
+        await page.keys(KEY.Enter);
+        await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '1 / 10'", [], { what: "wrapped to 1 / 10" });
+        await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the first hit marked" });
+        await page.waitFn(
+          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
+          [],
+          { what: "the first hit in view" },
+        );
+        await page.shot("webkit-find-in-session.png");
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=find-bar]");
       });
     },
   ],
