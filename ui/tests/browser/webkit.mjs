@@ -173,7 +173,7 @@ class Page {
   }
 }
 
-export const KEY = { Escape: "\uE00C", Enter: "\uE007", Up: "\uE013", Down: "\uE014", Delete: "\uE017", Control: "\uE009", Shift: "\uE008" };
+export const KEY = { Escape: "\uE00C", Enter: "\uE007", Up: "\uE013", Down: "\uE015", Delete: "\uE017", Control: "\uE009", Shift: "\uE008" };
 
 // ---------------------------------------------------------------- run
 

@@ -876,8 +876,7 @@ export const sections = [
         await page.waitFn("return document.querySelectorAll('[data-testid=search-hit]').length === 11", [], { what: "the hits" });
         // The oldest hit: the first prompt of the Claude session, far above its latest output.
         const index = await page.eval("return Number(document.querySelector(`[data-testid=search-group][data-session-id='${arguments[0]}'] [data-testid=search-hit][data-seq='4']`).dataset.index)", ids.CLAUDE_ID);
-        const ARROW_DOWN = "\uE015"; // WebDriver's ArrowDown (KEY.Down is \uE014, ArrowRight)
-        for (let i = 0; i < index; i += 1) await page.keys(ARROW_DOWN);
+        for (let i = 0; i < index; i += 1) await page.keys(KEY.Down);
         assertEq(await page.eval("return document.querySelector('[data-testid=search-hit][aria-selected=true]').dataset.seq"), "4", "the chosen hit");
         await page.keys(KEY.Enter);
         await page.gone("[data-testid=search-dialog]");
