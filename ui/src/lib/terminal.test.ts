@@ -46,7 +46,10 @@ describe("base64", () => {
     expect(decodeBase64(encodeText("")).length).toBe(0);
     let bin = "";
     for (const b of big) bin += String.fromCharCode(b);
-    expect(decodeBase64(btoa(bin))).toEqual(big);
+    // Compared byte by byte in a loop: toEqual on 200,000 elements took seconds under load.
+    const back = decodeBase64(btoa(bin));
+    expect(back.length).toBe(big.length);
+    expect(back.findIndex((b, i) => b !== big[i])).toBe(-1);
   });
 });
 

@@ -19,7 +19,7 @@ use tracing::{info, warn};
 use super::{encode_folder, import, running_claude, ClaudeProcess, ImportOptions};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::{SessionFilter, SessionOrigin, SessionStatus};
+use crate::model::{Session, SessionFilter, SessionOrigin, SessionStatus};
 use crate::procid::ProcessId;
 use crate::view::USER_PROMPT_KIND;
 
@@ -274,23 +274,30 @@ impl Follow {
 
     fn mark_running(&self, id: &str, pid: u32) {
         let now = self.engine.inner.clock.now();
-        let result = (|| -> Result<()> {
-            let s = self.engine.get(id)?;
-            if !s.status.is_live() {
-                self.engine.update(id, |s| s.move_to(SessionStatus::Starting))?;
+        let live = |s: &mut Session| {
+            s.ended_at = None;
+            s.pid = Some(pid);
+            s.last_activity = now;
+        };
+        let result = (|| -> Result<Session> {
+            // An ended session comes back through Starting (a move the store checks row to
+            // row) — with its process already, so no reader sees it live without one.
+            if !self.engine.get(id)?.status.is_live() {
+                self.engine.update(id, |s| {
+                    s.move_to(SessionStatus::Starting)?;
+                    live(s);
+                    Ok(())
+                })?;
             }
             let state = self.turn_state(id);
             self.engine.update(id, |s| {
                 s.move_to(state)?;
-                s.ended_at = None;
-                s.pid = Some(pid);
-                s.last_activity = now;
+                live(s);
                 Ok(())
-            })?;
-            Ok(())
+            })
         })();
         match result {
-            Ok(()) => info!(session = %id, pid, "a terminal session's claude process runs"),
+            Ok(_) => info!(session = %id, pid, "a terminal session's claude process runs"),
             Err(e) => warn!(session = %id, error = %e, "cannot mark a terminal session running"),
         }
     }
