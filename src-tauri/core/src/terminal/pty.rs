@@ -131,6 +131,10 @@ pub(crate) fn spawn(
     // What the window's terminal (xterm.js) is; the app itself may have no TERM at all.
     cmd.env("TERM", "xterm-256color");
     cmd.env("COLORTERM", "truecolor");
+    // This is an interactive terminal whatever launched Switchboard: a `CI` inherited from
+    // it makes the CLI draw without colours (supports-color checks `CI` before COLORTERM).
+    // A session's own environment may still set it.
+    cmd.env_remove("CI");
     for (k, v) in &launch.env {
         cmd.env(k, v);
     }
