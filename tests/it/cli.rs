@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use switchboard_core::{Engine, EngineConfig, NewSession, SessionConfig};
 
 use crate::support::{bin, temp_dir};
@@ -919,13 +919,7 @@ async fn run_in_terminal_mode_hosts_the_cli_and_nothing_outlives_it() {
     for (signal, code) in [(nix_signal::SIGTERM, Some(143)), (9, None)] {
         let (dir, work, home) = (temp_dir(), temp_dir(), temp_dir());
         let api = crate::support::FakeApi::start();
-        let folder = work.path().canonicalize().unwrap().to_string_lossy().into_owned();
-        let seed = json!({
-            "hasCompletedOnboarding": true,
-            "projects": { folder: { "hasTrustDialogAccepted": true } },
-            "customApiKeyResponses": { "approved": ["sk-test"], "rejected": [] },
-        });
-        std::fs::write(home.path().join(".claude.json"), seed.to_string()).unwrap();
+        crate::support::seed_claude_home(home.path(), work.path(), "sk-test");
         let mut run = sb(dir.path())
             .envs(api.claude_env(home.path()))
             .args(["run", "--agent", "claude", "--mode", "terminal", "--json", "--no-worktree", "--cwd"])

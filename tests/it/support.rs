@@ -26,7 +26,7 @@ pub async fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>
 #[path = "../support/fake_api.rs"]
 #[allow(dead_code)]
 pub mod fake_api;
-pub use fake_api::{claude_bin, repo_root, screen_text, FakeApi};
+pub use fake_api::{claude_bin, repo_root, screen_text, seed_claude_home, FakeApi};
 
 /// The fake agent (tests/fake-agent/agent.mjs).
 pub fn fake_agent() -> String {

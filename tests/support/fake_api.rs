@@ -193,3 +193,16 @@ pub fn screen_text(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Seeds an isolated HOME so the interactive CLI shows no first-run screen: onboarding
+/// done, `folder` trusted, the API key (its last 20 characters) approved.
+pub fn seed_claude_home(home: &Path, folder: &Path, api_key: &str) {
+    let folder = folder.canonicalize().expect("folder").to_string_lossy().into_owned();
+    let tail: String = api_key.chars().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    let config = serde_json::json!({
+        "hasCompletedOnboarding": true,
+        "projects": { folder: { "hasTrustDialogAccepted": true } },
+        "customApiKeyResponses": { "approved": [tail], "rejected": [] },
+    });
+    std::fs::write(home.join(".claude.json"), config.to_string()).expect(".claude.json");
+}

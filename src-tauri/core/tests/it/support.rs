@@ -91,7 +91,7 @@ async fn next_change(events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
 #[allow(dead_code)]
 mod fake_api;
 #[allow(unused_imports)]
-pub use fake_api::{claude_bin, codex_bin, gemini_bin, repo_root, screen_text, FakeApi};
+pub use fake_api::{claude_bin, codex_bin, gemini_bin, repo_root, screen_text, seed_claude_home, FakeApi};
 
 /// An engine whose Claude is the pinned CLI.
 pub fn claude_engine(dir: &std::path::Path, config: EngineConfig) -> Engine {
@@ -321,17 +321,4 @@ pub fn result_lines(engine: &Engine, id: &str) -> Vec<serde_json::Value> {
         .filter(|e| e.kind == "result")
         .map(|e| serde_json::from_str(&e.payload).unwrap())
         .collect()
-}
-
-/// Seeds an isolated HOME so the interactive CLI shows no first-run screen: onboarding
-/// done, `folder` trusted, the API key (its last 20 characters) approved.
-pub fn seed_claude_home(home: &Path, folder: &Path, api_key: &str) {
-    let folder = folder.canonicalize().expect("folder").to_string_lossy().into_owned();
-    let tail: String = api_key.chars().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
-    let config = serde_json::json!({
-        "hasCompletedOnboarding": true,
-        "projects": { folder: { "hasTrustDialogAccepted": true } },
-        "customApiKeyResponses": { "approved": [tail], "rejected": [] },
-    });
-    std::fs::write(home.join(".claude.json"), config.to_string()).expect(".claude.json");
 }

@@ -32,13 +32,7 @@ fn fixture_with(config: EngineConfig) -> Fixture {
     let (work, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let api = FakeApi::start();
     let key = api.claude_env(home.path()).into_iter().find(|(k, _)| k == "ANTHROPIC_API_KEY").unwrap().1;
-    let last20: String = key.chars().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
-    let seeded = json!({
-        "hasCompletedOnboarding": true,
-        "projects": { work.path().to_string_lossy(): { "hasTrustDialogAccepted": true } },
-        "customApiKeyResponses": { "approved": [last20], "rejected": [] },
-    });
-    std::fs::write(home.path().join(".claude.json"), seeded.to_string()).unwrap();
+    seed_claude_home(home.path(), work.path(), &key);
     std::fs::create_dir_all(home.path().join(".claude")).unwrap();
     let own = json!({ "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": format!("touch {}", home.path().join(USER_HOOK_MARK).display()) }] }] } });
     std::fs::write(home.path().join(".claude/settings.json"), own.to_string()).unwrap();
