@@ -1,8 +1,9 @@
 //! `make bench`: Switchboard's engine measured against baselines run side by side in the same
 //! run, so that the noise of a busy machine cancels out of the ratios.
 //!
-//! Eight benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
-//! sessions), the store at volume, spawn overhead, the import of Claude Code transcripts, and payload compression. Sizes depend on `QUICK`:
+//! Nine benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
+//! sessions), the store at volume, spawn overhead, the import of Claude Code transcripts, payload
+//! compression and the search indexer's lag. Sizes depend on `QUICK`:
 //!
 //! * unset (full): the sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
 //!   10M entries); 9–14 minutes on the 2-core dev VM, most of it filling the store.
@@ -21,6 +22,7 @@ mod report;
 
 mod codec;
 mod import;
+mod indexer;
 mod ingest;
 mod latency;
 mod memory;
@@ -34,7 +36,7 @@ use std::time::Instant;
 use harness::{since_start, Ctx, Mode};
 use report::{machine, markdown, Report, Row};
 
-const ALL: [&str; 8] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec"];
+const ALL: [&str; 9] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec", "indexer"];
 
 fn main() {
     since_start();
@@ -62,7 +64,7 @@ fn main() {
     progress!("node {}, data in {}", ctx.node.display(), ctx.tmp.display());
     let mut rep = Report::default();
     // Memory first: its children start from a clean process anyway, but the machine is calmest.
-    for name in ["memory", "ingest", "latency", "spawn", "scale", "store", "import", "codec"] {
+    for name in ["memory", "ingest", "latency", "spawn", "scale", "indexer", "store", "import", "codec"] {
         if !selected.contains(&name) {
             continue;
         }
@@ -78,6 +80,7 @@ fn main() {
                 "spawn" => spawn::bench_spawn(&ctx, &mut rep).await,
                 "import" => import::bench_import(&ctx, &mut rep).await,
                 "codec" => codec::bench_codec(&ctx, &mut rep).await,
+                "indexer" => indexer::bench_indexer(&ctx, &mut rep).await,
                 _ => unreachable!(),
             }
         });
@@ -85,6 +88,9 @@ fn main() {
     }
     let took = since_start();
     let _ = std::fs::remove_dir_all(&ctx.tmp);
+    if selected.contains(&"import") && !rep.how.iter().any(|h| h.0.starts_with("7.")) {
+        rep.how("7. Import of Claude Code transcripts", report::import_how(&ctx));
+    }
     // Sort the rows in the order.
     rep.rows.sort_by_key(|r| ALL.iter().position(|a| r.key.starts_with(a)).unwrap_or(99));
     rep.how.sort_by_key(|h| h.0.clone());
