@@ -84,7 +84,7 @@ fn main() {
                 _ => unreachable!(),
             }
         });
-        progress!("=== {name} done in {:.1} s", t.elapsed().as_secs_f64());
+        progress!("=== {name} done in {:.1} s (load average {})", t.elapsed().as_secs_f64(), report::load_average());
     }
     let took = since_start();
     let _ = std::fs::remove_dir_all(&ctx.tmp);
@@ -127,7 +127,11 @@ fn main() {
             (*n, (m, g))
         })
         .collect();
-    println!("bench: {met} of {goals} goals met in {took:.0} s ({}): {by_bench:?}", mode.name());
+    println!(
+        "bench: {met} of {goals} goals met in {took:.0} s ({}; load average {} at the end): {by_bench:?}",
+        mode.name(),
+        report::load_average()
+    );
     if !missing.is_empty() {
         eprintln!("bench: no numbers from: {}", missing.join(", "));
         std::process::exit(1);

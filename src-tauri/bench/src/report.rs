@@ -104,10 +104,14 @@ pub(crate) fn machine() -> String {
         .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
         .map(|kb| format!("{:.0} GiB RAM", kb as f64 / 1024.0 / 1024.0))
         .unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("nproc {cpus}, CPU \"{model}\", {mem}, Linux {}, load average {} at the start", kernel.trim(), load.join(" "))
+    format!("nproc {cpus}, CPU \"{model}\", {mem}, Linux {}, load average {} at the start", kernel.trim(), load_average())
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub(crate) fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
 pub(crate) fn filesystem(path: &Path) -> String {
@@ -135,8 +139,9 @@ pub(crate) fn markdown(ctx: &Ctx, rep: &Report, started: &str, took: f64, machin
          the load comes from the fake agent (`tests/fake-agent/agent.mjs`).\n\n",
     );
     s.push_str(&format!(
-        "- Run: {} mode, started {started}, took {took:.0} s (release build).\n- Machine: {machine}.\n- Data directories: `target/bench/tmp` ({}).\n\n",
+        "- Run: {} mode, started {started}, took {took:.0} s (release build), load average {} at the end.\n- Machine: {machine}.\n- Data directories: `target/bench/tmp` ({}).\n\n",
         ctx.mode.name(),
+        load_average(),
         filesystem(&ctx.tmp)
     ));
     let met = rep.rows.iter().filter(|r| r.met == Some(true)).count();
