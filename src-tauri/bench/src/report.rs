@@ -301,31 +301,41 @@ stderr, the app in the background with `output-conversion` events).
 
 **G. Ingest against `zstd -3` (issue 19).** The input is now a file generated before the run and the session's agent
 is `cat FILE`, so the fake agent (~100–170 MB/s) no longer bounds either side; the baseline is the same file through
-the zstd CLI at level 3 into a file. That baseline runs at several hundred MB/s on one core: it compresses one
-stream in 128 KiB blocks and does nothing per line. The engine, per line: finds the line end, copies it into an
-entry, pushes it to the ring and the live channel, compresses it as a frame of its own with the agent kind's
-dictionary (finding F: what keeps one entry cheap to read back), and inserts a row and its (session key, seq) index
-entry. Per 1 GB of realistic stream-json that is ~163k rows and frames; per 1 GB of 200-byte lines, 5M. So the ratio
-to `zstd -3` is bounded by the per-entry cost (finding D), not by compression: the 200-byte-line figure and the
-realistic-stream ratio move together. What it would take to reach 0.5 ×: the writer compressing on a second core
-while the previous batch is inserted (the two cores are then both busy: one parses and fans out, one compresses
-and writes), or chunking consecutive entries of one session (F: 0.23 × the size at 32 per chunk, but a read of one
-entry then decompresses the chunk).
+the zstd CLI at level 3 into a file. That baseline compresses one stream in 128 KiB blocks and does nothing per
+line (150–180 MB/s wall in the QUICK run of 2026-11-30 21:50 UTC at load average ~10, with ~0.1 s of CPU for
+50 MB). The engine, per line: finds the line end, copies it into an entry, pushes it to the ring and the live
+channel, compresses it as a frame of its own with the agent kind's dictionary (finding F: what keeps one entry
+cheap to read back), and inserts a row and its (session key, seq) index entry. Per 1 GB of realistic stream-json
+that is ~163k rows and frames; per 1 GB of 200-byte lines, 5M. In that QUICK run: 36 MB/s = 0.20 × (CPU 0.7 s for
+50 MB, so the wall time was mostly waiting for a core) and 30k entries/s of 200-byte lines (CPU 3.2 s for 300k
+entries: ~94k entries per CPU-second over the engine's threads). So the ratio to `zstd -3` is bounded by the
+per-entry cost (finding D), not by compression. What it would take to reach 0.5 ×: less work per entry (D), and the
+writer compressing on a second core while the previous batch is inserted, or chunks of consecutive entries of one
+session (F: 0.23 × the size at 32 per chunk, but reading one entry back decompresses its chunk).
 
-**H. Store v2 at full size: size and search (issue 19).** Disk: per-entry frames with a dictionary store the
-fake agent's ~0.8 kB lines at ~0.25 ×; the rest of the database is per-row overhead (rowid, key, seq, time, stream,
-kind, length, dictionary id ≈ 40 bytes, and the (key, seq) index entry) and the FTS5 index, which grows with the
-vocabulary: the fake agent draws its words from ~150, so both the dictionary and the index are flattered, and real
-transcripts will compress and index less well. Search: the index is contentless FTS5 (`contentless_delete = 1`,
-unicode61 without diacritics) over each entry's text — the string values of a JSON line, not its keys, at most 64 KiB
-of it; a query is its words, quoted, newest first (`ORDER BY rowid DESC`, which FTS5 serves from the index), joined
-to the entry and its session for the hit's snippet. A rare word costs one doclist lookup; a common word the newest
-50 rowids of a long doclist, so both stay flat with the store's size. Indexing: a background thread (`search.rs`)
-reads entries past its high-water mark, 500 per transaction on its own connection, and sleeps 200 ms once caught
-up, so ingest never waits for it and its lag is that poll plus its backlog; after a restart it indexes what it had
-not reached. The backlog rate is mostly decompressing each entry, parsing its JSON for its strings and FTS5's
-inserts. At full size the fill (10M entries compressed one by one on one thread) and the index of the backlog are
-most of a full `make bench` run.
+**H. Store v2 at full size: size and search (issue 19).** A partial full-size run (`scripts/bench store indexer`,
+2026-11-30 21:30–21:54 UTC, load average 6–12 from other sessions' builds; 100k sessions, 10M entries, 8.14 GB of
+payloads): filled in 340 s (~29k entries/s); payloads 1.90 GB = 0.233 ×; database 2.72 GB before the index
+(0.33 ×), 4.20 GB with it (0.52 ×); a rare word 0.06 ms, a common word's newest 50 hits 1.45 ms; the last 1000
+entries 5.0 ms; startup 231 ms; the backlog indexed in 1016 s = 8.0 MB/s, with a second indexer
+(`catch_up_search`) racing the engine's own over the same rows — the bench now times the engine's indexer alone.
+Indexer lag with 20 sessions streaming 0.99 MB/s for 60 s: p50 134 / p99 291 / max 417 ms, all 2440 markers found.
+Disk: per-entry frames with a dictionary store the fake agent's ~0.8 kB lines at ~0.25 ×; the rest of the database
+is per-row overhead (rowid, key, seq, time, stream, kind, length, dictionary id ≈ 40 bytes, and the (key, seq)
+index entry) and the FTS5 index, which grows with the vocabulary: the fake agent draws its words from ~130, so both
+the dictionary and the index are flattered, and real transcripts will compress and index less well. Search: the
+index is contentless FTS5 (`contentless_delete = 1`, unicode61 without diacritics) over each entry's text — the
+string values of a JSON line, not its keys, at most 64 KiB of it; a query is its words, quoted, newest first
+(`ORDER BY rowid DESC`, which FTS5 serves from the index), joined to the entry and its session for the hit's
+snippet. A rare word costs one doclist lookup, a common word the newest 50 rowids of a long doclist, so both stay
+flat as the store grows. Indexing: a background thread (`search.rs`) reads entries past its high-water mark, 500 per
+transaction on its own connection, and sleeps 200 ms once caught up, so ingest never waits for it and its lag is that
+poll plus its backlog; after a restart it indexes what it had not reached. The backlog rate fell from 17–30 MB/s at
+200k entries to 8 MB/s at 10M: each entry is decompressed and its JSON parsed, and FTS5 writes a segment per
+500-entry transaction and merges more as the index grows. Likely (not measured yet): larger transactions while
+there is a backlog (fewer, bigger segments) and a parse that collects string values without building a
+`serde_json::Value`. The fill plus the backlog are most of a full `make bench` run (~23 minutes of the partial run
+above under load).
 
 **I. Import of Claude Code transcripts (issue 16).** What changed for the import figures (benchmark 7): a line is
 read as a few borrowed fields (`external/fields.rs`, serde_json's `RawValue`) instead of a `serde_json::Value`, and
