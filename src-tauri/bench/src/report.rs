@@ -302,14 +302,15 @@ stderr, the app in the background with `output-conversion` events).
 **G. Ingest against `zstd -3` (issue 19).** The input is now a file generated before the run and the session's agent
 is `cat FILE`, so the fake agent (~100–170 MB/s) no longer bounds either side; the baseline is the same file through
 the zstd CLI at level 3 into a file. That baseline compresses one stream in 128 KiB blocks and does nothing per
-line (150–180 MB/s wall in the QUICK run of 2026-11-30 21:50 UTC at load average ~10, with ~0.1 s of CPU for
-50 MB). The engine, per line: finds the line end, copies it into an entry, pushes it to the ring and the live
-channel, compresses it as a frame of its own with the agent kind's dictionary (finding F: what keeps one entry
-cheap to read back), and inserts a row and its (session key, seq) index entry. Per 1 GB of realistic stream-json
-that is ~163k rows and frames; per 1 GB of 200-byte lines, 5M. In that QUICK run: 36 MB/s = 0.20 × (CPU 0.7 s for
-50 MB, so the wall time was mostly waiting for a core) and 30k entries/s of 200-byte lines (CPU 3.2 s for 300k
-entries: ~94k entries per CPU-second over the engine's threads). So the ratio to `zstd -3` is bounded by the
-per-entry cost (finding D), not by compression. What it would take to reach 0.5 ×: less work per entry (D), and the
+line. Two QUICK runs of 2026-11-30 (50 MB; CPU = the engine's, over all its threads): at 21:50 UTC, load
+average ~10, `zstd -3` 179 MB/s, the engine 36 MB/s = 0.20 × (0.7 s of CPU: most of the wall time was waiting for a
+core) and 30k entries/s of 200-byte lines; at 21:56, load ~7, `zstd -3` 374 MB/s, the engine 72 MB/s = 0.19 × and
+137k entries/s (2.6 s of CPU for 300k entries). The engine, per line: finds the line end, copies it into an entry,
+pushes it to the ring and the live channel, compresses it as a frame of its own with the agent kind's dictionary
+(finding F: what keeps one entry cheap to read back), and inserts a row and its (session key, seq) index entry. Per
+1 GB of realistic stream-json that is ~163k rows and frames; per 1 GB of 200-byte lines, 5M. In the second run the
+engine used about one core for its 0.7 s, `zstd -3` a seventh of that: the ratio is bounded by the per-entry cost
+(finding D), not by compression. What it would take to reach 0.5 ×: less work per entry (D), and the
 writer compressing on a second core while the previous batch is inserted, or chunks of consecutive entries of one
 session (F: 0.23 × the size at 32 per chunk, but reading one entry back decompresses its chunk).
 
