@@ -56,7 +56,7 @@ pub use model::{
     PermissionMode, PermissionRequest, Project, RunMode, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus,
     Stream, TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
-pub use output::budget::{message_pages, newest_page, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
+pub use output::budget::{message_pages, newest_page, page_around, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
     FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS, LIVE_CHANNEL, PARTIAL_BYTES, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,

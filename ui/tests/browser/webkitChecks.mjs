@@ -916,4 +916,69 @@ export const sections = [
       });
     },
   ],
+  [
+    "search far back",
+    async (page, { check, assert, assertEq, fullOptions, KEY }) => {
+      // LONG_ID with a million entries; the only "quetzal" is entry 150,000: 850,000 back.
+      const HIT = 150_000;
+      const options = fullOptions({ synthetic: { [LONG_ID]: { count: 1_000_000, tag: "hist", hits: { [HIT]: "Found the quetzal feather: the flaky test reads a stale snapshot." } } } });
+      const ctrlShiftF = () =>
+        page.s.cmd("POST", "/actions", {
+          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: "F" }, { type: "keyUp", value: "F" }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+        });
+      const inView = (seq) =>
+        `const e = document.querySelector('[data-testid=output-item][data-seq="${seq}"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1`;
+      await page.open(options, { hash: "#/sessions" });
+      await check("search far back: a hit 850,000 entries back in a 1M-entry session opens at once, marked and in view; only pages around it are read", async () => {
+        await ctrlShiftF();
+        await page.visible("[data-testid=search-input]");
+        await page.keys("quetzal");
+        await page.waitFn("return document.querySelectorAll('[data-testid=search-hit]').length === 1", [], { what: "the one hit" });
+        const started = Date.now();
+        await page.keys(KEY.Enter);
+        await page.waitFn("return location.hash === '#/sessions/' + arguments[0]", [LONG_ID], { what: "the session opened" });
+        await page.waitFn(`return document.querySelector('[data-testid=search-target]')?.dataset.seq === '${HIT}'`, [], { what: "the entry marked" });
+        await page.waitFn(inView(HIT), [], { what: "the entry in view" });
+        const took = Date.now() - started;
+        assert(took < 3000, `opened in ${took} ms`);
+        assert(/quetzal feather/.test(await page.text(`[data-testid=output-item][data-seq='${HIT}']`)), "it is the hit's entry");
+        // One page around the hit, the newest entry alone (for the count): nothing in between.
+        const around = await page.calls("read_output_around");
+        assertEq(around.map((a) => [a.seq, a.before, a.after]), [[HIT, 1000, 1000]], "the page around the hit");
+        const tails = (await page.calls("output_tail")).filter((a) => a.id === LONG_ID);
+        assertEq(tails.map((a) => a.limit), [1], "no tail page, the newest entry only");
+        const reads = (await page.calls("read_output")).filter((a) => a.id === LONG_ID);
+        assert(reads.every((a) => Math.abs(a.afterSeq - HIT) < 5000), `older pages near the hit only: ${JSON.stringify(reads)}`);
+        assert((await page.calls("subscribe_output")).every((a) => a.id !== LONG_ID), "nothing followed live from far back");
+        assert(/1,000,000 entries/.test(await page.text("[data-testid=output-count]")), `the session's count: ${await page.text("[data-testid=output-count]")}`);
+        await page.visible("[data-testid=output-detached]");
+        await page.visible("[data-testid=jump-latest]");
+        await page.shot("webkit-search-far-back.png");
+      });
+      await check("search far back: scrolling down loads newer pages from the hit, scrolling up older ones", async () => {
+        const lastBefore = await page.eval("return Math.max(...[...document.querySelectorAll('[data-testid=output-item]')].map(e => Number(e.dataset.seq)))");
+        assert(lastBefore < HIT + 1001, `only the page around the hit so far: ${lastBefore}`);
+        // Scroll to the bottom of what is loaded, a few times: each newer page appends.
+        for (let i = 0; i < 3; i += 1) {
+          await page.eval("const l = document.querySelector('[data-testid=output-list]'); l.scrollTop = l.scrollHeight");
+          await page.waitFn(`return (window.__mock.calls.filter(c => c.cmd === 'read_output_around').length) > ${i + 1}`, [], { what: `newer page ${i + 1}` });
+        }
+        const newer = (await page.calls("read_output_around")).slice(1);
+        assert(newer.every((a) => a.before === 0 && a.seq > HIT && a.seq < HIT + 10_000), `newer pages from the last loaded: ${JSON.stringify(newer)}`);
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => Number(e.dataset.seq) > arguments[0] + 1000)", [HIT], { what: "newer entries drawn" });
+        await page.eval("document.querySelector('[data-testid=output-list]').scrollTop = 0");
+        await page.waitFn("return window.__mock.calls.some(c => c.cmd === 'read_output' && c.args.id === arguments[0])", [LONG_ID], { what: "an older page" });
+        const older = (await page.calls("read_output")).filter((a) => a.id === LONG_ID);
+        assertEq([older[0]?.afterSeq, older[0]?.limit], [HIT - 1001 - 2000, 2000], "the page before the first loaded");
+      });
+      await check("search far back: Jump to latest opens the live end (the last entry) and follows it again", async () => {
+        await page.click("[data-testid=jump-latest]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.dataset.seq === '1000000')", [], { what: "the last entry" });
+        await page.waitFn(inView(1_000_000), [], { what: "the last entry in view" });
+        await page.gone("[data-testid=output-detached]");
+        await page.gone("[data-testid=jump-latest]");
+        await page.gone("[data-testid=search-target]");
+      });
+    },
+  ],
 ];

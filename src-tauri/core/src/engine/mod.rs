@@ -320,6 +320,15 @@ impl Engine {
         self.inner.output.tail(id, limit)
     }
 
+    /// A page of a session's stored output around entry `seq`, oldest first (see
+    /// [`crate::store::Store::read_output_around`]): what a viewer opens on to show a search
+    /// hit however far back it is. Entries not committed yet are not in it: a viewer that
+    /// reads up to the end follows the rest with [`Engine::subscribe_output`].
+    pub fn output_around(&self, id: &str, seq: u64, before: u32, after: u32) -> Result<Vec<OutputEntry>> {
+        self.get(id)?;
+        self.inner.store.read_output_around(id, seq, before, after)
+    }
+
     /// History after `after_seq` plus live entries from then on, with no gap and no
     /// duplicate between them (see [`crate::output`]).
     pub fn subscribe_output(&self, id: &str, after_seq: u64, limit: u32) -> Result<Subscription> {

@@ -46,6 +46,16 @@ impl Store {
         self.read_entries(session_id, 0, before, limit, true)
     }
 
+    /// A page around entry `seq` (a search hit far back in a long session): at most
+    /// `before` entries before it, then the entry itself and at most `after` entries after
+    /// it, oldest first. Each side stops at [`TAIL_BYTES`] too. Both reads go by the
+    /// (session, seq) index: the cost does not grow with the session's length.
+    pub fn read_output_around(&self, session_id: &str, seq: u64, before: u32, after: u32) -> Result<Vec<OutputEntry>> {
+        let mut out = if before == 0 { Vec::new() } else { self.read_entries(session_id, 0, seq, before, true)? };
+        out.extend(self.read_entries(session_id, seq.saturating_sub(1), u64::MAX, after.saturating_add(1), false)?);
+        Ok(out)
+    }
+
     /// Output entries with `seq > after`, oldest first, at most `limit`.
     pub fn read_output(&self, session_id: &str, after: u64, limit: u32) -> Result<Vec<OutputEntry>> {
         self.read_entries(session_id, after, u64::MAX, limit, false)
