@@ -890,6 +890,36 @@ export const sections = [
         assert(/flaky on CI/.test(await page.text("[data-testid=output-item][data-seq='4']")), "it is the prompt");
         await page.shot("webkit-search-opened.png");
       });
+      await check("switcher: Ctrl-K also matches output text — hits listed after the title matches; choosing one opens the session at that entry, marked", async () => {
+        await page.open(fullOptions(), { hash: "#/sessions" });
+        await page.chord(KEY.Control, "k");
+        await page.visible("[data-testid=switcher-input]");
+        await page.keys("login");
+        await page.waitFn("return document.querySelectorAll('[data-testid=switcher-hit]').length === 11", [], { what: "the output hits" });
+        // Title matches first, then the heading and the output hits.
+        const order = await page.eval("return [...document.querySelectorAll('#switcher-list > li')].map(e => e.dataset.testid)");
+        const firstHit = order.indexOf("switcher-output-head");
+        assert(firstHit > 0 && order.slice(0, firstHit).every((t) => t === "switcher-item") && order.slice(firstHit + 1).every((t) => t === "switcher-hit"), `sessions, then hits: ${order}`);
+        assert(await page.eval("return !!document.querySelector(`[data-testid=switcher-item][data-session-id='${arguments[0]}']`)", ids.CLAUDE_ID), "the title match is listed");
+        const marks = await page.eval("return [...document.querySelectorAll('[data-testid=switcher-hit] mark')].map(m => m.textContent.toLowerCase())");
+        assert(marks.length === 11 && marks.every((m) => m === "login"), `the match marked: ${marks}`);
+        await page.shot("webkit-switcher-output.png");
+        // The search went through the backend once the typing stopped (debounced), unfiltered.
+        const calls = await page.calls("search");
+        assert(calls.length >= 1 && calls.length <= 3 && calls.at(-1).query === "login" && calls.at(-1).filter === null, `debounced searches: ${JSON.stringify(calls)}`);
+        const index = await page.eval("return Number(document.querySelector(`[data-testid=switcher-hit][data-session-id='${arguments[0]}'][data-seq='4']`).dataset.index)", ids.CLAUDE_ID);
+        for (let i = 0; i < index; i += 1) await page.keys(KEY.Down);
+        assertEq(await page.eval("return document.querySelector('[data-testid=switcher-hit][aria-selected=true]')?.dataset.seq"), "4", "the chosen hit");
+        await page.keys(KEY.Enter);
+        await page.gone("[data-testid=switcher]");
+        await page.waitFn("return location.hash === '#/sessions/' + arguments[0]", [ids.CLAUDE_ID], { what: "the session opened" });
+        await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the entry marked" });
+        await page.waitFn(
+          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
+          [],
+          { what: "the entry in view" },
+        );
+      });
       await check("find in session: Ctrl-F searches this session's output; Enter / Shift-Enter go through the hits with a count, each scrolled to and marked", async () => {
         await page.click("[data-testid=output-list]");
         await page.chord(KEY.Control, "f");
