@@ -10,7 +10,7 @@ const TYPED =
 /** Waits until the terminal's screen shows every one of `texts`. */
 const onScreen = (page, ...texts) =>
   page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
-import { LONG_ID, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
+import { LONG_ID, CODEX_ID, GEMINI_ID, OUTPUTS, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
 
 /** A subagent of the terminal session LONG_ID, imported as its child session. */
 function withSubagent(options) {
@@ -889,6 +889,33 @@ export const sections = [
         );
         assert(/flaky on CI/.test(await page.text("[data-testid=output-item][data-seq='4']")), "it is the prompt");
         await page.shot("webkit-search-opened.png");
+      });
+      await check("search: the agent and since filters narrow the hits (Codex only; the last 24 hours drops a hit 3 days old)", async () => {
+        const at = (hoursAgo) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+        const line = (hoursAgo, text) => [{ seq: 1, ts: at(hoursAgo), stream: "stdout", view: { kind: "assistant_text", text } }];
+        const outputs = { ...OUTPUTS, [CODEX_ID]: line(1, "The billing login redirect keeps the invoice id."), [GEMINI_ID]: line(72, "Runbook: rotate the login certificates.") };
+        await page.open(fullOptions({ outputs }), { hash: "#/sessions" });
+        await ctrlShiftF();
+        await page.visible("[data-testid=search-input]");
+        await page.keys("login");
+        const groupsAre = (want, what) =>
+          page.waitFn("const g = [...document.querySelectorAll('[data-testid=search-group]')].map(e => e.dataset.sessionId).sort(); return JSON.stringify(g) === JSON.stringify(arguments[0])", [[...want].sort()], { what });
+        await groupsAre([ids.CLAUDE_ID, ids.PERM_ID, CODEX_ID, GEMINI_ID], "four sessions' hits, unfiltered");
+        const pick = (testid, value) =>
+          page.eval("const s = document.querySelector(`[data-testid=${arguments[0]}]`); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }))", testid, value);
+        await pick("search-agent", "codex");
+        await groupsAre([CODEX_ID], "Codex only");
+        assertEq(await page.text("[data-testid=search-count]"), "1 hit", "the count");
+        assertEq((await page.calls("search")).at(-1).filter.agent, "codex", "the filter sent");
+        await pick("search-agent", "");
+        await pick("search-since", "24");
+        await groupsAre([ids.CLAUDE_ID, ids.PERM_ID, CODEX_ID], "the last 24 hours: the 3-day-old Gemini hit gone");
+        const since = Date.parse((await page.calls("search")).at(-1).filter.since);
+        assert(Math.abs(Date.now() - 24 * 3_600_000 - since) < 60_000, `since 24 hours ago: ${new Date(since).toISOString()}`);
+        await pick("search-agent", "gemini");
+        await page.waitFn("return /Nothing found/.test(document.querySelector('[data-testid=search-dialog]').innerText)", [], { what: "nothing for Gemini in the last 24 hours" });
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=search-dialog]");
       });
       await check("switcher: Ctrl-K also matches output text — hits listed after the title matches; choosing one opens the session at that entry, marked", async () => {
         await page.open(fullOptions(), { hash: "#/sessions" });
