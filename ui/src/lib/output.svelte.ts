@@ -273,6 +273,17 @@ export class OutputStore {
     await this.#subscribe(this.#openToken);
   }
 
+  /**
+   * Stored output up to `through` was trimmed (the session's `output_trimmed_through`, which
+   * may be known only after the open, or grow while it is shown): nothing older is loaded.
+   */
+  setTrimmedThrough(through: number): void {
+    if (through === this.#trimmedThrough) return;
+    this.#trimmedThrough = through;
+    this.hasOlder = this.#olderMayExist();
+    this.version += 1;
+  }
+
   /** Shows or hides raw lines and stderr. */
   setShowRaw(show: boolean): void {
     if (show === this.showRaw) return;

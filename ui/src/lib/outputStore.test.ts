@@ -343,4 +343,16 @@ describe("OutputStore: live typing", () => {
     expect(store.aroundSeq).toBeNull();
     expect(sub).toMatchObject({ after: 10 });
   });
+
+  it("learns the trim mark after the open: the count and older pages stop at it", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    await openOn(store, source, "s1", range(900, 1000));
+    expect(store.total).toBe(1000);
+    store.setTrimmedThrough(899);
+    expect(store.total).toBe(101);
+    expect(store.hasOlder).toBe(false);
+    await store.loadOlder();
+    expect(source.reads).toHaveLength(0);
+  });
 });

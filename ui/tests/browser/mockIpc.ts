@@ -49,6 +49,7 @@ export function installMockIpc(options: Loose): void {
       max_live_sessions: 16,
       idle_ttl_minutes: 60,
       retention_days: 30,
+      session_output_mib: 2048,
       close_to_tray: true,
       notifications: true,
       autostart: false,
@@ -185,7 +186,7 @@ export function installMockIpc(options: Loose): void {
 
   function synthItem(spec: Loose, seq: Loose) {
     const ts = new Date(spec.base + seq * 100).toISOString();
-    if (spec.hits[seq] !== undefined) return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: spec.hits[seq] } };
+    if (spec.hits?.[seq] !== undefined) return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: spec.hits[seq] } };
     if (seq === spec.count) {
       return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: `**${spec.tag}: end of history** (entry ${seq}).` } };
     }
