@@ -34,7 +34,7 @@ mod workspaces;
 
 pub use self::convert::{OutputConversion, CONVERT_BATCH_ROWS};
 use self::migrations::*;
-pub use self::output::TAIL_BYTES;
+pub use self::output::PAGE_BYTES;
 pub use self::permissions::MAX_RULES;
 pub use self::search::{SearchFilter, SearchHit, MAX_HITS, MAX_INDEXED_TEXT};
 pub(crate) use self::sessions::{get_session_in, update_session_in};
@@ -72,6 +72,8 @@ pub struct Store {
     codec: codec::Codec,
     /// Whether the old `output` table may still hold rows (see `convert.rs`).
     legacy: std::sync::atomic::AtomicBool,
+    /// The most output bytes a session keeps stored (0: no limit); see [`Store::set_output_budget`].
+    output_budget: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -139,6 +141,7 @@ impl Store {
             corrupt: Mutex::new(Default::default()),
             codec,
             legacy: std::sync::atomic::AtomicBool::new(legacy),
+            output_budget: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
