@@ -121,6 +121,7 @@ pub(crate) struct FileOutcome {
 /// Imports every transcript under `projects` (see [`discover`]). One file failing is
 /// reported in the result and never stops the others.
 pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> ImportReport {
+    let _bulk = engine.inner.store.bulk_import();
     let (files, mut report, new) = count_all(engine, projects, options);
     // Then their lines, and what known transcripts gained.
     for (path, outcome) in files.iter().zip(each_file(&files, |path| import_file(engine, path))) {

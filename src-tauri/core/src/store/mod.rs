@@ -72,6 +72,8 @@ pub struct Store {
     codec: codec::Codec,
     /// Whether the old `output` table may still hold rows (see `convert.rs`).
     legacy: std::sync::atomic::AtomicBool,
+    /// Wakes the search indexer when output is committed (`crate::search`).
+    index_signal: crate::search::Signal,
 }
 
 impl Store {
@@ -139,6 +141,7 @@ impl Store {
             corrupt: Mutex::new(Default::default()),
             codec,
             legacy: std::sync::atomic::AtomicBool::new(legacy),
+            index_signal: Default::default(),
         })
     }
 
@@ -159,6 +162,17 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(conn)
+    }
+
+    /// What wakes the search indexer.
+    pub(crate) fn index_signal(&self) -> &crate::search::Signal {
+        &self.index_signal
+    }
+
+    /// Marks a bulk import (many transcripts' lines) under way until the guard is dropped:
+    /// the search indexer paces itself meanwhile and catches up after (`crate::search`).
+    pub(crate) fn bulk_import(&self) -> crate::search::BulkImport<'_> {
+        crate::search::BulkImport::new(&self.index_signal)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {

@@ -28,6 +28,7 @@ impl Store {
         let tx = conn.transaction()?;
         insert_entries_in(&tx, &self.codec, entries)?;
         tx.commit()?;
+        self.index_signal.written();
         Ok(())
     }
 

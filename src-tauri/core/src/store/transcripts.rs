@@ -62,7 +62,10 @@ impl Store {
     /// written, or None — writing nothing — when the stored offset is no longer
     /// `from_offset` (another Switchboard process read those lines first).
     pub fn import_transcript(&self, pass: &TranscriptPass<'_>, change: impl Fn(&mut Session)) -> Result<Option<Session>> {
-        self.immediate(|tx| {
+        // Dictionaries whose samples are complete are trained before the transaction (as
+        // for live output): an import's lines then compress with their kind's dictionary.
+        self.codec.train_ready(&self.writer())?;
+        let written = self.immediate(|tx| {
             let stored: Option<i64> =
                 tx.query_row("SELECT offset FROM transcripts WHERE path = ?1", [&pass.record.path], |r| r.get(0)).optional()?;
             if stored.map(|o| o as u64) != pass.from_offset {
@@ -96,7 +99,11 @@ impl Store {
                 ],
             )?;
             Ok(Some(session))
-        })
+        })?;
+        if written.is_some() && !pass.entries.is_empty() {
+            self.index_signal.written();
+        }
+        Ok(written)
     }
 
     /// Records a transcript that belongs to a session Switchboard runs (`session_id`): never
