@@ -40,6 +40,8 @@ struct SignalState {
     written: u64,
     /// Bulk imports under way.
     bulk: usize,
+    /// Passes the indexer made (each one query at least): its wake-ups.
+    passes: u64,
 }
 
 impl Signal {
@@ -119,7 +121,11 @@ fn run(store: &Store, stop: &AtomicBool) {
     let signal = store.index_signal();
     while !stop.load(Ordering::SeqCst) {
         // Read before indexing: a commit after this point wakes the wait below.
-        let seen = signal.now();
+        let seen = {
+            let mut s = signal.lock();
+            s.passes += 1;
+            *s
+        };
         let stopped = match store.index_pending(&conn, BATCH) {
             Ok(0) => signal.wait(stop, IDLE_POLL, |s| s.written != seen.written),
             Ok(_) if seen.bulk > 0 => signal.wait(stop, BULK_PACE, |s| s.bulk == 0),
@@ -149,5 +155,61 @@ impl<'a> BulkImport<'a> {
 impl Drop for BulkImport<'_> {
     fn drop(&mut self) {
         self.0.bulk(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{OutputEntry, Stream};
+    use std::time::Instant;
+
+    fn lines(from: u64, n: u64) -> Vec<OutputEntry> {
+        let e = |seq| OutputEntry {
+            session_id: "command_x".into(),
+            seq,
+            ts: chrono::Utc::now(),
+            stream: Stream::Stdout,
+            kind: "line".into(),
+            payload: format!("line {seq} of the quokka"),
+        };
+        (from..from + n).map(e).collect()
+    }
+
+    fn caught_up_within(store: &Store, limit: Duration) -> bool {
+        let t = Instant::now();
+        while store.search_backlog().unwrap() > 0 {
+            if t.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    #[test]
+    fn idle_it_sleeps_until_output_is_committed_and_a_bulk_import_paces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let indexer = SearchIndexer::start(store.clone());
+        let passes = || store.index_signal().now().passes;
+        // Nothing to index: one pass, then asleep (polling every 200 ms made 7 or 8 here).
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(passes() <= 2, "{} passes in 1.5 s idle", passes());
+        // A commit wakes it at once.
+        store.append_output(&lines(1, 10)).unwrap();
+        assert!(caught_up_within(&store, Duration::from_secs(1)), "a commit woke the indexer");
+        // During a bulk import: a batch per BULK_PACE, the rest once it is over.
+        let bulk = store.bulk_import();
+        store.append_output(&lines(11, 6 * BATCH as u64)).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let left = store.search_backlog().unwrap();
+        assert!((3 * BATCH as u64..6 * BATCH as u64).contains(&left), "paced: {left} of {} left after 1.5 s", 6 * BATCH);
+        drop(bulk);
+        assert!(caught_up_within(&store, Duration::from_secs(20)), "caught up after the import");
+        assert_eq!(store.search("quokka", &Default::default(), 10).unwrap().len(), 10);
+        let t = Instant::now();
+        drop(indexer);
+        assert!(t.elapsed() < Duration::from_secs(1), "a stop wakes the sleeping indexer");
     }
 }
