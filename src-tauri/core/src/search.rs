@@ -63,6 +63,7 @@ impl Signal {
         self.changed.notify_all();
     }
 
+    #[cfg(test)]
     fn now(&self) -> SignalState {
         *self.lock()
     }

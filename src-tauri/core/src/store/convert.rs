@@ -81,7 +81,7 @@ impl Store {
             }
             drop(rows);
             let last = batch.last().map_or(0, |e| e.seq);
-            super::output::insert_entries_in(tx, &self.codec, &batch)?;
+            super::output::insert_entries_in(tx, &self.codec, &batch, None)?;
             tx.execute("DELETE FROM output WHERE session_id = ?1 AND seq <= ?2", params![session_id, sql_int(last)])?;
             Ok(batch.len())
         })?;

@@ -37,6 +37,8 @@ pub struct TranscriptPass<'a> {
     pub new_session: Option<&'a Session>,
     /// The lines, with their seqs.
     pub entries: &'a [OutputEntry],
+    /// Their payloads compressed ahead ([`Store::pack`]), or None to compress them here.
+    pub packed: Option<&'a super::output::Packed>,
 }
 
 impl Store {
@@ -78,7 +80,7 @@ impl Store {
                 get_session_in(tx, &pass.record.session_id)?.ok_or_else(|| Error::NotFound(pass.record.session_id.clone()))?;
             change(&mut session);
             update_session_in(tx, &session)?;
-            super::output::insert_entries_in(tx, &self.codec, pass.entries)?;
+            super::output::insert_entries_in(tx, &self.codec, pass.entries, pass.packed)?;
             let r = pass.record;
             tx.execute(
                 "INSERT INTO transcripts (path, session_id, dev, inode, offset, counted, carry, managed, updated_at) \
