@@ -205,7 +205,8 @@ mod tests {
         store.append_output(&lines(11, 6 * BATCH as u64)).unwrap();
         std::thread::sleep(Duration::from_millis(1500));
         let left = store.search_backlog().unwrap();
-        assert!((3 * BATCH as u64..6 * BATCH as u64).contains(&left), "paced: {left} of {} left after 1.5 s", 6 * BATCH);
+        // (At most 2 batches in 1.5 s; unpaced, all 3 000 are indexed within it.)
+        assert!(left >= 3 * BATCH as u64, "paced: {left} of {} left after 1.5 s", 6 * BATCH);
         drop(bulk);
         assert!(caught_up_within(&store, Duration::from_secs(20)), "caught up after the import");
         assert_eq!(store.search("quokka", &Default::default(), 10).unwrap().len(), 10);
