@@ -275,6 +275,11 @@ impl Engine {
         Ok(())
     }
 
+    /// How many stored entries the search indexer has not reached yet.
+    pub fn search_backlog(&self) -> Result<u64> {
+        self.inner.store.search_backlog()
+    }
+
     /// One entry of a session's output, whole (what a preview of a large entry stands for).
     pub fn output_entry(&self, id: &str, seq: u64) -> Result<OutputEntry> {
         self.inner

@@ -27,9 +27,10 @@ impl Store {
         let mut conn = self.writer();
         self.codec.train_ready(&conn)?;
         let tx = conn.transaction()?;
-        let totals = insert_entries_in(&tx, &self.codec, entries)?;
+        let totals = insert_entries_in(&tx, &self.codec, entries, None)?;
         tx.commit()?;
         drop(conn);
+        self.index_signal.written();
         let budget = self.output_budget();
         for (session_id, bytes) in totals {
             // The batch is in: a failed trim is reported, not returned (the caller would
@@ -195,24 +196,59 @@ impl Store {
         Ok(n.max(legacy).unwrap_or(0) as u64)
     }
 
+    /// `entries`' payloads compressed as a session of agent kind `agent` stores them, ahead
+    /// of the transaction that inserts them ([`TranscriptPass::packed`]): a bulk import
+    /// compresses on its reading threads and holds the writer's lock only to insert.
+    pub fn pack(&self, agent: AgentKind, entries: &[OutputEntry]) -> Result<Packed> {
+        if self.codec.any_ready() {
+            self.codec.train_ready(&self.writer())?;
+        }
+        let mut enc = self.codec.encoders();
+        let frames = entries
+            .iter()
+            .map(|e| {
+                Ok(match enc.encode(agent.as_str(), e.payload.as_bytes())? {
+                    Encoded::Plain => None,
+                    Encoded::Frame { dict, bytes } => Some((dict, bytes)),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Packed { agent: agent.as_str(), frames })
+    }
+
     /// Whether rows of the old `output` table may be left (reads then look in both tables).
     pub(crate) fn legacy_output(&self) -> bool {
         self.legacy.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
+/// Payloads compressed ahead of their transaction ([`Store::pack`]), in their entries' order.
+pub struct Packed {
+    agent: &'static str,
+    /// `(dict, frame)`, or None for a payload stored as printed.
+    frames: Vec<Option<(i64, Vec<u8>)>>,
+}
+
 /// Inserts `entries` (any sessions, seqs new for each) into `entries` within the caller's
-/// transaction, compressed for each session's agent kind, and adds their length to each
-/// session's byte count. The one place output rows are written. Returns each session's
-/// stored bytes afterwards.
-pub(crate) fn insert_entries_in(tx: &Connection, codec: &Codec, entries: &[OutputEntry]) -> Result<Vec<(String, u64)>> {
+/// transaction, compressed for each session's agent kind (`packed`: already compressed, used
+/// for the entries of sessions of its kind), and adds their length to each session's byte
+/// count. The one place output rows are written. Returns each session's stored bytes afterwards.
+pub(crate) fn insert_entries_in(
+    tx: &Connection,
+    codec: &Codec,
+    entries: &[OutputEntry],
+    packed: Option<&Packed>,
+) -> Result<Vec<(String, u64)>> {
+    let packed = packed.filter(|p| p.frames.len() == entries.len());
     let mut stmt =
         tx.prepare_cached("INSERT INTO entries (key, seq, ts, stream, kind, len, dict, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-    let mut enc = codec.encoders();
+    // Taken only when something is left to compress: a packed batch leaves the encoders to
+    // the threads packing the next ones.
+    let mut enc = None;
     let mut current: Option<(&str, i64, String)> = None;
     // (key, session, bytes added): one count update per session per call, not per row.
     let mut added: Vec<(i64, &str, u64)> = Vec::new();
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         if current.as_ref().is_none_or(|c| c.0 != e.session_id) {
             let (key, agent) = session_slot(tx, &e.session_id)?;
             current = Some((&e.session_id, key, agent));
@@ -223,9 +259,13 @@ pub(crate) fn insert_entries_in(tx: &Connection, codec: &Codec, entries: &[Outpu
             None => added.push((*key, &e.session_id, e.payload.len() as u64)),
         }
         let payload = e.payload.as_bytes();
-        let (dict, bytes) = match enc.encode(agent, payload)? {
-            Encoded::Plain => (None, std::borrow::Cow::Borrowed(payload)),
-            Encoded::Frame { dict, bytes } => (Some(dict), std::borrow::Cow::Owned(bytes)),
+        let (dict, bytes) = match packed.filter(|p| p.agent == agent.as_str()).map(|p| &p.frames[i]) {
+            Some(None) => (None, std::borrow::Cow::Borrowed(payload)),
+            Some(Some((dict, frame))) => (Some(*dict), std::borrow::Cow::Borrowed(frame.as_slice())),
+            None => match enc.get_or_insert_with(|| codec.encoders()).encode(agent, payload)? {
+                Encoded::Plain => (None, std::borrow::Cow::Borrowed(payload)),
+                Encoded::Frame { dict, bytes } => (Some(dict), std::borrow::Cow::Owned(bytes)),
+            },
         };
         stmt.execute(params![
             key,
