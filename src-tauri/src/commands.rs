@@ -233,6 +233,12 @@ pub async fn output_tail(engine: State<'_, Engine>, id: String, limit: u32) -> I
     Ok(switchboard_core::newest_page(&engine.output_tail(&id, limit)?))
 }
 
+/// A page around entry `seq` (a search hit), within one message's byte budget, the entry in the middle.
+#[tauri::command]
+pub async fn read_output_around(engine: State<'_, Engine>, id: String, seq: u64, before: u32, after: u32) -> IpcResult<Vec<OutputItem>> {
+    Ok(switchboard_core::page_around(&engine.output_around(&id, seq, before, after)?, seq))
+}
+
 /// One entry whole: the full text of an entry sent as a preview (`full_bytes` set).
 #[tauri::command]
 pub async fn read_full_entry(engine: State<'_, Engine>, id: String, seq: u64) -> IpcResult<OutputItem> {

@@ -223,6 +223,10 @@ contract! {
     /// The last `limit` entries, oldest first. Pages stop at `limit` entries or 2 MiB (the newest
     /// kept); an entry of 1 MiB or more comes as a preview with `full_bytes` set.
     fn output_tail(id: String, limit: u32) -> Vec<OutputItem>;
+    /// A page around entry `seq`: at most `before` entries before it, the entry and at most `after`
+    /// after it, oldest first — what the view opens on for a search hit, however far back. Pages stop
+    /// at 2 MiB too (the entry kept in the middle); a newer page is `seq` = the last seq read, `before` 0.
+    fn read_output_around(id: String, seq: u64, before: u32, after: u32) -> Vec<OutputItem>;
     /// One entry whole (the full text behind a preview).
     fn read_full_entry(id: String, seq: u64) -> OutputItem;
     /// Follows output after `afterSeq` on `channel`; resolves to the subscription id.

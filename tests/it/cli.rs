@@ -733,20 +733,30 @@ fn send_signal(pid: u32, signal: i32) {
     assert!(ok.success());
 }
 
+/// Runs git in `dir`, failing the test with git's message; returns its trimmed stdout.
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A git repository on branch `main` with an author configured and one commit of `a.txt`.
+fn repo_with_one_commit(dir: &Path) {
+    git_in(dir, &["init", "-q", "-b", "main"]);
+    git_in(dir, &["config", "user.email", "t@t"]);
+    git_in(dir, &["config", "user.name", "T"]);
+    std::fs::write(dir.join("a.txt"), "one\n").unwrap();
+    git_in(dir, &["add", "-A"]);
+    git_in(dir, &["commit", "-qm", "first"]);
+}
+
 /// `run` inside a git repository works in a worktree of its own by default; `diff` shows
 /// what it changed (whole, `--stat`, `--json`); `--no-worktree` works in the folder itself.
 #[test]
 fn run_in_a_repository_gets_a_worktree_and_diff_shows_its_changes() {
     let (dir, work) = (temp_dir(), temp_dir());
-    let git = |args: &[&str]| {
-        let out = Command::new("git").args(args).current_dir(work.path()).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
-    git(&["add", "-A"]);
-    git(&["-c", "user.email=t@t", "-c", "user.name=T", "commit", "-qm", "first"]);
+    let git = |args: &[&str]| git_in(work.path(), args);
+    repo_with_one_commit(work.path());
 
     let out = sb(dir.path())
         .args(["run", "--agent", "command", "--json", "--branch", "task/edit", "--cwd"])
@@ -836,17 +846,8 @@ fn import_prints_counts_and_ls_filters_by_origin() {
 #[test]
 fn land_merges_a_sessions_branch_and_cleanup_lists_kept_worktrees() {
     let (dir, work) = (temp_dir(), temp_dir());
-    let git = |args: &[&str]| {
-        let out = Command::new("git").args(args).current_dir(work.path()).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.email", "t@t"]);
-    git(&["config", "user.name", "T"]);
-    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
-    git(&["add", "-A"]);
-    git(&["commit", "-qm", "first"]);
+    let git = |args: &[&str]| git_in(work.path(), args);
+    repo_with_one_commit(work.path());
     let run = |branch: &str, script: &str| {
         let out = sb(dir.path())
             .args(["run", "--agent", "command", "--json", "--branch", branch, "--cwd"])

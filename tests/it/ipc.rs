@@ -287,6 +287,8 @@ async fn every_registered_command_answers_with_its_registered_types() {
         (args::compaction_advised(id.clone()), Expect::Ok),
         (args::read_output(id.clone(), 0, 100), Expect::Ok),
         (args::output_tail(id.clone(), 100), Expect::Ok),
+        (args::read_output_around(id.clone(), 1, 10, 10), Expect::Ok),
+        (args::read_output_around("claude_nope".into(), 1, 10, 10), Expect::Err(ErrorCode::NotFound)),
         (args::search("sleep".into(), None, 10), Expect::Ok),
         (args::read_full_entry(id.clone(), 1), Expect::Ok),
         (args::read_full_entry(id.clone(), 999_999), Expect::Err(ErrorCode::NotFound)),

@@ -108,8 +108,8 @@ pub(crate) async fn bench_indexer(ctx: &Ctx, rep: &mut Report) {
         p99,
         "ms",
         None,
-        "The indexer polls every 200 ms once it has caught up and indexes 500 entries per transaction; a lag beyond that is the \
-         indexer falling behind the writers (see its CPU in the how-to below).",
+        "Finding H below: once caught up the indexer sleeps until output is committed and indexes 500 entries per transaction; \
+         a lag of seconds is the indexer falling behind the writers (see this process's CPU in the how-to below).",
     );
     rep.how(
         "9. Search indexer lag",
@@ -119,7 +119,7 @@ pub(crate) async fn bench_indexer(ctx: &Ctx, rep: &mut Report) {
              found nowhere else and the time the agent wrote it). Meanwhile the bench searches (`Engine::search`, the app's query, \
              limit 1) for each session's next marker in turn, one pass over the sessions every ~5 ms; a marker's lag is the time it \
              was first found minus the time written in it (both the system clock). The engine's own background indexer does the \
-             indexing (`search.rs`: it polls every 200 ms once caught up, 500 entries per transaction). Streamed: {} entries, {} \
+             indexing (`search.rs`: 500 entries per transaction; once caught up it sleeps until output is committed). Streamed: {} entries, {} \
              in {secs:.0} s; this process's CPU (engine, indexer and the searches) {cpu:.1} s = {:.0} % of one core.",
             z.indexer_secs,
             human_count(entries as f64),

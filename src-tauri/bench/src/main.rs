@@ -89,9 +89,6 @@ fn main() {
     }
     let took = since_start();
     let _ = std::fs::remove_dir_all(&ctx.tmp);
-    if selected.contains(&"import") && !rep.how.iter().any(|h| h.0.starts_with("7.")) {
-        rep.how("7. Import of Claude Code transcripts", report::import_how(&ctx));
-    }
     // Sort the rows in the order.
     rep.rows.sort_by_key(|r| ALL.iter().position(|a| r.key.starts_with(a)).unwrap_or(99));
     rep.how.sort_by_key(|h| h.0.clone());

@@ -179,28 +179,6 @@ pub(crate) fn markdown(ctx: &Ctx, rep: &Report, started: &str, took: f64, machin
     s
 }
 
-/// How benchmark 7 (the import, `import.rs`) is measured, unless that module wrote its own.
-pub(crate) fn import_how(ctx: &Ctx) -> String {
-    let z = &ctx.sizes;
-    format!(
-        "A corpus of {} transcripts, {} in {} project folders, is written in the real CLI's line shapes (one line per content \
-         block, usage repeated per line of a message, bookkeeping lines), counting as it goes what the import must find. The import \
-         lists first (every new transcript read and counted, one row per session), then stores the lines; both phases read the \
-         files on two threads. Baseline, in the same run: a plain parse of every line of the corpus with `serde_json` (the page \
-         cache warmed for both). Meanwhile a list request (200 rows) and opening the newest session (its last 200 entries) are \
-         timed in a loop. Then steady state: {} lines are appended one at a time to one followed transcript, {} ms apart, and \
-         the time until each is in that session's output is taken, with this process's CPU and RSS. Last, a restart with \
-         everything imported: `Engine::open` + `reconcile` + the complete list, then the watch's first pass over the known \
-         transcripts, and opening one session among all against the same session alone in a data directory. CPU seconds are \
-         this process's (utime + stime), next to the wall time: on a loaded machine the wall times are 2.5–3 × the CPU time.",
-        z.import_files,
-        crate::measure::human_bytes(z.import_bytes),
-        z.import_projects,
-        z.import_appends,
-        z.import_append_gap_ms,
-    )
-}
-
 /// What the numbers mean and what would move the unmet ones (from profiling the full run).
 pub(crate) const ANALYSIS: &str = r#"## Findings: why the unmet goals are unmet, and what it would take
 
@@ -330,24 +308,38 @@ string values of a JSON line, not its keys, at most 64 KiB of it; a query is its
 (`ORDER BY rowid DESC`, which FTS5 serves from the index), joined to the entry and its session for the hit's
 snippet. A rare word costs one doclist lookup, a common word the newest 50 rowids of a long doclist, so both stay
 flat as the store grows. Indexing: a background thread (`search.rs`) reads entries past its high-water mark, 500 per
-transaction on its own connection, and sleeps 200 ms once caught up, so ingest never waits for it and its lag is that
-poll plus its backlog; after a restart it indexes what it had not reached. The backlog rate fell from 17–30 MB/s at
+transaction on its own connection, and once caught up sleeps until the store reports a commit of output (finding I),
+so ingest never waits for it and its lag is the time to index what was stored before; after a restart it indexes
+what it had not reached. (The lag figures above were taken with the earlier 200 ms poll.) The backlog rate fell from 17–30 MB/s at
 200k entries to 8 MB/s at 10M: each entry is decompressed and its JSON parsed, and FTS5 writes a segment per
 500-entry transaction and merges more as the index grows. Likely (not measured yet): larger transactions while
 there is a backlog (fewer, bigger segments) and a parse that collects string values without building a
 `serde_json::Value`. The fill plus the backlog are most of a full `make bench` run (~23 minutes of the partial run
 above under load).
 
-**I. Import of Claude Code transcripts (issue 16).** What changed for the import figures (benchmark 7): a line is
-read as a few borrowed fields (`external/fields.rs`, serde_json's `RawValue`) instead of a `serde_json::Value`, and
-its stored payload is spliced from the line's own bytes instead of re-serialised; files are read on two threads (one
-parses while the other holds SQLite's one writer); line ends are found with `memchr`. Listing went from 1.33 × to
-about 1.0 × the plain parse. Storing did not get faster in proportion: in a profile of the full-size import, SQLite's
-insert path (B-tree seeks and splits, WAL checksums and frames, page cache) took about 42 % of the CPU, the kernel's
-file writes 17 %, JSON 23 %. The storing goal is a wall time: on a loaded machine (load average ~12 in the partial
-runs of 2026-11-30) the wall time was 2.5–3 × the CPU time, whose 6.0 and 8.5 s were under the 10 s goal — which
-suggests, but does not show, that an idle machine meets it. What is left: the per-row cost of the output table
-(store v2, finding F, reworked it) and one transaction per transcript file.
+**I. Import of Claude Code transcripts (issues 16 and 19).** A partial full-size run (`scripts/bench import`,
+2026-11-30 21:57 UTC, load average 5.1): listing 1.85 s = 1.21 × a 1.53 s plain parse; everything stored 7.53 s
+(listing 1.85 + storing 5.68; CPU 5.95 s); the index's catch-up after it 12.79 s (CPU 7.36 s). At load 10.5 and 9.2
+the same code stored everything in 12.38 s and 12.74 s (CPU 5.82 and 5.78 s): on this machine the wall time under
+load follows the load, not the code; the storing goal is met whenever the process gets about one core.
+Before, on `main` after the store-v2 merge (load 7.2): 19.90 s (CPU 9.66 s), steady state 6.4 % of a core. A
+`perf record` of that run put the search indexer at 28 % of the samples, as much as the import's own threads, and a
+quarter of the import's samples in zstd building entropy tables: every imported entry was compressed **without a
+dictionary**, because only the live output writer trained one (`Codec::train_ready`). On the corpus's lines that
+is 62 MB/s and 3.7 × smaller, against 354 MB/s and 17 × with a trained 32 KiB dictionary. What changed:
+
+- An import trains its kind's dictionary as soon as the samples are in (outside any transaction, as the live writer
+  does), and each pass's payloads are compressed on the reading thread (`Store::pack`) before the transaction, so the
+  thread holding SQLite's writer only inserts.
+- The search indexer (`core/src/search.rs`) no longer polls every 200 ms: it sleeps until the store reports committed
+  output (a 5 s fallback poll catches other processes' writes), so idle it makes no query. While a bulk import stores
+  lines it indexes one batch of 500 entries a second and catches up once the import is done.
+- The bench times the index's catch-up apart and starts the steady-state window only once it has caught up.
+
+Left as they were: one transaction per pass (up to 2 000 lines or 8 MB of one file); the lines are parsed twice (once
+to count for the list, once to store). The earlier step (18:43): lines read as a few borrowed fields
+(`external/fields.rs`), the stored payload spliced from the line's own bytes, two reading threads, `memchr` for line
+ends; listing went from 1.33 × to about 1.0 × the plain parse.
 
 **Figures near their goals.** Machine load moves these from run to run. In three full runs before A and B were fixed:
 

@@ -56,17 +56,17 @@ pub use model::{
     PermissionMode, PermissionRequest, Project, RunMode, Session, SessionConfig, SessionFilter, SessionOrigin, SessionSort, SessionStatus,
     Stream, TaskEvent, TaskEventKind, TaskSummary, Usage, REDACTED,
 };
-pub use output::budget::{message_pages, newest_page, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
+pub use output::budget::{message_pages, newest_page, page_around, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
     FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS, LIVE_CHANNEL, PARTIAL_BYTES, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
 };
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};
-pub use settings::{Settings, DEFAULT_APPROVAL_HOLD_SECS};
+pub use settings::{Settings, DEFAULT_APPROVAL_HOLD_SECS, DEFAULT_SESSION_OUTPUT_MIB, MAX_SESSION_OUTPUT_MIB};
 pub use store::{
     is_busy, is_full, LinkColumn, OutputConversion, ProcessRecord, SearchFilter, SearchHit, Store, TaskEventKey, BUSY_RETRIES,
-    BUSY_TIMEOUT, CONVERT_BATCH_ROWS, DB_FILE, MAX_HITS, MAX_INDEXED_TEXT, MAX_PAGE, MAX_RULES, TAIL_BYTES,
+    BUSY_TIMEOUT, CONVERT_BATCH_ROWS, DB_FILE, MAX_HITS, MAX_INDEXED_TEXT, MAX_PAGE, MAX_RULES, PAGE_BYTES,
 };
 pub use terminal::hooks::{
     HookWiring, EVENTS as HOOK_EVENTS, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HOOK_BODY, TICK as HOOK_TICK, TOKEN_ENV as HOOK_TOKEN_ENV,

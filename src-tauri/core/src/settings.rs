@@ -20,6 +20,9 @@ pub struct Settings {
     /// Idle sessions expire after this many minutes without activity.
     #[ts(type = "number")]
     pub idle_ttl_minutes: u32,
+    /// The most output one session keeps stored, in MiB as printed (before compression); its
+    /// oldest output is trimmed past it. 0: no limit. Default [`DEFAULT_SESSION_OUTPUT_MIB`].
+    pub session_output_mib: u32,
     /// Finished sessions are deleted after this many days; 0 keeps them forever.
     #[ts(type = "number")]
     pub retention_days: u32,
@@ -51,6 +54,15 @@ pub struct Settings {
     pub default_mode: crate::model::RunMode,
 }
 
+/// The default of [`Settings::session_output_mib`]: 2 GiB as printed (about 0.5 GiB on disk,
+/// compressed). Far above what an agent session stores — the stored-entry cap of 1,000,000
+/// entries of a realistic agent stream is well under 1 GiB, most sessions hold a few MiB — so
+/// it never trims one; it bounds a runaway command printing huge lines, which the entry cap
+/// alone lets grow to a terabyte (a million 1 MiB lines). Not unlimited for that reason.
+pub const DEFAULT_SESSION_OUTPUT_MIB: u32 = 2048;
+/// The largest [`Settings::session_output_mib`]: 1 TiB.
+pub const MAX_SESSION_OUTPUT_MIB: u32 = 1024 * 1024;
+
 /// The default of [`Settings::terminal_approval_hold_secs`].
 pub const DEFAULT_APPROVAL_HOLD_SECS: u32 = 120;
 
@@ -60,6 +72,7 @@ impl Default for Settings {
             agent_paths: AgentPaths::default(),
             max_live_sessions: 100,
             idle_ttl_minutes: 60,
+            session_output_mib: DEFAULT_SESSION_OUTPUT_MIB,
             retention_days: 30,
             close_to_tray: true,
             notifications: true,
@@ -83,6 +96,9 @@ impl Settings {
         }
         if !(1..=60 * 24 * 30).contains(&self.idle_ttl_minutes) {
             return Err(Error::invalid("idle_ttl_minutes", "the idle timeout must be between 1 minute and 30 days"));
+        }
+        if self.session_output_mib > MAX_SESSION_OUTPUT_MIB {
+            return Err(Error::invalid("session_output_mib", "the stored output per session must be at most 1048576 MiB (0: no limit)"));
         }
         if self.retention_days > 36_500 {
             return Err(Error::invalid("retention_days", "the retention must be at most 36500 days (0 keeps forever)"));
@@ -123,5 +139,12 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// [`Settings::session_output_mib`] in bytes (0: no limit).
+    pub fn session_output_bytes(&self) -> u64 {
+        self.session_output_mib as u64 * 1024 * 1024
     }
 }

@@ -75,6 +75,7 @@ export const compactSession = backend.compactSession;
 export const outputTail = backend.outputTail;
 /** Entries after `afterSeq`, ascending, at most `limit`. */
 export const readOutput = backend.readOutput;
+export const readOutputAround = backend.readOutputAround;
 /** The whole of an entry that was sent as a preview (`OutputItem.full_bytes`). */
 export const readFullEntry = backend.readFullEntry;
 /** Stored output of every session (or as the filter narrows it), newest first. */
@@ -109,6 +110,7 @@ export async function subscribeOutput(
 export const outputSource: OutputSource = {
   tail: outputTail,
   read: readOutput,
+  around: readOutputAround,
   subscribe: subscribeOutput,
 };
 

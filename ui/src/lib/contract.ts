@@ -51,6 +51,7 @@ export const COMMANDS = [
   "compact_session",
   "read_output",
   "output_tail",
+  "read_output_around",
   "read_full_entry",
   "subscribe_output",
   "search",
@@ -110,6 +111,7 @@ export type Commands = {
   compact_session: { args: { id: string }; result: Session };
   read_output: { args: { id: string; afterSeq: number; limit: number }; result: Array<OutputItem> };
   output_tail: { args: { id: string; limit: number }; result: Array<OutputItem> };
+  read_output_around: { args: { id: string; seq: number; before: number; after: number }; result: Array<OutputItem> };
   read_full_entry: { args: { id: string; seq: number }; result: OutputItem };
   subscribe_output: { args: { id: string; afterSeq: number; channel: Channel<OutputMessage> }; result: number };
   search: { args: { query: string; filter: SearchFilter | null; limit: number }; result: Array<SearchHit> };
@@ -181,6 +183,10 @@ export function commands(call: Invoke) {
     /** The last `limit` entries, oldest first. Pages stop at `limit` entries or 2 MiB (the newest */
     /** kept); an entry of 1 MiB or more comes as a preview with `full_bytes` set. */
     outputTail: (id: string, limit: number) => call("output_tail", { id, limit }),
+    /** A page around entry `seq`: at most `before` entries before it, the entry and at most `after` */
+    /** after it, oldest first — what the view opens on for a search hit, however far back. Pages stop */
+    /** at 2 MiB too (the entry kept in the middle); a newer page is `seq` = the last seq read, `before` 0. */
+    readOutputAround: (id: string, seq: number, before: number, after: number) => call("read_output_around", { id, seq, before, after }),
     /** One entry whole (the full text behind a preview). */
     readFullEntry: (id: string, seq: number) => call("read_full_entry", { id, seq }),
     /** Follows output after `afterSeq` on `channel`; resolves to the subscription id. */

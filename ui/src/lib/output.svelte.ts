@@ -8,6 +8,12 @@
  *      after it (backfill, then live), batched;
  *   3. `read_output` pages of older entries when the list is scrolled up.
  *
+ * Or, to show one entry however far back it is (a search hit), `openAround`:
+ * `read_output_around(id, seq)` for a page with the entry in its middle, older
+ * pages as above, newer ones (`read_output_around(id, last seq, 0, PAGE)`) as
+ * the list is scrolled down, and the subscription only once a newer page comes
+ * back empty — the view is "detached" from the live end until then.
+ *
  * Opening another session (or closing) makes every pending reply and every
  * message of the previous subscription stale: they are dropped, so two
  * sessions' entries never mix. Entries are deduplicated by seq anyway.
@@ -28,6 +34,8 @@ import { OutputLog, OutputRows, storedTotal, type OutputRow } from "./output";
 export interface OutputSource {
   tail(id: string, limit: number): Promise<OutputItem[]>;
   read(id: string, afterSeq: number, limit: number): Promise<OutputItem[]>;
+  /** At most `before` entries before `seq`, the entry and at most `after` after it, oldest first. */
+  around(id: string, seq: number, before: number, after: number): Promise<OutputItem[]>;
   subscribe(id: string, afterSeq: number, onMessage: (m: OutputMessage) => void): Promise<() => void>;
 }
 
@@ -84,6 +92,8 @@ export class OutputStore {
   #subToken: object = {};
   #unsubscribe: (() => void) | null = null;
   #trimmedThrough = 0;
+  /** The session's newest seq as known when opened around an entry (0: not known). */
+  #newestSeq = 0;
   /** The message being written (see `partial` in the subscription's messages). */
   #partial: { key: string; text: string; doneThrough: number | null } | null = null;
 
@@ -93,6 +103,15 @@ export class OutputStore {
   stream: StreamState = $state("none");
   streamError: string | null = $state(null);
   loadingOlder = $state(false);
+  /**
+   * Opened around an entry (`openAround`) and not yet read up to the newest: newer pages
+   * load as the list is scrolled down; nothing live is followed until they run out.
+   */
+  detached = $state(false);
+  /** The entry `openAround` opened on (null after `open`). */
+  aroundSeq: number | null = $state(null);
+  loadingNewer = $state(false);
+  newerError: string | null = $state(null);
   olderError: string | null = $state(null);
   hasOlder = $state(false);
   showRaw = $state(false);
@@ -140,7 +159,8 @@ export class OutputStore {
   /** Entries the session has stored (loaded or not): stable while older pages load. */
   get total(): number {
     void this.version;
-    return storedTotal(this.#log.lastSeq, this.#trimmedThrough, this.#log.size);
+    const last = this.#log.lastSeq === null ? null : Math.max(this.#log.lastSeq, this.#newestSeq);
+    return storedTotal(last, this.#trimmedThrough, this.#log.size);
   }
 
   get hidden(): number {
@@ -160,30 +180,61 @@ export class OutputStore {
 
   /** Shows a session's output: its tail, then everything after it as it comes. */
   async open(id: string, options: OpenOptions = {}): Promise<void> {
+    const token = this.#start(id, options, null);
+    const tail = await this.#first(token, () => this.#source.tail(id, options.tailLimit ?? TAIL_LIMIT));
+    if (tail === null) return;
+    this.#ingest(tail);
+    this.hasOlder = this.#olderMayExist();
+    this.phase = "ready";
+    await this.#subscribe(token);
+  }
+
+  /**
+   * Shows a session's output around entry `seq` (a search hit, however far back): one page
+   * with the entry in its middle; older and newer pages load as the list is scrolled, and
+   * the live end is followed once the newer pages reach it (or after `open` again).
+   */
+  async openAround(id: string, seq: number, options: OpenOptions = {}): Promise<void> {
+    const token = this.#start(id, options, seq);
+    const half = Math.floor(PAGE_LIMIT / 2);
+    // The newest entry too (one entry, not a page): the count shows the whole session's.
+    const read = () => Promise.all([this.#source.around(id, seq, half, half), this.#source.tail(id, 1)]);
+    const pages = await this.#first(token, read);
+    if (pages === null) return;
+    const [page, newest] = pages;
+    this.#newestSeq = newest.at(-1)?.seq ?? 0;
+    this.#ingest(page);
+    this.hasOlder = this.#olderMayExist();
+    this.detached = true;
+    this.phase = "ready";
+  }
+
+  /** Forgets the previous session's output and starts loading `id`'s; returns the open's token. */
+  #start(id: string, options: OpenOptions, around: number | null): object {
     this.close();
     const token = {};
     this.#openToken = token;
     this.sessionId = id;
+    this.aroundSeq = around;
     this.showRaw = options.showRaw ?? false;
     this.#rows = new OutputRows(this.showRaw);
     this.#trimmedThrough = options.trimmedThrough ?? 0;
     this.phase = "loading";
     this.error = null;
+    return token;
+  }
 
-    let tail: OutputItem[];
+  /** The first page of an open: null (and the error shown) when it failed or the open is stale. */
+  async #first<T>(token: object, read: () => Promise<T>): Promise<T | null> {
     try {
-      tail = await this.#source.tail(id, options.tailLimit ?? TAIL_LIMIT);
+      const page = await read();
+      return token === this.#openToken ? page : null;
     } catch (err) {
-      if (token !== this.#openToken) return;
+      if (token !== this.#openToken) return null;
       this.phase = "error";
       this.error = errorMessage(err);
-      return;
+      return null;
     }
-    if (token !== this.#openToken) return;
-    this.#ingest(tail);
-    this.hasOlder = this.#olderMayExist();
-    this.phase = "ready";
-    await this.#subscribe(token);
   }
 
   /** Stops following and forgets the entries. */
@@ -208,6 +259,11 @@ export class OutputStore {
     this.loadingOlder = false;
     this.olderError = null;
     this.hasOlder = false;
+    this.detached = false;
+    this.aroundSeq = null;
+    this.#newestSeq = 0;
+    this.loadingNewer = false;
+    this.newerError = null;
     this.version += 1;
   }
 
@@ -215,6 +271,17 @@ export class OutputStore {
   async resubscribe(): Promise<void> {
     if (this.phase !== "ready" || this.stream === "live" || this.stream === "connecting") return;
     await this.#subscribe(this.#openToken);
+  }
+
+  /**
+   * Stored output up to `through` was trimmed (the session's `output_trimmed_through`, which
+   * may be known only after the open, or grow while it is shown): nothing older is loaded.
+   */
+  setTrimmedThrough(through: number): void {
+    if (through === this.#trimmedThrough) return;
+    this.#trimmedThrough = through;
+    this.hasOlder = this.#olderMayExist();
+    this.version += 1;
   }
 
   /** Shows or hides raw lines and stderr. */
@@ -251,6 +318,36 @@ export class OutputStore {
       this.olderError = errorMessage(err);
     } finally {
       if (token === this.#openToken) this.loadingOlder = false;
+    }
+  }
+
+  /**
+   * While detached: loads the page of entries after the last one loaded; once there is none,
+   * follows the session live from there (the subscription's backfill covers what the store
+   * had not committed yet).
+   */
+  async loadNewer(pageLimit = PAGE_LIMIT): Promise<void> {
+    const id = this.sessionId;
+    const last = this.#log.lastSeq;
+    if (id === null || last === null || !this.detached || this.loadingNewer || this.phase !== "ready") return;
+    const token = this.#openToken;
+    this.loadingNewer = true;
+    this.newerError = null;
+    try {
+      const page = await this.#source.around(id, last, 0, pageLimit);
+      if (token !== this.#openToken) return;
+      const newer = page.filter((item) => item.seq > last);
+      if (newer.length > 0) {
+        this.#ingest(newer);
+        return;
+      }
+      this.detached = false;
+      await this.#subscribe(token);
+    } catch (err) {
+      if (token !== this.#openToken) return;
+      this.newerError = errorMessage(err);
+    } finally {
+      if (token === this.#openToken) this.loadingNewer = false;
     }
   }
 

@@ -21,7 +21,14 @@ type Sub = { id: string; after: number; send: (m: OutputMessage) => void; stoppe
 class FakeSource implements OutputSource {
   tails: Array<{ id: string; limit: number; reply: Deferred<OutputItem[]> }> = [];
   reads: Array<{ id: string; after: number; limit: number; reply: Deferred<OutputItem[]> }> = [];
+  arounds: Array<{ id: string; seq: number; before: number; after: number; reply: Deferred<OutputItem[]> }> = [];
   subs: Sub[] = [];
+
+  around(id: string, seq: number, before: number, after: number): Promise<OutputItem[]> {
+    const reply = deferred<OutputItem[]>();
+    this.arounds.push({ id, seq, before, after, reply });
+    return reply.promise;
+  }
 
   tail(id: string, limit: number): Promise<OutputItem[]> {
     const reply = deferred<OutputItem[]>();
@@ -277,5 +284,75 @@ describe("OutputStore: live typing", () => {
     expect(partialRows(store)).toHaveLength(1);
     sub.send({ type: "end" });
     expect(partialRows(store)).toHaveLength(0);
+  });
+
+  it("opens around an entry far back: one page around it, older and newer pages on demand, live only once newer pages run out", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    const opened = store.openAround("s1", 300_000, { showRaw: true });
+    expect(source.arounds[0]).toMatchObject({ id: "s1", seq: 300_000, before: 1000, after: 1000 });
+    expect(source.tails[0]).toMatchObject({ id: "s1", limit: 1 }); // the newest entry only, for the count
+    source.arounds[0]?.reply.resolve(range(299_000, 301_000));
+    source.tails[0]?.reply.resolve(range(1_000_000, 1_000_000));
+    await opened;
+    expect(store.phase).toBe("ready");
+    expect(store.detached).toBe(true);
+    expect(store.aroundSeq).toBe(300_000);
+    expect(source.subs).toHaveLength(0); // nothing live followed from far back
+    expect(store.total).toBe(1_000_000);
+    expect(store.hasOlder).toBe(true);
+
+    // Older: the page before the first loaded.
+    const older = store.loadOlder(2000);
+    expect(source.reads[0]).toMatchObject({ after: 296_999, limit: 2000 });
+    source.reads[0]?.reply.resolve(range(297_000, 298_999));
+    await older;
+    expect(store.firstSeq).toBe(297_000);
+
+    // Newer: from the last loaded, `before` 0; they append.
+    const newer = store.loadNewer(2000);
+    void store.loadNewer(2000); // a second call while loading does nothing
+    expect(source.arounds).toHaveLength(2);
+    expect(source.arounds[1]).toMatchObject({ seq: 301_000, before: 0, after: 2000 });
+    source.arounds[1]?.reply.resolve(range(301_000, 303_000));
+    await newer;
+    expect(store.lastSeq).toBe(303_000);
+    expect(store.detached).toBe(true);
+    expect(seqsOf(store)).toEqual(range(297_000, 303_000).map((e) => e.seq));
+
+    // The newest reached: an empty newer page, then the subscription from the last seq.
+    const end = store.loadNewer(2000);
+    source.arounds[2]?.reply.resolve(range(303_000, 303_000));
+    await end;
+    await settle();
+    expect(store.detached).toBe(false);
+    expect(source.subs.at(-1)).toMatchObject({ id: "s1", after: 303_000 });
+  });
+
+  it("a failed page around an entry is shown as the open's error; opening the tail again follows live", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    const opened = store.openAround("s1", 5);
+    source.arounds[0]?.reply.reject(new Error("no such session"));
+    source.tails[0]?.reply.resolve([]);
+    await opened;
+    expect(store.phase).toBe("error");
+    expect(store.error).toMatch(/no such session/);
+    const sub = await openOn(store, source, "s1", range(1, 10));
+    expect(store.detached).toBe(false);
+    expect(store.aroundSeq).toBeNull();
+    expect(sub).toMatchObject({ after: 10 });
+  });
+
+  it("learns the trim mark after the open: the count and older pages stop at it", async () => {
+    const source = new FakeSource();
+    const store = new OutputStore(source, immediately);
+    await openOn(store, source, "s1", range(900, 1000));
+    expect(store.total).toBe(1000);
+    store.setTrimmedThrough(899);
+    expect(store.total).toBe(101);
+    expect(store.hasOlder).toBe(false);
+    await store.loadOlder();
+    expect(source.reads).toHaveLength(0);
   });
 });

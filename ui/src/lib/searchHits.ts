@@ -33,3 +33,28 @@ export const SINCE_CHOICES = [
 export function sinceIso(hours: number, now: number): string | null {
   return hours > 0 ? new Date(now - hours * 3_600_000).toISOString() : null;
 }
+
+/** The Ctrl-K switcher's options: sessions that matched by title (first), then output hits. */
+export type SwitcherOption<M> = { type: "session"; match: M } | { type: "output"; hit: SearchHit };
+
+/** A switcher query shorter than this does not search the output (one letter matches everything). */
+export const SWITCHER_OUTPUT_MIN_CHARS = 2;
+
+/** The words the switcher searches the output for, or null when it should not search. */
+export function switcherOutputQuery(query: string): string | null {
+  const q = query.trim();
+  return q.length >= SWITCHER_OUTPUT_MIN_CHARS ? q : null;
+}
+
+/**
+ * The switcher's list: every session match, then the output hits of sessions that still
+ * exist (`known`), at most `maxHits` of them, in the backend's order (newest first).
+ */
+export function switcherOptions<M>(matches: readonly M[], hits: readonly SearchHit[], known: (sessionId: string) => boolean, maxHits: number): SwitcherOption<M>[] {
+  const out: SwitcherOption<M>[] = matches.map((match) => ({ type: "session", match }));
+  for (const hit of hits) {
+    if (out.length - matches.length >= maxHits) break;
+    if (known(hit.session_id)) out.push({ type: "output", hit });
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ const base: Settings = {
   max_live_sessions: 16,
   idle_ttl_minutes: 60,
   retention_days: 30,
+  session_output_mib: 2048,
   close_to_tray: true,
   notifications: true,
   autostart: false,
@@ -47,9 +48,12 @@ describe("settings form", () => {
     bad.maxLiveSessions = "0";
     bad.idleTtlMinutes = "1.5";
     bad.retentionDays = "-1";
+    bad.sessionOutputMib = "1048577";
     const r = fromForm(bad, base);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(["agent_paths.claude", "idle_ttl_minutes", "max_live_sessions", "retention_days"]);
+    if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(["agent_paths.claude", "idle_ttl_minutes", "max_live_sessions", "retention_days", "session_output_mib"]);
+    const unlimited = fromForm({ ...toForm(base), sessionOutputMib: "0" }, base);
+    expect(unlimited.ok && unlimited.settings.session_output_mib).toBe(0);
   });
 
   it("maps backend fields and compares forms", () => {

@@ -12,6 +12,8 @@ export type SettingsForm = {
   maxLiveSessions: string;
   idleTtlMinutes: string;
   retentionDays: string;
+  /** Stored output kept per session, MiB (0: no limit). */
+  sessionOutputMib: string;
   closeToTray: boolean;
   notifications: boolean;
   autostart: boolean;
@@ -38,6 +40,7 @@ export type SettingsField =
   | "max_live_sessions"
   | "idle_ttl_minutes"
   | "retention_days"
+  | "session_output_mib"
   | "terminal_sessions"
   | "terminal_sessions.since_days"
   | "open_editor"
@@ -53,12 +56,16 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
   "max_live_sessions",
   "idle_ttl_minutes",
   "retention_days",
+  "session_output_mib",
   "terminal_sessions",
   "terminal_sessions.since_days",
   "open_editor",
   "open_terminal",
   "terminal_sessions.claude_dir",
 ];
+
+/** The backend's bound on `session_output_mib` (settings.rs MAX_SESSION_OUTPUT_MIB): 1 TiB. */
+const MAX_SESSION_OUTPUT_MIB = 1024 * 1024;
 
 const lines = (text: string): string[] =>
   text
@@ -72,6 +79,7 @@ export function toForm(s: Settings): SettingsForm {
     maxLiveSessions: String(s.max_live_sessions),
     idleTtlMinutes: String(s.idle_ttl_minutes),
     retentionDays: String(s.retention_days),
+    sessionOutputMib: String(s.session_output_mib),
     closeToTray: s.close_to_tray,
     notifications: s.notifications,
     autostart: s.autostart,
@@ -113,6 +121,8 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   if ("error" in maxLive) errors.max_live_sessions = maxLive.error;
   if ("error" in ttl) errors.idle_ttl_minutes = ttl.error;
   if ("error" in retention) errors.retention_days = retention.error;
+  const outputMib = int(f.sessionOutputMib, 0, MAX_SESSION_OUTPUT_MIB, "Enter MiB from 0 (no limit) to 1048576 (1 TiB).");
+  if ("error" in outputMib) errors.session_output_mib = outputMib.error;
   const since = int(f.terminalSinceDays, 0, 36_500, "Enter days from 0 (all) to 36500.");
   if ("error" in since) errors["terminal_sessions.since_days"] = since.error;
   const include = lines(f.terminalInclude);
@@ -125,7 +135,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
   if (!terminal.ok) errors.open_terminal = terminal.error;
   const claudeDir = f.terminalClaudeDir.trim();
   if (claudeDir !== "" && !isAbsolutePath(claudeDir)) errors["terminal_sessions.claude_dir"] = "Use an absolute folder, or leave it empty for ~/.claude.";
-  if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in since || Object.keys(errors).length > 0) {
+  if ("error" in maxLive || "error" in ttl || "error" in retention || "error" in outputMib || "error" in since || Object.keys(errors).length > 0) {
     return { ok: false, errors };
   }
   return {
@@ -136,6 +146,7 @@ export function fromForm(f: SettingsForm, base: Settings): FromFormResult {
       max_live_sessions: maxLive.value,
       idle_ttl_minutes: ttl.value,
       retention_days: retention.value,
+      session_output_mib: outputMib.value,
       close_to_tray: f.closeToTray,
       notifications: f.notifications,
       autostart: f.autostart,

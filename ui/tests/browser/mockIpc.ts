@@ -49,6 +49,7 @@ export function installMockIpc(options: Loose): void {
       max_live_sessions: 16,
       idle_ttl_minutes: 60,
       retention_days: 30,
+      session_output_mib: 2048,
       close_to_tray: true,
       notifications: true,
       autostart: false,
@@ -73,7 +74,8 @@ export function installMockIpc(options: Loose): void {
   // Sessions whose output is generated on demand: id → { count, tag, base }.
   const synthetic = new Map<string, Loose>();
   for (const [id, spec] of Object.entries<Loose>(options.synthetic || {})) {
-    synthetic.set(id, { count: spec.count, tag: spec.tag || id, base: Date.now() - spec.count * 100 });
+    // `hits`: seq → the text of an assistant entry at that seq (what a search can find in it).
+    synthetic.set(id, { count: spec.count, tag: spec.tag || id, base: Date.now() - spec.count * 100, hits: spec.hits || {} });
   }
   const taskEvents: Loose[] = [...(options.taskEvents || [])];
   // Like the backend's permission_rules::propose: the first two words of a command, the
@@ -184,6 +186,7 @@ export function installMockIpc(options: Loose): void {
 
   function synthItem(spec: Loose, seq: Loose) {
     const ts = new Date(spec.base + seq * 100).toISOString();
+    if (spec.hits?.[seq] !== undefined) return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: spec.hits[seq] } };
     if (seq === spec.count) {
       return { seq, ts, stream: "stdout", view: { kind: "assistant_text", text: `**${spec.tag}: end of history** (entry ${seq}).` } };
     }
@@ -642,6 +645,13 @@ export function installMockIpc(options: Loose): void {
       getOr404(args.id);
       return clone(range(args.id, args.afterSeq, Math.min(args.limit, 10_000)));
     },
+    read_output_around: async (args) => {
+      need("read_output_around", args, "id", "seq", "before", "after");
+      getOr404(args.id);
+      const before = Math.min(args.before, 10_000);
+      const older = before === 0 ? [] : range(args.id, Math.max(0, args.seq - 1 - before), before, args.seq - 1);
+      return clone([...older, ...range(args.id, args.seq - 1, Math.min(args.after, 10_000) + 1)]);
+    },
     read_full_entry: async (args) => {
       need("read_full_entry", args, "id", "seq");
       getOr404(args.id);
@@ -654,19 +664,30 @@ export function installMockIpc(options: Loose): void {
       const words: string[] = args.query.toLowerCase().split(/\s+/).filter(Boolean);
       const first = words[0];
       if (first === undefined) return reject("invalid_input", "give at least one word to search for", "query");
-      // The entries added to the mock (not synthetic ones), newest first; a hit when their view holds every word.
+      // Like the store's search: every filter narrows (session, task, agent kind, written since).
+      const f = args.filter;
+      const since = f?.since ? Date.parse(f.since) : -Infinity;
+      const wanted = (id: string) => {
+        const s = sessions.get(id);
+        return (!f?.session_id || f.session_id === id) && (!f?.task_id || s?.task_id === f.task_id) && (!f?.agent || s?.agent === f.agent);
+      };
+      // The entries added to the mock and synthetic sessions' `hits`, newest first; a hit when
+      // their view holds every word.
+      const candidates: [string, Loose][] = [];
+      for (const [id, list] of outputs) for (const item of list) candidates.push([id, item]);
+      for (const [id, spec] of synthetic) for (const seq of Object.keys(spec.hits)) candidates.push([id, synthItem(spec, Number(seq))]);
       const hits = [];
-      for (const [id, list] of outputs) {
-        for (const item of list) {
-          const text = JSON.stringify(item.view);
-          const lower = text.toLowerCase();
-          if (!words.every((w: string) => lower.includes(w))) continue;
-          if (args.filter?.session_id && args.filter.session_id !== id) continue;
-          const at = lower.indexOf(first);
-          const s = sessions.get(id);
-          hits.push({ session_id: id, title: s ? s.title : "", seq: item.seq, ts: item.ts, kind: item.view.kind,
-            before: text.slice(Math.max(0, at - 60), at), matched: text.slice(at, at + first.length), after: text.slice(at + first.length, at + first.length + 60) });
-        }
+      for (const [id, item] of candidates) {
+        if (!wanted(id) || Date.parse(item.ts) < since) continue;
+        // What the store indexes: texts, tool names, inputs and results — not JSON keys.
+        const v = item.view;
+        const text = [v.text, v.content, v.name, v.input === undefined ? undefined : JSON.stringify(v.input)].filter((t) => typeof t === "string").join(" ");
+        const lower = text.toLowerCase();
+        if (!words.every((w: string) => lower.includes(w))) continue;
+        const at = lower.indexOf(first);
+        const s = sessions.get(id);
+        hits.push({ session_id: id, title: s ? s.title : "", seq: item.seq, ts: item.ts, kind: item.view.kind,
+          before: text.slice(Math.max(0, at - 60), at), matched: text.slice(at, at + first.length), after: text.slice(at + first.length, at + first.length + 60) });
       }
       hits.sort((a, b) => (a.ts < b.ts ? 1 : -1));
       return clone(hits.slice(0, args.limit));

@@ -10,7 +10,26 @@ const TYPED =
 /** Waits until the terminal's screen shows every one of `texts`. */
 const onScreen = (page, ...texts) =>
   page.waitFn(`const s = ${SCREEN}; return arguments[0].every(t => s.includes(t))`, [texts], { what: `on screen: ${texts.join(", ")}` });
-import { LONG_ID, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
+import { LONG_ID, CODEX_ID, GEMINI_ID, OUTPUTS, BIG_LINE_END, largeEntryOptions } from "./fixtures.mjs";
+
+/** Ctrl-Shift-F (search everything), as one key action. */
+const ctrlShiftF = (page, KEY) =>
+  page.s.cmd("POST", "/actions", {
+    actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: "F" }, { type: "keyUp", value: "F" }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
+  });
+/** Waits until session `id` is open with entry `seq` marked (a chosen hit) and in view. */
+async function openedAt(page, id, seq) {
+  await page.waitFn("return location.hash === '#/sessions/' + arguments[0]", [id], { what: "the session opened" });
+  await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === arguments[0]", [String(seq)], { what: `entry ${seq} marked` });
+  await entryInView(page, seq);
+}
+/** Waits until output entry `seq` is wholly inside the output list's viewport. */
+const entryInView = (page, seq, what = `entry ${seq} in view`) =>
+  page.waitFn(
+    "const e = document.querySelector(`[data-testid=output-item][data-seq=\"${arguments[0]}\"]`); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
+    [String(seq)],
+    { what },
+  );
 
 /** A subagent of the terminal session LONG_ID, imported as its child session. */
 function withSubagent(options) {
@@ -850,13 +869,9 @@ export const sections = [
   [
     "search everything",
     async (page, { check, assert, assertEq, fullOptions, ids, KEY }) => {
-      const ctrlShiftF = () =>
-        page.s.cmd("POST", "/actions", {
-          actions: [{ type: "key", id: "kb", actions: [{ type: "keyDown", value: KEY.Control }, { type: "keyDown", value: KEY.Shift }, { type: "keyDown", value: "F" }, { type: "keyUp", value: "F" }, { type: "keyUp", value: KEY.Shift }, { type: "keyUp", value: KEY.Control }] }],
-        });
       await page.open(fullOptions(), { hash: "#/sessions" });
       await check("search: Ctrl-Shift-F opens it; hits come grouped by session with the match marked; Esc closes", async () => {
-        await ctrlShiftF();
+        await ctrlShiftF(page, KEY);
         await page.visible("[data-testid=search-input]");
         await page.keys("login");
         await page.waitFn("return document.querySelectorAll('[data-testid=search-group]').length === 2", [], { what: "two sessions' groups" });
@@ -870,7 +885,7 @@ export const sections = [
         await page.gone("[data-testid=search-dialog]");
       });
       await check("search: arrows move through the hits; Enter opens the session scrolled to that entry, highlighted", async () => {
-        await ctrlShiftF();
+        await ctrlShiftF(page, KEY);
         await page.visible("[data-testid=search-input]");
         await page.keys("login");
         await page.waitFn("return document.querySelectorAll('[data-testid=search-hit]').length === 11", [], { what: "the hits" });
@@ -880,15 +895,60 @@ export const sections = [
         assertEq(await page.eval("return document.querySelector('[data-testid=search-hit][aria-selected=true]').dataset.seq"), "4", "the chosen hit");
         await page.keys(KEY.Enter);
         await page.gone("[data-testid=search-dialog]");
-        await page.waitFn("return location.hash === '#/sessions/' + arguments[0]", [ids.CLAUDE_ID], { what: "the session opened" });
-        await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the entry highlighted" });
-        await page.waitFn(
-          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
-          [],
-          { what: "the entry in view" },
-        );
+        await openedAt(page, ids.CLAUDE_ID, 4);
         assert(/flaky on CI/.test(await page.text("[data-testid=output-item][data-seq='4']")), "it is the prompt");
         await page.shot("webkit-search-opened.png");
+      });
+      await check("search: the agent and since filters narrow the hits (Codex only; the last 24 hours drops a hit 3 days old)", async () => {
+        const at = (hoursAgo) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+        const line = (hoursAgo, text) => [{ seq: 1, ts: at(hoursAgo), stream: "stdout", view: { kind: "assistant_text", text } }];
+        const outputs = { ...OUTPUTS, [CODEX_ID]: line(1, "The billing login redirect keeps the invoice id."), [GEMINI_ID]: line(72, "Runbook: rotate the login certificates.") };
+        await page.open(fullOptions({ outputs }), { hash: "#/sessions" });
+        await ctrlShiftF(page, KEY);
+        await page.visible("[data-testid=search-input]");
+        await page.keys("login");
+        const groupsAre = (want, what) =>
+          page.waitFn("const g = [...document.querySelectorAll('[data-testid=search-group]')].map(e => e.dataset.sessionId).sort(); return JSON.stringify(g) === JSON.stringify(arguments[0])", [[...want].sort()], { what });
+        await groupsAre([ids.CLAUDE_ID, ids.PERM_ID, CODEX_ID, GEMINI_ID], "four sessions' hits, unfiltered");
+        const pick = (testid, value) =>
+          page.eval("const s = document.querySelector(`[data-testid=${arguments[0]}]`); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }))", testid, value);
+        await pick("search-agent", "codex");
+        await groupsAre([CODEX_ID], "Codex only");
+        assertEq(await page.text("[data-testid=search-count]"), "1 hit", "the count");
+        assertEq((await page.calls("search")).at(-1).filter.agent, "codex", "the filter sent");
+        await pick("search-agent", "");
+        await pick("search-since", "24");
+        await groupsAre([ids.CLAUDE_ID, ids.PERM_ID, CODEX_ID], "the last 24 hours: the 3-day-old Gemini hit gone");
+        const since = Date.parse((await page.calls("search")).at(-1).filter.since);
+        assert(Math.abs(Date.now() - 24 * 3_600_000 - since) < 60_000, `since 24 hours ago: ${new Date(since).toISOString()}`);
+        await pick("search-agent", "gemini");
+        await page.waitFn("return /Nothing found/.test(document.querySelector('[data-testid=search-dialog]').innerText)", [], { what: "nothing for Gemini in the last 24 hours" });
+        await page.keys(KEY.Escape);
+        await page.gone("[data-testid=search-dialog]");
+      });
+      await check("switcher: Ctrl-K also matches output text — hits listed after the title matches; choosing one opens the session at that entry, marked", async () => {
+        await page.open(fullOptions(), { hash: "#/sessions" });
+        await page.chord(KEY.Control, "k");
+        await page.visible("[data-testid=switcher-input]");
+        await page.keys("login");
+        await page.waitFn("return document.querySelectorAll('[data-testid=switcher-hit]').length === 11", [], { what: "the output hits" });
+        // Title matches first, then the heading and the output hits.
+        const order = await page.eval("return [...document.querySelectorAll('#switcher-list > li')].map(e => e.dataset.testid)");
+        const firstHit = order.indexOf("switcher-output-head");
+        assert(firstHit > 0 && order.slice(0, firstHit).every((t) => t === "switcher-item") && order.slice(firstHit + 1).every((t) => t === "switcher-hit"), `sessions, then hits: ${order}`);
+        assert(await page.eval("return !!document.querySelector(`[data-testid=switcher-item][data-session-id='${arguments[0]}']`)", ids.CLAUDE_ID), "the title match is listed");
+        const marks = await page.eval("return [...document.querySelectorAll('[data-testid=switcher-hit] mark')].map(m => m.textContent.toLowerCase())");
+        assert(marks.length === 11 && marks.every((m) => m === "login"), `the match marked: ${marks}`);
+        await page.shot("webkit-switcher-output.png");
+        // The search went through the backend once the typing stopped (debounced), unfiltered.
+        const calls = await page.calls("search");
+        assert(calls.length >= 1 && calls.length <= 3 && calls.at(-1).query === "login" && calls.at(-1).filter === null, `debounced searches: ${JSON.stringify(calls)}`);
+        const index = await page.eval("return Number(document.querySelector(`[data-testid=switcher-hit][data-session-id='${arguments[0]}'][data-seq='4']`).dataset.index)", ids.CLAUDE_ID);
+        for (let i = 0; i < index; i += 1) await page.keys(KEY.Down);
+        assertEq(await page.eval("return document.querySelector('[data-testid=switcher-hit][aria-selected=true]')?.dataset.seq"), "4", "the chosen hit");
+        await page.keys(KEY.Enter);
+        await page.gone("[data-testid=switcher]");
+        await openedAt(page, ids.CLAUDE_ID, 4);
       });
       await check("find in session: Ctrl-F searches this session's output; Enter / Shift-Enter go through the hits with a count, each scrolled to and marked", async () => {
         await page.click("[data-testid=output-list]");
@@ -905,14 +965,98 @@ export const sections = [
         await page.keys(KEY.Enter);
         await page.waitFn("return document.querySelector('[data-testid=find-count]').innerText.trim() === '1 / 10'", [], { what: "wrapped to 1 / 10" });
         await page.waitFn("return document.querySelector('[data-testid=search-target]')?.dataset.seq === '4'", [], { what: "the first hit marked" });
-        await page.waitFn(
-          "const e = document.querySelector('[data-testid=output-item][data-seq=\"4\"]'); const l = document.querySelector('[data-testid=output-list]'); if (!e || !l) return false; const a = e.getBoundingClientRect(), b = l.getBoundingClientRect(); return a.top >= b.top - 1 && a.bottom <= b.bottom + 1",
-          [],
-          { what: "the first hit in view" },
-        );
+        await entryInView(page, 4, "the first hit in view");
         await page.shot("webkit-find-in-session.png");
         await page.keys(KEY.Escape);
         await page.gone("[data-testid=find-bar]");
+      });
+    },
+  ],
+  [
+    "search far back",
+    async (page, { check, assert, assertEq, fullOptions, KEY }) => {
+      // LONG_ID with a million entries; the only "quetzal" is entry 150,000: 850,000 back.
+      const HIT = 150_000;
+      const options = fullOptions({ synthetic: { [LONG_ID]: { count: 1_000_000, tag: "hist", hits: { [HIT]: "Found the quetzal feather: the flaky test reads a stale snapshot." } } } });
+      await page.open(options, { hash: "#/sessions" });
+      await check("search far back: a hit 850,000 entries back in a 1M-entry session opens at once, marked and in view; only pages around it are read", async () => {
+        await ctrlShiftF(page, KEY);
+        await page.visible("[data-testid=search-input]");
+        await page.keys("quetzal");
+        await page.waitFn("return document.querySelectorAll('[data-testid=search-hit]').length === 1", [], { what: "the one hit" });
+        await page.keys(KEY.Enter);
+        // At once: by the page around it, not by pages read back from the end (checked below).
+        await openedAt(page, LONG_ID, HIT);
+        assert(/quetzal feather/.test(await page.text(`[data-testid=output-item][data-seq='${HIT}']`)), "it is the hit's entry");
+        // One page around the hit, the newest entry alone (for the count): nothing in between.
+        const around = await page.calls("read_output_around");
+        assertEq(around.map((a) => [a.seq, a.before, a.after]), [[HIT, 1000, 1000]], "the page around the hit");
+        const tails = (await page.calls("output_tail")).filter((a) => a.id === LONG_ID);
+        assertEq(tails.map((a) => a.limit), [1], "no tail page, the newest entry only");
+        const reads = (await page.calls("read_output")).filter((a) => a.id === LONG_ID);
+        assert(reads.every((a) => Math.abs(a.afterSeq - HIT) < 5000), `older pages near the hit only: ${JSON.stringify(reads)}`);
+        assert((await page.calls("subscribe_output")).every((a) => a.id !== LONG_ID), "nothing followed live from far back");
+        assert(/1,000,000 entries/.test(await page.text("[data-testid=output-count]")), `the session's count: ${await page.text("[data-testid=output-count]")}`);
+        await page.visible("[data-testid=output-detached]");
+        await page.visible("[data-testid=jump-latest]");
+        await page.shot("webkit-search-far-back.png");
+      });
+      await check("search far back: scrolling down loads newer pages from the hit, scrolling up older ones", async () => {
+        const lastBefore = await page.eval("return Math.max(...[...document.querySelectorAll('[data-testid=output-item]')].map(e => Number(e.dataset.seq)))");
+        assert(lastBefore < HIT + 1001, `only the page around the hit so far: ${lastBefore}`);
+        // Scroll to the bottom of what is loaded, a few times: each newer page appends.
+        for (let i = 0; i < 3; i += 1) {
+          await page.eval("const l = document.querySelector('[data-testid=output-list]'); l.scrollTop = l.scrollHeight");
+          await page.waitFn(`return (window.__mock.calls.filter(c => c.cmd === 'read_output_around').length) > ${i + 1}`, [], { what: `newer page ${i + 1}` });
+        }
+        const newer = (await page.calls("read_output_around")).slice(1);
+        assert(newer.every((a) => a.before === 0 && a.seq > HIT && a.seq < HIT + 10_000), `newer pages from the last loaded: ${JSON.stringify(newer)}`);
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => Number(e.dataset.seq) > arguments[0] + 1000)", [HIT], { what: "newer entries drawn" });
+        await page.eval("document.querySelector('[data-testid=output-list]').scrollTop = 0");
+        await page.waitFn("return window.__mock.calls.some(c => c.cmd === 'read_output' && c.args.id === arguments[0])", [LONG_ID], { what: "an older page" });
+        const older = (await page.calls("read_output")).filter((a) => a.id === LONG_ID);
+        assertEq([older[0]?.afterSeq, older[0]?.limit], [HIT - 1001 - 2000, 2000], "the page before the first loaded");
+      });
+      await check("search far back: Jump to latest opens the live end (the last entry) and follows it again", async () => {
+        await page.click("[data-testid=jump-latest]");
+        await page.waitFn("return [...document.querySelectorAll('[data-testid=output-item]')].some(e => e.dataset.seq === '1000000')", [], { what: "the last entry" });
+        await entryInView(page, 1_000_000, "the last entry in view");
+        await page.gone("[data-testid=output-detached]");
+        await page.gone("[data-testid=jump-latest]");
+        await page.gone("[data-testid=search-target]");
+      });
+    },
+  ],
+  [
+    "stored output budget",
+    async (page, { check, assert, assertEq, fullOptions }) => {
+      await page.open(fullOptions(), { hash: "#/settings" });
+      await check("settings: stored output per session (MiB, 2048 by default, 0: no limit) is saved; a bad value is refused by the field", async () => {
+        await page.visible("[data-testid=settings-session-output]");
+        assertEq(await page.eval("return document.querySelector('[data-testid=settings-session-output]').value"), "2048", "the default");
+        await page.eval("document.querySelector('[data-testid=settings-session-output]').scrollIntoView({ block: 'center' })");
+        await page.shot("webkit-settings-output-budget.png");
+        const set = (v) =>
+          page.eval("const i = document.querySelector('[data-testid=settings-session-output]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', { bubbles: true }))", v);
+        await set("2000000");
+        await page.click("[data-testid=settings-save]");
+        await page.waitFn("return /1048576/.test(document.querySelector('#set-session_output_mib-note')?.innerText ?? '')", [], { what: "the field's error" });
+        assertEq((await page.calls("save_settings")).length, 0, "nothing saved");
+        await set("512");
+        await page.click("[data-testid=settings-save]");
+        await page.waitFn("return window.__mock.calls.some(c => c.cmd === 'save_settings')", [], { what: "saved" });
+        assertEq((await page.calls("save_settings")).at(-1).settings.session_output_mib, 512, "the value saved");
+      });
+      // LONG_ID with its first 400,000 of 1,000,000 entries trimmed.
+      const options = fullOptions({ synthetic: { [LONG_ID]: { count: 1_000_000, tag: "hist" } } });
+      options.sessions = options.sessions.map((s) => (s.id === LONG_ID ? { ...s, output_trimmed_through: 400_000 } : s));
+      await page.open(options, { hash: `#/sessions/${LONG_ID}` });
+      await check("output: a session whose oldest output was trimmed says so, and counts only what is kept", async () => {
+        await page.visible("[data-testid=output-trimmed]");
+        assertEq(await page.text("[data-testid=output-trimmed]"), "400,000 older trimmed", "the note");
+        assert(/limit/.test(await page.eval("return document.querySelector('[data-testid=output-trimmed]').title")), "it says why");
+        assert(/600,000 entries/.test(await page.text("[data-testid=output-count]")), `the count: ${await page.text("[data-testid=output-count]")}`);
+        await page.shot("webkit-output-trimmed.png");
       });
     },
   ],

@@ -62,6 +62,9 @@ pub struct EngineConfig {
     pub retention: Duration,
     /// Stored output entries kept per session; older ones are trimmed (0 = no cap).
     pub output_cap: u64,
+    /// Stored output bytes (as printed) kept per session; older entries are trimmed (0 = no
+    /// limit). From [`Settings::session_output_mib`](crate::settings::Settings::session_output_mib).
+    pub output_budget: u64,
     /// When compacting a session is advised (see [`Session::compaction_advised`]).
     pub compaction: CompactionPolicy,
     /// Deny a permission request nobody answered after this long (None: wait forever).
@@ -75,11 +78,12 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// Takes the policies the user's settings set (live-session limit, idle TTL, retention).
+    /// Takes the policies the user's settings set (live-session limit, idle TTL, retention, stored-output budget).
     pub fn apply(&mut self, settings: &crate::settings::Settings) {
         self.max_live_sessions = settings.max_live_sessions;
         self.idle_ttl = Duration::from_secs(settings.idle_ttl_minutes as u64 * 60);
         self.retention = Duration::from_secs(settings.retention_days as u64 * 24 * 60 * 60);
+        self.output_budget = settings.session_output_bytes();
         self.terminal_approval_hold = Duration::from_secs(settings.terminal_approval_hold_secs as u64);
     }
 }
@@ -93,6 +97,7 @@ impl Default for EngineConfig {
             sweep_interval: Duration::from_secs(60),
             retention: Duration::from_secs(30 * 24 * 60 * 60),
             output_cap: 1_000_000,
+            output_budget: crate::settings::DEFAULT_SESSION_OUTPUT_MIB as u64 * 1024 * 1024,
             compaction: CompactionPolicy::default(),
             permission_timeout: None,
             max_db_pages: None,
@@ -196,6 +201,7 @@ impl Engine {
         let store = Arc::new(Store::open_with(data_dir, config.max_db_pages)?);
         let indexer = crate::search::SearchIndexer::start(store.clone());
         let agent_paths = store.settings()?.agent_paths;
+        store.set_output_budget(config.output_budget);
         let output = OutputHub::new(store.clone(), config.output_cap);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let engine = Engine {
@@ -269,6 +275,11 @@ impl Engine {
         Ok(())
     }
 
+    /// How many stored entries the search indexer has not reached yet.
+    pub fn search_backlog(&self) -> Result<u64> {
+        self.inner.store.search_backlog()
+    }
+
     /// One entry of a session's output, whole (what a preview of a large entry stands for).
     pub fn output_entry(&self, id: &str, seq: u64) -> Result<OutputEntry> {
         self.inner
@@ -318,6 +329,15 @@ impl Engine {
     pub fn output_tail(&self, id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
         self.get(id)?;
         self.inner.output.tail(id, limit)
+    }
+
+    /// A page of a session's stored output around entry `seq`, oldest first (see
+    /// [`crate::store::Store::read_output_around`]): what a viewer opens on to show a search
+    /// hit however far back it is. Entries not committed yet are not in it: a viewer that
+    /// reads up to the end follows the rest with [`Engine::subscribe_output`].
+    pub fn output_around(&self, id: &str, seq: u64, before: u32, after: u32) -> Result<Vec<OutputEntry>> {
+        self.get(id)?;
+        self.inner.store.read_output_around(id, seq, before, after)
     }
 
     /// History after `after_seq` plus live entries from then on, with no gap and no
@@ -603,11 +623,13 @@ impl Engine {
         self.inner.store.settings()
     }
 
-    /// Validates and stores settings; agent paths apply at once, limits from the next start.
+    /// Validates and stores settings; agent paths and the stored-output budget apply at
+    /// once, other limits from the next start.
     pub fn save_settings(&self, settings: &crate::settings::Settings) -> Result<()> {
         settings.validate()?;
         self.inner.store.save_settings(settings)?;
         self.set_agent_paths(settings.agent_paths.clone());
+        self.inner.store.set_output_budget(settings.session_output_bytes());
         Ok(())
     }
 

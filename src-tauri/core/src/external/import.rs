@@ -121,6 +121,7 @@ pub(crate) struct FileOutcome {
 /// Imports every transcript under `projects` (see [`discover`]). One file failing is
 /// reported in the result and never stops the others.
 pub(crate) fn import_all(engine: &Engine, projects: &Path, options: &ImportOptions) -> ImportReport {
+    let _bulk = engine.inner.store.bulk_import();
     let (files, mut report, new) = count_all(engine, projects, options);
     // Then their lines, and what known transcripts gained.
     for (path, outcome) in files.iter().zip(each_file(&files, |path| import_file(engine, path))) {
@@ -275,8 +276,16 @@ pub(crate) fn import_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
         let session_id = record.session_id.clone();
         let entries = output_entries(&session_id, lines, &tally, engine.inner.clock.now());
         let n = entries.len() as u64;
+        // Compressed here, on this reading thread, while another holds the writer.
+        let packed = store.pack(AgentKind::Claude, &entries)?;
         let written = engine.inner.output.import(&session_id, entries, |entries| {
-            let pass = TranscriptPass { from_offset: stored_from, record: &record, new_session: new_session.as_ref(), entries };
+            let pass = TranscriptPass {
+                from_offset: stored_from,
+                record: &record,
+                new_session: new_session.as_ref(),
+                entries,
+                packed: Some(&packed),
+            };
             store.import_transcript(&pass, |s| {
                 if !backlog {
                     apply(s, &tally)
@@ -490,7 +499,7 @@ pub(crate) fn count_file(engine: &Engine, path: &Path) -> Result<FileOutcome> {
     record.session_id = session.id.clone();
     record.counted = offset;
     record.carry = serde_json::to_string(&carry).unwrap_or_else(|_| "{}".into());
-    let pass = TranscriptPass { from_offset: None, record: &record, new_session: Some(&session), entries: &[] };
+    let pass = TranscriptPass { from_offset: None, record: &record, new_session: Some(&session), entries: &[], packed: None };
     let Some(session) = store.import_transcript(&pass, |s| apply(s, &tally))? else { return Ok(outcome) };
     engine.emit(EngineEvent::SessionChanged { session: session.clone() });
     outcome.new_session = true;

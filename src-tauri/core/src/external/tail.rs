@@ -111,7 +111,7 @@ pub(crate) fn tail_file(engine: &Engine, path: &Path, session_id: &str) -> Resul
         let entries = output_entries(session_id, lines, &tally, engine.inner.clock.now());
         let n = entries.len() as u64;
         let written = engine.inner.output.import(session_id, entries, |entries| {
-            let pass = TranscriptPass { from_offset, record: &record, new_session: None, entries };
+            let pass = TranscriptPass { from_offset, record: &record, new_session: None, entries, packed: None };
             store.import_transcript(&pass, |s| apply(s, &tally))
         })?;
         let Some(session) = written else {

@@ -103,3 +103,65 @@ pub fn newest_page(entries: &[OutputEntry]) -> Vec<OutputItem> {
         .max(1.min(entries.len()));
     entries[entries.len() - keep..].iter().map(OutputItem::sent).collect()
 }
+
+/// The entries of `entries` (oldest first) around the first with seq ≥ `seq` that fit in one
+/// message of [`MESSAGE_BYTES`], as sent: that entry always, then one more on each side in
+/// turn while they fit, so the entry stays in the middle of what a viewer opens on.
+pub fn page_around(entries: &[OutputEntry], seq: u64) -> Vec<OutputItem> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let at = entries.iter().position(|e| e.seq >= seq).unwrap_or(entries.len() - 1);
+    let (mut lo, mut hi) = (at, at + 1);
+    let mut bytes = sent_bytes(&entries[at]);
+    let (mut older, mut newer) = (true, true);
+    while older || newer {
+        older = older && lo > 0 && bytes + sent_bytes(&entries[lo - 1]) <= MESSAGE_BYTES;
+        if older {
+            lo -= 1;
+            bytes += sent_bytes(&entries[lo]);
+        }
+        newer = newer && hi < entries.len() && bytes + sent_bytes(&entries[hi]) <= MESSAGE_BYTES;
+        if newer {
+            bytes += sent_bytes(&entries[hi]);
+            hi += 1;
+        }
+    }
+    entries[lo..hi].iter().map(OutputItem::sent).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(sizes: &[usize]) -> Vec<OutputEntry> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| OutputEntry {
+                session_id: "s".into(),
+                seq: i as u64 + 1,
+                ts: chrono::Utc::now(),
+                stream: crate::model::Stream::Stdout,
+                kind: "line".into(),
+                payload: "x".repeat(n),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_around_an_entry_keeps_it_in_the_middle_within_the_byte_budget() {
+        // Ten entries of 600 KB: three fit in 2 MiB — the one asked for and one on each side.
+        let page = page_around(&entries(&[600_000; 10]), 5);
+        assert_eq!(page.iter().map(|i| i.seq).collect::<Vec<_>>(), vec![4, 5, 6]);
+        // Small entries: the whole page; a seq past the end: the last entry and what fits before it.
+        assert_eq!(page_around(&entries(&[10; 50]), 7).len(), 50);
+        assert_eq!(page_around(&entries(&[600_000; 10]), 99).iter().map(|i| i.seq).collect::<Vec<_>>(), vec![8, 9, 10]);
+        // One side runs out: the other keeps growing.
+        assert_eq!(page_around(&entries(&[600_000, 100, 100, 100, 100]), 1).len(), 5);
+        // A large entry goes as its preview, counted as such.
+        let big = page_around(&entries(&[3 * 1024 * 1024]), 1);
+        assert_eq!(big[0].full_bytes, Some(3 * 1024 * 1024));
+        assert!(page_around(&[], 1).is_empty());
+    }
+}

@@ -12,6 +12,9 @@ pub struct Follower {
     pub(super) live: Option<broadcast::Receiver<OutputEntry>>,
     /// A live entry received after a gap, handed out once the gap is filled.
     pub(super) held: Option<OutputEntry>,
+    /// The seq of the first entry the live channel brings: everything before it is read from
+    /// the store and the ring (a backfill cut at its count or byte budget ends short of it).
+    pub(super) backlog_end: u64,
     /// The partial text as it changes; None when there is none to follow.
     pub(super) partial: Option<watch::Receiver<Option<PartialText>>>,
     /// The partial message this follower was last told of: its number and how many bytes.
@@ -44,7 +47,7 @@ impl Follower {
             let Some(mut watch) = self.partial.clone() else {
                 return Ok(self.next_batch(max).await?.map(|entries| Update { entries, partial: None }));
             };
-            let ready = !self.pending.is_empty() || self.held.is_some();
+            let ready = !self.pending.is_empty() || self.held.is_some() || self.behind();
             let batch = if ready {
                 Some(self.next_batch(max).await)
             } else {
@@ -135,6 +138,16 @@ impl Follower {
                 self.pending.push_back(held);
                 continue;
             }
+            // Entries before the live ones that the backfill did not hold: read them now,
+            // not once the next live entry shows the gap (an idle session sends none).
+            if self.live.is_some() && self.behind() {
+                let page = self.hub.read_range(&self.session_id, self.last_seq, self.backlog_end, crate::store::MAX_PAGE)?;
+                if page.is_empty() {
+                    self.backlog_end = 0; // trimmed meanwhile: nothing more to read before them
+                }
+                self.pending.extend(page);
+                continue;
+            }
             let Some(live) = self.live.as_mut() else {
                 // No live channel (a finished session, or it closed): the rest is stored.
                 self.refill_from_store()?;
@@ -169,6 +182,11 @@ impl Follower {
                 Err(broadcast::error::RecvError::Closed) => self.live = None,
             }
         }
+    }
+
+    /// Whether entries before the live ones are still to be read.
+    fn behind(&self) -> bool {
+        self.last_seq.saturating_add(1) < self.backlog_end
     }
 
     /// Reads what the store has after `last_seq` (one page) into `pending`.

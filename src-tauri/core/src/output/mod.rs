@@ -487,7 +487,9 @@ impl OutputHub {
         if after.saturating_add(1) < first {
             out = self.store.read_output_range(session_id, after, before.min(first), limit)?;
         }
-        let room = (limit as usize).saturating_sub(out.len());
+        // A store page cut at its byte budget ends short of the ring: no ring entries after
+        // the gap (the next read goes on from its last seq).
+        let room = if stops_short(&out, first) { 0 } else { (limit as usize).saturating_sub(out.len()) };
         out.extend(ring.into_iter().take(room));
         Ok(out)
     }
@@ -550,7 +552,7 @@ impl OutputHub {
             let wanted = (ring_first - after_seq - 1).min(limit as u64) as u32;
             backfill = self.store.read_output_range(session_id, after_seq, ring_first, wanted)?;
         }
-        let room = (limit as usize).saturating_sub(backfill.len());
+        let room = if stops_short(&backfill, ring_first) { 0 } else { (limit as usize).saturating_sub(backfill.len()) };
         backfill.extend(ring.into_iter().take(room));
         Ok(Subscription { backfill, live: rx, partial, next_seq })
     }
@@ -566,10 +568,17 @@ impl OutputHub {
             pending: sub.backfill.into(),
             live: sub.live,
             held: None,
+            backlog_end: sub.next_seq,
             partial: sub.partial,
             told: None,
         })
     }
+}
+
+/// Whether a page read from the store ends before `next` (cut at its count or byte budget):
+/// the entries from `next` on must then not follow it, or a gap would go unnoticed.
+fn stops_short(page: &[OutputEntry], next: u64) -> bool {
+    page.last().is_some_and(|e| e.seq.saturating_add(1) < next)
 }
 
 impl Drop for OutputHub {

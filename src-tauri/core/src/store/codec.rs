@@ -78,6 +78,11 @@ impl Codec {
         Ok(Codec { enc: Mutex::new(enc), dec: Mutex::new(HashMap::new()) })
     }
 
+    /// Whether a kind's samples are complete, its dictionary to be trained ([`Codec::train_ready`]).
+    pub(crate) fn any_ready(&self) -> bool {
+        self.encoders().kinds.values().any(|s| matches!(s, KindState::Ready(_)))
+    }
+
     pub(crate) fn encoders(&self) -> MutexGuard<'_, Encoders> {
         self.enc.lock().unwrap_or_else(|e| e.into_inner())
     }

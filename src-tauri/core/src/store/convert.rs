@@ -61,7 +61,7 @@ impl Store {
     /// Moves the next rows of one session; returns how many (0: none were left).
     fn convert_batch(&self, batch_rows: usize) -> Result<usize> {
         self.codec.train_ready(&self.writer())?;
-        self.immediate(|tx| {
+        let moved = self.immediate(|tx| {
             let Some(session_id): Option<String> = tx.query_row("SELECT session_id FROM output LIMIT 1", [], |r| r.get(0)).optional()?
             else {
                 return Ok(0);
@@ -81,9 +81,13 @@ impl Store {
             }
             drop(rows);
             let last = batch.last().map_or(0, |e| e.seq);
-            super::output::insert_entries_in(tx, &self.codec, &batch)?;
+            super::output::insert_entries_in(tx, &self.codec, &batch, None)?;
             tx.execute("DELETE FROM output WHERE session_id = ?1 AND seq <= ?2", params![session_id, sql_int(last)])?;
             Ok(batch.len())
-        })
+        })?;
+        if moved > 0 {
+            self.index_signal.written();
+        }
+        Ok(moved)
     }
 }

@@ -313,4 +313,17 @@ CREATE TRIGGER entries_fts_delete AFTER DELETE ON entries BEGIN
 END;
 "#,
     ),
+    M::up(
+        r#"
+-- Migration 13 (issue 19): each session's stored output in bytes (the payloads' length as
+-- printed, before compression), for the per-session budget (Settings::session_output_mib).
+-- Added to by the one writer of entries (store/output.rs, once per session per batch) and
+-- taken from by this trigger whenever entries go (trims, deletions, retention).
+ALTER TABLE output_sessions ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE output_sessions SET bytes = coalesce((SELECT sum(len) FROM entries WHERE entries.key = output_sessions.key), 0);
+CREATE TRIGGER entries_bytes_delete AFTER DELETE ON entries BEGIN
+    UPDATE output_sessions SET bytes = bytes - OLD.len WHERE key = OLD.key;
+END;
+"#,
+    ),
 ];

@@ -34,7 +34,7 @@ mod workspaces;
 
 pub use self::convert::{OutputConversion, CONVERT_BATCH_ROWS};
 use self::migrations::*;
-pub use self::output::TAIL_BYTES;
+pub use self::output::PAGE_BYTES;
 pub use self::permissions::MAX_RULES;
 pub use self::search::{SearchFilter, SearchHit, MAX_HITS, MAX_INDEXED_TEXT};
 pub(crate) use self::sessions::{get_session_in, update_session_in};
@@ -72,6 +72,10 @@ pub struct Store {
     codec: codec::Codec,
     /// Whether the old `output` table may still hold rows (see `convert.rs`).
     legacy: std::sync::atomic::AtomicBool,
+    /// The most output bytes a session keeps stored (0: no limit); see [`Store::set_output_budget`].
+    output_budget: std::sync::atomic::AtomicU64,
+    /// Wakes the search indexer when output is committed (`crate::search`).
+    index_signal: crate::search::Signal,
 }
 
 impl Store {
@@ -139,6 +143,8 @@ impl Store {
             corrupt: Mutex::new(Default::default()),
             codec,
             legacy: std::sync::atomic::AtomicBool::new(legacy),
+            output_budget: std::sync::atomic::AtomicU64::new(0),
+            index_signal: Default::default(),
         })
     }
 
@@ -159,6 +165,17 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(conn)
+    }
+
+    /// What wakes the search indexer.
+    pub(crate) fn index_signal(&self) -> &crate::search::Signal {
+        &self.index_signal
+    }
+
+    /// Marks a bulk import (many transcripts' lines) under way until the guard is dropped:
+    /// the search indexer paces itself meanwhile and catches up after (`crate::search`).
+    pub(crate) fn bulk_import(&self) -> crate::search::BulkImport<'_> {
+        crate::search::BulkImport::new(&self.index_signal)
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {

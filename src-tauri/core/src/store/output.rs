@@ -8,9 +8,10 @@ use rusqlite::types::ValueRef;
 use super::codec::{Codec, Encoded};
 use super::*;
 
-/// A tail read (the last N entries) stops once it holds this many payload bytes: at least
-/// one entry, at most this plus one entry.
-pub const TAIL_BYTES: usize = 16 * 1024 * 1024;
+/// A page read from the store — a tail (the last N entries) or entries forward from a seq —
+/// stops once it holds this many payload bytes: at least one entry, at most this plus one
+/// entry. A forward page cut here ends before the entries after it: read on from its last seq.
+pub const PAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The columns every read selects, in this order, from `entries` …
 const COLUMNS: &str = "seq, ts, stream, kind, len, dict, payload";
@@ -26,17 +27,82 @@ impl Store {
         let mut conn = self.writer();
         self.codec.train_ready(&conn)?;
         let tx = conn.transaction()?;
-        insert_entries_in(&tx, &self.codec, entries)?;
+        let totals = insert_entries_in(&tx, &self.codec, entries, None)?;
         tx.commit()?;
+        drop(conn);
+        self.index_signal.written();
+        let budget = self.output_budget();
+        for (session_id, bytes) in totals {
+            // The batch is in: a failed trim is reported, not returned (the caller would
+            // store the batch again), and tried again on the session's next batch.
+            if budget > 0 && bytes > budget {
+                if let Err(e) = self.trim_to_budget(&session_id, bytes, budget) {
+                    tracing::warn!(session = session_id, error = %e, "could not trim stored output to the per-session budget");
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Entries with `after < seq < before`, oldest first, at most `limit`.
+    /// Sets the most output bytes (as printed, before compression) one session keeps stored;
+    /// 0: no limit. A session past it loses its oldest entries on its next append, down to
+    /// 90 % of it (so trimming runs once per many batches, not on every one).
+    pub fn set_output_budget(&self, bytes: u64) {
+        self.output_budget.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The per-session output budget in bytes (0: no limit).
+    pub fn output_budget(&self) -> u64 {
+        self.output_budget.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A session's stored output in bytes, as printed (what its budget counts; rows not yet
+    /// converted from the old table are not counted).
+    pub fn output_bytes(&self, session_id: &str) -> Result<u64> {
+        let conn = self.writer();
+        let n: Option<i64> =
+            conn.query_row("SELECT bytes FROM output_sessions WHERE session_id = ?1", [session_id], |r| r.get(0)).optional()?;
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Trims a session holding `bytes` of output, over `budget`, to at most 90 % of it,
+    /// oldest entries first; the newest entry always stays.
+    fn trim_to_budget(&self, session_id: &str, bytes: u64, budget: u64) -> Result<()> {
+        let goal = bytes - (budget - budget / 10);
+        let through = {
+            let conn = self.writer();
+            let key = session_key(&conn, session_id)?.unwrap_or(-1);
+            let mut stmt = conn.prepare_cached("SELECT seq, len FROM entries WHERE key = ?1 ORDER BY seq")?;
+            let mut rows = stmt.query([key])?;
+            let (mut freed, mut through, mut previous, mut newer_left) = (0u64, 0u64, 0u64, false);
+            while let Some(r) = rows.next()? {
+                if freed >= goal {
+                    newer_left = true;
+                    break;
+                }
+                (previous, through) = (through, r.get::<_, i64>(0)? as u64);
+                freed += r.get::<_, i64>(1)?.max(0) as u64;
+            }
+            // Nothing newer left after `through`: it is the newest entry, which stays.
+            if newer_left {
+                through
+            } else {
+                previous
+            }
+        };
+        if through > 0 {
+            self.trim_output(session_id, through)?;
+            tracing::info!(session = session_id, through, budget, "trimmed stored output to the per-session budget");
+        }
+        Ok(())
+    }
+
+    /// Entries with `after < seq < before`, oldest first, at most `limit` (or fewer: see [`PAGE_BYTES`]).
     pub fn read_output_range(&self, session_id: &str, after: u64, before: u64, limit: u32) -> Result<Vec<OutputEntry>> {
         self.read_entries(session_id, after, before, limit, false)
     }
 
-    /// The last `limit` entries of a session (or fewer: see [`TAIL_BYTES`]), oldest first (the tail a viewer opens on).
+    /// The last `limit` entries of a session (or fewer: see [`PAGE_BYTES`]), oldest first (the tail a viewer opens on).
     pub fn tail_output(&self, session_id: &str, limit: u32) -> Result<Vec<OutputEntry>> {
         self.read_entries(session_id, 0, u64::MAX, limit, true)
     }
@@ -46,13 +112,23 @@ impl Store {
         self.read_entries(session_id, 0, before, limit, true)
     }
 
-    /// Output entries with `seq > after`, oldest first, at most `limit`.
+    /// A page around entry `seq` (a search hit far back in a long session): at most
+    /// `before` entries before it, then the entry itself and at most `after` entries after
+    /// it, oldest first. Each side stops at [`PAGE_BYTES`] too. Both reads go by the
+    /// (session, seq) index: the cost does not grow with the session's length.
+    pub fn read_output_around(&self, session_id: &str, seq: u64, before: u32, after: u32) -> Result<Vec<OutputEntry>> {
+        let mut out = if before == 0 { Vec::new() } else { self.read_entries(session_id, 0, seq, before, true)? };
+        out.extend(self.read_entries(session_id, seq.saturating_sub(1), u64::MAX, after.saturating_add(1), false)?);
+        Ok(out)
+    }
+
+    /// Output entries with `seq > after`, oldest first, at most `limit` (or fewer: see [`PAGE_BYTES`]).
     pub fn read_output(&self, session_id: &str, after: u64, limit: u32) -> Result<Vec<OutputEntry>> {
         self.read_entries(session_id, after, u64::MAX, limit, false)
     }
 
     /// Entries with `after < seq < before`, oldest first: the first `limit` of them, or the
-    /// last `limit` when `newest` is set.
+    /// last `limit` when `newest` is set; either way contiguous and within [`PAGE_BYTES`].
     fn read_entries(&self, session_id: &str, after: u64, before: u64, limit: u32, newest: bool) -> Result<Vec<OutputEntry>> {
         let conn = self.reader();
         let key = session_key(&conn, session_id)?.unwrap_or(-1);
@@ -71,8 +147,9 @@ impl Store {
         let mut out = Vec::new();
         let mut bytes = 0;
         while let Some(r) = rows.next()? {
-            // A tail stops at TAIL_BYTES too (the newest entries, adjoining what follows).
-            if newest && bytes >= TAIL_BYTES {
+            // A page stops at PAGE_BYTES too: a tail keeps the newest entries (adjoining what
+            // follows), a forward page the oldest (adjoining what came before).
+            if bytes >= PAGE_BYTES {
                 break;
             }
             bytes += r.get::<_, i64>(4)?.max(0) as usize;
@@ -119,29 +196,76 @@ impl Store {
         Ok(n.max(legacy).unwrap_or(0) as u64)
     }
 
+    /// `entries`' payloads compressed as a session of agent kind `agent` stores them, ahead
+    /// of the transaction that inserts them ([`TranscriptPass::packed`]): a bulk import
+    /// compresses on its reading threads and holds the writer's lock only to insert.
+    pub fn pack(&self, agent: AgentKind, entries: &[OutputEntry]) -> Result<Packed> {
+        if self.codec.any_ready() {
+            self.codec.train_ready(&self.writer())?;
+        }
+        let mut enc = self.codec.encoders();
+        let frames = entries
+            .iter()
+            .map(|e| {
+                Ok(match enc.encode(agent.as_str(), e.payload.as_bytes())? {
+                    Encoded::Plain => None,
+                    Encoded::Frame { dict, bytes } => Some((dict, bytes)),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Packed { agent: agent.as_str(), frames })
+    }
+
     /// Whether rows of the old `output` table may be left (reads then look in both tables).
     pub(crate) fn legacy_output(&self) -> bool {
         self.legacy.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
+/// Payloads compressed ahead of their transaction ([`Store::pack`]), in their entries' order.
+pub struct Packed {
+    agent: &'static str,
+    /// `(dict, frame)`, or None for a payload stored as printed.
+    frames: Vec<Option<(i64, Vec<u8>)>>,
+}
+
 /// Inserts `entries` (any sessions, seqs new for each) into `entries` within the caller's
-/// transaction, compressed for each session's agent kind. The one place output rows are written.
-pub(crate) fn insert_entries_in(tx: &Connection, codec: &Codec, entries: &[OutputEntry]) -> Result<()> {
+/// transaction, compressed for each session's agent kind (`packed`: already compressed, used
+/// for the entries of sessions of its kind), and adds their length to each session's byte
+/// count. The one place output rows are written. Returns each session's stored bytes afterwards.
+pub(crate) fn insert_entries_in(
+    tx: &Connection,
+    codec: &Codec,
+    entries: &[OutputEntry],
+    packed: Option<&Packed>,
+) -> Result<Vec<(String, u64)>> {
+    let packed = packed.filter(|p| p.frames.len() == entries.len());
     let mut stmt =
         tx.prepare_cached("INSERT INTO entries (key, seq, ts, stream, kind, len, dict, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-    let mut enc = codec.encoders();
+    // Taken only when something is left to compress: a packed batch leaves the encoders to
+    // the threads packing the next ones.
+    let mut enc = None;
     let mut current: Option<(&str, i64, String)> = None;
-    for e in entries {
+    // (key, session, bytes added): one count update per session per call, not per row.
+    let mut added: Vec<(i64, &str, u64)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
         if current.as_ref().is_none_or(|c| c.0 != e.session_id) {
             let (key, agent) = session_slot(tx, &e.session_id)?;
             current = Some((&e.session_id, key, agent));
         }
         let (_, key, agent) = current.as_ref().expect("set above");
+        match added.iter_mut().find(|a| a.0 == *key) {
+            Some(a) => a.2 += e.payload.len() as u64,
+            None => added.push((*key, &e.session_id, e.payload.len() as u64)),
+        }
         let payload = e.payload.as_bytes();
-        let (dict, bytes) = match enc.encode(agent, payload)? {
-            Encoded::Plain => (None, std::borrow::Cow::Borrowed(payload)),
-            Encoded::Frame { dict, bytes } => (Some(dict), std::borrow::Cow::Owned(bytes)),
+        let (dict, bytes) = match packed.filter(|p| p.agent == agent.as_str()).map(|p| &p.frames[i]) {
+            Some(None) => (None, std::borrow::Cow::Borrowed(payload)),
+            Some(Some((dict, frame))) => (Some(*dict), std::borrow::Cow::Borrowed(frame.as_slice())),
+            None => match enc.get_or_insert_with(|| codec.encoders()).encode(agent, payload)? {
+                Encoded::Plain => (None, std::borrow::Cow::Borrowed(payload)),
+                Encoded::Frame { dict, bytes } => (Some(dict), std::borrow::Cow::Owned(bytes)),
+            },
         };
         stmt.execute(params![
             key,
@@ -154,7 +278,13 @@ pub(crate) fn insert_entries_in(tx: &Connection, codec: &Codec, entries: &[Outpu
             bytes.as_ref()
         ])?;
     }
-    Ok(())
+    let mut count = tx.prepare_cached("UPDATE output_sessions SET bytes = bytes + ?2 WHERE key = ?1 RETURNING bytes")?;
+    let mut totals = Vec::with_capacity(added.len());
+    for (key, session_id, n) in added {
+        let total: i64 = count.query_row(params![key, n as i64], |r| r.get(0))?;
+        totals.push((session_id.to_string(), total.max(0) as u64));
+    }
+    Ok(totals)
 }
 
 /// Deletes a session's entries with `from <= seq <= through` (both tables); returns how many went.

@@ -37,6 +37,8 @@ pub struct TranscriptPass<'a> {
     pub new_session: Option<&'a Session>,
     /// The lines, with their seqs.
     pub entries: &'a [OutputEntry],
+    /// Their payloads compressed ahead ([`Store::pack`]), or None to compress them here.
+    pub packed: Option<&'a super::output::Packed>,
 }
 
 impl Store {
@@ -62,7 +64,10 @@ impl Store {
     /// written, or None — writing nothing — when the stored offset is no longer
     /// `from_offset` (another Switchboard process read those lines first).
     pub fn import_transcript(&self, pass: &TranscriptPass<'_>, change: impl Fn(&mut Session)) -> Result<Option<Session>> {
-        self.immediate(|tx| {
+        // Dictionaries whose samples are complete are trained before the transaction (as
+        // for live output): an import's lines then compress with their kind's dictionary.
+        self.codec.train_ready(&self.writer())?;
+        let written = self.immediate(|tx| {
             let stored: Option<i64> =
                 tx.query_row("SELECT offset FROM transcripts WHERE path = ?1", [&pass.record.path], |r| r.get(0)).optional()?;
             if stored.map(|o| o as u64) != pass.from_offset {
@@ -75,7 +80,7 @@ impl Store {
                 get_session_in(tx, &pass.record.session_id)?.ok_or_else(|| Error::NotFound(pass.record.session_id.clone()))?;
             change(&mut session);
             update_session_in(tx, &session)?;
-            super::output::insert_entries_in(tx, &self.codec, pass.entries)?;
+            super::output::insert_entries_in(tx, &self.codec, pass.entries, pass.packed)?;
             let r = pass.record;
             tx.execute(
                 "INSERT INTO transcripts (path, session_id, dev, inode, offset, counted, carry, managed, updated_at) \
@@ -96,7 +101,11 @@ impl Store {
                 ],
             )?;
             Ok(Some(session))
-        })
+        })?;
+        if written.is_some() && !pass.entries.is_empty() {
+            self.index_signal.written();
+        }
+        Ok(written)
     }
 
     /// Records a transcript that belongs to a session Switchboard runs (`session_id`): never

@@ -11,6 +11,7 @@ mod faults;
 mod fixtures;
 mod gemini;
 mod migrations;
+mod output_pages;
 mod permissions;
 mod recordings;
 mod responsive;

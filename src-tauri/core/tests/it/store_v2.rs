@@ -239,7 +239,7 @@ async fn byte_caps_hold_on_a_session_of_1_mib_lines() {
     engine.flush_output();
     let tail = engine.output_tail(&s.id, 1000).unwrap();
     let bytes: usize = tail.iter().map(|e| e.payload.len()).sum();
-    assert!(bytes <= TAIL_BYTES + LARGE_ENTRY_BYTES + 1, "a tail stops at its byte budget: {bytes} bytes in {} entries", tail.len());
+    assert!(bytes <= PAGE_BYTES + LARGE_ENTRY_BYTES + 1, "a tail stops at its byte budget: {bytes} bytes in {} entries", tail.len());
     assert!(tail.len() < 40 && tail.windows(2).all(|w| w[1].seq == w[0].seq + 1), "the newest, contiguous");
     assert_eq!(tail[tail.len() - 2].payload, "short", "the last line, then the exit note");
     // As sent to the window: within one message's budget, large entries as previews.
@@ -255,7 +255,7 @@ async fn byte_caps_hold_on_a_session_of_1_mib_lines() {
     let full = engine.output_entry(&s.id, big.seq).unwrap();
     assert_eq!(full.payload.len(), 1024 * 1024);
     assert!(full.payload.bytes().all(|b| b == full.payload.as_bytes()[0]));
-    // Live messages: every stored entry, split at the byte budget.
+    // Live messages: a page of stored entries (cut at PAGE_BYTES), split at the message budget.
     let all = engine.output(&s.id, 0, 1000).unwrap();
     let pages = message_pages(&all, 2000);
     assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), all.len());

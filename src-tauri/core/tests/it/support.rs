@@ -115,6 +115,37 @@ pub fn claude_session(api: &FakeApi, cwd: &std::path::Path, home: &std::path::Pa
     }
 }
 
+/// The interactive Claude CLI hosted by an engine (terminal mode): the fake API, the
+/// engine's data folder, the session's working folder and an isolated HOME seeded so that
+/// no first-run screen waits for a keystroke.
+pub struct TerminalFixture {
+    pub api: FakeApi,
+    pub dir: tempfile::TempDir,
+    pub work: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pub engine: Engine,
+}
+
+impl TerminalFixture {
+    pub fn new(config: EngineConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = claude_engine(dir.path(), config);
+        let f =
+            TerminalFixture { api: FakeApi::start(), dir, work: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), engine };
+        let key = f.api.claude_env(f.home.path()).into_iter().find(|(k, _)| k == "ANTHROPIC_API_KEY").unwrap().1;
+        seed_claude_home(f.home.path(), f.work.path(), &key);
+        f
+    }
+
+    /// A terminal-mode session in the working folder (`--max-turns` is a `-p` option).
+    pub fn request(&self, prompt: Option<&str>) -> NewSession {
+        let mut r = claude_session(&self.api, self.work.path(), self.home.path(), prompt);
+        r.config.mode = RunMode::Terminal;
+        r.config.max_turns = None;
+        r
+    }
+}
+
 /// Waits (at most `secs`) until the session passes `check`, awaiting the engine's events
 /// about it (no polling). The turn's waiters are answered before the session shows Idle
 /// (conversation.rs: `end_turn` takes them first), so a `send` made at once waits for its

@@ -11,28 +11,8 @@ use crate::support::*;
 
 use crate::support::screen_text as plain;
 
-struct Fixture {
-    api: FakeApi,
-    dir: tempfile::TempDir,
-    work: tempfile::TempDir,
-    home: tempfile::TempDir,
-    engine: Engine,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = claude_engine(dir.path(), EngineConfig { stop_grace: Duration::from_secs(3), ..Default::default() });
-    let f = Fixture { api: FakeApi::start(), dir, work: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), engine };
-    seed_claude_home(f.home.path(), f.work.path(), "sk-test");
-    f
-}
-
-impl Fixture {
-    fn request(&self, prompt: Option<&str>) -> NewSession {
-        let mut r = claude_session(&self.api, self.work.path(), self.home.path(), prompt);
-        r.config.mode = RunMode::Terminal;
-        r
-    }
+fn fixture() -> TerminalFixture {
+    TerminalFixture::new(EngineConfig { stop_grace: Duration::from_secs(3), ..Default::default() })
 }
 
 /// Follows a terminal session's screen as a viewer does: the attach view, then the chunks.

@@ -11,40 +11,25 @@ use switchboard_core::*;
 
 use crate::support::*;
 
-struct Fixture {
-    api: FakeApi,
-    dir: tempfile::TempDir,
-    work: tempfile::TempDir,
-    home: tempfile::TempDir,
-    engine: Engine,
-}
-
 /// The file the user's own Stop hook (in the isolated `~/.claude/settings.json`) touches.
 const USER_HOOK_MARK: &str = "user-stop-hook-ran";
 
-fn fixture() -> Fixture {
+fn fixture() -> TerminalFixture {
     fixture_with(EngineConfig { stop_grace: Duration::from_secs(2), ..Default::default() })
 }
 
-fn fixture_with(config: EngineConfig) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = claude_engine(dir.path(), config);
-    let (work, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let api = FakeApi::start();
-    let key = api.claude_env(home.path()).into_iter().find(|(k, _)| k == "ANTHROPIC_API_KEY").unwrap().1;
-    seed_claude_home(home.path(), work.path(), &key);
-    std::fs::create_dir_all(home.path().join(".claude")).unwrap();
-    let own = json!({ "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": format!("touch {}", home.path().join(USER_HOOK_MARK).display()) }] }] } });
-    std::fs::write(home.path().join(".claude/settings.json"), own.to_string()).unwrap();
-    Fixture { api, dir, work, home, engine }
+/// The shared fixture plus the user's own Stop hook in the isolated `~/.claude/settings.json`.
+fn fixture_with(config: EngineConfig) -> TerminalFixture {
+    let f = TerminalFixture::new(config);
+    std::fs::create_dir_all(f.home.path().join(".claude")).unwrap();
+    let own = json!({ "hooks": { "Stop": [{ "hooks": [{ "type": "command", "command": format!("touch {}", f.home.path().join(USER_HOOK_MARK).display()) }] }] } });
+    std::fs::write(f.home.path().join(".claude/settings.json"), own.to_string()).unwrap();
+    f
 }
 
-impl Fixture {
+impl TerminalFixture {
     async fn start(&self) -> Session {
-        let mut req = claude_session(&self.api, self.work.path(), self.home.path(), None);
-        req.config.mode = RunMode::Terminal;
-        req.config.max_turns = None;
-        let s = self.engine.create(req).await.expect("create");
+        let s = self.engine.create(self.request(None)).await.expect("create");
         assert!(s.status.is_live(), "started: {:?}", s.status);
         s
     }

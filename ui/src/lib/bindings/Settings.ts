@@ -21,6 +21,11 @@ max_live_sessions: number,
  */
 idle_ttl_minutes: number, 
 /**
+ * The most output one session keeps stored, in MiB as printed (before compression); its
+ * oldest output is trimmed past it. 0: no limit. Default [`DEFAULT_SESSION_OUTPUT_MIB`].
+ */
+session_output_mib: number, 
+/**
  * Finished sessions are deleted after this many days; 0 keeps them forever.
  */
 retention_days: number, 
