@@ -7,7 +7,7 @@
 //!
 //! * unset (full): the sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
 //!   10M entries); 20–30 minutes on the 2-core dev VM, most of it filling the store and
-//!   indexing it for search (the store alone took 23 minutes at load average 6–12).
+//!   indexing it for search (the store alone took 17 minutes at load average 5–8).
 //! * `QUICK=1`: the same code with smaller sizes; about 3 minutes.
 //! * `QUICK=smoke`: tiny sizes, seconds; only checks that every benchmark runs end to end
 //!   (writes `target/bench/smoke.json`, never the docs).

@@ -292,13 +292,18 @@ engine used about one core for its 0.7 s, `zstd -3` a seventh of that: the ratio
 writer compressing on a second core while the previous batch is inserted, or chunks of consecutive entries of one
 session (F: 0.23 × the size at 32 per chunk, but reading one entry back decompresses its chunk).
 
-**H. Store v2 at full size: size and search (issue 19).** A partial full-size run (`scripts/bench store indexer`,
-2026-11-30 21:30–21:54 UTC, load average 6–12 from other sessions' builds; 100k sessions, 10M entries, 8.14 GB of
-payloads): filled in 340 s (~29k entries/s); payloads 1.90 GB = 0.233 ×; database 2.72 GB before the index
-(0.33 ×), 4.20 GB with it (0.52 ×); a rare word 0.06 ms, a common word's newest 50 hits 1.45 ms; the last 1000
-entries 5.0 ms; startup 231 ms; the backlog indexed in 1016 s = 8.0 MB/s, with a second indexer
-(`catch_up_search`) racing the engine's own over the same rows — the bench now times the engine's indexer alone.
-Indexer lag with 20 sessions streaming 0.99 MB/s for 60 s: p50 134 / p99 291 / max 417 ms, all 2440 markers found.
+**H. Store v2 at full size: size and search (issue 19).** Two partial full-size runs (`scripts/bench store`,
+100k sessions, 10M entries, 8.14 GB of payloads, load average 5–12 from other sessions' builds), the second
+(22:02–22:19 UTC) with the bench as it is now: filled in 408 s (~25k entries/s); payloads 1.90 GB = 0.233 ×;
+database 2.72 GB before the index (0.33 ×), 4.16 GB with it (0.51 ×); the backlog indexed by the engine's indexer
+in 579 s = 14.1 MB/s (CPU 277 s = 29 MB per CPU-second); a rare word 0.18 ms, a common word's newest 50 hits
+1.47 ms; the last 1000 entries 9.1 ms (12.0 ms while the backlog was being indexed); startup 486 ms — 231 ms in the
+first run: `Engine::open` is 2 ms, the rest is `reconcile` and the first page with the indexer starting on the 10M
+backlog at the same moment and a cold page cache, close to the 500 ms goal and not investigated yet. The first
+run (21:30–21:54) timed the backlog with `catch_up_search` racing the engine's own indexer over the same rows: 8.0
+MB/s. The store step took 993 s of the second run, most of a full `make bench`. Indexer lag with 20 sessions
+streaming 0.99 MB/s for 60 s (before the merge of the indexer that sleeps until a commit): p50 134 / p99 291 / max
+417 ms, all 2440 markers found; with it, at QUICK sizes: p50 22 ms.
 Disk: per-entry frames with a dictionary store the fake agent's ~0.8 kB lines at ~0.25 ×; the rest of the database
 is per-row overhead (rowid, key, seq, time, stream, kind, length, dictionary id ≈ 40 bytes, and the (key, seq)
 index entry) and the FTS5 index, which grows with the vocabulary: the fake agent draws its words from ~130, so both
@@ -314,8 +319,7 @@ what it had not reached. (The lag figures above were taken with the earlier 200 
 200k entries to 8 MB/s at 10M: each entry is decompressed and its JSON parsed, and FTS5 writes a segment per
 500-entry transaction and merges more as the index grows. Likely (not measured yet): larger transactions while
 there is a backlog (fewer, bigger segments) and a parse that collects string values without building a
-`serde_json::Value`. The fill plus the backlog are most of a full `make bench` run (~23 minutes of the partial run
-above under load).
+`serde_json::Value`. The fill plus the backlog are most of a full `make bench` run.
 
 **I. Import of Claude Code transcripts (issues 16 and 19).** A partial full-size run (`scripts/bench import`,
 2026-11-30 21:57 UTC, load average 5.1): listing 1.85 s = 1.21 × a 1.53 s plain parse; everything stored 7.53 s
