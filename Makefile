@@ -23,7 +23,7 @@ ui:
 app: ui
 	@cargo build --bin switchboard
 
-# QUICK=1: smaller sizes, same code (< 2 min); QUICK=smoke: seconds, checks the harness only.
+# QUICK=1: smaller sizes, same code (~3 min; full: 20–30 min); QUICK=smoke: seconds, checks the harness only.
 bench:
 	@QUICK=$(QUICK) scripts/bench
 

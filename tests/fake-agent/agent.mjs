@@ -17,7 +17,9 @@ const USAGE = `usage: agent.mjs SCENARIO [options]
 scenarios:
   normal                         stdout "hello from fake agent", stderr "a note on stderr", exit 0
   lines N [--size BYTES] [--rate PER_SEC] [--json [--big-every K] [--seed S]] [--total-bytes B]
-                                 N lines "line 1".."line N" (or Claude Code stream-json lines)
+        [--marker-every K --marker-tag T]
+                                 N lines "line 1".."line N" (or Claude Code stream-json lines);
+                                 every K-th line "marker <T>n<i> written <epoch ms>" instead
   timestamps N [--interval-ms M] N lines "ts <epoch ms with fraction>", one every M ms (default 100)
   slow N [--interval-ms M]       "tick 1".."tick N", one every M ms (default 100)
   crash                          stdout "about to crash", stderr "boom", exit 3
@@ -129,7 +131,16 @@ async function lines(args) {
     'big-every': 'int',
     'total-bytes': 'int',
     seed: 'int',
+    'marker-every': 'int',
+    'marker-tag': 'str',
   });
+  if (o['marker-every'] === 0) throw new UsageError('--marker-every must be at least 1');
+  if ((o['marker-every'] === undefined) !== (o['marker-tag'] === undefined)) {
+    throw new UsageError('--marker-every and --marker-tag go together');
+  }
+  if (o['marker-tag'] !== undefined && !/^[a-z0-9]+$/.test(o['marker-tag'])) {
+    throw new UsageError('--marker-tag must be lower-case letters and digits');
+  }
   if (o.json && o.size !== undefined) throw new UsageError('--size and --json do not mix');
   if (!o.json && (o['big-every'] !== undefined || o.seed !== undefined)) {
     throw new UsageError('--big-every and --seed need --json');
@@ -140,7 +151,10 @@ async function lines(args) {
   // With --total-bytes, N = 0 means "no line limit"; otherwise whichever limit comes first.
   const maxLines = totalBytes !== undefined && o.N === 0 ? Infinity : o.N;
   const maxBytes = totalBytes ?? Infinity;
-  const gen = o.json ? jsonLines(o.seed ?? 1, o['big-every']) : plainLines(o.size);
+  const plain = o.json ? jsonLines(o.seed ?? 1, o['big-every']) : plainLines(o.size);
+  // A marker line is one word found nowhere else (for search benchmarks) and its write time.
+  const every = o['marker-every'];
+  const gen = every ? (i) => (i % every === 0 ? `marker ${o['marker-tag']}n${i} written ${Date.now()}\n` : plain(i)) : plain;
   const chunk = new Chunker();
 
   let i = 1;

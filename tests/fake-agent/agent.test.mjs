@@ -126,6 +126,27 @@ test('lines 100000 prints 100000 lines', async () => {
   }
 });
 
+test('lines --marker-every puts a marker with its write time on every K-th line', async () => {
+  const before = Date.now();
+  const r = await run(['lines', '12', '--json', '--rate', '200', '--marker-every', '5', '--marker-tag', 's7']);
+  assert.equal(r.code, 0);
+  const lines = text(r.stdout).split('\n');
+  assert.equal(lines.pop(), '');
+  assert.equal(lines.length, 12);
+  lines.forEach((l, k) => {
+    const m = /^marker s7n(\d+) written (\d+)$/.exec(l);
+    if ((k + 1) % 5 === 0) {
+      assert.ok(m, `line ${k + 1} is a marker: ${l}`);
+      assert.equal(Number(m[1]), k + 1);
+      assert.ok(Number(m[2]) >= before && Number(m[2]) <= Date.now(), `write time ${m[2]}`);
+    } else {
+      assert.ok(!m && JSON.parse(l).type, `line ${k + 1} is stream-json`);
+    }
+  });
+  const bad = await run(['lines', '3', '--marker-every', '2']);
+  assert.equal(bad.code, 2);
+});
+
 test('lines --size pads every line to exactly BYTES', async () => {
   const r = await run(['lines', '1000', '--size', '100']);
   assert.equal(r.code, 0);

@@ -1,12 +1,14 @@
 //! `make bench`: Switchboard's engine measured against baselines run side by side in the same
 //! run, so that the noise of a busy machine cancels out of the ratios.
 //!
-//! Eight benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
-//! sessions), the store at volume, spawn overhead, the import of Claude Code transcripts, and payload compression. Sizes depend on `QUICK`:
+//! Nine benchmarks: ingest throughput, delivery latency, memory, scale (CPU with 100 live
+//! sessions), the store at volume, spawn overhead, the import of Claude Code transcripts, payload
+//! compression and the search indexer's lag. Sizes depend on `QUICK`:
 //!
 //! * unset (full): the sizes (1 GB streams, 100 sessions × 60 s, 100k sessions and
-//!   10M entries); 9–14 minutes on the 2-core dev VM, most of it filling the store.
-//! * `QUICK=1`: the same code with smaller sizes; well under 2 minutes.
+//!   10M entries); 20–30 minutes on the 2-core dev VM, most of it filling the store and
+//!   indexing it for search (the store alone took 17 minutes at load average 5–8).
+//! * `QUICK=1`: the same code with smaller sizes; about 3 minutes.
 //! * `QUICK=smoke`: tiny sizes, seconds; only checks that every benchmark runs end to end
 //!   (writes `target/bench/smoke.json`, never the docs).
 //!
@@ -21,6 +23,7 @@ mod report;
 
 mod codec;
 mod import;
+mod indexer;
 mod ingest;
 mod latency;
 mod memory;
@@ -34,7 +37,7 @@ use std::time::Instant;
 use harness::{since_start, Ctx, Mode};
 use report::{machine, markdown, Report, Row};
 
-const ALL: [&str; 8] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec"];
+const ALL: [&str; 9] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec", "indexer"];
 
 fn main() {
     since_start();
@@ -62,7 +65,7 @@ fn main() {
     progress!("node {}, data in {}", ctx.node.display(), ctx.tmp.display());
     let mut rep = Report::default();
     // Memory first: its children start from a clean process anyway, but the machine is calmest.
-    for name in ["memory", "ingest", "latency", "spawn", "scale", "store", "import", "codec"] {
+    for name in ["memory", "ingest", "latency", "spawn", "scale", "indexer", "store", "import", "codec"] {
         if !selected.contains(&name) {
             continue;
         }
@@ -78,10 +81,11 @@ fn main() {
                 "spawn" => spawn::bench_spawn(&ctx, &mut rep).await,
                 "import" => import::bench_import(&ctx, &mut rep).await,
                 "codec" => codec::bench_codec(&ctx, &mut rep).await,
+                "indexer" => indexer::bench_indexer(&ctx, &mut rep).await,
                 _ => unreachable!(),
             }
         });
-        progress!("=== {name} done in {:.1} s", t.elapsed().as_secs_f64());
+        progress!("=== {name} done in {:.1} s (load average {})", t.elapsed().as_secs_f64(), report::load_average());
     }
     let took = since_start();
     let _ = std::fs::remove_dir_all(&ctx.tmp);
@@ -121,7 +125,11 @@ fn main() {
             (*n, (m, g))
         })
         .collect();
-    println!("bench: {met} of {goals} goals met in {took:.0} s ({}): {by_bench:?}", mode.name());
+    println!(
+        "bench: {met} of {goals} goals met in {took:.0} s ({}; load average {} at the end): {by_bench:?}",
+        mode.name(),
+        report::load_average()
+    );
     if !missing.is_empty() {
         eprintln!("bench: no numbers from: {}", missing.join(", "));
         std::process::exit(1);

@@ -26,6 +26,15 @@ pub(crate) fn self_cpu() -> f64 {
     proc_cpu("self").unwrap_or(0.0)
 }
 
+/// cutime + cstime of this process: the CPU of its children that have been waited for, in seconds.
+pub(crate) fn children_cpu() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = s.rfind(')').map(|i| s[i + 1..].split_whitespace().collect()).unwrap_or_default();
+    // cutime is field 16, cstime field 17 (f[13], f[14]).
+    let tick = |k: usize| f.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (tick(13) + tick(14)) as f64 / 100.0
+}
+
 pub(crate) fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
