@@ -16,7 +16,7 @@
 //!
 //! The engine's own modules are private; what the shell, the CLI and the tests use is
 //! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error`,
-//! `permission_rules` and `workspace` are public namespaces of their own.
+//! `permission_rules`, `memory` and `workspace` are public namespaces of their own.
 
 #![deny(missing_docs)]
 
@@ -26,6 +26,7 @@ mod engine;
 pub mod error;
 mod external;
 pub mod logging;
+pub mod memory;
 mod model;
 pub mod open;
 mod output;

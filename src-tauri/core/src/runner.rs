@@ -633,7 +633,7 @@ async fn read_lines<R: AsyncRead + Unpin>(reader: R, stream: Stream, sink: Arc<d
             }
             break;
         }
-        let (chunk, newline) = match memchr(buf) {
+        let (chunk, newline) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..i], Some(i)),
             None => (buf, None),
         };
@@ -833,20 +833,59 @@ pub(crate) async fn kill_tree(leader: u32, marker: &str) -> usize {
     }
 }
 
-fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
-}
-
 fn emit(sink: &Arc<dyn ProcessSink>, stream: Stream, line: &mut Vec<u8>, skipped: &mut usize) {
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    let text = String::from_utf8_lossy(line).into_owned();
-    sink.line(stream, text, *skipped);
+    sink.line(stream, line_text(line), *skipped);
     line.clear();
     if line.capacity() > 1024 * 1024 {
         // Do not keep a huge buffer around after one long line.
         line.shrink_to(64 * 1024);
     }
     *skipped = 0;
+}
+
+/// A line as text (invalid UTF-8 replaced by U+FFFD) in an allocation of its own size. A
+/// short line is copied (the buffer stays for the next line); a long one is moved out (no
+/// copy of a 1 MiB line), and the next line starts in a new 64 KiB buffer.
+fn line_text(line: &mut Vec<u8>) -> String {
+    const MOVE_FROM: usize = 64 * 1024;
+    let mut text = if line.len() < MOVE_FROM {
+        match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(line).into_owned(),
+        }
+    } else {
+        match String::from_utf8(std::mem::replace(line, Vec::with_capacity(MOVE_FROM))) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    };
+    text.shrink_to_fit();
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Valid and invalid UTF-8, short and 1 MiB lines: the text as printed (U+FFFD for
+    /// bad bytes), in an allocation of its own size; the buffer stays usable.
+    #[test]
+    fn a_line_becomes_its_text_in_an_allocation_of_its_size() {
+        for (bytes, want) in [
+            (b"plain \xc3\xa9".to_vec(), "plain é".to_string()),
+            (b"bad \xff byte".to_vec(), "bad \u{fffd} byte".to_string()),
+            ("é".repeat(1 << 19).into_bytes(), "é".repeat(1 << 19)),
+            ([b"x".repeat(1 << 20), b"\xfe".to_vec()].concat(), "x".repeat(1 << 20) + "\u{fffd}"),
+        ] {
+            let mut line = Vec::with_capacity(bytes.len() * 2);
+            line.extend_from_slice(&bytes);
+            let text = line_text(&mut line);
+            assert!(text == want, "{} bytes", bytes.len());
+            assert_eq!(text.capacity(), text.len(), "no slack kept in memory");
+            assert!(line.capacity() >= 64 * 1024 || line.len() == bytes.len(), "the buffer is kept or renewed");
+        }
+    }
 }

@@ -3,15 +3,20 @@
 
 use super::*;
 
+/// Entries read from the ring or the store at once when a live entry was no longer in
+/// memory (see `shared.rs`): few, as some may be 1 MiB each.
+const GONE_PAGE: u32 = 64;
+
 /// A consumer's cursor over one session's output: backfill, then live, with lag recovery.
 pub struct Follower {
     pub(super) hub: Arc<OutputHub>,
     pub(super) session_id: String,
     pub(super) last_seq: u64,
     pub(super) pending: VecDeque<OutputEntry>,
-    pub(super) live: Option<broadcast::Receiver<OutputEntry>>,
-    /// A live entry received after a gap, handed out once the gap is filled.
-    pub(super) held: Option<OutputEntry>,
+    pub(super) live: Option<broadcast::Receiver<LiveEntry>>,
+    /// A live entry received after a gap (handed out once the gap is filled), or one that
+    /// nothing holds in memory any more (read from the store).
+    pub(super) held: Option<LiveEntry>,
     /// The partial text as it changes; None when there is none to follow.
     pub(super) partial: Option<watch::Receiver<Option<PartialText>>>,
     /// The partial message this follower was last told of: its number and how many bytes.
@@ -122,8 +127,9 @@ impl Follower {
             // A live entry that arrived after a gap (a backfill cut at one page, or a lag)
             // waits until the gap is read from the store, one page at a time.
             if let Some(held) = self.held.take() {
-                if self.last_seq.saturating_add(1) < held.seq {
-                    let page = self.hub.read_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
+                let seq = held.seq();
+                if self.last_seq.saturating_add(1) < seq {
+                    let page = self.hub.read_range(&self.session_id, self.last_seq, seq, crate::store::MAX_PAGE)?;
                     let progressed = !page.is_empty();
                     self.pending.extend(page);
                     if progressed {
@@ -132,7 +138,16 @@ impl Follower {
                     }
                     // Trimmed away meanwhile: nothing more to read before it.
                 }
-                self.pending.push_back(held);
+                if seq <= self.last_seq {
+                    continue;
+                }
+                match held.get() {
+                    Some(e) => self.pending.push_back(Arc::unwrap_or_clone(e)),
+                    // Nothing holds it in memory any more: it is committed (or was trimmed
+                    // or deleted meanwhile, and is skipped). What follows it likely is
+                    // too: read a few.
+                    None => self.pending.extend(self.hub.read_range(&self.session_id, seq - 1, u64::MAX, GONE_PAGE)?),
+                }
                 continue;
             }
             let Some(live) = self.live.as_mut() else {
@@ -144,20 +159,27 @@ impl Follower {
                 continue;
             };
             match live.recv().await {
-                Ok(e) if e.seq <= self.last_seq => {}
-                Ok(e) if e.seq > self.last_seq.saturating_add(1) => self.held = Some(e),
+                Ok(e) if e.seq() <= self.last_seq => {}
+                Ok(e) if e.seq() > self.last_seq.saturating_add(1) => self.held = Some(e),
                 Ok(e) => {
-                    self.pending.push_back(e);
-                    // Take what else is ready without waiting, as long as it is contiguous.
+                    let Some(entry) = e.get() else {
+                        self.held = Some(e);
+                        continue;
+                    };
+                    self.pending.push_back(Arc::unwrap_or_clone(entry));
+                    // Take what else is ready without waiting, as long as it is contiguous
+                    // and in memory.
                     while self.pending.len() < max {
                         let tail = self.pending.back().map_or(self.last_seq, |e| e.seq);
                         match live.try_recv() {
-                            Ok(e) if e.seq <= tail => {}
-                            Ok(e) if e.seq == tail + 1 => self.pending.push_back(e),
-                            Ok(e) => {
-                                self.held = Some(e);
-                                break;
-                            }
+                            Ok(e) if e.seq() <= tail => {}
+                            Ok(e) => match e.get().filter(|_| e.seq() == tail + 1) {
+                                Some(entry) => self.pending.push_back(Arc::unwrap_or_clone(entry)),
+                                None => {
+                                    self.held = Some(e);
+                                    break;
+                                }
+                            },
                             Err(_) => break,
                         }
                     }

@@ -18,8 +18,8 @@ const COLUMNS: &str = "seq, ts, stream, kind, len, dict, payload";
 pub(super) const LEGACY_COLUMNS: &str = "seq, ts, stream, kind, length(CAST(payload AS BLOB)), NULL, payload";
 
 impl Store {
-    /// Appends output entries in one transaction. Seqs must be new for their session.
-    pub fn append_output(&self, entries: &[OutputEntry]) -> Result<()> {
+    /// Appends output entries (owned or shared) in one transaction. Seqs must be new for their session.
+    pub fn append_output<E: std::borrow::Borrow<OutputEntry>>(&self, entries: &[E]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -127,12 +127,13 @@ impl Store {
 
 /// Inserts `entries` (any sessions, seqs new for each) into `entries` within the caller's
 /// transaction, compressed for each session's agent kind. The one place output rows are written.
-pub(crate) fn insert_entries_in(tx: &Connection, codec: &Codec, entries: &[OutputEntry]) -> Result<()> {
+pub(crate) fn insert_entries_in<E: std::borrow::Borrow<OutputEntry>>(tx: &Connection, codec: &Codec, entries: &[E]) -> Result<()> {
     let mut stmt =
         tx.prepare_cached("INSERT INTO entries (key, seq, ts, stream, kind, len, dict, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
     let mut enc = codec.encoders();
     let mut current: Option<(&str, i64, String)> = None;
     for e in entries {
+        let e: &OutputEntry = e.borrow();
         if current.as_ref().is_none_or(|c| c.0 != e.session_id) {
             let (key, agent) = session_slot(tx, &e.session_id)?;
             current = Some((&e.session_id, key, agent));
