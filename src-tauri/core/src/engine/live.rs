@@ -391,8 +391,9 @@ pub(crate) struct Proc {
 }
 
 /// Lines a session's thread may have waiting before its agent's output stops being read
-/// (the agent then blocks on its write): bounds the memory of a session that produces
-/// faster than its output is handled and stored.
+/// (the agent then blocks on its write; the lines of the read under way, at most 64 KiB,
+/// still go): bounds the memory of a session that produces faster than its output is
+/// handled and stored.
 pub const SESSION_BACKLOG: usize = 256;
 
 /// What a session's thread handles, one at a time, in the order they arrive: what the
@@ -400,9 +401,23 @@ pub const SESSION_BACKLOG: usize = 256;
 /// of the live session. So a message sent after the answer's last line was read sees the
 /// session as that line left it, and two sends cannot both start a turn.
 enum ProcessEvent {
-    Line { stream: Stream, line: String, truncated: usize },
+    /// Lines read at once (with the bytes cut off each); they count one each in the backlog.
+    Lines {
+        stream: Stream,
+        lines: Vec<(String, usize)>,
+    },
     Exited(Exit),
     Control(Control),
+}
+
+impl ProcessEvent {
+    /// What it counts in the session's backlog: a line each, else one.
+    fn count(&self) -> usize {
+        match self {
+            ProcessEvent::Lines { lines, .. } => lines.len(),
+            _ => 1,
+        }
+    }
 }
 
 /// What the person asks of a live session, through its thread (see [`ProcessEvent`]).
@@ -458,15 +473,21 @@ impl SessionSink {
             let _runtime = runtime.as_ref().map(|r| r.enter());
             for event in rx {
                 let last = matches!(event, ProcessEvent::Exited(_));
+                let count = event.count();
                 match event {
-                    ProcessEvent::Line { stream, line, truncated } => handler.line(stream, line, truncated),
+                    ProcessEvent::Lines { stream, lines } => {
+                        handler.engine.agent_active(&handler.id);
+                        for (line, truncated) in lines {
+                            handler.line(stream, line, truncated);
+                        }
+                    }
                     ProcessEvent::Control(control) => handler.control(control),
                     ProcessEvent::Exited(exit) => {
                         handler.engine.end_pieces(&handler.id);
                         handler.engine.process_exited(&handler.id, handler.agent, exit, handler.serial)
                     }
                 }
-                thread_backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                thread_backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
                 thread_backlog.room.notify_waiters();
                 if last {
                     break;
@@ -478,9 +499,10 @@ impl SessionSink {
     }
 
     fn send(&self, event: ProcessEvent) -> bool {
-        self.backlog.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let count = event.count();
+        self.backlog.waiting.fetch_add(count, std::sync::atomic::Ordering::AcqRel);
         if self.events.send(event).is_err() {
-            self.backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            self.backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
             return false;
         }
         true
@@ -495,7 +517,11 @@ impl SessionSink {
 
 impl ProcessSink for SessionSink {
     fn line(&self, stream: Stream, line: String, truncated: usize) {
-        if !self.send(ProcessEvent::Line { stream, line, truncated }) {
+        self.lines(stream, vec![(line, truncated)]);
+    }
+
+    fn lines(&self, stream: Stream, lines: Vec<(String, usize)>) {
+        if !self.send(ProcessEvent::Lines { stream, lines }) {
             warn!("a session's thread is gone; its process's output is dropped");
         }
     }
@@ -592,8 +618,8 @@ impl SessionThread {
         }
     }
 
+    /// One line the agent printed (its activity is noted per batch of lines, by the caller).
     fn line(&self, stream: Stream, mut line: String, truncated: usize) {
-        self.engine.agent_active(&self.id);
         if truncated > 0 {
             line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
             if stream == Stream::Stdout && self.agent != AgentKind::Command {
