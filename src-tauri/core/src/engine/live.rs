@@ -396,6 +396,11 @@ pub(crate) struct Proc {
 /// handled and stored.
 pub const SESSION_BACKLOG: usize = 256;
 
+/// …and at most this many bytes of lines (one line always goes, however long): with 20
+/// sessions waiting for the output queue, their backlogs hold 5 MiB, not 20 × 256 lines
+/// of which some are 1 MiB tool results.
+pub const SESSION_BACKLOG_BYTES: usize = 256 * 1024;
+
 /// What a session's thread handles, one at a time, in the order they arrive: what the
 /// runner reports of the process (its lines, then its exit, last) and what the person asks
 /// of the live session. So a message sent after the answer's last line was read sees the
@@ -416,6 +421,14 @@ impl ProcessEvent {
         match self {
             ProcessEvent::Lines { lines, .. } => lines.len(),
             _ => 1,
+        }
+    }
+
+    /// The bytes of its lines.
+    fn bytes(&self) -> usize {
+        match self {
+            ProcessEvent::Lines { lines, .. } => lines.iter().map(|(l, _)| l.len()).sum(),
+            _ => 0,
         }
     }
 }
@@ -439,7 +452,18 @@ pub(crate) enum Control {
 #[derive(Default)]
 struct Backlog {
     waiting: std::sync::atomic::AtomicUsize,
+    /// The bytes of the lines waiting.
+    bytes: std::sync::atomic::AtomicUsize,
     room: tokio::sync::Notify,
+}
+
+impl Backlog {
+    /// Whether the reader may read on: fewer than [`SESSION_BACKLOG`] lines and
+    /// [`SESSION_BACKLOG_BYTES`] bytes wait.
+    fn has_room(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG
+            && self.bytes.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG_BYTES
+    }
 }
 
 /// The runner's sink for one session: hands every line and the exit to the session's own
@@ -473,7 +497,7 @@ impl SessionSink {
             let _runtime = runtime.as_ref().map(|r| r.enter());
             for event in rx {
                 let last = matches!(event, ProcessEvent::Exited(_));
-                let count = event.count();
+                let (count, bytes) = (event.count(), event.bytes());
                 match event {
                     ProcessEvent::Lines { stream, lines } => {
                         handler.engine.agent_active(&handler.id);
@@ -488,6 +512,7 @@ impl SessionSink {
                     }
                 }
                 thread_backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
+                thread_backlog.bytes.fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
                 thread_backlog.room.notify_waiters();
                 if last {
                     break;
@@ -499,10 +524,12 @@ impl SessionSink {
     }
 
     fn send(&self, event: ProcessEvent) -> bool {
-        let count = event.count();
+        let (count, bytes) = (event.count(), event.bytes());
         self.backlog.waiting.fetch_add(count, std::sync::atomic::Ordering::AcqRel);
+        self.backlog.bytes.fetch_add(bytes, std::sync::atomic::Ordering::AcqRel);
         if self.events.send(event).is_err() {
             self.backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
+            self.backlog.bytes.fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
             return false;
         }
         true
@@ -531,7 +558,7 @@ impl ProcessSink for SessionSink {
     }
 
     fn room(&self) -> Option<runner::Wait> {
-        if self.backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+        if self.backlog.has_room() {
             return None;
         }
         let backlog = self.backlog.clone();
@@ -540,7 +567,7 @@ impl ProcessSink for SessionSink {
                 let woken = backlog.room.notified();
                 tokio::pin!(woken);
                 woken.as_mut().enable();
-                if backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+                if backlog.has_room() {
                     return;
                 }
                 woken.await;

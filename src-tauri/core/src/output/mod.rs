@@ -51,7 +51,7 @@ mod follower;
 mod shared;
 mod writer;
 
-pub use self::follower::{Follower, Update};
+pub use self::follower::{Follower, Update, FOLLOW_BATCH_BYTES};
 use self::shared::*;
 use self::writer::*;
 
@@ -594,12 +594,13 @@ impl OutputHub {
     /// Follows a session's output from `after_seq` on, recovering from lag by reading the
     /// store, so that a slow consumer still gets every entry once, in order.
     pub fn follow(self: &Arc<Self>, session_id: &str, after_seq: u64) -> Result<Follower> {
-        let sub = self.subscribe(session_id, after_seq, crate::store::MAX_PAGE)?;
+        let sub = self.subscribe(session_id, after_seq, follower::FIRST_PAGE)?;
         Ok(Follower {
             hub: self.clone(),
             session_id: session_id.to_string(),
             last_seq: after_seq,
-            pending: sub.backfill.into(),
+            pending: sub.backfill.into_iter().map(Arc::new).collect(),
+            page: follower::FIRST_PAGE,
             live: sub.live,
             held: None,
             partial: sub.partial,

@@ -194,6 +194,7 @@ impl LiveTx {
 mod tests {
     use std::time::Duration;
 
+    use super::super::FOLLOW_BATCH_BYTES;
     use super::*;
 
     fn hub(budget: usize, floor: usize) -> (tempfile::TempDir, Arc<Store>, Arc<OutputHub>) {
@@ -352,6 +353,8 @@ mod tests {
         let read = |mut f: Follower, pause: Option<Duration>| async move {
             let mut seen = 0u64;
             while let Some(batch) = f.next_batch(500).await.expect("next_batch") {
+                let bytes: usize = batch.iter().map(|e| e.payload.len()).sum();
+                assert!(batch.len() == 1 || bytes <= FOLLOW_BATCH_BYTES, "a batch of {bytes} bytes");
                 for e in batch {
                     seen += 1;
                     assert_eq!(e.seq, seen, "in order, none missing, none twice");

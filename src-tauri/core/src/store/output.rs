@@ -25,7 +25,11 @@ impl Store {
         }
         let mut conn = self.writer();
         self.codec.train_ready(&conn)?;
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (waiting for it) before the first read. A
+        // deferred transaction reads first (the session's key), and its upgrade to a write
+        // fails at once, with no wait, when another connection (the search indexer)
+        // committed meanwhile: the writer then went into its failure mode.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         insert_entries_in(&tx, &self.codec, entries)?;
         tx.commit()?;
         Ok(())
