@@ -18,6 +18,8 @@ use tauri::Manager;
 
 /// Entry point of the binary; returns the exit code.
 pub fn main() -> i32 {
+    // Before any other thread runs: freed output buffers go back to the system.
+    switchboard_core::memory::tune_allocator();
     // Descendants of our agents that detach (a daemonizing dev server) are re-parented to
     // us rather than to init, so stopping a session can find and reap them.
     if let Err(e) = switchboard_core::runner::become_subreaper() {

@@ -40,6 +40,8 @@ use report::{machine, markdown, Report, Row};
 const ALL: [&str; 9] = ["ingest", "latency", "memory", "scale", "store", "spawn", "import", "codec", "indexer"];
 
 fn main() {
+    // As the app and the CLI do at their start (finding C).
+    switchboard_core::memory::tune_allocator();
     since_start();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = Mode::from_env();

@@ -137,8 +137,10 @@ pub(crate) async fn ui_follow(engine: Engine, id: String, streamed: Arc<AtomicU6
     let mut f = engine.follow_output(&id, 0).expect("follow");
     let mut entries = 0;
     while let Some(batch) = f.next_batch(BATCH_MAX).await.expect("next_batch") {
-        let items: Vec<OutputItem> = batch.iter().map(OutputItem::from_entry).collect();
-        std::hint::black_box(serde_json::to_vec(&items).ok());
+        // As the app's output channel sends them: messages within a byte budget, huge entries as previews.
+        for items in message_pages(&batch, BATCH_MAX) {
+            std::hint::black_box(serde_json::to_vec(&items).ok());
+        }
         let bytes: u64 = batch.iter().filter(|e| e.stream == Stream::Stdout).map(|e| e.payload.len() as u64 + 1).sum();
         streamed.fetch_add(bytes, Ordering::Relaxed);
         entries += batch.len() as u64;

@@ -185,7 +185,7 @@ pub(crate) const ANALYSIS: &str = r#"## Findings: why the unmet goals are unmet,
 Found with `perf` and with A/B runs of patched scratch copies of `switchboard-core`, alternating with the unpatched
 harness at QUICK sizes on this machine (load average 3–6 from other builds). The figures quoted here are from those
 experiments, not from the table above. A and B have since been fixed in the engine (commit 3e22174, "Output: live
-followers read the live channel, not SQLite; the write queue is bounded in bytes"), E with F (issue 19). C and D are still open.
+followers read the live channel, not SQLite; the write queue is bounded in bytes"), E with F, C and D (issue 19).
 
 **A. Fixed: a live subscriber read everything back from SQLite.** `Follower::next_batch` called `refill_from_store`
 (a blocking `flush()` of the writer, then a read of up to 10 000 entries) whenever its queue was empty, that is, on
@@ -202,34 +202,37 @@ alternating runs:
 when the writer fell behind. With A alone, the 1-session peak rose to +110 MiB, because the forced flush had been
 the only backpressure. The queue is now also bounded to 8 MiB of payload.
 
-**C. Open: glibc's dynamic mmap threshold.** Allocations of 128 KiB or more start out as mmaps. But once such a block
-is freed, glibc raises its threshold (up to 32 MiB). Later 1 MiB payloads and their copies (see D) then come from the
-per-thread heaps, which fragment. RSS creeps up with the bytes streamed and is not given back when the session ends.
-What it takes: call `mallopt(M_MMAP_THRESHOLD, 128 KiB)` at startup (the `libc` crate is already in the dependency
-tree), or use another allocator. Measured with `MALLOC_MMAP_THRESHOLD_=131072` on the engine with A and B:
+**C. Fixed (issue 19): glibc's dynamic mmap threshold.** Allocations of 128 KiB or more start out as mmaps. But once
+such a block is freed, glibc raises its threshold (up to 32 MiB). Later 1 MiB payloads then came from the per-thread
+heaps, which fragment: RSS crept up with the bytes streamed and was not given back when the session ended.
+`switchboard_core::memory::tune_allocator()` now sets `mallopt(M_MMAP_THRESHOLD, 128 KiB)` (glibc only) at the start
+of the app, the CLI and this harness, and a session whose output is settled calls `malloc_trim(0)`. Measured on
+2026-11-30 (load average 4–11 from other builds), main before the fix against the fix with D, one session × 1 GB:
+peak 204 MiB and 194 MiB after, against 38 MiB and 23 MiB after.
 
-- QUICK sizes: 1 session 1.06 × and +25 MiB; 5 sessions +43 MiB; back to +8–11 MiB afterwards. All three goals are
-  met.
-- Full size, 20 sessions × 100 MB: peak +121 MiB, against +182 MiB without it. Still over the goal: see D for the
-  rest.
+**D. Fixed (issue 19): memory held per live session, and work per entry.** Found with `perf` (200-byte lines) and
+with `heaptrack` and counters of each buffer (20 sessions × 60 MB):
 
-**D. Open: memory held per live session, and work per entry.**
-
-- Each live session holds its own 4 MiB ring, so 20 streaming sessions can hold 80 MiB in rings alone. The tokio
-  broadcast channel also keeps its last 4 096 entries alive after every subscriber has read them: for this stream
-  ~20 of the 1 MiB lines, ~20 MB per session. `OutputHub::push` stores a separate clone of each entry (session id,
-  kind and payload) in the ring, in the channel and in the write queue, so these buffers do not even share memory.
-- What it takes to meet +64 MiB with 20 streaming sessions: one shared `Arc<OutputEntry>` per line in the ring, the
-  channel and the queue. A byte budget for the rings across all sessions, not 4 MiB each. A channel that does not
-  carry huge payloads: bounded in bytes, or a "read it from the store" marker for lines over, say, 64 KiB.
-- `emit` copies every line again through `String::from_utf8_lossy(..).into_owned()` (perf: `Utf8Chunks::next`).
-  Fix: try `String::from_utf8(vec)` first, which does not copy valid UTF-8.
-- The newline search is a byte loop. Fix: `memchr`.
-- The writer binds a 40-byte text session id for every row. It builds a SipHash map in `trim` for every batch, and
-  compiles `SELECT output_trimmed_through …` (`query_row`, not `prepare_cached`) for every session of every batch.
-  perf also shows it re-reading B-tree pages with `pread64`. Fixes: `prepare_cached`, the trim mark kept in memory,
-  and a bigger `cache_size` on the writer's connection.
-- Together these are what the entries/s goal still needs beyond A. They would also give the scale figure margin.
+- One shared `Arc<OutputEntry>` per line for the ring, the live channel and the write queue (`output/shared.rs`).
+  The rings of all live sessions share a 16 MiB budget: a share each, at least 256 KiB, at most 4 MiB.
+- The live channel keeps at most 512 KiB of entries alive per session (a tokio broadcast channel holds its last 4 096
+  values until every receiver has read them). Entries over 64 KiB, and any past that budget, travel as weak
+  references; a follower reads one that nothing holds any more from the ring or the store. Followers hand out batches
+  of at most 2 MiB and read the store in pages of ~4 MiB.
+- The output writer took SQLite's write lock only at its first insert. When the search indexer had committed
+  meanwhile, that upgrade failed at once, and the writer's failure mode buffered up to 64 MiB that the queue's budget
+  did not count: 60 MiB of uncommitted entries sat in the rings while the queue said 8 MiB. It now begins
+  `IMMEDIATE`. A session's backlog of lines is also bounded in bytes (256 KiB); it had held 25 MiB across 20 sessions.
+- Per entry: the session's thread was woken once per line. Futex wake-ups and context switches were ~20 % of the
+  process's CPU on 200-byte lines. The lines one read of the pipe completed now go as one event. Lines become text
+  through `std::str::from_utf8` (1 MiB lines are moved, not copied), newlines are found with `memchr`, and the writer
+  keeps trim marks in memory.
+- Measured (same day, load average 4–6, QUICK sizes, alternating runs): 200-byte lines 161k and 111k entries/s on
+  main against 199k and 185k. CPU for the whole ingest benchmark: 7.8 and 9.2 s against 6.9 and 7.4 s. Memory, full
+  sizes: 1 session 1.00 × and +29 MiB; 20 sessions × 100 MB +61 MiB (+151 MiB with C and the shared entries
+  and ring budget but before the `IMMEDIATE` and backlog fixes).
+- What is left per entry (perf, 200-byte lines): zstd's per-frame setup for each entry (~15 % of the process's CPU)
+  and the FTS5 indexer (~14 %), then SQLite's inserts.
 
 **E. Fixed (issue 19, see F): store size.** `output` is a `WITHOUT ROWID` table keyed by (session_id TEXT, seq). In such a table SQLite
 stores whole rows as the separator keys of interior pages. Any row over ~1 kB (at 4 KiB pages) keeps about 0.5 kB in

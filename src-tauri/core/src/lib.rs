@@ -16,7 +16,7 @@
 //!
 //! The engine's own modules are private; what the shell, the CLI and the tests use is
 //! re-exported here. `agents`, `runner`, `procid`, `paths`, `logging`, `error`,
-//! `permission_rules` and `workspace` are public namespaces of their own.
+//! `permission_rules`, `memory` and `workspace` are public namespaces of their own.
 
 #![deny(missing_docs)]
 
@@ -26,6 +26,7 @@ mod engine;
 pub mod error;
 mod external;
 pub mod logging;
+pub mod memory;
 mod model;
 pub mod open;
 mod output;
@@ -59,7 +60,8 @@ pub use model::{
 pub use output::budget::{message_pages, newest_page, page_around, sent_bytes, LARGE_ENTRY_BYTES, MESSAGE_BYTES, PREVIEW_BYTES};
 pub use output::{
     FailureHandler, Follower, PartialText, PartialUpdate, StorageFailure, Subscription, Update, FAILED_BUFFER_BYTES, FAIL_AFTER,
-    FLUSH_ENTRIES, FLUSH_INTERVAL, FULL_ATTEMPTS, LIVE_CHANNEL, PARTIAL_BYTES, RING_BYTES, RING_ENTRIES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
+    FLUSH_ENTRIES, FLUSH_INTERVAL, FOLLOW_BATCH_BYTES, FULL_ATTEMPTS, LIVE_BYTES, LIVE_CHANNEL, LIVE_INLINE_BYTES, PARTIAL_BYTES,
+    RINGS_BYTES, RING_BYTES, RING_ENTRIES, RING_FLOOR_BYTES, WRITE_QUEUE, WRITE_QUEUE_BYTES,
 };
 pub use permission_rules::{PermissionRule, RuleScope};
 pub use permissions::{describe_input, gist, DECISION_POLL, GIST_CHARS, MAX_DENY_MESSAGE, WRITE_PREVIEW_LINES};

@@ -232,6 +232,13 @@ pub trait ProcessSink: Send + Sync + 'static {
     /// One line (without its newline), lossily decoded. `truncated` counts bytes cut off.
     /// Called on the async runtime: must not block.
     fn line(&self, stream: Stream, line: String, truncated: usize);
+    /// Several lines read at once (all that one read of the pipe completed), in order: one
+    /// hand-over instead of one per line. By default, [`ProcessSink::line`] for each.
+    fn lines(&self, stream: Stream, lines: Vec<(String, usize)>) {
+        for (line, truncated) in lines {
+            self.line(stream, line, truncated);
+        }
+    }
     /// The process and its tree are gone and every line was delivered before this call
     /// (unless a process outside the tree held the output open; then the rest is dropped).
     fn exited(&self, exit: Exit);
@@ -614,12 +621,20 @@ async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
     }
 }
 
-/// Reads `reader` line by line with at most [`MAX_LINE_BYTES`] buffered for one line.
+/// Reads `reader` line by line with at most [`MAX_LINE_BYTES`] buffered for one line. The
+/// lines one read completed go to the sink together, before the next read (which may wait).
 async fn read_lines<R: AsyncRead + Unpin>(reader: R, stream: Stream, sink: Arc<dyn ProcessSink>) {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut line: Vec<u8> = Vec::new();
     let mut skipped = 0usize;
+    let mut done: Vec<(String, usize)> = Vec::new();
     loop {
+        if reader.buffer().is_empty() && !done.is_empty() {
+            sink.lines(stream, std::mem::take(&mut done));
+            if let Some(room) = sink.room() {
+                room.await;
+            }
+        }
         let buf = match reader.fill_buf().await {
             Ok(b) => b,
             Err(e) => {
@@ -629,11 +644,11 @@ async fn read_lines<R: AsyncRead + Unpin>(reader: R, stream: Stream, sink: Arc<d
         };
         if buf.is_empty() {
             if !line.is_empty() || skipped > 0 {
-                emit(&sink, stream, &mut line, &mut skipped);
+                done.push(take_line(&mut line, &mut skipped));
             }
             break;
         }
-        let (chunk, newline) = match memchr(buf) {
+        let (chunk, newline) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..i], Some(i)),
             None => (buf, None),
         };
@@ -647,11 +662,11 @@ async fn read_lines<R: AsyncRead + Unpin>(reader: R, stream: Stream, sink: Arc<d
         let used = newline.map_or(chunk.len(), |i| i + 1);
         reader.consume(used);
         if newline.is_some() {
-            emit(&sink, stream, &mut line, &mut skipped);
-            if let Some(room) = sink.room() {
-                room.await;
-            }
+            done.push(take_line(&mut line, &mut skipped));
         }
+    }
+    if !done.is_empty() {
+        sink.lines(stream, done);
     }
 }
 
@@ -833,20 +848,61 @@ pub(crate) async fn kill_tree(leader: u32, marker: &str) -> usize {
     }
 }
 
-fn memchr(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
-}
-
-fn emit(sink: &Arc<dyn ProcessSink>, stream: Stream, line: &mut Vec<u8>, skipped: &mut usize) {
+/// The line read into `line` (and how many bytes of it were cut), as handed to the sink;
+/// `line` is emptied for the next.
+fn take_line(line: &mut Vec<u8>, skipped: &mut usize) -> (String, usize) {
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    let text = String::from_utf8_lossy(line).into_owned();
-    sink.line(stream, text, *skipped);
+    let text = line_text(line);
     line.clear();
     if line.capacity() > 1024 * 1024 {
         // Do not keep a huge buffer around after one long line.
         line.shrink_to(64 * 1024);
     }
-    *skipped = 0;
+    (text, std::mem::take(skipped))
+}
+
+/// A line as text (invalid UTF-8 replaced by U+FFFD) in an allocation of its own size. A
+/// short line is copied (the buffer stays for the next line); a long one is moved out (no
+/// copy of a 1 MiB line), and the next line starts in a new 64 KiB buffer.
+fn line_text(line: &mut Vec<u8>) -> String {
+    const MOVE_FROM: usize = 64 * 1024;
+    let mut text = if line.len() < MOVE_FROM {
+        match std::str::from_utf8(line) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(line).into_owned(),
+        }
+    } else {
+        match String::from_utf8(std::mem::replace(line, Vec::with_capacity(MOVE_FROM))) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    };
+    text.shrink_to_fit();
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Valid and invalid UTF-8, short and 1 MiB lines: the text as printed (U+FFFD for
+    /// bad bytes), in an allocation of its own size; the buffer stays usable.
+    #[test]
+    fn a_line_becomes_its_text_in_an_allocation_of_its_size() {
+        for (bytes, want) in [
+            (b"plain \xc3\xa9".to_vec(), "plain é".to_string()),
+            (b"bad \xff byte".to_vec(), "bad \u{fffd} byte".to_string()),
+            ("é".repeat(1 << 19).into_bytes(), "é".repeat(1 << 19)),
+            ([b"x".repeat(1 << 20), b"\xfe".to_vec()].concat(), "x".repeat(1 << 20) + "\u{fffd}"),
+        ] {
+            let mut line = Vec::with_capacity(bytes.len() * 2);
+            line.extend_from_slice(&bytes);
+            let text = line_text(&mut line);
+            assert!(text == want, "{} bytes", bytes.len());
+            assert_eq!(text.capacity(), text.len(), "no slack kept in memory");
+            assert!(line.capacity() >= 64 * 1024 || line.len() == bytes.len(), "the buffer is kept or renewed");
+        }
+    }
 }

@@ -391,18 +391,46 @@ pub(crate) struct Proc {
 }
 
 /// Lines a session's thread may have waiting before its agent's output stops being read
-/// (the agent then blocks on its write): bounds the memory of a session that produces
-/// faster than its output is handled and stored.
+/// (the agent then blocks on its write; the lines of the read under way, at most 64 KiB,
+/// still go): bounds the memory of a session that produces faster than its output is
+/// handled and stored.
 pub const SESSION_BACKLOG: usize = 256;
+
+/// …and at most this many bytes of lines (one line always goes, however long): with 20
+/// sessions waiting for the output queue, their backlogs hold 5 MiB, not 20 × 256 lines
+/// of which some are 1 MiB tool results.
+pub const SESSION_BACKLOG_BYTES: usize = 256 * 1024;
 
 /// What a session's thread handles, one at a time, in the order they arrive: what the
 /// runner reports of the process (its lines, then its exit, last) and what the person asks
 /// of the live session. So a message sent after the answer's last line was read sees the
 /// session as that line left it, and two sends cannot both start a turn.
 enum ProcessEvent {
-    Line { stream: Stream, line: String, truncated: usize },
+    /// Lines read at once (with the bytes cut off each); they count one each in the backlog.
+    Lines {
+        stream: Stream,
+        lines: Vec<(String, usize)>,
+    },
     Exited(Exit),
     Control(Control),
+}
+
+impl ProcessEvent {
+    /// What it counts in the session's backlog: a line each, else one.
+    fn count(&self) -> usize {
+        match self {
+            ProcessEvent::Lines { lines, .. } => lines.len(),
+            _ => 1,
+        }
+    }
+
+    /// The bytes of its lines.
+    fn bytes(&self) -> usize {
+        match self {
+            ProcessEvent::Lines { lines, .. } => lines.iter().map(|(l, _)| l.len()).sum(),
+            _ => 0,
+        }
+    }
 }
 
 /// What the person asks of a live session, through its thread (see [`ProcessEvent`]).
@@ -424,7 +452,18 @@ pub(crate) enum Control {
 #[derive(Default)]
 struct Backlog {
     waiting: std::sync::atomic::AtomicUsize,
+    /// The bytes of the lines waiting.
+    bytes: std::sync::atomic::AtomicUsize,
     room: tokio::sync::Notify,
+}
+
+impl Backlog {
+    /// Whether the reader may read on: fewer than [`SESSION_BACKLOG`] lines and
+    /// [`SESSION_BACKLOG_BYTES`] bytes wait.
+    fn has_room(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG
+            && self.bytes.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG_BYTES
+    }
 }
 
 /// The runner's sink for one session: hands every line and the exit to the session's own
@@ -458,15 +497,22 @@ impl SessionSink {
             let _runtime = runtime.as_ref().map(|r| r.enter());
             for event in rx {
                 let last = matches!(event, ProcessEvent::Exited(_));
+                let (count, bytes) = (event.count(), event.bytes());
                 match event {
-                    ProcessEvent::Line { stream, line, truncated } => handler.line(stream, line, truncated),
+                    ProcessEvent::Lines { stream, lines } => {
+                        handler.engine.agent_active(&handler.id);
+                        for (line, truncated) in lines {
+                            handler.line(stream, line, truncated);
+                        }
+                    }
                     ProcessEvent::Control(control) => handler.control(control),
                     ProcessEvent::Exited(exit) => {
                         handler.engine.end_pieces(&handler.id);
                         handler.engine.process_exited(&handler.id, handler.agent, exit, handler.serial)
                     }
                 }
-                thread_backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                thread_backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
+                thread_backlog.bytes.fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
                 thread_backlog.room.notify_waiters();
                 if last {
                     break;
@@ -478,9 +524,12 @@ impl SessionSink {
     }
 
     fn send(&self, event: ProcessEvent) -> bool {
-        self.backlog.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let (count, bytes) = (event.count(), event.bytes());
+        self.backlog.waiting.fetch_add(count, std::sync::atomic::Ordering::AcqRel);
+        self.backlog.bytes.fetch_add(bytes, std::sync::atomic::Ordering::AcqRel);
         if self.events.send(event).is_err() {
-            self.backlog.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            self.backlog.waiting.fetch_sub(count, std::sync::atomic::Ordering::AcqRel);
+            self.backlog.bytes.fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
             return false;
         }
         true
@@ -495,7 +544,11 @@ impl SessionSink {
 
 impl ProcessSink for SessionSink {
     fn line(&self, stream: Stream, line: String, truncated: usize) {
-        if !self.send(ProcessEvent::Line { stream, line, truncated }) {
+        self.lines(stream, vec![(line, truncated)]);
+    }
+
+    fn lines(&self, stream: Stream, lines: Vec<(String, usize)>) {
+        if !self.send(ProcessEvent::Lines { stream, lines }) {
             warn!("a session's thread is gone; its process's output is dropped");
         }
     }
@@ -505,7 +558,7 @@ impl ProcessSink for SessionSink {
     }
 
     fn room(&self) -> Option<runner::Wait> {
-        if self.backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+        if self.backlog.has_room() {
             return None;
         }
         let backlog = self.backlog.clone();
@@ -514,7 +567,7 @@ impl ProcessSink for SessionSink {
                 let woken = backlog.room.notified();
                 tokio::pin!(woken);
                 woken.as_mut().enable();
-                if backlog.waiting.load(std::sync::atomic::Ordering::Acquire) < SESSION_BACKLOG {
+                if backlog.has_room() {
                     return;
                 }
                 woken.await;
@@ -592,8 +645,8 @@ impl SessionThread {
         }
     }
 
+    /// One line the agent printed (its activity is noted per batch of lines, by the caller).
     fn line(&self, stream: Stream, mut line: String, truncated: usize) {
-        self.engine.agent_active(&self.id);
         if truncated > 0 {
             line.push_str(&format!(" … [{truncated} more bytes of this line were cut]"));
             if stream == Stream::Stdout && self.agent != AgentKind::Command {

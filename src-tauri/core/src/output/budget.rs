@@ -45,6 +45,8 @@ impl EntryView {
                     at -= 1;
                 }
                 s.truncate(at);
+                // The cut text is all that is sent: do not keep the 1 MiB allocation.
+                s.shrink_to_fit();
             }
         };
         match self {

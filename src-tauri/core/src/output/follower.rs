@@ -3,15 +3,31 @@
 
 use super::*;
 
+/// A batch handed out stops at this many payload bytes (at least one entry goes): a
+/// follower never holds copies of many 1 MiB lines at once. The same as one message to
+/// the window ([`super::budget::MESSAGE_BYTES`]).
+pub const FOLLOW_BATCH_BYTES: usize = super::budget::MESSAGE_BYTES;
+
+/// What a follower reads from the store at once (a backfill, a gap after a lag, an entry
+/// no longer in memory) is sized to about this many payload bytes: the page's entry count
+/// adapts to the sizes of the last page read, within 1 and [`crate::store::MAX_PAGE`].
+const READ_BYTES: usize = 4 * 1024 * 1024;
+
+/// The entry count of a follower's first page read from the store.
+pub(super) const FIRST_PAGE: u32 = 256;
+
 /// A consumer's cursor over one session's output: backfill, then live, with lag recovery.
 pub struct Follower {
     pub(super) hub: Arc<OutputHub>,
     pub(super) session_id: String,
     pub(super) last_seq: u64,
-    pub(super) pending: VecDeque<OutputEntry>,
-    pub(super) live: Option<broadcast::Receiver<OutputEntry>>,
-    /// A live entry received after a gap, handed out once the gap is filled.
-    pub(super) held: Option<OutputEntry>,
+    pub(super) pending: VecDeque<SharedEntry>,
+    /// How many entries the next page read from the store asks for (see [`READ_BYTES`]).
+    pub(super) page: u32,
+    pub(super) live: Option<broadcast::Receiver<LiveEntry>>,
+    /// A live entry received after a gap (handed out once the gap is filled), or one that
+    /// nothing holds in memory any more (read from the store).
+    pub(super) held: Option<LiveEntry>,
     /// The seq of the first entry the live channel brings: everything before it is read from
     /// the store and the ring (a backfill cut at its count or byte budget ends short of it).
     pub(super) backlog_end: u64,
@@ -117,35 +133,50 @@ impl Follower {
     pub async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<OutputEntry>>> {
         loop {
             if !self.pending.is_empty() {
-                let n = max.min(self.pending.len());
-                let batch: Vec<OutputEntry> = self.pending.drain(..n).collect();
+                let mut bytes = 0;
+                let n = self
+                    .pending
+                    .iter()
+                    .take(max.max(1))
+                    .take_while(|e| {
+                        let first = bytes == 0;
+                        bytes += e.payload.len().max(1);
+                        first || bytes <= FOLLOW_BATCH_BYTES
+                    })
+                    .count();
+                let batch: Vec<OutputEntry> = self.pending.drain(..n).map(Arc::unwrap_or_clone).collect();
                 self.last_seq = batch.last().map_or(self.last_seq, |e| e.seq);
                 return Ok(Some(batch));
             }
             // A live entry that arrived after a gap (a backfill cut at one page, or a lag)
             // waits until the gap is read from the store, one page at a time.
             if let Some(held) = self.held.take() {
-                if self.last_seq.saturating_add(1) < held.seq {
-                    let page = self.hub.read_range(&self.session_id, self.last_seq, held.seq, crate::store::MAX_PAGE)?;
-                    let progressed = !page.is_empty();
-                    self.pending.extend(page);
-                    if progressed {
-                        self.held = Some(held);
-                        continue;
-                    }
-                    // Trimmed away meanwhile: nothing more to read before it.
+                let seq = held.seq();
+                // (Nothing read: trimmed away meanwhile, nothing more to read before it.)
+                if self.last_seq.saturating_add(1) < seq && self.read_page(seq)? {
+                    self.held = Some(held);
+                    continue;
                 }
-                self.pending.push_back(held);
+                if seq <= self.last_seq {
+                    continue;
+                }
+                match held.get() {
+                    Some(e) => self.pending.push_back(e),
+                    // Nothing holds it in memory any more: it is committed (or was trimmed
+                    // or deleted meanwhile, and is skipped). What follows it likely is
+                    // too: read on from the store.
+                    None => {
+                        self.read_page(u64::MAX)?;
+                    }
+                }
                 continue;
             }
             // Entries before the live ones that the backfill did not hold: read them now,
             // not once the next live entry shows the gap (an idle session sends none).
             if self.live.is_some() && self.behind() {
-                let page = self.hub.read_range(&self.session_id, self.last_seq, self.backlog_end, crate::store::MAX_PAGE)?;
-                if page.is_empty() {
+                if !self.read_page(self.backlog_end)? {
                     self.backlog_end = 0; // trimmed meanwhile: nothing more to read before them
                 }
-                self.pending.extend(page);
                 continue;
             }
             let Some(live) = self.live.as_mut() else {
@@ -157,20 +188,32 @@ impl Follower {
                 continue;
             };
             match live.recv().await {
-                Ok(e) if e.seq <= self.last_seq => {}
-                Ok(e) if e.seq > self.last_seq.saturating_add(1) => self.held = Some(e),
+                Ok(e) if e.seq() <= self.last_seq => {}
+                Ok(e) if e.seq() > self.last_seq.saturating_add(1) => self.held = Some(e),
                 Ok(e) => {
-                    self.pending.push_back(e);
-                    // Take what else is ready without waiting, as long as it is contiguous.
-                    while self.pending.len() < max {
+                    let Some(entry) = e.get() else {
+                        self.held = Some(e);
+                        continue;
+                    };
+                    let mut bytes = entry.payload.len();
+                    self.pending.push_back(entry);
+                    // Take what else is ready without waiting, as long as it is contiguous
+                    // and in memory, up to one batch (what is left stays in the channel,
+                    // which holds big entries only weakly).
+                    while self.pending.len() < max && bytes < FOLLOW_BATCH_BYTES {
                         let tail = self.pending.back().map_or(self.last_seq, |e| e.seq);
                         match live.try_recv() {
-                            Ok(e) if e.seq <= tail => {}
-                            Ok(e) if e.seq == tail + 1 => self.pending.push_back(e),
-                            Ok(e) => {
-                                self.held = Some(e);
-                                break;
-                            }
+                            Ok(e) if e.seq() <= tail => {}
+                            Ok(e) => match e.get().filter(|_| e.seq() == tail + 1) {
+                                Some(entry) => {
+                                    bytes += entry.payload.len();
+                                    self.pending.push_back(entry);
+                                }
+                                None => {
+                                    self.held = Some(e);
+                                    break;
+                                }
+                            },
                             Err(_) => break,
                         }
                     }
@@ -191,11 +234,28 @@ impl Follower {
 
     /// Reads what the store has after `last_seq` (one page) into `pending`.
     fn refill_from_store(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            return Ok(());
+        if self.pending.is_empty() {
+            self.read_page(u64::MAX)?;
         }
-        let page = self.hub.read_range(&self.session_id, self.last_seq, u64::MAX, crate::store::MAX_PAGE)?;
-        self.pending.extend(page);
         Ok(())
+    }
+
+    /// Reads the entries after `last_seq` and before `before` (one page, from the store
+    /// and the ring) into `pending`; false when there were none. The next page's size
+    /// follows the bytes this one held (see [`READ_BYTES`]).
+    fn read_page(&mut self, before: u64) -> Result<bool> {
+        let page = self.hub.read_range(&self.session_id, self.last_seq, before, self.page)?;
+        let bytes: usize = page.iter().map(|e| e.payload.len()).sum();
+        let full = page.len() as u32 >= self.page;
+        self.page = if bytes > READ_BYTES {
+            (self.page as usize * READ_BYTES / bytes).max(1) as u32
+        } else if full && bytes < READ_BYTES / 4 {
+            self.page.saturating_mul(2).min(crate::store::MAX_PAGE)
+        } else {
+            self.page
+        };
+        let progressed = !page.is_empty();
+        self.pending.extend(page.into_iter().map(Arc::new));
+        Ok(progressed)
     }
 }

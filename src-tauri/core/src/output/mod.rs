@@ -20,6 +20,11 @@
 //! sessions, the UI and the async runtime go on. Lines Switchboard writes itself
 //! ([`OutputHub::push`]) never wait.
 //!
+//! Memory (see `shared.rs`): each entry is one shared allocation, held by the ring, the
+//! write queue and (while small) the live channel; the rings of all live sessions share one
+//! byte budget ([`RINGS_BYTES`]); a big entry travels the live channel as a weak reference,
+//! so that once the ring and the writer let go of it, nothing keeps it in memory.
+//!
 //! Partial text (live typing): beside the seq'd entries, each live session has at most one
 //! [`PartialText`] — the message the agent is still writing, grown from its deltas. It is
 //! live-only: never stored, no seq, not in the ring. Subscribers watch it (a `watch`
@@ -43,21 +48,42 @@ use crate::store::Store;
 
 pub mod budget;
 mod follower;
+mod shared;
 mod writer;
 
-pub use self::follower::{Follower, Update};
+pub use self::follower::{Follower, Update, FOLLOW_BATCH_BYTES};
+use self::shared::*;
 use self::writer::*;
 
 /// Recent entries kept in memory per live session, for backfill without touching SQLite.
 /// 2 000 entries cover several screens of history while staying small.
 pub const RING_ENTRIES: usize = 2_000;
 
-/// …and at most this many payload bytes, so a few huge lines cannot pin much memory.
+/// …and at most this many bytes (payloads and the entries around them), so a few huge
+/// lines cannot pin much memory…
 pub const RING_BYTES: usize = 4 * 1024 * 1024;
+
+/// …and the rings of all live sessions together share this budget: each holds at most its
+/// share (but see [`RING_FLOOR_BYTES`]), so 20 streaming sessions hold 16 MiB, not 80.
+/// Entries not committed yet stay in their ring regardless (the write queue bounds them).
+pub const RINGS_BYTES: usize = 16 * 1024 * 1024;
+
+/// A ring's share of [`RINGS_BYTES`] is never below this: with more than 64 live sessions
+/// the rings hold up to 256 KiB each (the newest entry always stays, however big).
+pub const RING_FLOOR_BYTES: usize = 256 * 1024;
 
 /// Entries a live subscriber may fall behind before it is told it lagged (it then reads
 /// the gap from the store). 4 096 lines is several seconds of a very chatty agent.
 pub const LIVE_CHANNEL: usize = 4_096;
+
+/// An entry's payload larger than this never travels the live channel itself, only a
+/// weak reference to it: followers take it from the ring, or from the store once the ring
+/// let go of it. A channel keeps its last values until every receiver has read them.
+pub const LIVE_INLINE_BYTES: usize = 64 * 1024;
+
+/// The most bytes of entries a session's live channel keeps alive (see `shared.rs`);
+/// entries past it travel as weak references too.
+pub const LIVE_BYTES: usize = 512 * 1024;
 
 /// Entries waiting for the writer thread. When full, agents' lines wait (see the byte
 /// bound below): output is never dropped, and at SQLite's batched insert rate the queue
@@ -107,7 +133,7 @@ pub struct StorageFailure {
 pub type FailureHandler = Box<dyn Fn(StorageFailure) + Send + Sync>;
 
 enum WriteMsg {
-    Entry(OutputEntry),
+    Entry(SharedEntry),
     /// Answered once everything queued before it is committed.
     Flush(mpsc::SyncSender<()>),
 }
@@ -149,14 +175,13 @@ pub struct PartialUpdate {
 /// Live state of one session's output.
 struct Live {
     next_seq: u64,
-    /// Recent entries (bounded by [`RING_ENTRIES`]/[`RING_BYTES`]) plus every entry not yet
-    /// committed, oldest first. Bounded by the queue and failure budgets.
-    ring: VecDeque<OutputEntry>,
-    ring_bytes: usize,
+    /// Recent entries (bounded by [`RING_ENTRIES`] and the rings' budget) plus every entry
+    /// not yet committed, oldest first. Bounded by the queue and failure budgets.
+    ring: Ring,
     /// The newest seq the writer has committed (or given up on, see [`FAILED_BUFFER_BYTES`]).
     committed: u64,
     /// None once closed: subscribers' channels end; the ring stays until committed.
-    tx: Option<broadcast::Sender<OutputEntry>>,
+    tx: Option<LiveTx>,
     /// The message being written, if any (see [`PartialText`]).
     partial: watch::Sender<Option<PartialText>>,
 }
@@ -164,14 +189,14 @@ struct Live {
 impl Live {
     /// Drops the oldest entries past the ring's bounds, but never one not yet committed.
     fn evict(&mut self) {
-        while self.ring.len() > RING_ENTRIES || (self.ring_bytes > RING_BYTES && self.ring.len() > 1) {
-            match self.ring.front() {
-                Some(old) if old.seq <= self.committed => {
-                    self.ring_bytes -= old.payload.len();
-                    self.ring.pop_front();
-                }
-                _ => break,
-            }
+        self.ring.evict(self.committed);
+    }
+
+    /// Adds an entry (its seq taken) to the ring and sends it to live subscribers.
+    fn publish(&mut self, entry: &SharedEntry) {
+        self.ring.push(entry.clone());
+        if let Some(tx) = &mut self.tx {
+            tx.send(entry);
         }
     }
 
@@ -183,12 +208,12 @@ impl Live {
     /// The seq of the oldest entry the ring holds (`next_seq` when empty): everything
     /// before it is committed.
     fn first_seq(&self) -> u64 {
-        self.ring.front().map_or(self.next_seq, |e| e.seq)
+        self.ring.first_seq().unwrap_or(self.next_seq)
     }
 
     /// Ring entries in `(after, before)`, at most `limit`.
     fn range(&self, after: u64, before: u64, limit: usize) -> Vec<OutputEntry> {
-        self.ring.iter().filter(|e| e.seq > after && e.seq < before).take(limit).cloned().collect()
+        self.ring.iter().filter(|e| e.seq > after && e.seq < before).take(limit).map(|e| OutputEntry::clone(e)).collect()
     }
 }
 
@@ -226,7 +251,7 @@ pub struct Subscription {
     /// Entries after the requested seq, oldest first, up to just before the first live one.
     pub backfill: Vec<OutputEntry>,
     /// Entries from `next_seq` on, as they happen. None when the session has no live output.
-    pub live: Option<broadcast::Receiver<OutputEntry>>,
+    pub(crate) live: Option<broadcast::Receiver<LiveEntry>>,
     /// The partial text as it changes (with `live`).
     pub partial: Option<watch::Receiver<Option<PartialText>>>,
     /// The seq the first live entry will have.
@@ -240,6 +265,8 @@ pub struct OutputHub {
     /// Payload bytes queued for the writer, and the condition producers wait on.
     queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     live: LiveMap,
+    /// The byte budget of all rings.
+    rings: Arc<Rings>,
     /// Unbounded as a channel; bounded by the byte budget agents' lines wait for. (A
     /// bounded channel could block a producer while it holds its session's lock.)
     queue: Sender<WriteMsg>,
@@ -247,18 +274,29 @@ pub struct OutputHub {
 
 impl OutputHub {
     pub fn new(store: Arc<Store>, cap: u64) -> Arc<OutputHub> {
+        Self::with_rings(store, cap, Rings::new(RINGS_BYTES, RING_FLOOR_BYTES))
+    }
+
+    fn with_rings(store: Arc<Store>, cap: u64, rings: Arc<Rings>) -> Arc<OutputHub> {
         let (queue, rx) = mpsc::channel();
         let writer_store = store.clone();
         let queued = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
         let writer_queued = queued.clone();
         let on_failure: Arc<Mutex<Option<FailureHandler>>> = Arc::new(Mutex::new(None));
         let live: LiveMap = Arc::new(Mutex::new(HashMap::new()));
-        let writer = Writer { store: writer_store, cap, queued: writer_queued, on_failure: on_failure.clone(), live: live.clone() };
+        let writer = Writer {
+            store: writer_store,
+            cap,
+            queued: writer_queued,
+            on_failure: on_failure.clone(),
+            live: live.clone(),
+            trimmed: HashMap::new(),
+        };
         std::thread::Builder::new()
             .name("switchboard-output-writer".into())
             .spawn(move || writer.run(rx))
             .expect("cannot start the output writer thread");
-        Arc::new(OutputHub { store, on_failure, queued, live, queue })
+        Arc::new(OutputHub { store, on_failure, queued, live, rings, queue })
     }
 
     /// Sets who is told when output cannot be stored (the engine: it fails those sessions).
@@ -274,21 +312,23 @@ impl OutputHub {
     /// when its previous output is still being committed, else read from the store).
     pub fn open(&self, session_id: &str) -> Result<()> {
         let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        let (tx, _) = broadcast::channel(LIVE_CHANNEL);
         if let Some(live) = map.get(session_id) {
-            live.lock().unwrap_or_else(|e| e.into_inner()).tx = Some(tx);
+            live.lock().unwrap_or_else(|e| e.into_inner()).tx = Some(LiveTx::new());
             return Ok(());
         }
         let last = self.store.last_seq(session_id)?;
         let live = Live {
             next_seq: last + 1,
-            ring: VecDeque::new(),
-            ring_bytes: 0,
+            ring: Ring::new(&self.rings),
             committed: last,
-            tx: Some(tx),
+            tx: Some(LiveTx::new()),
             partial: watch::channel(None).0,
         };
         map.insert(session_id.to_string(), Arc::new(Mutex::new(live)));
+        // One more ring: every ring's share of the budget shrank.
+        for live in map.values() {
+            live.lock().unwrap_or_else(|e| e.into_inner()).evict();
+        }
         Ok(())
     }
 
@@ -304,6 +344,8 @@ impl OutputHub {
         });
         if settled {
             map.remove(session_id);
+            drop(map);
+            crate::memory::release_free_memory();
         }
     }
 
@@ -339,8 +381,8 @@ impl OutputHub {
     }
 
     /// Appends an entry Switchboard writes itself (a prompt, a lifecycle line): its `seq`
-    /// is assigned here. Never waits. None when the session has no live output open.
-    pub fn push(&self, entry: OutputEntry) -> Option<OutputEntry> {
+    /// is assigned here and returned. Never waits. None when the session has no live output open.
+    pub fn push(&self, entry: OutputEntry) -> Option<u64> {
         let n = entry.payload.len();
         let (lock, _) = &*self.queued;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) += n;
@@ -351,7 +393,7 @@ impl OutputHub {
     /// (one entry always goes through, however large, so a huge line cannot block forever).
     /// Blocks the calling thread: call it from a session's own thread, never from the
     /// async runtime.
-    pub fn push_waiting(&self, entry: OutputEntry) -> Option<OutputEntry> {
+    pub fn push_waiting(&self, entry: OutputEntry) -> Option<u64> {
         {
             let (lock, room) = &*self.queued;
             let mut queued = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -363,7 +405,7 @@ impl OutputHub {
         self.append(entry)
     }
 
-    fn append(&self, mut entry: OutputEntry) -> Option<OutputEntry> {
+    fn append(&self, mut entry: OutputEntry) -> Option<u64> {
         let Some(live) = self.live_of(&entry.session_id) else {
             self.release_now(entry.payload.len());
             return None;
@@ -374,19 +416,17 @@ impl OutputHub {
             self.release_now(entry.payload.len());
             return None;
         }
-        entry.seq = live.next_seq;
+        let seq = live.next_seq;
+        entry.seq = seq;
         live.next_seq += 1;
-        live.ring_bytes += entry.payload.len();
-        live.ring.push_back(entry.clone());
+        let entry = Arc::new(entry);
+        live.publish(&entry);
         live.evict();
-        if let Some(tx) = &live.tx {
-            let _ = tx.send(entry.clone());
-        }
         // Queued while holding the session lock, so the writer sees seqs in order.
-        if self.queue.send(WriteMsg::Entry(entry.clone())).is_err() {
+        if self.queue.send(WriteMsg::Entry(entry)).is_err() {
             error!("the output writer is gone; output is no longer stored");
         }
-        Some(entry)
+        Some(seq)
     }
 
     /// Adds `delta` to the message `key` the agent is writing (a new key, or one after a
@@ -456,11 +496,7 @@ impl OutputHub {
             if nothing_pending {
                 live.committed = e.seq;
             }
-            live.ring_bytes += e.payload.len();
-            if let Some(tx) = &live.tx {
-                let _ = tx.send(e.clone());
-            }
-            live.ring.push_back(e);
+            live.publish(&Arc::new(e));
         }
         live.evict();
         Ok(out)
@@ -502,7 +538,7 @@ impl OutputHub {
         let (first, ring) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
             let skip = live.ring.len().saturating_sub(limit as usize);
-            (live.first_seq(), live.ring.iter().skip(skip).cloned().collect::<Vec<_>>())
+            (live.first_seq(), live.ring.iter().skip(skip).map(|e| OutputEntry::clone(e)).collect::<Vec<_>>())
         };
         let want = (limit as usize).saturating_sub(ring.len());
         if want == 0 {
@@ -533,7 +569,7 @@ impl OutputHub {
         };
         let (rx, partial, ring, next_seq) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
-            let ring: Vec<OutputEntry> = live.ring.iter().filter(|e| e.seq > after_seq).cloned().collect();
+            let ring: Vec<OutputEntry> = live.ring.iter().filter(|e| e.seq > after_seq).map(|e| OutputEntry::clone(e)).collect();
             let partial = live.tx.as_ref().map(|_| {
                 let mut rx = live.partial.subscribe();
                 // A message being written when the subscriber comes is news to it.
@@ -560,12 +596,13 @@ impl OutputHub {
     /// Follows a session's output from `after_seq` on, recovering from lag by reading the
     /// store, so that a slow consumer still gets every entry once, in order.
     pub fn follow(self: &Arc<Self>, session_id: &str, after_seq: u64) -> Result<Follower> {
-        let sub = self.subscribe(session_id, after_seq, crate::store::MAX_PAGE)?;
+        let sub = self.subscribe(session_id, after_seq, follower::FIRST_PAGE)?;
         Ok(Follower {
             hub: self.clone(),
             session_id: session_id.to_string(),
             last_seq: after_seq,
-            pending: sub.backfill.into(),
+            pending: sub.backfill.into_iter().map(Arc::new).collect(),
+            page: follower::FIRST_PAGE,
             live: sub.live,
             held: None,
             backlog_end: sub.next_seq,

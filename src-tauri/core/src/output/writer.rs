@@ -16,13 +16,17 @@ pub(super) struct Writer {
     pub(super) queued: Arc<(Mutex<usize>, std::sync::Condvar)>,
     pub(super) on_failure: Arc<Mutex<Option<FailureHandler>>>,
     pub(super) live: LiveMap,
+    /// Each session's trim mark as last read or written (see [`Writer::trim`]): read from
+    /// the store once per session, not for every batch.
+    pub(super) trimmed: HashMap<String, u64>,
 }
 
 impl Writer {
     /// Commits queued entries in batches, trims sessions over the cap, and never drops a
     /// batch it could not commit: it retries, and reports a failure that persists.
-    pub(super) fn run(self, rx: Receiver<WriteMsg>) {
-        let mut batch: Vec<OutputEntry> = Vec::with_capacity(FLUSH_ENTRIES);
+    pub(super) fn run(mut self, rx: Receiver<WriteMsg>) {
+        let mut batch: Vec<SharedEntry> = Vec::with_capacity(FLUSH_ENTRIES);
+        let mut bytes = 0;
         let mut waiters: Vec<SyncSender<()>> = Vec::new();
         loop {
             // Block for the first message, then gather more until the batch is due.
@@ -34,7 +38,10 @@ impl Writer {
             let mut next = Some(first);
             loop {
                 match next.take() {
-                    Some(WriteMsg::Entry(e)) => batch.push(e),
+                    Some(WriteMsg::Entry(e)) => {
+                        bytes += e.payload.len();
+                        batch.push(e);
+                    }
                     Some(WriteMsg::Flush(done)) => {
                         waiters.push(done);
                         break;
@@ -42,7 +49,7 @@ impl Writer {
                     None => {}
                 }
                 // Commit early when half the byte budget waits, so producers never stall on it.
-                if batch.len() >= FLUSH_ENTRIES || batch.iter().map(|e| e.payload.len()).sum::<usize>() >= WRITE_QUEUE_BYTES / 2 {
+                if batch.len() >= FLUSH_ENTRIES || bytes >= WRITE_QUEUE_BYTES / 2 {
                     break;
                 }
                 let left = FLUSH_INTERVAL.saturating_sub(started.elapsed());
@@ -53,8 +60,7 @@ impl Writer {
                 }
             }
             if !batch.is_empty() {
-                let bytes: usize = batch.iter().map(|e| e.payload.len()).sum();
-                self.commit(&mut batch, &rx, &mut waiters, bytes);
+                self.commit(&mut batch, &rx, &mut waiters, std::mem::take(&mut bytes));
                 batch.clear();
                 if batch.capacity() > FLUSH_ENTRIES * 2 {
                     batch.shrink_to(FLUSH_ENTRIES);
@@ -71,7 +77,7 @@ impl Writer {
     /// released so that producers — and the stop of the failing sessions — never block
     /// on a store that cannot take them), flush callers are answered after each attempt,
     /// and a failure that persists is reported once per episode.
-    fn commit(&self, batch: &mut Vec<OutputEntry>, rx: &Receiver<WriteMsg>, waiters: &mut Vec<SyncSender<()>>, bytes: usize) {
+    fn commit(&mut self, batch: &mut Vec<SharedEntry>, rx: &Receiver<WriteMsg>, waiters: &mut Vec<SyncSender<()>>, bytes: usize) {
         let mut held = bytes; // budget still counted in `queued` for entries of this batch
         let mut attempt: u32 = 0;
         let first_failure = Instant::now();
@@ -87,7 +93,7 @@ impl Writer {
                         error!(lost, "output entries were lost while the store refused writes (over the in-memory bound)");
                     }
                     if self.cap > 0 {
-                        trim(&self.store, batch, self.cap);
+                        self.trim(batch);
                     }
                     self.settle(batch);
                     self.release(held);
@@ -167,22 +173,53 @@ impl Writer {
 
     /// Marks the newest seq of each session in `entries` as committed: their rings may
     /// drop them now, and a closed session whose output is all in SQLite is forgotten.
-    fn settle(&self, entries: &[OutputEntry]) {
-        let mut newest: HashMap<&str, u64> = HashMap::new();
-        for e in entries {
-            let n = newest.entry(&e.session_id).or_insert(0);
-            *n = (*n).max(e.seq);
+    fn settle(&mut self, entries: &[SharedEntry]) {
+        let mut ended = false;
+        {
+            let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            for (session, seq) in newest_seqs(entries) {
+                let settled = map.get(session).is_some_and(|live| {
+                    let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+                    live.committed = live.committed.max(seq);
+                    live.evict();
+                    live.settled()
+                });
+                if settled {
+                    map.remove(session);
+                    self.trimmed.remove(session);
+                    ended = true;
+                }
+            }
         }
-        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        for (session, seq) in newest {
-            let settled = map.get(session).is_some_and(|live| {
-                let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
-                live.committed = live.committed.max(seq);
-                live.evict();
-                live.settled()
-            });
-            if settled {
-                map.remove(session);
+        if ended {
+            crate::memory::release_free_memory();
+        }
+    }
+
+    /// Trims the sessions in `batch` whose newest seq passed the cap by a margin of 10 %
+    /// (so trimming runs once per many batches, not on every one).
+    fn trim(&mut self, batch: &[SharedEntry]) {
+        let cap = self.cap;
+        for (session, seq) in newest_seqs(batch) {
+            let keep_from = seq.saturating_sub(cap) + 1;
+            let margin = (cap / 10).max(1);
+            let through = match self.trimmed.get(session) {
+                Some(&t) => t,
+                None => match self.store.output_trimmed_through(session) {
+                    Ok(t) => *self.trimmed.entry(session.to_string()).or_insert(t),
+                    Err(e) => {
+                        warn!(session, error = %e, "could not read the trim mark");
+                        continue;
+                    }
+                },
+            };
+            if keep_from > through + margin {
+                match self.store.trim_output(session, keep_from - 1) {
+                    Ok(_) => {
+                        self.trimmed.insert(session.to_string(), keep_from - 1);
+                    }
+                    Err(e) => warn!(session, error = %e, "could not trim stored output"),
+                }
             }
         }
     }
@@ -199,24 +236,15 @@ impl Writer {
     }
 }
 
-/// Trims the sessions in `batch` whose newest seq passed the cap by a margin of 10 %
-/// (so trimming runs once per many batches, not on every one).
-pub(super) fn trim(store: &Store, batch: &[OutputEntry], cap: u64) {
-    let mut newest: HashMap<&str, u64> = HashMap::new();
-    for e in batch {
-        newest.insert(&e.session_id, e.seq);
-    }
-    for (session, seq) in newest {
-        let keep_from = seq.saturating_sub(cap) + 1;
-        let margin = (cap / 10).max(1);
-        match store.output_trimmed_through(session) {
-            Ok(through) if keep_from > through + margin => {
-                if let Err(e) = store.trim_output(session, keep_from - 1) {
-                    warn!(session, error = %e, "could not trim stored output");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => warn!(session, error = %e, "could not read the trim mark"),
+/// Each session of `entries` with its newest seq there, in the order sessions first appear.
+fn newest_seqs(entries: &[SharedEntry]) -> Vec<(&str, u64)> {
+    let mut newest: Vec<(&str, u64)> = Vec::new();
+    for e in entries {
+        // Entries come in runs per session: the last one seen is the likely match.
+        match newest.iter_mut().rev().find(|(s, _)| *s == e.session_id) {
+            Some(n) => n.1 = n.1.max(e.seq),
+            None => newest.push((&e.session_id, e.seq)),
         }
     }
+    newest
 }

@@ -19,14 +19,18 @@ const COLUMNS: &str = "seq, ts, stream, kind, len, dict, payload";
 pub(super) const LEGACY_COLUMNS: &str = "seq, ts, stream, kind, length(CAST(payload AS BLOB)), NULL, payload";
 
 impl Store {
-    /// Appends output entries in one transaction. Seqs must be new for their session.
-    pub fn append_output(&self, entries: &[OutputEntry]) -> Result<()> {
+    /// Appends output entries (owned or shared) in one transaction. Seqs must be new for their session.
+    pub fn append_output<E: std::borrow::Borrow<OutputEntry>>(&self, entries: &[E]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
         let mut conn = self.writer();
         self.codec.train_ready(&conn)?;
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (waiting for it) before the first read. A
+        // deferred transaction reads first (the session's key), and its upgrade to a write
+        // fails at once, with no wait, when another connection (the search indexer)
+        // committed meanwhile: the writer then went into its failure mode.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let totals = insert_entries_in(&tx, &self.codec, entries, None)?;
         tx.commit()?;
         drop(conn);
@@ -233,10 +237,10 @@ pub struct Packed {
 /// transaction, compressed for each session's agent kind (`packed`: already compressed, used
 /// for the entries of sessions of its kind), and adds their length to each session's byte
 /// count. The one place output rows are written. Returns each session's stored bytes afterwards.
-pub(crate) fn insert_entries_in(
+pub(crate) fn insert_entries_in<E: std::borrow::Borrow<OutputEntry>>(
     tx: &Connection,
     codec: &Codec,
-    entries: &[OutputEntry],
+    entries: &[E],
     packed: Option<&Packed>,
 ) -> Result<Vec<(String, u64)>> {
     let packed = packed.filter(|p| p.frames.len() == entries.len());
@@ -249,6 +253,7 @@ pub(crate) fn insert_entries_in(
     // (key, session, bytes added): one count update per session per call, not per row.
     let mut added: Vec<(i64, &str, u64)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
+        let e: &OutputEntry = e.borrow();
         if current.as_ref().is_none_or(|c| c.0 != e.session_id) {
             let (key, agent) = session_slot(tx, &e.session_id)?;
             current = Some((&e.session_id, key, agent));
