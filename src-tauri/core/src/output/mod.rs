@@ -542,11 +542,11 @@ impl OutputHub {
         };
         let want = (limit as usize).saturating_sub(ring.len());
         if want == 0 {
-            return Ok(ring);
+            return Ok(newest_within_page(ring));
         }
         let mut older = self.store.read_output_tail_before(session_id, first, want as u32)?;
         older.extend(ring);
-        Ok(older)
+        Ok(newest_within_page(older))
     }
 
     /// Waits until every entry pushed so far is committed to SQLite — or, while the store
@@ -610,6 +610,24 @@ impl OutputHub {
             told: None,
         })
     }
+}
+
+/// The newest entries of a tail, cut the way a page read from the store is: once
+/// [`crate::store::PAGE_BYTES`] are held (the store's part and the ring's together could
+/// otherwise exceed it while a session's output is still in memory).
+fn newest_within_page(mut tail: Vec<OutputEntry>) -> Vec<OutputEntry> {
+    let mut bytes = 0;
+    let keep = tail
+        .iter()
+        .rev()
+        .take_while(|e| {
+            let room = bytes < crate::store::PAGE_BYTES;
+            bytes += e.payload.len();
+            room
+        })
+        .count();
+    tail.drain(..tail.len() - keep);
+    tail
 }
 
 /// Whether a page read from the store ends before `next` (cut at its count or byte budget):
@@ -718,5 +736,25 @@ mod tests {
         assert!(!p.append && p.text.len() <= PARTIAL_BYTES && p.text.len() > PARTIAL_BYTES - 2 && p.text.chars().all(|c| c == 'é'));
         let u = late.next_update(10).await.expect("update").expect("some");
         assert!(u.partial.is_some_and(|p| !p.append && p.done_through.is_none()), "a new message replaces the old one");
+    }
+
+    /// A tail of a session whose output is still in memory (the ring plus the store before
+    /// it) stops at a page's byte budget like a tail read from the store: the newest
+    /// entries, contiguous, the last one whole.
+    #[test]
+    fn a_live_tail_stops_at_the_page_byte_budget() {
+        let (_dir, _store, hub) = hub();
+        hub.open("s").expect("open");
+        let mib = "x".repeat(1024 * 1024);
+        for _ in 0..40 {
+            hub.push(entry("line", &mib));
+        }
+        hub.push(entry("line", "short"));
+        hub.flush();
+        let tail = hub.tail("s", 1000).expect("tail");
+        let bytes: usize = tail.iter().map(|e| e.payload.len()).sum();
+        assert!(bytes <= crate::store::PAGE_BYTES + mib.len(), "{bytes} bytes in {} entries", tail.len());
+        assert!(tail.len() < 40 && tail.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+        assert_eq!(tail.last().map(|e| e.payload.as_str()), Some("short"));
     }
 }
