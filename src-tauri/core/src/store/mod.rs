@@ -109,6 +109,12 @@ impl Store {
         let mut write = Connection::open(&path)?;
         paths::make_private_file(&path)?;
         write.busy_timeout(BUSY_TIMEOUT)?;
+        // Every transaction on the write connection takes the write lock when it begins. A
+        // deferred one reads first, and SQLite does not wait (no busy handler) when a read
+        // transaction's upgrade meets another connection's write lock — the search indexer's,
+        // another process's — so it failed at once with "database is locked" (a session's
+        // delete did, right after an import woke the indexer).
+        write.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // A new database gets 8 KiB pages (finding E: less slack per row than 4 KiB); an
         // existing one keeps its page size (changing it would take a VACUUM).
         write.pragma_update(None, "page_size", 8192).map_err(|e| not_a_database(&path, e))?;

@@ -26,11 +26,10 @@ impl Store {
         }
         let mut conn = self.writer();
         self.codec.train_ready(&conn)?;
-        // IMMEDIATE: the write lock is taken (waiting for it) before the first read. A
-        // deferred transaction reads first (the session's key), and its upgrade to a write
-        // fails at once, with no wait, when another connection (the search indexer)
-        // committed meanwhile: the writer then went into its failure mode.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // IMMEDIATE, as every transaction of the write connection (see `Store::open_with`):
+        // a deferred one failed at once, without waiting, whenever the search indexer held
+        // the write lock, and the writer went into its failure mode.
+        let tx = conn.transaction()?;
         let totals = insert_entries_in(&tx, &self.codec, entries, None)?;
         tx.commit()?;
         drop(conn);

@@ -90,6 +90,34 @@ fn rows_in(dir: &Path, table: &str) -> i64 {
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
 }
 
+/// Another connection holding the write lock for a moment (the search indexer, another
+/// Switchboard process) makes the store's transactions wait for it, not fail: a deferred
+/// transaction read first, and SQLite runs no busy handler when a read transaction's
+/// upgrade meets a held write lock, so trimming and deleting failed at once with
+/// "database is locked" (a delete right after an import failed so in a fresh-clone run).
+#[test]
+fn a_write_lock_held_elsewhere_is_waited_for_not_failed() {
+    let dir = fixture_dir();
+    let store = Store::open(dir.path()).unwrap();
+    store.convert_legacy_output(5_000, |_| ControlFlow::Continue(())).unwrap();
+    let (held, release) = (std::sync::mpsc::channel(), std::time::Duration::from_millis(300));
+    let other = {
+        let path = dir.path().join(DB_FILE);
+        std::thread::spawn(move || {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+            held.0.send(()).unwrap();
+            std::thread::sleep(release);
+            conn.execute_batch("COMMIT").unwrap();
+        })
+    };
+    held.1.recv().unwrap();
+    let trimmed = store.trim_output("fixture-2", 200).expect("the trim waits for the lock");
+    assert_eq!(trimmed, 200);
+    other.join().unwrap();
+    assert_eq!(store.read_output("fixture-2", 0, 1).unwrap()[0].seq, 201);
+}
+
 #[test]
 fn a_schema_10_database_converts_in_place_with_its_data_intact() {
     let dir = fixture_dir();
