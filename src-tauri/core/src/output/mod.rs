@@ -538,8 +538,9 @@ impl OutputHub {
         let (first, ring) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
             let skip = live.ring.len().saturating_sub(limit as usize);
-            (live.first_seq(), live.ring.iter().skip(skip).map(|e| OutputEntry::clone(e)).collect::<Vec<_>>())
+            (live.first_seq(), live.ring.iter().skip(skip).cloned().collect::<Vec<SharedEntry>>())
         };
+        let ring: Vec<OutputEntry> = ring.iter().map(|e| OutputEntry::clone(e)).collect();
         let want = (limit as usize).saturating_sub(ring.len());
         if want == 0 {
             return Ok(newest_within_page(ring));
@@ -569,7 +570,8 @@ impl OutputHub {
         };
         let (rx, partial, ring, next_seq) = {
             let live = live.lock().unwrap_or_else(|e| e.into_inner());
-            let ring: Vec<OutputEntry> = live.ring.iter().filter(|e| e.seq > after_seq).map(|e| OutputEntry::clone(e)).collect();
+            // Shared handles only: the payloads copied are those the page takes, after the lock.
+            let ring: Vec<SharedEntry> = live.ring.iter().filter(|e| e.seq > after_seq).cloned().collect();
             let partial = live.tx.as_ref().map(|_| {
                 let mut rx = live.partial.subscribe();
                 // A message being written when the subscriber comes is news to it.
@@ -589,7 +591,7 @@ impl OutputHub {
             backfill = self.store.read_output_range(session_id, after_seq, ring_first, wanted)?;
         }
         let room = if stops_short(&backfill, ring_first) { 0 } else { (limit as usize).saturating_sub(backfill.len()) };
-        backfill.extend(ring.into_iter().take(room));
+        backfill.extend(ring.iter().take(room).map(|e| OutputEntry::clone(e)));
         Ok(Subscription { backfill, live: rx, partial, next_seq })
     }
 
