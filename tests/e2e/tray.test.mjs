@@ -194,7 +194,9 @@ test('the tray menu, driven over D-Bus like a tray host: a session item opens it
       const ls = JSON.parse(execFileSync(bin, ['--data-dir', data, 'ls', '--json'], { env: { ...process.env, DISPLAY: '' }, encoding: 'utf8' }));
       return ls.find((x) => x.title === 'Tray target')?.id;
     });
-    // Back on the list, so that opening the session is the tray's doing.
+    // The form opens the new session once its create call returns (the CLI may list the row
+    // before that): wait for it, then back to the list, so that opening it is the tray's doing.
+    await s.waitFor(`[data-testid=session-detail][data-session-id="${id}"]`);
     await s.exec('location.hash = "#/sessions"');
     await until('the list shows', async () => (await s.findAll('[data-testid=session-detail]')).length === 0);
 
